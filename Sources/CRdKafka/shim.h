@@ -1,0 +1,2 @@
+// Debian's librdkafka-dev.
+#include <librdkafka/rdkafka.h>
