@@ -1,0 +1,83 @@
+import KafkaProtocol
+import NIOCore
+
+/// Fetch (key 1), v4–11. Returns whole batches from the one containing the fetch offset, at least
+/// one batch even when it exceeds the byte limits, with the high watermark, last stable offset
+/// (the same, without transactions) and log start offset. When fewer than MinBytes are ready the
+/// request waits (long poll) until a produce to one of its partitions or MaxWaitMs. Fetch
+/// sessions (v7+) are not offered: the answer's session id is 0, so clients send full fetches.
+enum FetchAPI: APIHandler {
+    static let apiKey = ApiKey.fetch
+
+    static func handle(_ request: FetchRequest, context: RequestContext) -> EventLoopFuture<FetchResponse?> {
+        attempt(request, context: context, deadline: .now() + .milliseconds(Int64(max(0, request.maxWaitMs))))
+    }
+
+    private static func attempt(_ request: FetchRequest, context: RequestContext, deadline: NIODeadline) -> EventLoopFuture<FetchResponse?> {
+        let core = context.core
+        let (response, waiter) = core.withState { state, _ -> (FetchResponse, (Int, EventLoopFuture<Void>)?) in
+            let (response, bytes, hadError) = read(request, context: context, state: &state)
+            guard bytes < Int(request.minBytes), !hadError, NIODeadline.now() < deadline else { return (response, nil) }
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            let id = state.nextWaiterId
+            state.nextWaiterId += 1
+            let partitions = request.topics.flatMap { t in t.partitions.map { TopicPartition(t.topic, $0.partition) } }
+            state.fetchWaiters[id] = FetchWaiter(partitions: Set(partitions), promise: promise)
+            return (response, (id, promise.futureResult))
+        }
+        guard let (id, woken) = waiter else { return context.answer(response) }
+        context.eventLoop.scheduleTask(deadline: deadline) {
+            core.withState { state, effects in
+                if let w = state.fetchWaiters.removeValue(forKey: id) { effects.append { w.promise.succeed() } }
+            }
+        }
+        return woken.flatMap { attempt(request, context: context, deadline: deadline) }
+    }
+
+    /// Builds the answer from the logs as they are now, with the number of record bytes in it.
+    private static func read(_ request: FetchRequest, context: RequestContext, state: inout ClusterState) -> (FetchResponse, Int, Bool) {
+        var total = 0
+        var hadError = false
+        let maxBytes = Int(request.maxBytes <= 0 ? Int32.max : request.maxBytes)
+        let topics = request.topics.map { topic in
+            FetchResponse.FetchableTopicResponse(topic: topic.topic, partitions: topic.partitions.map { p in
+                let tp = TopicPartition(topic.topic, p.partition)
+                func fail(_ code: KafkaErrorCode, hwm: Int64 = -1) -> FetchResponse.PartitionData {
+                    hadError = true
+                    return .init(partitionIndex: p.partition, errorCode: code.rawValue, highWatermark: hwm, lastStableOffset: hwm,
+                                 logStartOffset: -1, abortedTransactions: [], records: nil)
+                }
+                guard let log = state.partition(tp) else { return fail(.unknownTopicOrPartition) }
+                guard log.leader == context.broker else { return fail(.notLeaderOrFollower) }
+                if let code = context.partitionFault(.fetch, tp, state: &state) { return fail(code, hwm: log.highWatermark) }
+                guard p.fetchOffset >= log.logStartOffset, p.fetchOffset <= log.highWatermark else {
+                    return fail(.offsetOutOfRange, hwm: log.highWatermark)
+                }
+                let limit = min(Int(max(0, p.partitionMaxBytes)), maxBytes - total)
+                let batches = log.read(from: p.fetchOffset, maxBytes: limit, atLeastOne: total == 0)
+                var records: ByteBuffer?
+                if batches.count == 1 {
+                    records = batches[0]
+                } else if !batches.isEmpty {
+                    var joined = ByteBuffer()
+                    joined.reserveCapacity(batches.reduce(0) { $0 + $1.readableBytes })
+                    for var b in batches { joined.writeBuffer(&b) }
+                    records = joined
+                }
+                total += records?.readableBytes ?? 0
+                return .init(partitionIndex: p.partition, errorCode: 0, highWatermark: log.highWatermark,
+                             lastStableOffset: log.highWatermark, logStartOffset: log.logStartOffset,
+                             abortedTransactions: [], preferredReadReplica: -1, records: records ?? ByteBuffer())
+            })
+        }
+        return (FetchResponse(errorCode: 0, sessionId: 0, responses: topics), total, hadError)
+    }
+
+    static func errorResponse(to request: FetchRequest, code: KafkaErrorCode, version: Int16) -> FetchResponse {
+        FetchResponse(responses: request.topics.map { t in
+            .init(topic: t.topic, partitions: t.partitions.map {
+                .init(partitionIndex: $0.partition, errorCode: code.rawValue, highWatermark: -1, lastStableOffset: -1, abortedTransactions: [])
+            })
+        })
+    }
+}

@@ -1,0 +1,33 @@
+import KafkaProtocol
+import NIOCore
+
+/// JoinGroup (key 11), v0–5. The answer waits until every member has (re)joined, the rebalance
+/// timeout passes, or the initial rebalance delay ends. From v4 a member without an id is told
+/// MEMBER_ID_REQUIRED with one to come back with. The leader gets every member's metadata.
+enum JoinGroupAPI: APIHandler {
+    static let apiKey = ApiKey.joinGroup
+
+    static func handle(_ request: JoinGroupRequest, context: RequestContext) -> EventLoopFuture<JoinGroupResponse?> {
+        let promise = context.eventLoop.makePromise(of: JoinGroupResponse.self)
+        let config = context.core.configuration
+        context.core.withState { state, effects in
+            let version = context.version
+            func fail(_ code: KafkaErrorCode) {
+                let response = errorResponse(to: request, code: code, version: version)
+                effects.append { promise.succeed(response) }
+            }
+            if let code = state.coordinatorError(group: request.groupId, broker: context.broker) { return fail(code) }
+            guard !request.groupId.isEmpty else { return fail(.invalidGroupId) }
+            let timeout = TimeAmount.milliseconds(Int64(request.sessionTimeoutMs))
+            guard timeout >= config.minSessionTimeout, timeout <= config.maxSessionTimeout else { return fail(.invalidSessionTimeout) }
+            let group = state.groupCreatingIfNeeded(request.groupId, delay: config.initialRebalanceDelay)
+            group.join(request, version: version, clientId: context.clientId, clientHost: context.clientHost,
+                       promise: promise, now: .now(), effects: &effects)
+        }
+        return promise.futureResult.map { $0 }
+    }
+
+    static func errorResponse(to request: JoinGroupRequest, code: KafkaErrorCode, version: Int16) -> JoinGroupResponse {
+        JoinGroupResponse(errorCode: code.rawValue, generationId: -1, memberId: request.memberId)
+    }
+}

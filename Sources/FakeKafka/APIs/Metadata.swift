@@ -1,0 +1,58 @@
+import KafkaProtocol
+import NIOCore
+
+/// Metadata (key 3), v0–8. Lists the brokers that are up and the requested topics with their
+/// partition leaders; unknown topics are created when auto-creation is on and the client allows
+/// it (v4+). Replication factor is 1: replicas and ISR are the leader alone. Leader epochs are
+/// reported as -1 (unknown), so clients never need leader-epoch validation.
+enum MetadataAPI: APIHandler {
+    static let apiKey = ApiKey.metadata
+
+    static func handle(_ request: MetadataRequest, context: RequestContext) -> EventLoopFuture<MetadataResponse?> {
+        let config = context.core.configuration
+        let version = context.version
+        let response = context.core.withState { state, _ in
+            let requested: [String]? = request.topics.flatMap { topics in
+                version == 0 && topics.isEmpty ? nil : topics.map(\.name)
+            }
+            let allowCreate = config.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
+            var topics: [MetadataResponse.MetadataResponseTopic] = []
+            for name in requested ?? state.topics.keys.sorted() {
+                if state.topics[name] == nil {
+                    guard ClusterState.isValidTopicName(name) else {
+                        topics.append(.init(errorCode: KafkaErrorCode.invalidTopicException.rawValue, name: name))
+                        continue
+                    }
+                    guard allowCreate else {
+                        topics.append(.init(errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue, name: name))
+                        continue
+                    }
+                    state.createTopic(name, partitions: config.defaultPartitions)
+                    context.core.logger.info("auto-created topic \(name) with \(config.defaultPartitions) partitions")
+                }
+                topics.append(describe(name, state.topics[name]!, brokers: state.brokers))
+            }
+            return MetadataResponse(
+                brokers: state.brokers.filter(\.isUp).map { .init(nodeId: $0.id, host: $0.host, port: Int32($0.port)) },
+                clusterId: config.clusterId,
+                controllerId: state.brokers.first(where: \.isUp)?.id ?? -1,
+                topics: topics)
+        }
+        return context.answer(response)
+    }
+
+    private static func describe(_ name: String, _ topic: TopicState, brokers: [BrokerInfo]) -> MetadataResponse.MetadataResponseTopic {
+        let partitions = topic.partitions.enumerated().map { index, log in
+            let up = brokers.first { $0.id == log.leader }?.isUp ?? false
+            return MetadataResponse.MetadataResponsePartition(
+                errorCode: up ? 0 : KafkaErrorCode.leaderNotAvailable.rawValue,
+                partitionIndex: Int32(index), leaderId: up ? log.leader : -1, leaderEpoch: -1,
+                replicaNodes: [log.leader], isrNodes: up ? [log.leader] : [], offlineReplicas: up ? [] : [log.leader])
+        }
+        return .init(errorCode: 0, name: name, isInternal: false, partitions: partitions)
+    }
+
+    static func errorResponse(to request: MetadataRequest, code: KafkaErrorCode, version: Int16) -> MetadataResponse {
+        MetadataResponse(topics: (request.topics ?? []).map { .init(errorCode: code.rawValue, name: $0.name) })
+    }
+}

@@ -1,0 +1,76 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+import Synchronization
+
+/// The shared heart of a running cluster: its state behind one lock, its configuration, and the
+/// event loops its brokers and timers run on. Every request handler goes through `withState`.
+final class ClusterCore: Sendable {
+    let configuration: FakeKafkaCluster.Configuration
+    let eventLoopGroup: any EventLoopGroup
+    let logger: Logger
+    private let state: Mutex<ClusterState>
+    let connections = ConnectionRegistry()
+
+    init(configuration: FakeKafkaCluster.Configuration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity))
+    }
+
+    /// Runs `body` with exclusive access to the state, then runs the effects it queued (promise
+    /// completions) after the lock is released, so no callback can re-enter the lock.
+    func withState<R: Sendable>(_ body: (inout ClusterState, inout ConsumerGroup.Effects) throws -> R) rethrows -> R {
+        var effects: ConsumerGroup.Effects = []
+        let result = try state.withLock { state in try body(&state, &effects) }
+        for effect in effects { effect() }
+        return result
+    }
+
+    /// Periodic work: session expiry and rebalance deadlines of every group.
+    func tick() {
+        withState { state, effects in
+            let now = NIODeadline.now()
+            for group in state.groups.values { group.tick(now: now, effects: &effects) }
+        }
+    }
+}
+
+/// The open client connections, by broker, so controls can drop them.
+final class ConnectionRegistry: Sendable {
+    struct Entry: Sendable {
+        var broker: Int32
+        var channel: any Channel
+        var clientId: String?
+    }
+
+    private let entries = Mutex<[Int: Entry]>([:])
+    private let counter = Atomic<Int>(0)
+
+    func add(broker: Int32, channel: any Channel) -> Int {
+        let id = counter.add(1, ordering: .relaxed).newValue
+        entries.withLock { $0[id] = Entry(broker: broker, channel: channel) }
+        return id
+    }
+
+    func setClientId(_ clientId: String?, for id: Int) {
+        entries.withLock { $0[id]?.clientId = clientId }
+    }
+
+    func remove(_ id: Int) {
+        _ = entries.withLock { $0.removeValue(forKey: id) }
+    }
+
+    /// Closes matching connections and returns how many there were.
+    @discardableResult
+    func close(broker: Int32? = nil, clientId: String? = nil) -> Int {
+        let matching = entries.withLock { entries in
+            entries.values.filter { (broker == nil || $0.broker == broker) && (clientId == nil || $0.clientId == clientId) }
+        }
+        for entry in matching { entry.channel.close(promise: nil) }
+        return matching.count
+    }
+
+    var count: Int { entries.withLock { $0.count } }
+}

@@ -1,0 +1,105 @@
+import KafkaProtocol
+import NIOCore
+
+/// A broker of the cluster as clients see it in Metadata.
+public struct BrokerInfo: Sendable, Equatable {
+    public var id: Int32
+    public var host: String
+    public var port: Int
+    public var isUp: Bool
+}
+
+/// An offset a group committed for a partition.
+public struct CommittedOffset: Sendable, Equatable {
+    public var offset: Int64
+    public var metadata: String?
+}
+
+struct TopicState {
+    var id: KafkaUUID
+    var partitions: [PartitionLog]
+}
+
+/// What the broker remembers of an idempotent producer on one partition: enough to spot a
+/// retried batch (and answer it with its original offset) or a gap in sequence numbers.
+struct ProducerPartitionState {
+    var epoch: Int16
+    var lastSequence: Int32
+    /// The most recent batches (Kafka keeps five): first and last sequence, and base offset.
+    var recent: [(first: Int32, last: Int32, baseOffset: Int64)]
+}
+
+/// A Fetch waiting for data (long poll).
+struct FetchWaiter {
+    var partitions: Set<TopicPartition>
+    var promise: EventLoopPromise<Void>
+}
+
+/// All mutable state of the cluster. It is only touched under `ClusterCore`'s lock, so every
+/// change is serial, as in a real controller.
+struct ClusterState {
+    var brokers: [BrokerInfo] = []
+    var topics: [String: TopicState] = [:]
+    var groups: [String: ConsumerGroup] = [:]
+    var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
+    var coordinatorOverrides: [String: Int32] = [:]
+    var producerEpochs: [Int64: Int16] = [:]
+    var producerPartitions: [Int64: [TopicPartition: ProducerPartitionState]] = [:]
+    var nextProducerId: Int64 = 1000
+    var fetchWaiters: [Int: FetchWaiter] = [:]
+    var nextWaiterId = 0
+    var faults = FaultTable()
+    var versionCaps: [ApiKey: Int16] = [:]
+    var requestLog: RequestLog
+    var nextTopicLeader: Int32 = 0
+
+    init(requestLogCapacity: Int) {
+        requestLog = RequestLog(capacity: requestLogCapacity)
+    }
+
+    func partition(_ tp: TopicPartition) -> PartitionLog? {
+        guard let topic = topics[tp.topic], tp.partition >= 0, Int(tp.partition) < topic.partitions.count else { return nil }
+        return topic.partitions[Int(tp.partition)]
+    }
+
+    /// The coordinator of a group: spread by a stable hash of its id, unless a control moved it.
+    func coordinator(for key: String) -> Int32 {
+        if let moved = coordinatorOverrides[key] { return moved }
+        var hash: UInt32 = 2_166_136_261
+        for byte in key.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int32(hash % UInt32(max(1, brokers.count)))
+    }
+
+    /// Creates a topic with leaders spread round-robin over the brokers.
+    mutating func createTopic(_ name: String, partitions: Int32) {
+        let n = Int32(max(1, brokers.count))
+        let first = nextTopicLeader
+        nextTopicLeader = (nextTopicLeader + 1) % n
+        topics[name] = TopicState(
+            id: .random(),
+            partitions: (0..<partitions).map { PartitionLog(leader: (first + $0) % n) })
+    }
+
+    /// Wakes every long-polling Fetch interested in `tp` (or all of them, for `nil`).
+    mutating func wakeFetchers(for tp: TopicPartition?, effects: inout ConsumerGroup.Effects) {
+        for (id, waiter) in fetchWaiters where tp == nil || waiter.partitions.contains(tp!) {
+            fetchWaiters.removeValue(forKey: id)
+            effects.append { waiter.promise.succeed() }
+        }
+    }
+
+    func group(_ id: String) -> ConsumerGroup? { groups[id] }
+
+    mutating func groupCreatingIfNeeded(_ id: String, delay: TimeAmount) -> ConsumerGroup {
+        if let g = groups[id] { return g }
+        let g = ConsumerGroup(id: id, initialRebalanceDelay: delay)
+        groups[id] = g
+        return g
+    }
+
+    /// Validates a topic name as Kafka does: 1–249 characters of [a-zA-Z0-9._-], not "." or "..".
+    static func isValidTopicName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.count <= 249, name != ".", name != ".." else { return false }
+        return name.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0) }
+    }
+}

@@ -1,0 +1,214 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// An in-process Kafka cluster speaking the real wire protocol on loopback sockets, so unmodified
+/// clients (librdkafka, kafka-python, aiokafka) can produce to it and consume from it.
+///
+/// Besides serving clients, the cluster offers tests controls (faults, broker outages, leader and
+/// coordinator moves, forced rebalances, version caps) and introspection (records, watermarks,
+/// committed offsets, groups, a request log).
+public final class FakeKafkaCluster: Sendable {
+    public struct Configuration: Sendable {
+        /// Number of brokers; partition leaders and group coordinators are spread over them.
+        public var brokers: Int = 1
+        /// Address the brokers listen on.
+        public var host: String = "127.0.0.1"
+        /// Port of the first broker; the others follow it. 0 picks free ports.
+        public var port: Int = 0
+        /// Host put in Metadata for clients to connect to (for Docker); defaults to `host`.
+        public var advertisedHost: String?
+        /// Partitions of auto-created topics and of CreateTopics with -1.
+        public var defaultPartitions: Int32 = 4
+        /// Whether Metadata creates unknown topics.
+        public var autoCreateTopics: Bool = true
+        /// How long an empty group waits for more members before its first generation
+        /// (Kafka's group.initial.rebalance.delay.ms). 0 makes tests fast.
+        public var initialRebalanceDelay: TimeAmount = .zero
+        /// Session timeouts accepted from clients. Kafka's minimum is 6 s; ours is lower so tests
+        /// of session expiry are quick.
+        public var minSessionTimeout: TimeAmount = .milliseconds(1000)
+        public var maxSessionTimeout: TimeAmount = .seconds(1800)
+        /// Largest request frame accepted; larger ones close the connection.
+        public var maxFrameSize: Int = 100 * 1024 * 1024
+        /// How many requests the request log keeps (it reports how many it dropped).
+        public var requestLogCapacity: Int = 10_000
+        public var clusterId: String = "fake-kafka-cluster"
+        public var logger: Logger = Logger(label: "fakekafka")
+
+        public init(brokers: Int = 1, defaultPartitions: Int32 = 4) {
+            self.brokers = brokers
+            self.defaultPartitions = defaultPartitions
+        }
+    }
+
+    let core: ClusterCore
+    private let ownsEventLoopGroup: Bool
+    let listenerTable = Mutex<[Int32: any Channel]>([:])
+    private let ticker = Mutex<RepeatedTask?>(nil)
+
+    private init(core: ClusterCore, ownsEventLoopGroup: Bool) {
+        self.core = core
+        self.ownsEventLoopGroup = ownsEventLoopGroup
+    }
+
+    /// Starts the brokers and returns once all of them are listening.
+    public static func start(_ configuration: Configuration = Configuration(), eventLoopGroup: (any EventLoopGroup)? = nil) async throws -> FakeKafkaCluster {
+        precondition(configuration.brokers >= 1, "a cluster needs at least one broker")
+        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let core = ClusterCore(configuration: configuration, eventLoopGroup: group, logger: configuration.logger)
+        let cluster = FakeKafkaCluster(core: core, ownsEventLoopGroup: eventLoopGroup == nil)
+        do {
+            for id in 0..<Int32(configuration.brokers) {
+                let port = configuration.port == 0 ? 0 : configuration.port + Int(id)
+                let channel = try await BrokerListener.bind(core: core, broker: id, host: configuration.host, port: port)
+                let bound = channel.localAddress?.port ?? port
+                cluster.listenerTable.withLock { $0[id] = channel }
+                core.withState { state, _ in
+                    state.brokers.append(BrokerInfo(id: id, host: configuration.advertisedHost ?? configuration.host, port: bound, isUp: true))
+                }
+            }
+        } catch {
+            try? await cluster.shutdown()
+            throw error
+        }
+        let task = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(50), delay: .milliseconds(50)) { _ in core.tick() }
+        cluster.ticker.withLock { $0 = task }
+        return cluster
+    }
+
+    /// Stops every broker and closes every connection.
+    public func shutdown() async throws {
+        ticker.withLock { $0?.cancel(); $0 = nil }
+        let channels = listenerTable.withLock { l in defer { l.removeAll() }; return Array(l.values) }
+        for channel in channels { try? await channel.close() }
+        core.connections.close()
+        core.withState { state, effects in
+            for group in state.groups.values { group.abandonParkedRequests(code: .coordinatorNotAvailable, effects: &effects) }
+            state.wakeFetchers(for: nil, effects: &effects)
+        }
+        if ownsEventLoopGroup { try await core.eventLoopGroup.shutdownGracefully() }
+    }
+
+    // MARK: Addresses
+
+    /// The brokers as clients see them.
+    public var brokers: [BrokerInfo] { core.withState { state, _ in state.brokers } }
+
+    /// `host:port` of every broker, comma-separated: a `bootstrap.servers` value.
+    public var bootstrapServers: String { brokers.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+
+    // MARK: Topics and records
+
+    /// Creates a topic; throws if it exists or the name is not a valid Kafka topic name.
+    public func createTopic(_ name: String, partitions: Int32? = nil) throws {
+        let partitions = partitions ?? core.configuration.defaultPartitions
+        try core.withState { state, _ in
+            guard ClusterState.isValidTopicName(name) else { throw FakeKafkaError.invalidTopicName(name) }
+            guard state.topics[name] == nil else { throw FakeKafkaError.topicExists(name) }
+            guard partitions > 0 else { throw FakeKafkaError.invalidPartitionCount(partitions) }
+            state.createTopic(name, partitions: partitions)
+        }
+    }
+
+    /// Deletes a topic and its data; throws if it does not exist.
+    public func deleteTopic(_ name: String) throws {
+        try core.withState { state, effects in
+            guard state.deleteTopic(name, effects: &effects) else { throw FakeKafkaError.unknownTopic(name) }
+        }
+    }
+
+    /// Topic names with their partition counts.
+    public var topics: [String: Int32] {
+        core.withState { state, _ in state.topics.mapValues { Int32($0.partitions.count) } }
+    }
+
+    /// Appends records directly (no client, no network), as one batch; returns the first offset.
+    @discardableResult
+    public func append(_ records: [KafkaRecord], to tp: TopicPartition, compression: CompressionCodec = .none) throws -> Int64 {
+        guard !records.isEmpty else { return try watermarks(tp).high }
+        let batch = try RecordBatch.encode(records, compression: compression)
+        let header = try RecordBatchHeader(peekingAt: batch)
+        return try core.withState { state, effects in
+            guard state.partition(tp) != nil else { throw FakeKafkaError.unknownPartition(tp) }
+            let offset = state.appendUnchecked((header, batch), to: tp)
+            state.wakeFetchers(for: tp, effects: &effects)
+            return offset
+        }
+    }
+
+    /// Every record of a partition, decoded, in offset order.
+    public func records(_ tp: TopicPartition) throws -> [KafkaRecord] {
+        let batches = try core.withState { state, _ in
+            guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
+            return log.batches.map(\.bytes)
+        }
+        return try batches.flatMap { try RecordBatch.records(in: $0) }
+    }
+
+    /// Log start offset and high watermark of a partition.
+    public func watermarks(_ tp: TopicPartition) throws -> (low: Int64, high: Int64) {
+        try core.withState { state, _ in
+            guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
+            return (log.logStartOffset, log.highWatermark)
+        }
+    }
+
+    /// The batches of a partition as stored: compression and producer identity per batch.
+    public func batchHeaders(_ tp: TopicPartition) throws -> [RecordBatchHeader] {
+        try core.withState { state, _ in
+            guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
+            return try log.batches.map { try RecordBatchHeader(peekingAt: $0.bytes) }
+        }
+    }
+
+    // MARK: Groups
+
+    /// Offsets a group committed, by partition.
+    public func committedOffsets(group: String) -> [TopicPartition: CommittedOffset] {
+        core.withState { state, _ in state.offsets[group] ?? [:] }
+    }
+
+    /// A group's state, members and assignments; nil when the coordinator never saw it.
+    public func group(_ id: String) -> GroupDescription? {
+        core.withState { state, _ in state.group(id)?.describe() }
+    }
+
+    /// Ids of every group the cluster knows.
+    public var groupIds: [String] { core.withState { state, _ in state.groups.keys.sorted() } }
+
+    // MARK: Request log
+
+    /// The most recent requests in arrival order, and how many older ones were dropped.
+    public func requestLog() -> (entries: [RequestLogEntry], dropped: Int) {
+        core.withState { state, _ in (state.requestLog.ordered, state.requestLog.dropped) }
+    }
+
+    /// Number of open client connections.
+    public var connectionCount: Int { core.connections.count }
+}
+
+/// Errors of the cluster's Swift API, naming what they are about.
+public enum FakeKafkaError: Error, Equatable, CustomStringConvertible {
+    case invalidTopicName(String)
+    case topicExists(String)
+    case unknownTopic(String)
+    case unknownPartition(TopicPartition)
+    case invalidPartitionCount(Int32)
+    case unknownBroker(Int32)
+    case unknownGroup(String)
+
+    public var description: String {
+        switch self {
+        case .invalidTopicName(let n): "'\(n)' is not a valid topic name (1–249 of [a-zA-Z0-9._-], not '.' or '..')"
+        case .topicExists(let n): "topic '\(n)' already exists"
+        case .unknownTopic(let n): "no topic '\(n)'"
+        case .unknownPartition(let tp): "no partition \(tp)"
+        case .invalidPartitionCount(let n): "partition count \(n) must be at least 1"
+        case .unknownBroker(let id): "no broker \(id)"
+        case .unknownGroup(let g): "no group '\(g)'"
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import KafkaProtocol
+import NIOCore
+
+/// A topic and partition number.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public var topic: String
+    public var partition: Int32
+
+    public init(_ topic: String, _ partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)/\(partition)" }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
+}
+
+/// One partition's log: record batches kept exactly as produced (compressed or not), with the
+/// base offset rewritten. Nothing is ever trimmed, so the log start offset stays 0.
+struct PartitionLog {
+    struct Batch {
+        var baseOffset: Int64
+        var lastOffset: Int64
+        var maxTimestamp: Int64
+        var bytes: ByteBuffer
+    }
+
+    private(set) var batches: [Batch] = []
+    private(set) var highWatermark: Int64 = 0
+    private(set) var sizeInBytes = 0
+    let logStartOffset: Int64 = 0
+    var leader: Int32
+
+    init(leader: Int32) {
+        self.leader = leader
+    }
+
+    /// Appends a validated batch at the end of the log and returns its base offset.
+    mutating func append(_ batch: ByteBuffer, header: RecordBatchHeader) -> Int64 {
+        var bytes = batch
+        let base = highWatermark
+        RecordBatch.setBaseOffset(base, in: &bytes)
+        let last = base + Int64(header.lastOffsetDelta)
+        batches.append(Batch(baseOffset: base, lastOffset: last, maxTimestamp: header.maxTimestamp, bytes: bytes))
+        highWatermark = last + 1
+        sizeInBytes += bytes.readableBytes
+        return base
+    }
+
+    /// The index of the batch holding `offset`, or of the first batch after it.
+    func batchIndex(containing offset: Int64) -> Int {
+        var lo = 0, hi = batches.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if batches[mid].lastOffset < offset { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Whole batches from the one containing `offset`, up to `maxBytes`, but always at least one
+    /// batch when `atLeastOne` (so a batch larger than the limit cannot stall a consumer).
+    func read(from offset: Int64, maxBytes: Int, atLeastOne: Bool) -> [ByteBuffer] {
+        var result: [ByteBuffer] = []
+        var total = 0
+        var i = batchIndex(containing: offset)
+        while i < batches.count {
+            let size = batches[i].bytes.readableBytes
+            if total + size > maxBytes && !(atLeastOne && result.isEmpty) { break }
+            result.append(batches[i].bytes)
+            total += size
+            i += 1
+        }
+        return result
+    }
+
+    /// The first offset whose record timestamp is at or after `timestamp`, with that timestamp;
+    /// nil when every record is older.
+    func offset(forTimestamp timestamp: Int64) throws -> (offset: Int64, timestamp: Int64)? {
+        for batch in batches where batch.maxTimestamp >= timestamp {
+            for record in try RecordBatch.records(in: batch.bytes) where record.timestamp >= timestamp {
+                return (record.offset, record.timestamp)
+            }
+        }
+        return nil
+    }
+
+    /// Every record, decoded (for introspection; not used on the fetch path).
+    func records() throws -> [KafkaRecord] {
+        try batches.flatMap { try RecordBatch.records(in: $0.bytes) }
+    }
+}

@@ -1,0 +1,292 @@
+import KafkaProtocol
+import NIOCore
+
+/// The states of a classic consumer group, named as Kafka names them in DescribeGroups.
+public enum GroupState: String, Sendable {
+    case empty = "Empty"
+    case preparingRebalance = "PreparingRebalance"
+    case completingRebalance = "CompletingRebalance"
+    case stable = "Stable"
+    case dead = "Dead"
+}
+
+/// A classic consumer group as the coordinator tracks it. The broker treats protocol metadata
+/// and assignments as opaque bytes: the leader client computes the assignment.
+///
+/// Joins and syncs that must wait for other members park a promise here; the group completes
+/// them when the rebalance advances. Promises are never completed while the cluster lock is held:
+/// every transition appends the completions to `effects`, run by the caller after unlocking.
+final class ConsumerGroup {
+    struct Member {
+        var id: String
+        var groupInstanceId: String?
+        var clientId: String
+        var clientHost: String
+        var sessionTimeout: TimeAmount
+        var rebalanceTimeout: TimeAmount
+        var protocolType: String
+        var protocols: [(name: String, metadata: [UInt8])]
+        var assignment: [UInt8] = []
+        var lastHeartbeat: NIODeadline
+        var pendingJoin: (promise: EventLoopPromise<JoinGroupResponse>, version: Int16)?
+        var pendingSync: EventLoopPromise<SyncGroupResponse>?
+    }
+
+    let id: String
+    private(set) var state: GroupState = .empty
+    private(set) var generation: Int32 = 0
+    private(set) var protocolType: String?
+    private(set) var protocolName: String?
+    private(set) var leaderId: String?
+    private(set) var members: [String: Member] = [:]
+    /// Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet, with their expiry.
+    private var pendingMemberIds: [String: NIODeadline] = [:]
+    private var rebalanceDeadline: NIODeadline?
+    private var initialDelayDeadline: NIODeadline?
+    private var nextMemberNumber = 0
+    let initialRebalanceDelay: TimeAmount
+
+    init(id: String, initialRebalanceDelay: TimeAmount) {
+        self.id = id
+        self.initialRebalanceDelay = initialRebalanceDelay
+    }
+
+    typealias Effects = [@Sendable () -> Void]
+
+    // MARK: JoinGroup
+
+    func join(_ request: JoinGroupRequest, version: Int16, clientId: String, clientHost: String,
+              promise: EventLoopPromise<JoinGroupResponse>, now: NIODeadline, effects: inout Effects) {
+        func fail(_ code: KafkaErrorCode, memberId: String = "") {
+            let response = JoinGroupResponse(errorCode: code.rawValue, generationId: -1, memberId: memberId)
+            effects.append { promise.succeed(response) }
+        }
+        guard !request.protocols.isEmpty, !request.protocolType.isEmpty else { return fail(.inconsistentGroupProtocol) }
+        if let type = protocolType, !members.isEmpty, type != request.protocolType { return fail(.inconsistentGroupProtocol) }
+        if !members.isEmpty {
+            let common = commonProtocols(adding: request.protocols.map(\.name), excluding: request.memberId)
+            if common.isEmpty { return fail(.inconsistentGroupProtocol) }
+        }
+        var memberId = request.memberId
+        if memberId.isEmpty {
+            nextMemberNumber += 1
+            memberId = "\(clientId.isEmpty ? "member" : clientId)-\(nextMemberNumber)-\(UInt32.random(in: 0...UInt32.max))"
+            // From v4 the client must come back with the id we made up (KIP-394).
+            if version >= 4 {
+                pendingMemberIds[memberId] = now + .milliseconds(Int64(request.sessionTimeoutMs))
+                return fail(.memberIdRequired, memberId: memberId)
+            }
+        } else if members[memberId] == nil && pendingMemberIds.removeValue(forKey: memberId) == nil {
+            return fail(.unknownMemberId, memberId: memberId)
+        }
+        let rebalanceTimeoutMs = version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs
+        var member = members[memberId] ?? Member(
+            id: memberId, groupInstanceId: request.groupInstanceId, clientId: clientId, clientHost: clientHost,
+            sessionTimeout: .milliseconds(Int64(request.sessionTimeoutMs)),
+            rebalanceTimeout: .milliseconds(Int64(rebalanceTimeoutMs)),
+            protocolType: request.protocolType, protocols: [], lastHeartbeat: now)
+        member.protocols = request.protocols.map { ($0.name, $0.metadata) }
+        member.sessionTimeout = .milliseconds(Int64(request.sessionTimeoutMs))
+        member.rebalanceTimeout = .milliseconds(Int64(rebalanceTimeoutMs))
+        member.lastHeartbeat = now
+        if let old = member.pendingJoin {
+            // A retried join replaces the parked one; the old request gets an error, as in Kafka.
+            let stale = JoinGroupResponse(errorCode: KafkaErrorCode.unknownMemberId.rawValue, generationId: -1, memberId: memberId)
+            effects.append { old.promise.succeed(stale) }
+        }
+        member.pendingJoin = (promise, version)
+        members[memberId] = member
+        protocolType = request.protocolType
+        if state != .preparingRebalance { prepareRebalance(now: now, effects: &effects) }
+        tryCompleteJoin(now: now, effects: &effects)
+    }
+
+    private func commonProtocols(adding names: [String]? = nil, excluding: String? = nil) -> [String] {
+        var sets = members.values.filter { $0.id != excluding }.map { Set($0.protocols.map(\.name)) }
+        if let names { sets.append(Set(names)) }
+        guard let first = sets.first else { return [] }
+        let common = sets.dropFirst().reduce(first) { $0.intersection($1) }
+        // Keep a deterministic preference: the first member's order.
+        let order = names ?? members.values.first?.protocols.map(\.name) ?? []
+        return order.filter(common.contains)
+    }
+
+    private func prepareRebalance(now: NIODeadline, effects: inout Effects) {
+        // A sync parked from the previous generation cannot complete any more.
+        for (id, member) in members {
+            if let sync = member.pendingSync {
+                effects.append { sync.succeed(SyncGroupResponse(errorCode: KafkaErrorCode.rebalanceInProgress.rawValue)) }
+                members[id]?.pendingSync = nil
+            }
+        }
+        let wasEmpty = state == .empty
+        state = .preparingRebalance
+        let longest = members.values.map(\.rebalanceTimeout).max() ?? .seconds(30)
+        rebalanceDeadline = now + longest
+        initialDelayDeadline = wasEmpty && initialRebalanceDelay > .zero ? now + initialRebalanceDelay : nil
+    }
+
+    /// Completes the join phase once every known member has rejoined (and any initial delay passed).
+    private func tryCompleteJoin(now: NIODeadline, effects: inout Effects) {
+        guard state == .preparingRebalance else { return }
+        if let delay = initialDelayDeadline, now < delay { return }
+        guard members.values.allSatisfy({ $0.pendingJoin != nil }) else { return }
+        completeJoin(effects: &effects)
+    }
+
+    private func completeJoin(effects: inout Effects) {
+        rebalanceDeadline = nil
+        initialDelayDeadline = nil
+        generation += 1
+        if members.isEmpty {
+            state = .empty
+            protocolName = nil
+            leaderId = nil
+            return
+        }
+        state = .completingRebalance
+        protocolName = commonProtocols().first ?? members.values.first!.protocols.first!.name
+        if leaderId == nil || members[leaderId!] == nil {
+            leaderId = members.keys.sorted().first
+        }
+        let everyone: [JoinGroupResponse.JoinGroupResponseMember] = members.values.sorted { $0.id < $1.id }.map { m in
+            JoinGroupResponse.JoinGroupResponseMember(
+                memberId: m.id, groupInstanceId: m.groupInstanceId,
+                metadata: m.protocols.first { $0.name == protocolName }?.metadata ?? [])
+        }
+        for (id, member) in members {
+            guard let join = member.pendingJoin else { continue }
+            members[id]?.pendingJoin = nil
+            let response = JoinGroupResponse(
+                errorCode: 0, generationId: generation, protocolName: protocolName ?? "",
+                leader: leaderId!, memberId: id, members: id == leaderId ? everyone : [])
+            effects.append { join.promise.succeed(response) }
+        }
+    }
+
+    // MARK: SyncGroup
+
+    func sync(_ request: SyncGroupRequest, promise: EventLoopPromise<SyncGroupResponse>, now: NIODeadline, effects: inout Effects) {
+        func reply(_ code: KafkaErrorCode, _ assignment: [UInt8] = []) {
+            let response = SyncGroupResponse(errorCode: code.rawValue, assignment: assignment)
+            effects.append { promise.succeed(response) }
+        }
+        guard members[request.memberId] != nil else { return reply(.unknownMemberId) }
+        guard request.generationId == generation else { return reply(.illegalGeneration) }
+        members[request.memberId]!.lastHeartbeat = now
+        switch state {
+        case .preparingRebalance, .empty, .dead:
+            reply(.rebalanceInProgress)
+        case .stable:
+            reply(.none, members[request.memberId]!.assignment)
+        case .completingRebalance:
+            members[request.memberId]!.pendingSync = promise
+            guard request.memberId == leaderId else { return }
+            for a in request.assignments where members[a.memberId] != nil {
+                members[a.memberId]!.assignment = a.assignment
+            }
+            state = .stable
+            for (id, member) in members {
+                guard let sync = member.pendingSync else { continue }
+                members[id]?.pendingSync = nil
+                let response = SyncGroupResponse(errorCode: 0, assignment: member.assignment)
+                effects.append { sync.succeed(response) }
+            }
+        }
+    }
+
+    // MARK: Heartbeat, LeaveGroup, expiry
+
+    func heartbeat(memberId: String, generationId: Int32, now: NIODeadline) -> KafkaErrorCode {
+        guard members[memberId] != nil else { return .unknownMemberId }
+        members[memberId]!.lastHeartbeat = now
+        if state == .preparingRebalance { return .rebalanceInProgress }
+        guard generationId == generation else { return .illegalGeneration }
+        return .none
+    }
+
+    func leave(memberId: String, now: NIODeadline, effects: inout Effects) -> KafkaErrorCode {
+        guard let member = members.removeValue(forKey: memberId) else { return .unknownMemberId }
+        fail(member, effects: &effects)
+        rebalanceAfterLoss(now: now, effects: &effects)
+        return .none
+    }
+
+    /// Answers a departing member's parked requests so its client is not left hanging.
+    private func fail(_ member: Member, effects: inout Effects) {
+        if let join = member.pendingJoin {
+            let r = JoinGroupResponse(errorCode: KafkaErrorCode.unknownMemberId.rawValue, generationId: -1, memberId: member.id)
+            effects.append { join.promise.succeed(r) }
+        }
+        if let sync = member.pendingSync {
+            effects.append { sync.succeed(SyncGroupResponse(errorCode: KafkaErrorCode.unknownMemberId.rawValue)) }
+        }
+    }
+
+    private func rebalanceAfterLoss(now: NIODeadline, effects: inout Effects) {
+        if state != .preparingRebalance { prepareRebalance(now: now, effects: &effects) }
+        if members.isEmpty {
+            completeJoin(effects: &effects)
+        } else {
+            tryCompleteJoin(now: now, effects: &effects)
+        }
+    }
+
+    /// Forces a rebalance, as a control: members learn of it through their next heartbeat.
+    func forceRebalance(now: NIODeadline, effects: inout Effects) {
+        guard !members.isEmpty, state != .preparingRebalance else { return }
+        prepareRebalance(now: now, effects: &effects)
+    }
+
+    /// Expires members whose session ran out, ends rebalances past their deadline, and finishes
+    /// an initial delay. Called periodically by the cluster.
+    func tick(now: NIODeadline, effects: inout Effects) {
+        pendingMemberIds = pendingMemberIds.filter { $0.value > now }
+        var lost = false
+        for (id, member) in members where member.pendingJoin == nil && member.lastHeartbeat + member.sessionTimeout < now {
+            members.removeValue(forKey: id)
+            fail(member, effects: &effects)
+            lost = true
+        }
+        if state == .preparingRebalance, let deadline = rebalanceDeadline, deadline < now {
+            // Members that did not rejoin within the rebalance timeout are dropped.
+            for (id, member) in members where member.pendingJoin == nil {
+                members.removeValue(forKey: id)
+                fail(member, effects: &effects)
+            }
+            completeJoin(effects: &effects)
+            return
+        }
+        if lost {
+            rebalanceAfterLoss(now: now, effects: &effects)
+        } else {
+            tryCompleteJoin(now: now, effects: &effects)
+        }
+    }
+
+    /// Checks a commit's member and generation; generation -1 with no member is a standalone commit.
+    func validateCommit(memberId: String, generationId: Int32) -> KafkaErrorCode {
+        if generationId < 0 && memberId.isEmpty {
+            return members.isEmpty ? .none : .unknownMemberId
+        }
+        guard members[memberId] != nil else { return .unknownMemberId }
+        if generationId != generation { return .illegalGeneration }
+        if state == .preparingRebalance { return .rebalanceInProgress }
+        return .none
+    }
+
+    /// Shuts the group down (coordinator moved or cluster stopping): parked requests get `code`.
+    func abandonParkedRequests(code: KafkaErrorCode, effects: inout Effects) {
+        for (id, member) in members {
+            if let join = member.pendingJoin {
+                let r = JoinGroupResponse(errorCode: code.rawValue, generationId: -1, memberId: id)
+                effects.append { join.promise.succeed(r) }
+                members[id]?.pendingJoin = nil
+            }
+            if let sync = member.pendingSync {
+                effects.append { sync.succeed(SyncGroupResponse(errorCode: code.rawValue)) }
+                members[id]?.pendingSync = nil
+            }
+        }
+    }
+}

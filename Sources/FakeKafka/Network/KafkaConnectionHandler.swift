@@ -1,0 +1,98 @@
+import KafkaProtocol
+import Logging
+import NIOCore
+
+/// Serves one client connection: reads request frames, hands them to the router, and writes the
+/// responses strictly in request order (clients match responses to requests by position as well
+/// as by correlation id), even when a later request is answered first.
+final class KafkaConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let core: ClusterCore
+    private let broker: Int32
+    private var connectionId = 0
+    private var clientHost = ""
+    private var logger: Logger
+    /// Completes when every earlier response has been written.
+    private var tail: EventLoopFuture<Void>?
+    private var loggedClientId = false
+
+    init(core: ClusterCore, broker: Int32) {
+        self.core = core
+        self.broker = broker
+        self.logger = core.logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionId = core.connections.add(broker: broker, channel: context.channel)
+        clientHost = context.remoteAddress?.ipAddress ?? "unknown"
+        logger[metadataKey: "connection"] = "\(connectionId)"
+        logger[metadataKey: "broker"] = "\(broker)"
+        logger.info("client connected from \(context.remoteAddress?.description ?? "?")")
+        tail = context.eventLoop.makeSucceededVoidFuture()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        core.connections.remove(connectionId)
+        logger.info("client disconnected")
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var frame = unwrapInboundIn(data)
+        let header: RequestHeader
+        do {
+            header = try RequestHeader(from: &frame) { key, version in
+                ApiKey(rawValue: key).map { $0.isFlexible(version: version) } ?? false
+            }
+        } catch {
+            return closeBadClient(context: context, "malformed request header: \(error)")
+        }
+        if !loggedClientId {
+            loggedClientId = true
+            core.connections.setClientId(header.clientId, for: connectionId)
+        }
+        let now = NIODeadline.now()
+        let connection = connectionId
+        let broker = self.broker
+        core.withState { state, _ in
+            state.requestLog.append(RequestLogEntry(
+                sequence: state.requestLog.total, time: now, broker: broker, connection: connection, clientId: header.clientId,
+                apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId))
+        }
+        let requestContext = RequestContext(core: core, broker: broker, header: header, eventLoop: context.eventLoop, clientHost: clientHost)
+        let response: EventLoopFuture<ByteBuffer?>
+        do {
+            if header.apiKey == ApiKey.apiVersions.rawValue && !ApiKey.apiVersions.versions.contains(header.apiVersion) {
+                // A client newer than us: answer in v0 with our ranges so it can retry (KIP-511).
+                response = context.eventLoop.makeSucceededFuture(ApiVersionsAPI.unsupportedVersionFrame(header: header, core: core))
+            } else {
+                response = try RequestRouter.route(header: header, body: &frame, context: requestContext)
+            }
+        } catch {
+            let api = ApiKey(rawValue: header.apiKey)?.description ?? "ApiKey(\(header.apiKey))"
+            return closeBadClient(context: context, "\(api) v\(header.apiVersion) correlation \(header.correlationId): \(error)")
+        }
+        let channel = context.channel
+        let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
+        let logger = self.logger
+        tail = previous.flatMap { response.hop(to: channel.eventLoop) }.map { frame in
+            if let frame { channel.writeAndFlush(frame, promise: nil) }
+        }.flatMapErrorThrowing { error in
+            logger.error("request failed: \(error)")
+            channel.close(promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        closeBadClient(context: context, "\(error)")
+    }
+
+    /// Bad input ends this client's connection only; the broker keeps serving everyone else.
+    private func closeBadClient(context: ChannelHandlerContext, _ reason: String) {
+        logger.warning("closing connection: \(reason)")
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,72 @@
+/// The Kafka error codes FakeKafka produces or tests expect, by their protocol names.
+public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
+    case unknownServerError = -1
+    case none = 0
+    case offsetOutOfRange = 1
+    case corruptMessage = 2
+    case unknownTopicOrPartition = 3
+    case leaderNotAvailable = 5
+    case notLeaderOrFollower = 6
+    case requestTimedOut = 7
+    case messageTooLarge = 10
+    case coordinatorLoadInProgress = 14
+    case coordinatorNotAvailable = 15
+    case notCoordinator = 16
+    case invalidTopicException = 17
+    case illegalGeneration = 22
+    case inconsistentGroupProtocol = 23
+    case invalidGroupId = 24
+    case unknownMemberId = 25
+    case invalidSessionTimeout = 26
+    case rebalanceInProgress = 27
+    case topicAlreadyExists = 36
+    case invalidPartitions = 37
+    case invalidReplicationFactor = 38
+    case unsupportedVersion = 35
+    case invalidRequest = 42
+    case outOfOrderSequenceNumber = 45
+    case duplicateSequenceNumber = 46
+    case invalidProducerEpoch = 47
+    case unsupportedForMessageFormat = 43
+    case groupIdNotFound = 69
+    case memberIdRequired = 79
+    case transactionalIdNotFound = 105
+
+    public var description: String { "\(name) (\(rawValue))" }
+
+    public var name: String {
+        switch self {
+        case .unknownServerError: "UNKNOWN_SERVER_ERROR"
+        case .none: "NONE"
+        case .offsetOutOfRange: "OFFSET_OUT_OF_RANGE"
+        case .corruptMessage: "CORRUPT_MESSAGE"
+        case .unknownTopicOrPartition: "UNKNOWN_TOPIC_OR_PARTITION"
+        case .leaderNotAvailable: "LEADER_NOT_AVAILABLE"
+        case .notLeaderOrFollower: "NOT_LEADER_OR_FOLLOWER"
+        case .requestTimedOut: "REQUEST_TIMED_OUT"
+        case .messageTooLarge: "MESSAGE_TOO_LARGE"
+        case .coordinatorLoadInProgress: "COORDINATOR_LOAD_IN_PROGRESS"
+        case .coordinatorNotAvailable: "COORDINATOR_NOT_AVAILABLE"
+        case .notCoordinator: "NOT_COORDINATOR"
+        case .invalidTopicException: "INVALID_TOPIC_EXCEPTION"
+        case .illegalGeneration: "ILLEGAL_GENERATION"
+        case .inconsistentGroupProtocol: "INCONSISTENT_GROUP_PROTOCOL"
+        case .invalidGroupId: "INVALID_GROUP_ID"
+        case .unknownMemberId: "UNKNOWN_MEMBER_ID"
+        case .invalidSessionTimeout: "INVALID_SESSION_TIMEOUT"
+        case .rebalanceInProgress: "REBALANCE_IN_PROGRESS"
+        case .topicAlreadyExists: "TOPIC_ALREADY_EXISTS"
+        case .invalidPartitions: "INVALID_PARTITIONS"
+        case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
+        case .unsupportedVersion: "UNSUPPORTED_VERSION"
+        case .invalidRequest: "INVALID_REQUEST"
+        case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
+        case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
+        case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
+        case .unsupportedForMessageFormat: "UNSUPPORTED_FOR_MESSAGE_FORMAT"
+        case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
+        case .memberIdRequired: "MEMBER_ID_REQUIRED"
+        case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Harness: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "harness",
+        abstract: "IngressHarness: a fake Kafka cluster and tools for testing Kafka ingresses.",
+        subcommands: [BrokerCommand.self]
+    )
+}
