@@ -18,10 +18,12 @@ import re
 import sys
 
 # API name -> served versions (inclusive). These are the ranges FakeKafka advertises.
+# Produce starts at 0 although only record batch v2 is stored: librdkafka up to 2.11 compresses
+# with gzip, snappy or lz4 only when the broker's Produce range overlaps [0, 0].
 SERVED = {
     "ApiVersions": (0, 3),
     "Metadata": (0, 8),
-    "Produce": (3, 8),
+    "Produce": (0, 8),
     "Fetch": (4, 11),
     "ListOffsets": (0, 5),
     "FindCoordinator": (0, 2),

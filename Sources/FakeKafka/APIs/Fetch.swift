@@ -1,11 +1,12 @@
 import KafkaProtocol
 import NIOCore
 
-/// Fetch (key 1), v4–11. Returns whole batches from the one containing the fetch offset, at least
+/// Fetch (key 1), v4–11 (record batches v2). Returns whole batches from the one containing the fetch offset, at least
 /// one batch even when it exceeds the byte limits, with the high watermark, last stable offset
 /// (the same, without transactions) and log start offset. When fewer than MinBytes are ready the
 /// request waits (long poll) until a produce to one of its partitions or MaxWaitMs. Fetch
 /// sessions (v7+) are not offered: the answer's session id is 0, so clients send full fetches.
+/// Partitions in error carry an empty record set, never a null one: librdkafka rejects null.
 enum FetchAPI: APIHandler {
     static let apiKey = ApiKey.fetch
 
@@ -45,7 +46,7 @@ enum FetchAPI: APIHandler {
                 func fail(_ code: KafkaErrorCode, hwm: Int64 = -1) -> FetchResponse.PartitionData {
                     hadError = true
                     return .init(partitionIndex: p.partition, errorCode: code.rawValue, highWatermark: hwm, lastStableOffset: hwm,
-                                 logStartOffset: -1, abortedTransactions: [], records: nil)
+                                 logStartOffset: -1, abortedTransactions: [], records: ByteBuffer())
                 }
                 guard let log = state.partition(tp) else { return fail(.unknownTopicOrPartition) }
                 guard log.leader == context.broker else { return fail(.notLeaderOrFollower) }
@@ -76,7 +77,8 @@ enum FetchAPI: APIHandler {
     static func errorResponse(to request: FetchRequest, code: KafkaErrorCode, version: Int16) -> FetchResponse {
         FetchResponse(responses: request.topics.map { t in
             .init(topic: t.topic, partitions: t.partitions.map {
-                .init(partitionIndex: $0.partition, errorCode: code.rawValue, highWatermark: -1, lastStableOffset: -1, abortedTransactions: [])
+                .init(partitionIndex: $0.partition, errorCode: code.rawValue, highWatermark: -1, lastStableOffset: -1,
+                      abortedTransactions: [], records: ByteBuffer())
             })
         })
     }

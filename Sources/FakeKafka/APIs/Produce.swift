@@ -1,7 +1,9 @@
 import KafkaProtocol
 import NIOCore
 
-/// Produce (key 0), v3–8 (record batches v2 only). Every batch's CRC is checked before anything
+/// Produce (key 0), v0–8. Only record batches v2 (magic 2) are stored; the legacy message sets
+/// of magic 0 and 1 get UNSUPPORTED_FOR_MESSAGE_FORMAT. The range starts at 0 because librdkafka
+/// up to 2.11 compresses with gzip, snappy or lz4 only when it overlaps [0, 0]. Every batch's CRC is checked before anything
 /// is appended; a partition's batches are all appended or none are. acks=0 gets no response;
 /// acks=1 and acks=all are the same with one replica. Idempotent producers are checked per
 /// partition: a retried batch is answered with its original offset and not appended again, and a
@@ -33,6 +35,8 @@ enum ProduceAPI: APIHandler {
                     let batches: [(header: RecordBatchHeader, bytes: ByteBuffer)]
                     switch batchesByPartition[tp]! {
                     case .success(let b): batches = b
+                    case .failure(RecordBatch.Failure.legacyMagic(let magic)):
+                        return fail(.unsupportedForMessageFormat, "message format v\(magic) is not supported; use record batches v2")
                     case .failure(let error):
                         logger.warning("rejecting produce to \(tp): \(error)")
                         return fail(.corruptMessage, "\(error)")

@@ -8,8 +8,11 @@ public struct Fault: Sendable {
         case error(KafkaErrorCode)
         /// Answer normally, but only after this long.
         case delay(TimeAmount)
-        /// Close the client's connection instead of answering.
+        /// Close the client's connection instead of handling the request.
         case disconnect
+        /// Handle the request, then close the connection instead of answering: the client
+        /// cannot tell whether it took effect (a lost response), so it retries.
+        case dropResponse
     }
 
     public enum Frequency: Sendable, Equatable {

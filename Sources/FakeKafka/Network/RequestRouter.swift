@@ -54,6 +54,10 @@ enum RequestRouter {
             response = context.eventLoop.scheduleTask(in: amount) {}.futureResult.flatMap { H.handle(request, context: context) }
         case .disconnect?:
             throw CloseConnection(reason: "fault: disconnect on \(H.apiKey)")
+        case .dropResponse?:
+            response = H.handle(request, context: context).flatMapThrowing { _ in
+                throw CloseConnection(reason: "fault: response to \(H.apiKey) dropped")
+            }
         case nil:
             response = H.handle(request, context: context)
         }

@@ -25,7 +25,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
         switch self {
-        case .produce: 3...8
+        case .produce: 0...8
         case .fetch: 4...11
         case .listOffsets: 0...5
         case .metadata: 0...8

@@ -5,7 +5,7 @@ import NIOCore
 
 public struct ProduceRequest: KafkaMessage {
     public static let apiKey: ApiKey = .produce
-    public static let versions: ClosedRange<Int16> = 3...8
+    public static let versions: ClosedRange<Int16> = 0...8
     public static func isFlexible(version: Int16) -> Bool { false }
 
     public var transactionalId: String?
@@ -24,7 +24,9 @@ public struct ProduceRequest: KafkaMessage {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ProduceRequest", version) }
         let flexible = false
         self.init()
-        self.transactionalId = try buf.readKafkaNullableString(compact: flexible)
+        if version >= 3 {
+            self.transactionalId = version >= 3 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+        }
         self.acks = try buf.readKafkaInt16()
         self.timeoutMs = try buf.readKafkaInt32()
         self.topicData = try buf.readKafkaArray(compact: flexible) { buf in try TopicProduceData(from: &buf, version: version) }
@@ -32,7 +34,9 @@ public struct ProduceRequest: KafkaMessage {
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
         let flexible = false
-        buf.writeKafkaNullableString(self.transactionalId, compact: flexible)
+        if version >= 3 {
+            if version >= 3 { buf.writeKafkaNullableString(self.transactionalId, compact: flexible) } else { buf.writeKafkaString(self.transactionalId ?? "", compact: flexible) }
+        }
         buf.writeInteger(self.acks)
         buf.writeInteger(self.timeoutMs)
         buf.writeKafkaArray(self.topicData, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
@@ -87,7 +91,7 @@ public struct ProduceRequest: KafkaMessage {
 
 public struct ProduceResponse: KafkaMessage {
     public static let apiKey: ApiKey = .produce
-    public static let versions: ClosedRange<Int16> = 3...8
+    public static let versions: ClosedRange<Int16> = 0...8
     public static func isFlexible(version: Int16) -> Bool { false }
 
     public var responses: [TopicProduceResponse]
@@ -103,13 +107,17 @@ public struct ProduceResponse: KafkaMessage {
         let flexible = false
         self.init()
         self.responses = try buf.readKafkaArray(compact: flexible) { buf in try TopicProduceResponse(from: &buf, version: version) }
-        self.throttleTimeMs = try buf.readKafkaInt32()
+        if version >= 1 {
+            self.throttleTimeMs = try buf.readKafkaInt32()
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
         let flexible = false
         buf.writeKafkaArray(self.responses, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
-        buf.writeInteger(self.throttleTimeMs)
+        if version >= 1 {
+            buf.writeInteger(self.throttleTimeMs)
+        }
     }
 
     public struct BatchIndexAndErrorMessage: KafkaStruct {
@@ -164,7 +172,9 @@ public struct ProduceResponse: KafkaMessage {
             self.index = try buf.readKafkaInt32()
             self.errorCode = try buf.readKafkaInt16()
             self.baseOffset = try buf.readKafkaInt64()
-            self.logAppendTimeMs = try buf.readKafkaInt64()
+            if version >= 2 {
+                self.logAppendTimeMs = try buf.readKafkaInt64()
+            }
             if version >= 5 {
                 self.logStartOffset = try buf.readKafkaInt64()
             }
@@ -179,7 +189,9 @@ public struct ProduceResponse: KafkaMessage {
             buf.writeInteger(self.index)
             buf.writeInteger(self.errorCode)
             buf.writeInteger(self.baseOffset)
-            buf.writeInteger(self.logAppendTimeMs)
+            if version >= 2 {
+                buf.writeInteger(self.logAppendTimeMs)
+            }
             if version >= 5 {
                 buf.writeInteger(self.logStartOffset)
             }

@@ -81,6 +81,12 @@ public struct RecordBatchHeader: Sendable, Equatable {
 
 /// Reading, validating and writing v2 record batches.
 public enum RecordBatch {
+    /// Input that is well-formed but in a format we do not store.
+    public enum Failure: Error, Equatable {
+        /// A legacy message set (magic 0 or 1), from clients older than Kafka 0.11.
+        case legacyMagic(Int8)
+    }
+
     /// Splits a produce request's records into batches, validating each one's magic, length and
     /// CRC-32C. The slices share storage with `records`: nothing is copied.
     public static func split(_ records: ByteBuffer) throws -> [(header: RecordBatchHeader, bytes: ByteBuffer)] {
@@ -88,7 +94,10 @@ public enum RecordBatch {
         var batches: [(RecordBatchHeader, ByteBuffer)] = []
         while buf.readableBytes > 0 {
             let header = try RecordBatchHeader(peekingAt: buf)
-            guard header.magic == 2 else { throw KafkaProtocolError.corruptRecordBatch("magic \(header.magic) is not 2") }
+            guard header.magic == 2 else {
+                if header.magic == 0 || header.magic == 1 { throw Failure.legacyMagic(header.magic) }
+                throw KafkaProtocolError.corruptRecordBatch("magic \(header.magic) is not 2")
+            }
             guard header.batchLength >= Int32(RecordBatchHeader.size - 12), header.totalSize <= buf.readableBytes else {
                 throw KafkaProtocolError.corruptRecordBatch("batch length \(header.batchLength) does not fit \(buf.readableBytes) bytes")
             }

@@ -134,7 +134,7 @@ extension ProduceRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.transactionalId = "x-TransactionalId"
+        if version >= 3 { v.transactionalId = "x-TransactionalId" }
         v.acks = 1234
         v.timeoutMs = 123456
         v.topicData = [ProduceRequest.TopicProduceData.fixture(version: version)]
@@ -165,7 +165,7 @@ extension ProduceResponse {
     static func fixture(version: Int16) -> Self {
         var v = Self()
         v.responses = [ProduceResponse.TopicProduceResponse.fixture(version: version)]
-        v.throttleTimeMs = 123456
+        if version >= 1 { v.throttleTimeMs = 123456 }
         return v
     }
 }
@@ -185,7 +185,7 @@ extension ProduceResponse.PartitionProduceResponse {
         v.index = 123456
         v.errorCode = 1234
         v.baseOffset = 1234567890123
-        v.logAppendTimeMs = 1234567890123
+        if version >= 2 { v.logAppendTimeMs = 1234567890123 }
         if version >= 5 { v.logStartOffset = 1234567890123 }
         if version >= 8 { v.recordErrors = [ProduceResponse.BatchIndexAndErrorMessage.fixture(version: version)] }
         if version >= 8 { v.errorMessage = "x-ErrorMessage" }

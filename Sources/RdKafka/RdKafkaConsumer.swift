@@ -1,0 +1,125 @@
+import CRdKafka
+import Dispatch
+
+/// A librdkafka consumer (group or manual assignment). Blocking calls run on a Dispatch queue,
+/// never on Swift's cooperative pool.
+public final class RdKafkaConsumer: Sendable {
+    private let handle: Handle
+    private let queue = DispatchQueue(label: "rdkafka.consumer")
+
+    /// - Parameter properties: librdkafka properties; `group.id` is needed to subscribe or commit.
+    public init(_ properties: [String: String]) throws {
+        let conf = try makeConf(properties)
+        handle = Handle(pointer: try makeClient(RD_KAFKA_CONSUMER, conf, "consumer"))
+        rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    /// Joins the group for these topics; assignments follow rebalances automatically.
+    public func subscribe(_ topics: [String]) throws {
+        let list = topics.map { PartitionOffset($0, RD_KAFKA_PARTITION_UA) }.makeList()
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_subscribe(handle.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "subscribing to \(topics)") }
+    }
+
+    /// Consumes exactly these partitions from these offsets, without group management.
+    public func assign(_ partitions: [PartitionOffset]) throws {
+        let list = partitions.makeList()
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(handle.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "assigning \(partitions)") }
+    }
+
+    /// The partitions currently assigned.
+    public func assignment() throws -> [PartitionOffset] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let err = rd_kafka_assignment(handle.pointer, &list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw RdKafkaError(err, "reading assignment") }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return try [PartitionOffset](list, context: "assignment").sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
+    }
+
+    /// The next record, or nil if none arrived within the timeout (or a partition EOF was
+    /// reported). Consumer errors (a broker gone, a failed fetch) are thrown.
+    public func poll(timeoutMs: Int32 = 100) async throws -> RdKafkaRecord? {
+        let handle = self.handle
+        return try await onQueue { try Self.pollBlocking(handle, timeoutMs) }
+    }
+
+    private static func pollBlocking(_ handle: Handle, _ timeoutMs: Int32) throws -> RdKafkaRecord? {
+        guard let m = rd_kafka_consumer_poll(handle.pointer, timeoutMs) else { return nil }
+        defer { rd_kafka_message_destroy(m) }
+        if m.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
+        if m.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let topic = m.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "-"
+            throw RdKafkaError(m.pointee.err, "consuming \(topic)/\(m.pointee.partition)")
+        }
+        return RdKafkaRecord(m)
+    }
+
+    /// Commits synchronously: the given offsets, or the consumed positions when nil.
+    public func commit(_ offsets: [PartitionOffset]? = nil) async throws {
+        let handle = self.handle
+        try await onQueue {
+            let list = offsets?.makeList()
+            defer { list.map { rd_kafka_topic_partition_list_destroy($0) } }
+            let err = rd_kafka_commit(handle.pointer, list, 0)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "committing \(offsets.map { "\($0)" } ?? "positions")") }
+        }
+    }
+
+    /// The group's committed offsets for these partitions (-1001 when none).
+    public func committed(_ partitions: [PartitionOffset], timeoutMs: Int32 = 10_000) async throws -> [PartitionOffset] {
+        let handle = self.handle
+        return try await onQueue {
+            let list = partitions.makeList()
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_committed(handle.pointer, list, timeoutMs)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "fetching committed offsets") }
+            return try [PartitionOffset](list, context: "committed offset of")
+        }
+    }
+
+    /// For each partition, the first offset with a timestamp at or after `offset` (read as epoch
+    /// milliseconds); -1 when there is none.
+    public func offsetsForTimes(_ partitions: [PartitionOffset], timeoutMs: Int32 = 10_000) async throws -> [PartitionOffset] {
+        let handle = self.handle
+        return try await onQueue {
+            let list = partitions.makeList()
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let err = rd_kafka_offsets_for_times(handle.pointer, list, timeoutMs)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "looking up offsets by time") }
+            return try [PartitionOffset](list, context: "offset by time of")
+        }
+    }
+
+    /// Low and high watermarks as the broker reports them.
+    public func watermarks(topic: String, partition: Int32, timeoutMs: Int32 = 10_000) async throws -> (low: Int64, high: Int64) {
+        let handle = self.handle
+        return try await onQueue {
+            var low: Int64 = 0, high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(handle.pointer, topic, partition, &low, &high, timeoutMs)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "querying watermarks of \(topic)/\(partition)") }
+            return (low, high)
+        }
+    }
+
+    /// Leaves the group (committing if auto-commit is on) and stops fetching.
+    public func close() async throws {
+        let handle = self.handle
+        try await onQueue {
+            let err = rd_kafka_consumer_close(handle.pointer)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "closing consumer") }
+        }
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    deinit {
+        rd_kafka_destroy(handle.pointer)
+    }
+}

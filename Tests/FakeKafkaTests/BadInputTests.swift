@@ -1,0 +1,149 @@
+import FakeKafka
+import KafkaProtocol
+import NIOCore
+import RdKafka
+import Testing
+
+/// Bad input ends one client's connection (or gets an error answer); everyone else is served.
+@Suite("Bad input", .timeLimit(.minutes(1)))
+struct BadInputTests {
+    /// Runs `attack` on one raw connection and checks a librdkafka producer still works after.
+    private func survives(_ attack: (RawKafkaClient) async throws -> Void) async throws {
+        try await withCluster(configure: { $0.maxFrameSize = 1024 * 1024 }) { cluster in
+            let topic = uniqueName("bad")
+            try cluster.createTopic(topic, partitions: 1)
+            let producer = try RdKafkaProducer(cluster.clientConfig())
+            _ = try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "before"))
+            let broker = cluster.brokers[0]
+            let raw = try await RawKafkaClient.connect(host: broker.host, port: broker.port)
+            try await attack(raw)
+            await raw.close()
+            _ = try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "after"))
+            #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 2)
+        }
+    }
+
+    @Test("a malformed request header closes that connection")
+    func malformedHeader() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(3))
+            frame.writeBytes([0, 1, 2])
+            try await raw.sendRaw(frame)
+            #expect(await raw.nextFrame() == nil, "connection closed")
+        }
+    }
+
+    @Test("an oversized frame closes that connection")
+    func oversizedFrame() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(64 * 1024 * 1024))
+            frame.writeBytes([0, 0, 0, 0])
+            try await raw.sendRaw(frame)
+            #expect(await raw.nextFrame() == nil)
+        }
+    }
+
+    @Test("an unknown API key closes that connection")
+    func unknownApiKey() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(0))
+            RequestHeader(apiKey: 999, apiVersion: 0, correlationId: 7, clientId: "x").encode(into: &frame, flexible: false)
+            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
+            try await raw.sendRaw(frame)
+            #expect(await raw.nextFrame() == nil)
+        }
+    }
+
+    @Test("an unsupported version of an API closes that connection")
+    func unsupportedVersion() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(0))
+            RequestHeader(apiKey: ApiKey.fetch.rawValue, apiVersion: 15, correlationId: 7, clientId: "x").encode(into: &frame, flexible: true)
+            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
+            try await raw.sendRaw(frame)
+            #expect(await raw.nextFrame() == nil)
+        }
+    }
+
+    @Test("a too-new ApiVersions gets error 35 in v0 format with our ranges")
+    func apiVersionsTooNew() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(0))
+            RequestHeader(apiKey: ApiKey.apiVersions.rawValue, apiVersion: 9, correlationId: 3, clientId: "x").encode(into: &frame, flexible: true)
+            frame.writeBytes([0, 0, 0])  // whatever a v9 body would be
+            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
+            try await raw.sendRaw(frame)
+            var response = try #require(await raw.nextFrame())
+            #expect(try ResponseHeader(from: &response, flexible: false).correlationId == 3)
+            let body = try ApiVersionsResponse(from: &response, version: 0)
+            #expect(body.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
+            #expect(body.apiKeys.first { $0.apiKey == ApiKey.joinGroup.rawValue }?.minVersion == 0)
+            #expect(body.apiKeys.first { $0.apiKey == ApiKey.fetch.rawValue }.map { $0.minVersion...$0.maxVersion } == 4...11)
+            #expect(body.apiKeys.first { $0.apiKey == ApiKey.produce.rawValue }?.minVersion == 0, "librdkafka 2.0 compresses only if Produce 0 is in range")
+        }
+    }
+
+    @Test("a truncated request body closes that connection")
+    func truncatedBody() async throws {
+        try await survives { raw in
+            var frame = ByteBuffer()
+            frame.writeInteger(Int32(0))
+            RequestHeader(apiKey: ApiKey.metadata.rawValue, apiVersion: 4, correlationId: 1, clientId: "x").encode(into: &frame, flexible: false)
+            frame.writeInteger(Int32(5))  // five topics promised, none sent
+            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
+            try await raw.sendRaw(frame)
+            #expect(await raw.nextFrame() == nil)
+        }
+    }
+
+    @Test("a batch with a bad CRC is refused with CORRUPT_MESSAGE and nothing is appended")
+    func corruptBatch() async throws {
+        try await withCluster { cluster in
+            let topic = uniqueName("crc")
+            try cluster.createTopic(topic, partitions: 1)
+            let broker = cluster.brokers[0]
+            let raw = try await RawKafkaClient.connect(host: broker.host, port: broker.port)
+            var batch = try RecordBatch.encode([KafkaRecord(timestamp: 1, key: [1], value: [2])])
+            batch.setInteger(UInt8(0xFF), at: batch.writerIndex - 1)
+            let request = ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
+            var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
+            let response = try ProduceResponse(from: &body, version: 7)
+            #expect(response.responses[0].partitionResponses[0].errorCode == KafkaErrorCode.corruptMessage.rawValue)
+            #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 0)
+            await raw.close()
+        }
+    }
+
+    @Test("a retried idempotent batch is answered with its first offset and not appended twice")
+    func duplicateSequence() async throws {
+        try await withCluster { cluster in
+            let topic = uniqueName("dup")
+            try cluster.createTopic(topic, partitions: 1)
+            let broker = cluster.brokers[0]
+            let raw = try await RawKafkaClient.connect(host: broker.host, port: broker.port)
+            var body = try #require(try await raw.request(InitProducerIdRequest(transactionalId: nil, transactionTimeoutMs: 1000), apiKey: .initProducerId, version: 1))
+            let pid = try InitProducerIdResponse(from: &body, version: 1)
+            func produce(sequence: Int32, count: Int) async throws -> ProduceResponse.PartitionProduceResponse {
+                let records = (0..<count).map { KafkaRecord(timestamp: 1, key: [1], value: [UInt8($0)]) }
+                let batch = try RecordBatch.encode(records, producer: .init(producerId: pid.producerId, producerEpoch: pid.producerEpoch, baseSequence: sequence))
+                let request = ProduceRequest(acks: -1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
+                var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
+                return try ProduceResponse(from: &body, version: 7).responses[0].partitionResponses[0]
+            }
+            #expect(try await produce(sequence: 0, count: 3).baseOffset == 0)
+            #expect(try await produce(sequence: 3, count: 2).baseOffset == 3)
+            let retried = try await produce(sequence: 3, count: 2)
+            #expect(retried.errorCode == 0 && retried.baseOffset == 3)
+            #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 5)
+            let gap = try await produce(sequence: 9, count: 1)
+            #expect(gap.errorCode == KafkaErrorCode.outOfOrderSequenceNumber.rawValue)
+            #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 5)
+            await raw.close()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import FakeKafka
+import Foundation
+import KafkaProtocol
+import NIOCore
+import RdKafka
+import Testing
+
+/// Runs `body` against a fresh cluster on free loopback ports, shutting it down afterwards.
+func withCluster<T>(
+    brokers: Int = 1, partitions: Int32 = 4,
+    configure: (inout FakeKafkaCluster.Configuration) -> Void = { _ in },
+    _ body: (FakeKafkaCluster) async throws -> T
+) async throws -> T {
+    var config = FakeKafkaCluster.Configuration(brokers: brokers, defaultPartitions: partitions)
+    config.logger.logLevel = ProcessInfo.processInfo.environment["FAKEKAFKA_LOG"].map { .init(rawValue: $0) ?? .warning } ?? .warning
+    configure(&config)
+    let cluster = try await FakeKafkaCluster.start(config)
+    do {
+        let result = try await body(cluster)
+        try await cluster.shutdown()
+        return result
+    } catch {
+        try? await cluster.shutdown()
+        throw error
+    }
+}
+
+extension FakeKafkaCluster {
+    /// librdkafka settings for fast, quiet tests against this cluster.
+    func clientConfig(_ extra: [String: String] = [:]) -> [String: String] {
+        var config = [
+            "bootstrap.servers": bootstrapServers,
+            "topic.metadata.refresh.interval.ms": "1000",
+            "retry.backoff.ms": "50",
+            "reconnect.backoff.ms": "50",
+            "reconnect.backoff.max.ms": "500",
+            "log_level": "3",
+        ]
+        config.merge(extra) { $1 }
+        return config
+    }
+
+    func consumerConfig(group: String, _ extra: [String: String] = [:]) -> [String: String] {
+        clientConfig([
+            "group.id": group,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": "6000",
+            "heartbeat.interval.ms": "100",
+            "fetch.wait.max.ms": "100",
+            "enable.auto.commit": "false",
+        ].merging(extra) { $1 })
+    }
+}
+
+/// Waits until `condition` holds, polling; fails the test with `message` after `timeout`.
+func eventually(
+    _ message: @autoclosure () -> String, timeout: Duration = .seconds(30),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out after \(timeout): \(message())", sourceLocation: sourceLocation)
+    throw TimedOut()
+}
+
+struct TimedOut: Error {}
+
+/// Polls until `count` records arrived, tolerating transient client errors (a reconnect, a
+/// leader change), and fails after `timeout` naming how many came.
+func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+             sourceLocation: SourceLocation = #_sourceLocation) async throws -> [RdKafkaRecord] {
+    var records: [RdKafkaRecord] = []
+    let deadline = ContinuousClock.now + timeout
+    while records.count < count {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("consumed \(records.count) of \(count) records within \(timeout)", sourceLocation: sourceLocation)
+            throw TimedOut()
+        }
+        do {
+            if let r = try await consumer.poll(timeoutMs: 100) { records.append(r) }
+        } catch let error as RdKafkaError where error.code < 0 {
+            continue  // local, transient: librdkafka recovers by itself
+        }
+    }
+    return records
+}
+
+func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+/// A unique name per test, so parallel tests never share topics or groups.
+func uniqueName(_ prefix: String = "t") -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
