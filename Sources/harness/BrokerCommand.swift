@@ -44,6 +44,8 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Listen for Ctrl-C before announcing readiness, so an early SIGINT is never lost.
+        let interrupts = Interrupts()
         var logger = Logger(label: "fakekafka")
         logger.logLevel = logLevel
         var config = FakeKafkaCluster.Configuration(brokers: brokers, defaultPartitions: partitions)
@@ -58,7 +60,7 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         // Scripts wait for this line; write it unbuffered.
         FileHandle.standardOutput.write(Data("ready \(cluster.bootstrapServers)\n".utf8))
-        await waitForInterrupt()
+        await interrupts.wait()
         logger.info("stopping")
         try await cluster.shutdown()
     }
@@ -84,16 +86,26 @@ struct TopicSpec: ExpressibleByArgument {
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// Suspends until SIGINT or SIGTERM.
-func waitForInterrupt() async {
-    let (stream, continuation) = AsyncStream<Int32>.makeStream()
-    let sources = [SIGINT, SIGTERM].map { sig in
-        signal(sig, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-        source.setEventHandler { continuation.yield(sig) }
-        source.resume()
-        return source
+/// SIGINT and SIGTERM, caught from the moment this is created.
+final class Interrupts {
+    private let stream: AsyncStream<Int32>
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            return source
+        }
     }
-    for await _ in stream { break }
-    sources.forEach { $0.cancel() }
+
+    /// Suspends until the first signal.
+    func wait() async {
+        for await _ in stream { break }
+        sources.forEach { $0.cancel() }
+    }
 }

@@ -79,6 +79,16 @@ final class ConsumerGroup {
         } else if members[memberId] == nil && pendingMemberIds.removeValue(forKey: memberId) == nil {
             return fail(.unknownMemberId, memberId: memberId)
         }
+        if let known = members[memberId], known.pendingJoin == nil,
+           known.protocols.elementsEqual(request.protocols.map { ($0.name, $0.metadata) }, by: { $0.name == $1.0 && $0.metadata == $1.1 }),
+           state == .completingRebalance || (state == .stable && memberId != leaderId) {
+            // A retried join with nothing new (clients resend after a local timeout) gets the
+            // current generation back, as Kafka does; rebalancing again would loop forever.
+            members[memberId]!.lastHeartbeat = now
+            let response = joinResponse(for: memberId)
+            effects.append { promise.succeed(response) }
+            return
+        }
         let rebalanceTimeoutMs = version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs
         var member = members[memberId] ?? Member(
             id: memberId, groupInstanceId: request.groupInstanceId, clientId: clientId, clientHost: clientHost,
@@ -149,19 +159,26 @@ final class ConsumerGroup {
         if leaderId == nil || members[leaderId!] == nil {
             leaderId = members.keys.sorted().first
         }
-        let everyone: [JoinGroupResponse.JoinGroupResponseMember] = members.values.sorted { $0.id < $1.id }.map { m in
-            JoinGroupResponse.JoinGroupResponseMember(
-                memberId: m.id, groupInstanceId: m.groupInstanceId,
-                metadata: m.protocols.first { $0.name == protocolName }?.metadata ?? [])
-        }
         for (id, member) in members {
             guard let join = member.pendingJoin else { continue }
             members[id]?.pendingJoin = nil
-            let response = JoinGroupResponse(
-                errorCode: 0, generationId: generation, protocolName: protocolName ?? "",
-                leader: leaderId!, memberId: id, members: id == leaderId ? everyone : [])
+            let response = joinResponse(for: id)
             effects.append { join.promise.succeed(response) }
         }
+    }
+
+    /// The current generation as a JoinGroup answer: the leader also gets every member's metadata.
+    private func joinResponse(for memberId: String) -> JoinGroupResponse {
+        var everyone: [JoinGroupResponse.JoinGroupResponseMember] = []
+        if memberId == leaderId {
+            everyone = members.values.sorted { $0.id < $1.id }.map { m in
+                JoinGroupResponse.JoinGroupResponseMember(
+                    memberId: m.id, groupInstanceId: m.groupInstanceId,
+                    metadata: m.protocols.first { $0.name == protocolName }?.metadata ?? [])
+            }
+        }
+        return JoinGroupResponse(errorCode: 0, generationId: generation, protocolName: protocolName ?? "",
+                                 leader: leaderId ?? "", memberId: memberId, members: everyone)
     }
 
     // MARK: SyncGroup

@@ -62,6 +62,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 sequence: state.requestLog.total, time: now, broker: broker, connection: connection, clientId: header.clientId,
                 apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId))
         }
+        logger.trace("request \(ApiKey(rawValue: header.apiKey)?.description ?? "\(header.apiKey)") v\(header.apiVersion) correlation \(header.correlationId) from \(header.clientId ?? "-")")
         let requestContext = RequestContext(core: core, broker: broker, header: header, eventLoop: context.eventLoop, clientHost: clientHost)
         let response: EventLoopFuture<ByteBuffer?>
         do {

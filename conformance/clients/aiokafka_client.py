@@ -1,0 +1,146 @@
+"""aiokafka 0.14.0 (asyncio). Each operation runs its own event loop; a group member runs one in
+a thread so tests can poll it like the synchronous clients."""
+import asyncio
+import threading
+import time
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import OffsetAndMetadata
+
+from . import Rec
+
+
+class AIOKafka:
+    name = "aiokafka"
+    codecs = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+    def produce(self, bootstrap, topic, records, compression="none", idempotent=False):
+        async def run():
+            p = AIOKafkaProducer(bootstrap_servers=bootstrap, compression_type=None if compression == "none" else compression,
+                                 enable_idempotence=idempotent, linger_ms=5)
+            await p.start()
+            try:
+                futures = [await p.send(topic, key=r.key, value=r.value, headers=r.headers, partition=r.partition,
+                                        timestamp_ms=r.timestamp) for r in records]
+                return [(m.partition, m.offset) for m in [await f for f in futures]]
+            finally:
+                await p.stop()
+        return asyncio.run(run())
+
+    @staticmethod
+    def _rec(m):
+        return Rec(m.key, m.value, list(m.headers), m.timestamp, m.partition, m.offset)
+
+    async def _drain(self, c, count, timeout):
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count and time.monotonic() < deadline:
+            for batch in (await c.getmany(timeout_ms=100)).values():
+                out.extend(self._rec(m) for m in batch)
+        return out
+
+    def consume(self, bootstrap, topic, partitions, count, timeout=30):
+        async def run():
+            c = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+            await c.start()
+            try:
+                tps = [TopicPartition(topic, p) for p in partitions]
+                c.assign(tps)
+                await c.seek_to_beginning(*tps)
+                return await self._drain(c, count, timeout)
+            finally:
+                await c.stop()
+        return asyncio.run(run())
+
+    def group_consume(self, bootstrap, topic, group, count, timeout=30):
+        async def run():
+            c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
+                                 enable_auto_commit=False)
+            await c.start()
+            try:
+                out = []
+                deadline = time.monotonic() + timeout
+                while len(out) < count and time.monotonic() < deadline:
+                    try:
+                        m = await asyncio.wait_for(c.getone(), 0.5)
+                        out.append(self._rec(m))
+                    except asyncio.TimeoutError:
+                        pass
+                if out:
+                    await c.commit({TopicPartition(topic, out[-1].partition): OffsetAndMetadata(out[-1].offset + 1, "")})
+                return out
+            finally:
+                await c.stop()
+        return asyncio.run(run())
+
+    def member(self, bootstrap, topic, group):
+        return _Member(bootstrap, topic, group)
+
+    def offset_for_time(self, bootstrap, topic, partition, timestamp):
+        async def run():
+            c = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+            await c.start()
+            try:
+                tp = TopicPartition(topic, partition)
+                found = (await c.offsets_for_times({tp: timestamp}))[tp]
+                return -1 if found is None else found.offset
+            finally:
+                await c.stop()
+        return asyncio.run(run())
+
+    def _admin(self, bootstrap, op):
+        async def run():
+            a = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+            await a.start()
+            try:
+                return await op(a)
+            finally:
+                await a.close()
+        return asyncio.run(run())
+
+    def create_topic(self, bootstrap, name, partitions):
+        self._admin(bootstrap, lambda a: a.create_topics([NewTopic(name, partitions, 1)]))
+
+    def delete_topic(self, bootstrap, name):
+        self._admin(bootstrap, lambda a: a.delete_topics([name]))
+
+    def topics(self, bootstrap):
+        async def describe(a):
+            names = await a.list_topics()
+            return {t["topic"]: len(t["partitions"]) for t in await a.describe_topics(names)} if names else {}
+        return self._admin(bootstrap, describe)
+
+
+class _Member:
+    """A group member running in its own thread and event loop."""
+
+    def __init__(self, bootstrap, topic, group):
+        self.loop = asyncio.new_event_loop()
+        self.stopping = None
+        self.current = []
+        self.started = threading.Event()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._run(bootstrap, topic, group),), daemon=True)
+        self.thread.start()
+        self.started.wait(30)
+
+    async def _run(self, bootstrap, topic, group):
+        self.stopping = asyncio.Event()
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, session_timeout_ms=6000,
+                             heartbeat_interval_ms=200, enable_auto_commit=False)
+        await c.start()
+        self.started.set()
+        while not self.stopping.is_set():
+            await c.getmany(timeout_ms=50)
+            self.current = sorted(tp.partition for tp in c.assignment())
+        await c.stop()
+
+    def step(self):
+        pass
+
+    def assignment(self):
+        return self.current
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.stopping.set)
+        self.thread.join(30)

@@ -1,0 +1,103 @@
+"""confluent-kafka 2.16.1 (bundles librdkafka 2.16)."""
+import time
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from . import NotSupported, Rec
+
+
+def _conf(bootstrap, **extra):
+    return {"bootstrap.servers": bootstrap, "log_level": 3, **extra}
+
+
+class Confluent:
+    name = "confluent-kafka"
+    codecs = ["none", "gzip", "snappy", "lz4", "zstd"]
+
+    def produce(self, bootstrap, topic, records, compression="none", idempotent=False):
+        p = Producer(_conf(bootstrap, **{"compression.codec": compression, "enable.idempotence": idempotent, "linger.ms": 5}))
+        results = [None] * len(records)
+
+        def report(i):
+            def cb(err, msg):
+                results[i] = err or (msg.partition(), msg.offset())
+            return cb
+
+        for i, r in enumerate(records):
+            kwargs = {"key": r.key, "value": r.value, "headers": r.headers, "on_delivery": report(i)}
+            if r.partition is not None:
+                kwargs["partition"] = r.partition
+            if r.timestamp is not None:
+                kwargs["timestamp"] = r.timestamp
+            p.produce(topic, **kwargs)
+        assert p.flush(30) == 0, "undelivered records after 30 s"
+        for r in results:
+            assert isinstance(r, tuple), f"delivery failed: {r}"
+        return results
+
+    @staticmethod
+    def _rec(m):
+        return Rec(m.key(), m.value(), list(m.headers() or []), m.timestamp()[1], m.partition(), m.offset())
+
+    def consume(self, bootstrap, topic, partitions, count, timeout=30):
+        c = Consumer(_conf(bootstrap, **{"group.id": "unused", "enable.auto.commit": False}))
+        c.assign([TopicPartition(topic, p, -2) for p in partitions])
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count and time.monotonic() < deadline:
+            m = c.poll(0.1)
+            if m is not None and not m.error():
+                out.append(self._rec(m))
+        c.close()
+        return out
+
+    def group_consume(self, bootstrap, topic, group, count, timeout=30):
+        c = Consumer(_conf(bootstrap, **{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}))
+        c.subscribe([topic])
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count and time.monotonic() < deadline:
+            m = c.poll(0.1)
+            if m is not None and not m.error():
+                out.append(self._rec(m))
+        if out:
+            c.commit(offsets=[TopicPartition(topic, out[-1].partition, out[-1].offset + 1)], asynchronous=False)
+        c.close()
+        return out
+
+    def member(self, bootstrap, topic, group):
+        return _Member(bootstrap, topic, group)
+
+    def offset_for_time(self, bootstrap, topic, partition, timestamp):
+        c = Consumer(_conf(bootstrap, **{"group.id": "unused"}))
+        result = c.offsets_for_times([TopicPartition(topic, partition, timestamp)], 10)
+        c.close()
+        return result[0].offset
+
+    def create_topic(self, bootstrap, name, partitions):
+        a = AdminClient(_conf(bootstrap))
+        a.create_topics([NewTopic(name, partitions, 1)])[name].result(10)
+
+    def delete_topic(self, bootstrap, name):
+        a = AdminClient(_conf(bootstrap))
+        a.delete_topics([name])[name].result(10)
+
+    def topics(self, bootstrap):
+        a = AdminClient(_conf(bootstrap))
+        return {t: len(m.partitions) for t, m in a.list_topics(timeout=10).topics.items()}
+
+
+class _Member:
+    def __init__(self, bootstrap, topic, group):
+        self.c = Consumer(_conf(bootstrap, **{"group.id": group, "session.timeout.ms": 6000, "heartbeat.interval.ms": 200}))
+        self.c.subscribe([topic])
+
+    def step(self):
+        self.c.poll(0.05)
+
+    def assignment(self):
+        return sorted(tp.partition for tp in self.c.assignment())
+
+    def close(self):
+        self.c.close()

@@ -1,0 +1,66 @@
+"""Fixtures: a FakeKafka cluster run from the real `harness broker` binary, one per test."""
+import os
+import pathlib
+import select
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+HARNESS = os.environ.get("HARNESS_BIN", str(ROOT / ".build" / "debug" / "harness"))
+
+
+class Broker:
+    def __init__(self, bootstrap, process, log):
+        self.bootstrap = bootstrap
+        self.process = process
+        self.log = log
+
+
+@pytest.fixture
+def broker():
+    if not os.path.exists(HARNESS):
+        pytest.fail(f"{HARNESS} not found: run `swift build` first (or set HARNESS_BIN)")
+    log = tempfile.NamedTemporaryFile(prefix="fakekafka-", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [HARNESS, "broker", "--port", "0", "--brokers", "2", "--partitions", "4", "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=log, text=True)
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    line = process.stdout.readline() if ready else ""
+    if not line.startswith("ready "):
+        process.kill()
+        pytest.fail(f"broker did not print 'ready' within 30 s (got {line!r}); log: {log.name}")
+    yield Broker(line.split()[1], process, log.name)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("broker did not stop within 10 s of SIGINT")
+    assert process.returncode == 0, f"broker exited with {process.returncode}; log: {log.name}"
+
+
+@pytest.fixture
+def topic():
+    return "t-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def group():
+    return "g-" + uuid.uuid4().hex[:10]
+
+
+def wait_for(condition, what, timeout=30.0, step=None):
+    """Polls `condition` (running `step` between checks) until it holds or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if step:
+            step()
+        if condition():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")

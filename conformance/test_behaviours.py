@@ -1,0 +1,125 @@
+"""The FakeKafka behaviours an ingress relies on, checked through each real client.
+
+Every test runs once per client; a client that cannot express an operation (kcat has no admin
+API) is skipped for that test, and the skip says why."""
+import time
+
+import pytest
+
+from clients import NotSupported, Rec, all_clients
+from conftest import wait_for
+
+CLIENTS = all_clients()
+ids = [c.name for c in CLIENTS]
+
+
+def run_or_skip(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except NotSupported as e:
+        pytest.skip(str(e))
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+@pytest.mark.parametrize("codec", ["none", "gzip", "snappy", "lz4", "zstd"])
+def test_keys_headers_timestamps_survive(broker, topic, client, codec):
+    if client.name == "kcat":
+        records = [Rec(f"key-{i}".encode(), f"value {i} ".encode() * 8, [("n", str(i).encode())], None, i % 2) for i in range(12)]
+    else:
+        # Null keys and null values, never both in one record (kafka-python refuses that).
+        records = [Rec(None if i % 6 == 1 else f"key-{i}".encode(), None if i % 6 == 4 else f"value {i} ".encode() * 8,
+                       [("n", str(i).encode()), ("empty", b"")], 1_700_000_000_000 + i, i % 2) for i in range(30)]
+    run_or_skip(client.produce, broker.bootstrap, topic, records, compression=codec)
+    got = client.consume(broker.bootstrap, topic, [0, 1], len(records))
+    assert len(got) == len(records)
+    by_n = {int(dict(r.headers)["n"]): r for r in got}
+    for i, sent in enumerate(records):
+        r = by_n[i]
+        assert (r.key, r.value, r.partition) == (sent.key, sent.value, sent.partition), f"record {i}"
+        if client.name != "kcat":  # kcat prints an empty header value and null alike
+            assert r.headers == sent.headers, f"headers of record {i}"
+        if sent.timestamp is not None:
+            assert r.timestamp == sent.timestamp, f"timestamp of record {i}"
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_per_key_order_within_partition(broker, topic, client):
+    lines = [(f"k{i % 5}".encode(), str(i).encode()) for i in range(200)]
+    if client.name == "kcat":
+        client.produce_lines(broker.bootstrap, topic, lines)
+    else:
+        client.produce(broker.bootstrap, topic, [Rec(k, v) for k, v in lines])
+    got = client.consume(broker.bootstrap, topic, [0, 1, 2, 3], len(lines))
+    assert len(got) == len(lines)
+    for key in {k for k, _ in lines}:
+        mine = [r for r in got if r.key == key]
+        assert len({r.partition for r in mine}) == 1, f"{key} spread over partitions"
+        values = [int(r.value) for r in sorted(mine, key=lambda r: r.offset)]
+        assert values == sorted(values), f"{key} out of order"
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_group_splits_partitions_and_rebalances(broker, topic, group, client):
+    client_for_admin = CLIENTS[1]  # confluent-kafka: create the topic with 4 partitions
+    client_for_admin.create_topic(broker.bootstrap, topic, 4)
+    a = client.member(broker.bootstrap, topic, group)
+    b = client.member(broker.bootstrap, topic, group)
+    try:
+        wait_for(lambda: len(a.assignment()) == 2 and len(b.assignment()) == 2, "a 2+2 split",
+                 step=lambda: (a.step(), b.step()))
+        assert sorted(a.assignment() + b.assignment()) == [0, 1, 2, 3]
+    finally:
+        b.close()
+    try:
+        wait_for(lambda: a.assignment() == [0, 1, 2, 3], "the remaining member to own all 4", step=a.step)
+    finally:
+        a.close()
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_commit_then_resume(broker, topic, group, client):
+    lines = [(b"k", str(i).encode()) for i in range(10)]
+    if client.name == "kcat":
+        client.produce_lines(broker.bootstrap, topic, lines, partition=0)
+    else:
+        client.produce(broker.bootstrap, topic, [Rec(k, v, partition=0) for k, v in lines])
+    first = client.group_consume(broker.bootstrap, topic, group, 6)
+    assert [r.value for r in first] == [str(i).encode() for i in range(6)]
+    rest = client.group_consume(broker.bootstrap, topic, group, 4)
+    assert [r.value for r in rest] == [str(i).encode() for i in range(6, 10)]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_offsets_by_timestamp(broker, topic, client):
+    CLIENTS[1].produce(broker.bootstrap, topic, [Rec(b"k", str(i).encode(), [], 2_000_000 + 100 * i, 0) for i in range(10)])
+    assert client.offset_for_time(broker.bootstrap, topic, 0, 2_000_300) == 3
+    assert client.offset_for_time(broker.bootstrap, topic, 0, 2_000_350) == 4
+    assert client.offset_for_time(broker.bootstrap, topic, 0, 9_000_000) == -1
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_idempotent_producer(broker, topic, client):
+    lines = [(b"k", str(i).encode()) for i in range(50)]
+    if client.name == "kcat":
+        client.produce_lines(broker.bootstrap, topic, lines, idempotent=True, partition=0)
+    else:
+        client.produce(broker.bootstrap, topic, [Rec(k, v, partition=0) for k, v in lines], idempotent=True)
+    got = CLIENTS[1].consume(broker.bootstrap, topic, [0], 50)
+    assert [r.value for r in got] == [v for _, v in lines]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_admin_create_and_delete(broker, topic, client):
+    run_or_skip(client.create_topic, broker.bootstrap, topic, 3)
+    wait_for(lambda: client.topics(broker.bootstrap).get(topic) == 3, f"{topic} with 3 partitions")
+    client.delete_topic(broker.bootstrap, topic)
+    wait_for(lambda: topic not in client.topics(broker.bootstrap), f"{topic} gone")
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_auto_create_on_produce(broker, topic, client):
+    if client.name == "kcat":
+        client.produce_lines(broker.bootstrap, topic, [(b"k", b"v")])
+    else:
+        client.produce(broker.bootstrap, topic, [Rec(b"k", b"v")])
+    assert client.topics(broker.bootstrap).get(topic) == 4
