@@ -1,0 +1,37 @@
+# IngressHarness. `make help` lists the targets.
+SWIFT ?= swift
+PYTHON ?= python3
+
+.PHONY: help setup build test test-swift conformance run bench generate clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup: ## Install system libraries, kcat and the pinned Python clients (idempotent)
+	@scripts/setup.sh
+
+build: setup ## Build everything (debug)
+	$(SWIFT) build
+
+test: build ## Swift tests, then the conformance suite: what CI runs
+	$(SWIFT) test
+	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
+
+test-swift: build ## Swift tests only
+	$(SWIFT) test
+
+conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, aiokafka against FakeKafka
+	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
+
+run: build ## Start a 3-broker FakeKafka with a demo topic (PORT=9092 by default)
+	@scripts/demo.sh
+
+bench: setup ## Benchmark FakeKafka against librdkafka's mock cluster (release build)
+	$(SWIFT) build -c release --product harness
+	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/produce_consume.py
+
+generate: ## Regenerate the Kafka message codecs from ../shared/kafka-protocol
+	$(PYTHON) Tools/generate-kafka-messages.py
+
+clean: ## Remove build products
+	rm -rf .build

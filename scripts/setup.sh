@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building and testing need on a fresh Debian machine: librdkafka and the codec
+# libraries (apt), kcat, and the pinned Python clients of the conformance suite (pip).
+# Skips what is already there, so running it again is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(librdkafka-dev kcat zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev pkg-config)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+pip_install() { python3 -m pip install -q --disable-pip-version-check "$@" -r conformance/requirements.txt 2>&1 | grep -v "Running pip as the 'root' user" || true; }
+out=$(pip_install)
+# Debian's own Python refuses pip outside a venv (PEP 668); these pins are test-only.
+if grep -q externally-managed <<<"$out"; then out=$(pip_install --break-system-packages); fi
+[ -n "$out" ] && echo "$out"
+python3 - <<'PY'
+import importlib.metadata as m
+want = {l.split("==")[0]: l.split("==")[1].strip() for l in open("conformance/requirements.txt") if "==" in l}
+bad = {k: (v, m.version(k)) for k, v in want.items() if m.version(k) != v}
+if bad:
+    raise SystemExit(f"setup: wrong Python package versions (wanted, got): {bad}")
+PY
+echo "setup: ok (librdkafka $(pkg-config --modversion rdkafka), $(kcat -V 2>&1 | head -1))"
