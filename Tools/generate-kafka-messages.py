@@ -323,6 +323,18 @@ def grouped(fields, served):
     return runs
 
 
+def emit_versioned(fields, served, out, ind, emit):
+    """Emits each field with `emit`, inside one version check per run of fields that share it."""
+    for c, group in grouped(fields, served):
+        inner = ind if c == "true" else ind + "    "
+        if c != "true":
+            out.append(f"{ind}if {c} {{")
+        for f in group:
+            emit(f, out, inner, f"self.{ident(f.name)}")
+        if c != "true":
+            out.append(f"{ind}}}")
+
+
 def emit_struct(s, flexible_rng, out, ind, top=None):
     served = s.served
     flex_cond = condition(flexible_rng, served) if flexible_rng else "false"
@@ -355,15 +367,7 @@ def emit_struct(s, flexible_rng, out, ind, top=None):
         body.append(f"{b}guard Self.versions.contains(version) else {{ throw KafkaProtocolError.unsupportedVersion(\"{s.name}\", version) }}")
     body.append(f"{b}let flexible = {flex_cond}")
     body.append(f"{b}self.init()")
-    for c, group in grouped(regular, served):
-        if c == "true":
-            for f in group:
-                emit_read(f, body, b, f"self.{ident(f.name)}")
-        else:
-            body.append(f"{b}if {c} {{")
-            for f in group:
-                emit_read(f, body, b + "    ", f"self.{ident(f.name)}")
-            body.append(f"{b}}}")
+    emit_versioned(regular, served, body, b, emit_read)
     if flex_cond != "false":
         body.append(f"{b}if flexible {{")
         if tagged:
@@ -386,15 +390,7 @@ def emit_struct(s, flexible_rng, out, ind, top=None):
     # Encoder
     out.append(f"{i2}public func encode(into buf: inout ByteBuffer, version: Int16) {{")
     body = [f"{b}let flexible = {flex_cond}"]
-    for c, group in grouped(regular, served):
-        if c == "true":
-            for f in group:
-                emit_write(f, body, b, f"self.{ident(f.name)}")
-        else:
-            body.append(f"{b}if {c} {{")
-            for f in group:
-                emit_write(f, body, b + "    ", f"self.{ident(f.name)}")
-            body.append(f"{b}}}")
+    emit_versioned(regular, served, body, b, emit_write)
     if flex_cond != "false":
         body.append(f"{b}if flexible {{")
         if tagged:

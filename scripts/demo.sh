@@ -16,16 +16,17 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 bootstrap=$(grep '^ready ' "$log" | head -1 | cut -d' ' -f2)
+first=${bootstrap%%,*}  # any one broker is enough to bootstrap
 printf 'alice:{"n":1}\nbob:{"n":2}\nalice:{"n":3}\n' | kcat -b "$bootstrap" -P -t demo -K: -H source=demo
 cat <<MSG
 
 FakeKafka is running with 3 brokers at $bootstrap; topic "demo" (3 partitions) holds 3 records.
 Try, in another terminal:
 
-  kcat -b $bootstrap -L                                   # brokers, topics, partition leaders
-  kcat -b $bootstrap -C -t demo -e -f '%p/%o %k=%s %h\n'  # read the demo records
-  echo 'carol:{"n":4}' | kcat -b $bootstrap -P -t demo -K:   # produce one more
-  kcat -b $bootstrap -G my-group demo                     # consume as a group member
+  kcat -b $first -L                                      # brokers, topics, partition leaders
+  kcat -b $first -C -t demo -e -f '%p/%o %k=%s %h\n'     # read the demo records
+  echo 'carol:{"n":4}' | kcat -b $first -P -t demo -K:   # produce one more
+  kcat -b $first -G my-group demo                        # consume as a group member
 
 Ctrl-C stops the cluster.
 MSG

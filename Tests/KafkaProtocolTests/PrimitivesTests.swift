@@ -26,9 +26,14 @@ struct PrimitivesTests {
     }
 
     @Test("a varint that never ends is an error, not a hang")
-    func runawayVarint() {
+    func runawayVarint() throws {
         var buf = ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
         #expect(throws: (any Error).self) { try buf.readKafkaUnsignedVarint() }
+        var zeros = ByteBuffer(bytes: [UInt8](repeating: 0x80, count: 12) + [0])
+        #expect(throws: (any Error).self) { try zeros.readKafkaUnsignedVarlong() }
+        var max = ByteBuffer()
+        max.writeKafkaUnsignedVarlong(.max)
+        #expect(try max.readKafkaUnsignedVarlong() == .max)
     }
 
     @Test("a length larger than the input is refused before allocating")

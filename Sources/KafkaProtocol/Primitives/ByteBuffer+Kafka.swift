@@ -30,19 +30,25 @@ extension ByteBuffer {
 
     // MARK: Varints
 
-    public mutating func readKafkaUnsignedVarint() throws -> UInt32 {
-        var result: UInt32 = 0
-        var shift: UInt32 = 0
+    /// Reads a base-128 unsigned varint of at most `T.bitWidth` bits.
+    mutating func readUnsignedVarint<T: FixedWidthInteger & UnsignedInteger>(as: T.Type) throws -> T {
+        var result: T = 0
+        var shift = 0
         while true {
+            guard shift < T.bitWidth else { throw KafkaProtocolError.invalidLength("varint longer than \(T.bitWidth) bits", shift) }
             guard let byte = readInteger(as: UInt8.self) else { throw KafkaProtocolError.truncated("varint") }
-            if shift == 28 && byte > 0x0F { throw KafkaProtocolError.invalidLength("unsigned varint", Int(byte)) }
-            result |= UInt32(byte & 0x7F) << shift
+            let bits = T(byte & 0x7F)
+            // The last group may only carry the bits that are left.
+            if shift + 7 > T.bitWidth && bits >> (T.bitWidth - shift) != 0 {
+                throw KafkaProtocolError.invalidLength("varint wider than \(T.bitWidth) bits", Int(byte))
+            }
+            result |= bits << shift
             if byte & 0x80 == 0 { return result }
             shift += 7
         }
     }
 
-    public mutating func writeKafkaUnsignedVarint(_ value: UInt32) {
+    mutating func writeUnsignedVarint<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         var v = value
         while v >= 0x80 {
             writeInteger(UInt8(truncatingIfNeeded: v) | 0x80)
@@ -51,26 +57,10 @@ extension ByteBuffer {
         writeInteger(UInt8(v))
     }
 
-    public mutating func readKafkaUnsignedVarlong() throws -> UInt64 {
-        var result: UInt64 = 0
-        var shift: UInt64 = 0
-        while true {
-            guard let byte = readInteger(as: UInt8.self) else { throw KafkaProtocolError.truncated("varlong") }
-            if shift == 63 && byte > 1 { throw KafkaProtocolError.invalidLength("varlong", Int(byte)) }
-            result |= UInt64(byte & 0x7F) << shift
-            if byte & 0x80 == 0 { return result }
-            shift += 7
-        }
-    }
-
-    public mutating func writeKafkaUnsignedVarlong(_ value: UInt64) {
-        var v = value
-        while v >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        writeInteger(UInt8(v))
-    }
+    public mutating func readKafkaUnsignedVarint() throws -> UInt32 { try readUnsignedVarint(as: UInt32.self) }
+    public mutating func writeKafkaUnsignedVarint(_ value: UInt32) { writeUnsignedVarint(value) }
+    public mutating func readKafkaUnsignedVarlong() throws -> UInt64 { try readUnsignedVarint(as: UInt64.self) }
+    public mutating func writeKafkaUnsignedVarlong(_ value: UInt64) { writeUnsignedVarint(value) }
 
     /// Zig-zag signed varint (record fields).
     public mutating func readKafkaVarint() throws -> Int32 {
