@@ -123,3 +123,16 @@ def test_auto_create_on_produce(broker, topic, client):
     else:
         client.produce(broker.bootstrap, topic, [Rec(b"k", b"v")])
     assert client.topics(broker.bootstrap).get(topic) == 4
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_list_and_describe_groups(broker, topic, group, client):
+    CLIENTS[1].create_topic(broker.bootstrap, topic, 2)
+    member = CLIENTS[1].member(broker.bootstrap, topic, group)
+    try:
+        wait_for(lambda: len(member.assignment()) == 2, "the member's assignment", step=member.step)
+        groups = run_or_skip(client.groups, broker.bootstrap)
+        assert groups.get(group) == ("STABLE", 1), groups
+    finally:
+        member.close()
+    wait_for(lambda: client.groups(broker.bootstrap).get(group) == ("EMPTY", 0), "the group to be empty after its member left")

@@ -105,6 +105,17 @@ class AIOKafka:
     def delete_topic(self, bootstrap, name):
         self._admin(bootstrap, lambda a: a.delete_topics([name]))
 
+    def groups(self, bootstrap):
+        async def describe(a):
+            ids = [g[0] for g in await a.list_consumer_groups()]
+            result = {}
+            for response in (await a.describe_consumer_groups(ids)) if ids else []:
+                for g in response.groups:
+                    # (error_code, group_id, state, protocol_type, protocol, members, ...)
+                    result[g[1]] = (g[2].upper(), len(g[5]))
+            return result
+        return self._admin(bootstrap, describe)
+
     def topics(self, bootstrap):
         async def describe(a):
             names = await a.list_topics()

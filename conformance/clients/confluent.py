@@ -83,6 +83,15 @@ class Confluent:
         a = AdminClient(_conf(bootstrap))
         a.delete_topics([name])[name].result(10)
 
+    def groups(self, bootstrap):
+        """{group id: (state, number of members)} from ListGroups and DescribeGroups."""
+        a = AdminClient(_conf(bootstrap))
+        ids = [g.group_id for g in a.list_consumer_groups().result(10).valid]
+        if not ids:
+            return {}
+        described = {g: f.result(10) for g, f in a.describe_consumer_groups(ids).items()}
+        return {g: (d.state.name, len(d.members)) for g, d in described.items()}
+
     def topics(self, bootstrap):
         a = AdminClient(_conf(bootstrap))
         return {t: len(m.partitions) for t, m in a.list_topics(timeout=10).topics.items()}

@@ -74,6 +74,14 @@ class KafkaPython:
         a.delete_topics([name])
         a.close()
 
+    def groups(self, bootstrap):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        listed = a.list_groups()
+        ids = [g["group_id"] if isinstance(g, dict) else g[0] for g in listed]
+        described = a.describe_groups(ids) if ids else {}
+        a.close()
+        return {g: (d["group_state"].upper(), len(d["members"])) for g, d in described.items()}
+
     def topics(self, bootstrap):
         c = KafkaConsumer(bootstrap_servers=bootstrap)
         result = {t: len(c.partitions_for_topic(t) or []) for t in c.topics()}

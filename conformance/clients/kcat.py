@@ -83,6 +83,9 @@ class Kcat:
 
     delete_topic = create_topic
 
+    def groups(self, bootstrap):
+        raise NotSupported("kcat does not list or describe groups")
+
     def topics(self, bootstrap):
         r = self._run(["-b", bootstrap, "-L"])
         return {m.group(1).decode(): int(m.group(2)) for m in re.finditer(rb'topic "([^"]+)" with (\d+) partitions', r.stdout)}

@@ -31,8 +31,8 @@ final class RawKafkaClient: Sendable {
         try await channel.writeAndFlush(bytes)
     }
 
-    /// Sends a request with a v1/v2 header and returns the response body (after the header).
-    func request<M: KafkaMessage>(_ message: M, apiKey: ApiKey, version: Int16, correlationId: Int32 = 1) async throws -> ByteBuffer? {
+    /// Sends a request with a v1/v2 header without waiting for the answer (pipelining).
+    func send<M: KafkaMessage>(_ message: M, apiKey: ApiKey, version: Int16, correlationId: Int32 = 1) async throws {
         var frame = ByteBuffer()
         frame.writeInteger(Int32(0))
         RequestHeader(apiKey: apiKey.rawValue, apiVersion: version, correlationId: correlationId, clientId: "raw-test")
@@ -40,10 +40,21 @@ final class RawKafkaClient: Sendable {
         message.encode(into: &frame, version: version)
         frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
         try await sendRaw(frame)
+    }
+
+    /// Reads the next response: its correlation id and body (after the header).
+    func receive(apiKey: ApiKey, version: Int16) async throws -> (correlationId: Int32, body: ByteBuffer)? {
         guard var response = await nextFrame() else { return nil }
         let header = try ResponseHeader(from: &response, flexible: ResponseHeader.isFlexible(apiKey: apiKey, version: version))
-        precondition(header.correlationId == correlationId, "correlation id \(header.correlationId), expected \(correlationId)")
-        return response
+        return (header.correlationId, response)
+    }
+
+    /// Sends a request and returns the response body, checking the correlation id.
+    func request<M: KafkaMessage>(_ message: M, apiKey: ApiKey, version: Int16, correlationId: Int32 = 1) async throws -> ByteBuffer? {
+        try await send(message, apiKey: apiKey, version: version, correlationId: correlationId)
+        guard let (id, body) = try await receive(apiKey: apiKey, version: version) else { return nil }
+        precondition(id == correlationId, "correlation id \(id), expected \(correlationId)")
+        return body
     }
 
     /// The next response frame, or nil when the broker closed the connection.
