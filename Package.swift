@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "KafkaProtocol", targets: ["KafkaProtocol"]),
         .library(name: "FakeKafka", targets: ["FakeKafka"]),
         .library(name: "RdKafka", targets: ["RdKafka"]),
+        .library(name: "RestateProtocol", targets: ["RestateProtocol"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -37,6 +38,8 @@ let package = Package(
             ]
         ),
         .target(name: "RdKafka", dependencies: ["CRdKafka"]),
+        // The Restate service protocol pieces both the ingress and the recorder need. No dependencies.
+        .target(name: "RestateProtocol"),
         .executableTarget(
             name: "harness",
             dependencies: [
@@ -55,6 +58,7 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol"], exclude: ["Fixtures"]),
         .testTarget(
             name: "FakeKafkaTests",
             dependencies: [

@@ -1,0 +1,69 @@
+/// The discovery manifest an endpoint returns from `GET /discover`.
+public struct EndpointManifest: Codable, Sendable, Equatable {
+    public static let contentType = "application/vnd.restate.endpointmanifest.v3+json"
+
+    public var protocolMode: String?
+    public var minProtocolVersion: Int
+    public var maxProtocolVersion: Int
+    public var services: [Service]
+
+    public struct Service: Codable, Sendable, Equatable {
+        public var name: String
+        public var ty: ServiceType
+        public var handlers: [Handler]
+
+        public init(name: String, ty: ServiceType, handlers: [Handler]) {
+            self.name = name
+            self.ty = ty
+            self.handlers = handlers
+        }
+    }
+
+    public struct Handler: Codable, Sendable, Equatable {
+        public var name: String
+        /// Absent for Service handlers (SDKs omit it).
+        public var ty: HandlerType?
+
+        public init(name: String, ty: HandlerType?) {
+            self.name = name
+            self.ty = ty
+        }
+    }
+
+    public enum ServiceType: String, Codable, Sendable {
+        case service = "SERVICE"
+        case virtualObject = "VIRTUAL_OBJECT"
+        case workflow = "WORKFLOW"
+    }
+
+    public enum HandlerType: String, Codable, Sendable {
+        case exclusive = "EXCLUSIVE"
+        case shared = "SHARED"
+        case workflow = "WORKFLOW"
+    }
+
+    public init(protocolMode: String? = "REQUEST_RESPONSE", minProtocolVersion: Int = serviceProtocolVersion,
+                maxProtocolVersion: Int = serviceProtocolVersion, services: [Service]) {
+        self.protocolMode = protocolMode
+        self.minProtocolVersion = minProtocolVersion
+        self.maxProtocolVersion = maxProtocolVersion
+        self.services = services
+    }
+
+    /// Whether this endpoint can be called with the protocol version this package speaks.
+    public var supportsOurProtocol: Bool {
+        (minProtocolVersion...maxProtocolVersion).contains(serviceProtocolVersion)
+    }
+}
+
+extension EndpointManifest.Handler {
+    /// Whether invocations of this handler on one key must run one at a time, in order: the
+    /// exclusive handlers of virtual objects and the run handler of workflows.
+    public func isExclusive(in service: EndpointManifest.Service) -> Bool {
+        switch service.ty {
+        case .service: false
+        case .virtualObject: (ty ?? .exclusive) == .exclusive
+        case .workflow: (ty ?? .shared) == .workflow
+        }
+    }
+}

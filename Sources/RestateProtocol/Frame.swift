@@ -1,0 +1,57 @@
+/// The service protocol's message types (the u16 at the start of each frame).
+public enum MessageType: UInt16, Sendable {
+    case start = 0x0000
+    case suspension = 0x0001
+    case error = 0x0002
+    case end = 0x0003
+    case commandAck = 0x0004
+    case proposeRunCompletion = 0x0005
+    case inputCommand = 0x0400
+    case outputCommand = 0x0401
+    case getLazyStateCommand = 0x0402
+    case setStateCommand = 0x0403
+    case clearStateCommand = 0x0404
+    case clearAllStateCommand = 0x0405
+    case getEagerStateCommand = 0x0407
+    case getEagerStateKeysCommand = 0x0408
+    case runCommand = 0x0411
+}
+
+/// One frame: an 8-byte header (u16 type, u16 flags, u32 body length, big-endian) and a protobuf body.
+public struct Frame: Sendable, Equatable {
+    public var type: UInt16
+    public var flags: UInt16
+    public var body: [UInt8]
+
+    public init(type: UInt16, flags: UInt16 = 0, body: [UInt8]) {
+        self.type = type
+        self.flags = flags
+        self.body = body
+    }
+
+    public init(_ type: MessageType, body: [UInt8]) {
+        self.init(type: type.rawValue, body: body)
+    }
+
+    public func encoded() -> [UInt8] {
+        let n = UInt32(body.count)
+        return [UInt8(type >> 8), UInt8(type & 0xFF), UInt8(flags >> 8), UInt8(flags & 0xFF),
+                UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)] + body
+    }
+
+    /// Splits a whole response body into frames; a partial trailing frame is an error.
+    public static func decodeAll(_ data: [UInt8]) throws -> [Frame] {
+        var frames: [Frame] = []
+        var i = 0
+        while i < data.count {
+            guard i + 8 <= data.count else { throw RestateProtocolError("truncated frame header at byte \(i)") }
+            let type = UInt16(data[i]) << 8 | UInt16(data[i + 1])
+            let flags = UInt16(data[i + 2]) << 8 | UInt16(data[i + 3])
+            let n = Int(UInt32(data[i + 4]) << 24 | UInt32(data[i + 5]) << 16 | UInt32(data[i + 6]) << 8 | UInt32(data[i + 7]))
+            guard i + 8 + n <= data.count else { throw RestateProtocolError("frame of type 0x\(String(type, radix: 16)) at byte \(i) declares \(n) bytes, \(data.count - i - 8) remain") }
+            frames.append(Frame(type: type, flags: flags, body: Array(data[(i + 8)..<(i + 8 + n)])))
+            i += 8 + n
+        }
+        return frames
+    }
+}

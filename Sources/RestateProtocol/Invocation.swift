@@ -1,0 +1,249 @@
+/// The service protocol version this package speaks (request-response mode).
+public let serviceProtocolVersion = 5
+public let invocationContentType = "application/vnd.restate.invocation.v5"
+
+/// What the caller sends to start an invocation in request-response mode: the whole request
+/// (StartMessage, then InputCommand) in one body.
+public struct InvocationRequest: Sendable, Equatable {
+    /// Raw invocation id bytes (the SDK treats them as opaque).
+    public var id: [UInt8]
+    public var debugId: String
+    /// The object or workflow key; empty for services.
+    public var key: String
+    /// The object's whole state, so the handler never needs to ask for more (eager state).
+    public var state: [[UInt8]: [UInt8]]
+    public var headers: [(String, String)]
+    public var input: [UInt8]
+    public var retryCount: UInt32
+
+    public init(id: [UInt8], debugId: String, key: String = "", state: [[UInt8]: [UInt8]] = [:],
+                headers: [(String, String)] = [], input: [UInt8], retryCount: UInt32 = 0) {
+        self.id = id
+        self.debugId = debugId
+        self.key = key
+        self.state = state
+        self.headers = headers
+        self.input = input
+        self.retryCount = retryCount
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.debugId == b.debugId && a.key == b.key && a.state == b.state
+            && a.headers.elementsEqual(b.headers, by: ==) && a.input == b.input && a.retryCount == b.retryCount
+    }
+
+    /// The request body: two frames.
+    public func encoded() -> [UInt8] {
+        var start = ProtobufWriter()
+        start.bytes(1, id)
+        start.string(2, debugId)
+        start.uint(3, 1)  // known entries: the input command
+        // Sorted so the same state always encodes to the same bytes.
+        for (k, v) in state.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            start.message(4) { entry in
+                entry.bytes(1, k)
+                entry.bytes(2, v)
+            }
+        }
+        start.bool(5, false)  // partial_state: the map is complete
+        start.string(6, key)
+        start.uint(7, UInt64(retryCount))
+        var input = ProtobufWriter()
+        for (k, v) in headers {
+            input.message(1) { h in
+                h.string(1, k)
+                h.string(2, v)
+            }
+        }
+        input.message(14) { $0.bytes(1, self.input) }
+        return Frame(.start, body: start.bytes).encoded() + Frame(.inputCommand, body: input.bytes).encoded()
+    }
+
+    /// Reads a request body (what an endpoint such as the recorder receives).
+    public init(decoding data: [UInt8]) throws {
+        let frames = try Frame.decodeAll(data)
+        guard frames.count >= 2, frames[0].type == MessageType.start.rawValue, frames[1].type == MessageType.inputCommand.rawValue else {
+            throw RestateProtocolError("expected StartMessage then InputCommand, got types \(frames.map { "0x" + String($0.type, radix: 16) })")
+        }
+        self.init(id: [], debugId: "", input: [])
+        var start = ProtobufReader(frames[0].body)
+        while let (field, value) = try start.next() {
+            switch field {
+            case 1: id = value.bytes
+            case 2: debugId = value.string
+            case 4:
+                var entry = ProtobufReader(value.bytes)
+                var k: [UInt8] = [], v: [UInt8] = []
+                while let (f, e) = try entry.next() {
+                    if f == 1 { k = e.bytes } else if f == 2 { v = e.bytes }
+                }
+                state[k] = v
+            case 6: key = value.string
+            case 7: retryCount = UInt32(truncatingIfNeeded: value.uint)
+            default: break
+            }
+        }
+        var input = ProtobufReader(frames[1].body)
+        while let (field, value) = try input.next() {
+            switch field {
+            case 1:
+                var header = ProtobufReader(value.bytes)
+                var k = "", v = ""
+                while let (f, e) = try header.next() {
+                    if f == 1 { k = e.string } else if f == 2 { v = e.string }
+                }
+                headers.append((k, v))
+            case 14:
+                self.input = try ProtobufReader.last(1, in: value.bytes)?.bytes ?? []
+            default: break
+            }
+        }
+    }
+}
+
+/// A handler's failure as the protocol carries it.
+public struct InvocationFailure: Sendable, Equatable {
+    public var code: UInt32
+    public var message: String
+
+    public init(code: UInt32, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A change to an object's state made by a handler.
+public enum StateMutation: Sendable, Equatable {
+    case set(key: [UInt8], value: [UInt8])
+    case clear(key: [UInt8])
+    case clearAll
+}
+
+/// What came back from an invocation attempt.
+public struct InvocationResponse: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
+        /// OutputCommand with a value: the invocation completed.
+        case value([UInt8])
+        /// OutputCommand with a failure: completed, with a terminal error (not retried).
+        case failure(InvocationFailure)
+        /// ErrorMessage: this attempt failed and should be retried.
+        case error(InvocationFailure, retryAfterMs: UInt64?)
+        /// The endpoint suspended, waiting for something request-response mode cannot deliver.
+        case suspended
+        /// The body ended without output, error, suspension or EndMessage.
+        case incomplete
+    }
+
+    public var outcome: Outcome
+    public var stateMutations: [StateMutation]
+    public var ended: Bool
+
+    public init(outcome: Outcome, stateMutations: [StateMutation] = [], ended: Bool = true) {
+        self.outcome = outcome
+        self.stateMutations = stateMutations
+        self.ended = ended
+    }
+
+    /// Reads a whole response body. Commands this package does not act on (state reads served
+    /// from the eager map, acks) are skipped.
+    public init(decoding data: [UInt8]) throws {
+        self.init(outcome: .incomplete, ended: false)
+        var output: Outcome?
+        for frame in try Frame.decodeAll(data) {
+            var r = ProtobufReader(frame.body)
+            switch MessageType(rawValue: frame.type) {
+            case .outputCommand:
+                while let (field, value) = try r.next() {
+                    if field == 14 { output = .value(try Self.content(value.bytes)) }
+                    if field == 15 { output = .failure(try Self.failure(value.bytes)) }
+                }
+            case .setStateCommand:
+                var key: [UInt8] = [], content: [UInt8] = []
+                while let (field, value) = try r.next() {
+                    if field == 1 { key = value.bytes }
+                    if field == 3 { content = try Self.content(value.bytes) }
+                }
+                stateMutations.append(.set(key: key, value: content))
+            case .clearStateCommand:
+                stateMutations.append(.clear(key: try ProtobufReader.last(1, in: frame.body)?.bytes ?? []))
+            case .clearAllStateCommand:
+                stateMutations.append(.clearAll)
+            case .error:
+                var code: UInt32 = 0, message = "", delay: UInt64?
+                while let (field, value) = try r.next() {
+                    switch field {
+                    case 1: code = UInt32(truncatingIfNeeded: value.uint)
+                    case 2: message = value.string
+                    case 8: delay = value.uint
+                    default: break
+                    }
+                }
+                outcome = .error(InvocationFailure(code: code, message: message), retryAfterMs: delay)
+                return
+            case .suspension:
+                outcome = .suspended
+                return
+            case .end:
+                ended = true
+            default:
+                continue
+            }
+        }
+        if let output { outcome = output }
+    }
+
+    private static func content(_ value: [UInt8]) throws -> [UInt8] {
+        try ProtobufReader.last(1, in: value)?.bytes ?? []
+    }
+
+    private static func failure(_ value: [UInt8]) throws -> InvocationFailure {
+        var r = ProtobufReader(value)
+        var failure = InvocationFailure(code: 0, message: "")
+        while let (field, v) = try r.next() {
+            if field == 1 { failure.code = UInt32(truncatingIfNeeded: v.uint) }
+            if field == 2 { failure.message = v.string }
+        }
+        return failure
+    }
+
+    /// Encodes a response the way an endpoint writes it (for the recorder and for tests).
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        for mutation in stateMutations {
+            var w = ProtobufWriter()
+            switch mutation {
+            case .set(let key, let value):
+                w.bytes(1, key)
+                w.message(3) { $0.bytes(1, value) }
+                out += Frame(.setStateCommand, body: w.bytes).encoded()
+            case .clear(let key):
+                w.bytes(1, key)
+                out += Frame(.clearStateCommand, body: w.bytes).encoded()
+            case .clearAll:
+                out += Frame(.clearAllStateCommand, body: []).encoded()
+            }
+        }
+        var w = ProtobufWriter()
+        switch outcome {
+        case .value(let v):
+            w.message(14) { $0.bytes(1, v) }
+            out += Frame(.outputCommand, body: w.bytes).encoded()
+        case .failure(let f):
+            w.message(15) { m in
+                m.uint(1, UInt64(f.code))
+                m.string(2, f.message)
+            }
+            out += Frame(.outputCommand, body: w.bytes).encoded()
+        case .error(let f, let delay):
+            w.uint(1, UInt64(f.code))
+            w.string(2, f.message)
+            if let delay { w.uint(8, delay) }
+            return out + Frame(.error, body: w.bytes).encoded()
+        case .suspended:
+            return out + Frame(.suspension, body: []).encoded()
+        case .incomplete:
+            return out
+        }
+        return ended ? out + Frame(.end, body: []).encoded() : out
+    }
+}

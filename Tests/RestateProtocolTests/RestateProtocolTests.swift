@@ -1,0 +1,62 @@
+import Testing
+@testable import RestateProtocol
+
+@Suite("Service protocol messages")
+struct RestateProtocolTests {
+    @Test("an invocation request round-trips")
+    func requestRoundTrip() throws {
+        let request = InvocationRequest(
+            id: [1, 2, 3], debugId: "inv_1", key: "alice",
+            state: [Array("count".utf8): Array("5".utf8), [0xFF]: []],
+            headers: [("kafka.offset", "7"), ("kafka.key", "YWxpY2U=")], input: Array("{\"n\":1}".utf8), retryCount: 2)
+        #expect(try InvocationRequest(decoding: request.encoded()) == request)
+    }
+
+    @Test("an empty input and empty state value survive")
+    func emptyValues() throws {
+        let request = InvocationRequest(id: [9], debugId: "d", state: [[1]: []], input: [])
+        let decoded = try InvocationRequest(decoding: request.encoded())
+        #expect(decoded.state == [[1]: []])
+        #expect(decoded.input == [])
+    }
+
+    @Test("every response outcome round-trips", arguments: [
+        InvocationResponse(outcome: .value(Array("6".utf8)), stateMutations: [.set(key: Array("count".utf8), value: Array("6".utf8)), .clear(key: [1]), .clearAll]),
+        InvocationResponse(outcome: .value([])),
+        InvocationResponse(outcome: .failure(InvocationFailure(code: 409, message: "no"))),
+        InvocationResponse(outcome: .error(InvocationFailure(code: 500, message: "boom"), retryAfterMs: 250), ended: false),
+        InvocationResponse(outcome: .suspended, ended: false),
+    ])
+    func responseRoundTrip(response: InvocationResponse) throws {
+        #expect(try InvocationResponse(decoding: response.encoded()) == response)
+    }
+
+    @Test("a body cut short is an error that says where")
+    func truncated() throws {
+        let body = InvocationRequest(id: [1], debugId: "x", input: [1, 2, 3]).encoded()
+        #expect(throws: RestateProtocolError.self) { try Frame.decodeAll(Array(body.dropLast())) }
+        #expect(throws: RestateProtocolError.self) { try InvocationRequest(decoding: Array(body.prefix(5))) }
+    }
+
+    @Test("unknown frames and fields are skipped")
+    func unknownSkipped() throws {
+        var w = ProtobufWriter()
+        w.uint(99, 5)
+        w.message(14) { $0.bytes(1, [7]) }
+        let body = Frame(type: 0x0407, body: [0x0A, 0x01, 0x41]).encoded() + Frame(.outputCommand, body: w.bytes).encoded() + Frame(.end, body: []).encoded()
+        #expect(try InvocationResponse(decoding: body) == InvocationResponse(outcome: .value([7])))
+    }
+
+    @Test("exclusive handlers are the object's exclusive ones and the workflow's run")
+    func exclusivity() {
+        let object = EndpointManifest.Service(name: "O", ty: .virtualObject, handlers: [])
+        let workflow = EndpointManifest.Service(name: "W", ty: .workflow, handlers: [])
+        let service = EndpointManifest.Service(name: "S", ty: .service, handlers: [])
+        #expect(EndpointManifest.Handler(name: "a", ty: .exclusive).isExclusive(in: object))
+        #expect(EndpointManifest.Handler(name: "a", ty: nil).isExclusive(in: object))
+        #expect(!EndpointManifest.Handler(name: "a", ty: .shared).isExclusive(in: object))
+        #expect(EndpointManifest.Handler(name: "run", ty: .workflow).isExclusive(in: workflow))
+        #expect(!EndpointManifest.Handler(name: "get", ty: .shared).isExclusive(in: workflow))
+        #expect(!EndpointManifest.Handler(name: "h", ty: nil).isExclusive(in: service))
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import RestateProtocol
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The protocol pieces against services written with the official Restate Python SDK (1.3.0),
+/// served by hypercorn over HTTP/1.1.
+@Suite("Interop with restate-sdk (Python)", .serialized, .timeLimit(.minutes(2)))
+struct SDKInteropTests {
+    @Test("discovery lists the services and handler kinds")
+    func discovery() async throws {
+        try await withSDKEndpoint { base in
+            let manifest = try await discover(base)
+            #expect(manifest.protocolMode == "REQUEST_RESPONSE")
+            #expect(manifest.supportsOurProtocol)
+            let counter = try #require(manifest.services.first { $0.name == "Counter" })
+            #expect(counter.ty == .virtualObject)
+            #expect(counter.handlers.first { $0.name == "add" }?.isExclusive(in: counter) == true)
+            let echo = try #require(manifest.services.first { $0.name == "Echo" })
+            #expect(echo.ty == .service)
+            #expect(echo.handlers.allSatisfy { !$0.isExclusive(in: echo) })
+        }
+    }
+
+    @Test("a Counter object adds 1, 2, 3 to give 1, 3, 6, with its state carried between calls")
+    func counter() async throws {
+        try await withSDKEndpoint { base in
+            var state: [[UInt8]: [UInt8]] = [:]
+            var outputs: [String] = []
+            for (i, n) in [1, 2, 3].enumerated() {
+                let request = InvocationRequest(id: Array("inv-\(i)".utf8), debugId: "inv_\(i)", key: "alice", state: state, input: Array("\(n)".utf8))
+                let response = try await invoke(base, "Counter", "add", request)
+                guard case .value(let v) = response.outcome else { Issue.record("unexpected \(response.outcome)"); return }
+                outputs.append(String(decoding: v, as: UTF8.self))
+                #expect(response.ended)
+                for mutation in response.stateMutations {
+                    if case .set(let k, let v) = mutation { state[k] = v }
+                }
+            }
+            #expect(outputs == ["1", "3", "6"])
+            #expect(state[Array("count".utf8)].map { String(decoding: $0, as: UTF8.self) } == "6")
+
+            let cleared = try await invoke(base, "Counter", "reset", InvocationRequest(id: [9], debugId: "inv_9", key: "alice", state: state, input: []))
+            #expect(cleared.stateMutations == [.clear(key: Array("count".utf8))])
+        }
+    }
+
+    @Test("headers and the input reach a Service handler exactly")
+    func headers() async throws {
+        try await withSDKEndpoint { base in
+            let headers = [("kafka.offset", "41"), ("kafka.topic", "orders"), ("kafka.key", "YWxpY2U=")]
+            let request = InvocationRequest(id: [7], debugId: "inv_7", headers: headers, input: Array("{\"n\":1}".utf8))
+            let response = try await invoke(base, "Echo", "headers", request)
+            guard case .value(let v) = response.outcome else { Issue.record("unexpected \(response.outcome)"); return }
+            let json = try JSONSerialization.jsonObject(with: Data(v)) as? [String: Any]
+            #expect(json?["headers"] as? [String: String] == Dictionary(uniqueKeysWithValues: headers))
+            #expect((json?["value"] as? [String: Int]) == ["n": 1])
+        }
+    }
+
+    @Test("a terminal error comes back as a failed output")
+    func terminalError() async throws {
+        try await withSDKEndpoint { base in
+            let response = try await invoke(base, "Echo", "fail", InvocationRequest(id: [8], debugId: "inv_8", input: Array("{}".utf8)))
+            #expect(response.outcome == .failure(InvocationFailure(code: 409, message: "refused on purpose")))
+        }
+    }
+
+    // MARK: Helpers
+
+    private func discover(_ base: URL) async throws -> EndpointManifest {
+        var request = URLRequest(url: base.appendingPathComponent("discover"))
+        request.setValue(EndpointManifest.contentType, forHTTPHeaderField: "accept")
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        return try JSONDecoder().decode(EndpointManifest.self, from: data)
+    }
+
+    private func invoke(_ base: URL, _ service: String, _ handler: String, _ invocation: InvocationRequest) async throws -> InvocationResponse {
+        var request = URLRequest(url: base.appendingPathComponent("invoke/\(service)/\(handler)"))
+        request.httpMethod = "POST"
+        request.setValue(invocationContentType, forHTTPHeaderField: "content-type")
+        request.httpBody = Data(invocation.encoded())
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? -1
+        guard status == 200 else {
+            throw EndpointError(message: "POST invoke/\(service)/\(handler): HTTP \(status): \(String(decoding: data, as: UTF8.self))")
+        }
+        return try InvocationResponse(decoding: Array(data))
+    }
+
+    /// Serves `Fixtures/sdk_services.py` with hypercorn on a free loopback port for `body`.
+    private func withSDKEndpoint(_ body: (URL) async throws -> Void) async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-m", "hypercorn", "sdk_services:app", "--bind", "127.0.0.1:0"]
+        process.currentDirectoryURL = fixtures
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        defer {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        // hypercorn prints "Running on http://127.0.0.1:PORT (CTRL + C to quit)" when listening.
+        let port = try await Self.readPort(from: output.fileHandleForReading, process: process)
+        try await body(URL(string: "http://127.0.0.1:\(port)")!)
+    }
+
+    private static func readPort(from handle: FileHandle, process: Process) async throws -> Int {
+        var seen = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                guard process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let range = seen.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+               let port = Int(seen[range].split(separator: ":").last!) {
+                return port
+            }
+        }
+        throw EndpointError(message: "hypercorn did not start (is restate-sdk installed? `make setup`): \(seen)")
+    }
+}
+
+struct EndpointError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
