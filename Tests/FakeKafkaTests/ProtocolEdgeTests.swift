@@ -88,4 +88,29 @@ struct ProtocolEdgeTests {
             await raw.close()
         }
     }
+
+    @Test("the group takes the leader's preferred protocol; a member with none in common is refused")
+    func groupProtocolChoice() async throws {
+        try await withCluster { cluster in
+            let group = uniqueName("g")
+            let first = try await connect(cluster)
+            let join = JoinGroupRequest(groupId: group, sessionTimeoutMs: 10_000, memberId: "", protocolType: "consumer",
+                                        protocols: [.init(name: "range", metadata: [1]), .init(name: "roundrobin", metadata: [2])])
+            var body = try #require(try await first.request(join, apiKey: .joinGroup, version: 1))
+            let joined = try JoinGroupResponse(from: &body, version: 1)
+            #expect(joined.errorCode == 0 && joined.generationId == 1)
+            #expect(joined.protocolName == "range")
+            #expect(joined.members.map(\.metadata) == [[1]], "the leader gets its own metadata for the chosen protocol")
+
+            let second = try await connect(cluster)
+            var stranger = join
+            stranger.memberId = ""
+            stranger.protocols = [.init(name: "sticky", metadata: [])]
+            var refused = try #require(try await second.request(stranger, apiKey: .joinGroup, version: 1))
+            #expect(try JoinGroupResponse(from: &refused, version: 1).errorCode == KafkaErrorCode.inconsistentGroupProtocol.rawValue)
+            #expect(cluster.group(group)?.members.count == 1)
+            await first.close()
+            await second.close()
+        }
+    }
 }

@@ -111,14 +111,9 @@ final class ConsumerGroup {
         tryCompleteJoin(now: now, effects: &effects)
     }
 
-    private func commonProtocols(adding names: [String]? = nil, excluding: String? = nil) -> [String] {
-        var sets = members.values.filter { $0.id != excluding }.map { Set($0.protocols.map(\.name)) }
-        if let names { sets.append(Set(names)) }
-        guard let first = sets.first else { return [] }
-        let common = sets.dropFirst().reduce(first) { $0.intersection($1) }
-        // Keep a deterministic preference: the first member's order.
-        let order = names ?? members.values.first?.protocols.map(\.name) ?? []
-        return order.filter(common.contains)
+    /// The protocols every current member (but `excluding`) supports, intersected with `names`.
+    private func commonProtocols(adding names: [String], excluding: String? = nil) -> Set<String> {
+        members.values.filter { $0.id != excluding }.reduce(Set(names)) { $0.intersection($1.protocols.map(\.name)) }
     }
 
     private func prepareRebalance(now: NIODeadline, effects: inout Effects) {
@@ -155,10 +150,12 @@ final class ConsumerGroup {
             return
         }
         state = .completingRebalance
-        protocolName = commonProtocols().first ?? members.values.first!.protocols.first!.name
         if leaderId == nil || members[leaderId!] == nil {
             leaderId = members.keys.sorted().first
         }
+        // The leader's most preferred protocol that every member supports (join made sure one exists).
+        let supportedByAll = members.values.reduce(Set(members[leaderId!]!.protocols.map(\.name))) { $0.intersection($1.protocols.map(\.name)) }
+        protocolName = members[leaderId!]!.protocols.map(\.name).first(where: supportedByAll.contains)
         for (id, member) in members {
             guard let join = member.pendingJoin else { continue }
             members[id]?.pendingJoin = nil
