@@ -48,11 +48,7 @@ struct BadInputTests {
     @Test("an unknown API key closes that connection")
     func unknownApiKey() async throws {
         try await survives { raw in
-            var frame = ByteBuffer()
-            frame.writeInteger(Int32(0))
-            RequestHeader(apiKey: 999, apiVersion: 0, correlationId: 7, clientId: "x").encode(into: &frame, flexible: false)
-            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
-            try await raw.sendRaw(frame)
+            try await raw.sendRaw(RawKafkaClient.frame(apiKey: 999, version: 0, correlationId: 7, flexible: false))
             #expect(await raw.nextFrame() == nil)
         }
     }
@@ -60,11 +56,7 @@ struct BadInputTests {
     @Test("an unsupported version of an API closes that connection")
     func unsupportedVersion() async throws {
         try await survives { raw in
-            var frame = ByteBuffer()
-            frame.writeInteger(Int32(0))
-            RequestHeader(apiKey: ApiKey.fetch.rawValue, apiVersion: 15, correlationId: 7, clientId: "x").encode(into: &frame, flexible: true)
-            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
-            try await raw.sendRaw(frame)
+            try await raw.sendRaw(RawKafkaClient.frame(apiKey: ApiKey.fetch.rawValue, version: 15, correlationId: 7, flexible: true))
             #expect(await raw.nextFrame() == nil)
         }
     }
@@ -72,12 +64,10 @@ struct BadInputTests {
     @Test("a too-new ApiVersions gets error 35 in v0 format with our ranges")
     func apiVersionsTooNew() async throws {
         try await survives { raw in
-            var frame = ByteBuffer()
-            frame.writeInteger(Int32(0))
-            RequestHeader(apiKey: ApiKey.apiVersions.rawValue, apiVersion: 9, correlationId: 3, clientId: "x").encode(into: &frame, flexible: true)
-            frame.writeBytes([0, 0, 0])  // whatever a v9 body would be
-            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
-            try await raw.sendRaw(frame)
+            // Whatever a v9 body would be: the broker must not need to understand it.
+            try await raw.sendRaw(RawKafkaClient.frame(apiKey: ApiKey.apiVersions.rawValue, version: 9, correlationId: 3, flexible: true) {
+                $0.writeBytes([0, 0, 0])
+            })
             var response = try #require(await raw.nextFrame())
             #expect(try ResponseHeader(from: &response, flexible: false).correlationId == 3)
             let body = try ApiVersionsResponse(from: &response, version: 0)
@@ -91,12 +81,9 @@ struct BadInputTests {
     @Test("a truncated request body closes that connection")
     func truncatedBody() async throws {
         try await survives { raw in
-            var frame = ByteBuffer()
-            frame.writeInteger(Int32(0))
-            RequestHeader(apiKey: ApiKey.metadata.rawValue, apiVersion: 4, correlationId: 1, clientId: "x").encode(into: &frame, flexible: false)
-            frame.writeInteger(Int32(5))  // five topics promised, none sent
-            frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
-            try await raw.sendRaw(frame)
+            try await raw.sendRaw(RawKafkaClient.frame(apiKey: ApiKey.metadata.rawValue, version: 4, correlationId: 1, flexible: false) {
+                $0.writeInteger(Int32(5))  // five topics promised, none sent
+            })
             #expect(await raw.nextFrame() == nil)
         }
     }

@@ -15,6 +15,11 @@ struct ProtocolEdgeTests {
         ProduceRequest(acks: acks, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
     }
 
+    private func fetchRequest(_ topic: String, offset: Int64, maxWaitMs: Int32, minBytes: Int32) -> FetchRequest {
+        FetchRequest(replicaId: -1, maxWaitMs: maxWaitMs, minBytes: minBytes, maxBytes: 1 << 20,
+                     topics: [.init(topic: topic, partitions: [.init(partition: 0, fetchOffset: offset, partitionMaxBytes: 1 << 20)])])
+    }
+
     @Test("acks=0 gets no response, and the next request is still answered")
     func acksZero() async throws {
         try await withCluster { cluster in
@@ -38,8 +43,7 @@ struct ProtocolEdgeTests {
             try cluster.createTopic(topic, partitions: 1)
             let raw = try await connect(cluster)
             // A long-polling fetch on an empty partition, then a request answered at once.
-            let fetch = FetchRequest(replicaId: -1, maxWaitMs: 300, minBytes: 1, maxBytes: 1 << 20,
-                                     topics: [.init(topic: topic, partitions: [.init(partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20)])])
+            let fetch = fetchRequest(topic, offset: 0, maxWaitMs: 300, minBytes: 1)
             try await raw.send(fetch, apiKey: .fetch, version: 11, correlationId: 1)
             try await raw.send(MetadataRequest(topics: []), apiKey: .metadata, version: 8, correlationId: 2)
             let first = try #require(try await raw.receive(apiKey: .fetch, version: 11))
@@ -78,8 +82,7 @@ struct ProtocolEdgeTests {
             try cluster.append((0..<5).map { KafkaRecord(timestamp: 1, key: nil, value: [UInt8($0)]) }, to: tp)
             try cluster.append((5..<8).map { KafkaRecord(timestamp: 1, key: nil, value: [UInt8($0)]) }, to: tp)
             let raw = try await connect(cluster)
-            let fetch = FetchRequest(replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20,
-                                     topics: [.init(topic: topic, partitions: [.init(partition: 0, fetchOffset: 3, partitionMaxBytes: 1 << 20)])])
+            let fetch = fetchRequest(topic, offset: 3, maxWaitMs: 0, minBytes: 0)
             var body = try #require(try await raw.request(fetch, apiKey: .fetch, version: 11))
             let partition = try FetchResponse(from: &body, version: 11).responses[0].partitions[0]
             #expect(partition.highWatermark == 8 && partition.lastStableOffset == 8 && partition.logStartOffset == 0)

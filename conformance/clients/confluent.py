@@ -4,7 +4,7 @@ import time
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from . import NotSupported, Rec
+from . import Rec
 
 
 def _conf(bootstrap, **extra):
@@ -40,27 +40,26 @@ class Confluent:
     def _rec(m):
         return Rec(m.key(), m.value(), list(m.headers() or []), m.timestamp()[1], m.partition(), m.offset())
 
-    def consume(self, bootstrap, topic, partitions, count, timeout=30):
-        c = Consumer(_conf(bootstrap, **{"group.id": "unused", "enable.auto.commit": False}))
-        c.assign([TopicPartition(topic, p, -2) for p in partitions])
+    def _drain(self, c, count, timeout):
         out = []
         deadline = time.monotonic() + timeout
         while len(out) < count and time.monotonic() < deadline:
             m = c.poll(0.1)
             if m is not None and not m.error():
                 out.append(self._rec(m))
+        return out
+
+    def consume(self, bootstrap, topic, partitions, count, timeout=30):
+        c = Consumer(_conf(bootstrap, **{"group.id": "unused", "enable.auto.commit": False}))
+        c.assign([TopicPartition(topic, p, -2) for p in partitions])
+        out = self._drain(c, count, timeout)
         c.close()
         return out
 
     def group_consume(self, bootstrap, topic, group, count, timeout=30):
         c = Consumer(_conf(bootstrap, **{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": False}))
         c.subscribe([topic])
-        out = []
-        deadline = time.monotonic() + timeout
-        while len(out) < count and time.monotonic() < deadline:
-            m = c.poll(0.1)
-            if m is not None and not m.error():
-                out.append(self._rec(m))
+        out = self._drain(c, count, timeout)
         if out:
             c.commit(offsets=[TopicPartition(topic, out[-1].partition, out[-1].offset + 1)], asynchronous=False)
         c.close()

@@ -31,15 +31,22 @@ final class RawKafkaClient: Sendable {
         try await channel.writeAndFlush(bytes)
     }
 
-    /// Sends a request with a v1/v2 header without waiting for the answer (pipelining).
-    func send<M: KafkaMessage>(_ message: M, apiKey: ApiKey, version: Int16, correlationId: Int32 = 1) async throws {
+    /// A size-prefixed request frame with any header values, valid or not, and any body bytes.
+    static func frame(apiKey: Int16, version: Int16, correlationId: Int32, flexible: Bool,
+                      body: (inout ByteBuffer) -> Void = { _ in }) -> ByteBuffer {
         var frame = ByteBuffer()
         frame.writeInteger(Int32(0))
-        RequestHeader(apiKey: apiKey.rawValue, apiVersion: version, correlationId: correlationId, clientId: "raw-test")
-            .encode(into: &frame, flexible: apiKey.isFlexible(version: version))
-        message.encode(into: &frame, version: version)
+        RequestHeader(apiKey: apiKey, apiVersion: version, correlationId: correlationId, clientId: "raw-test")
+            .encode(into: &frame, flexible: flexible)
+        body(&frame)
         frame.setInteger(Int32(frame.readableBytes - 4), at: 0)
-        try await sendRaw(frame)
+        return frame
+    }
+
+    /// Sends a request with a v1/v2 header without waiting for the answer (pipelining).
+    func send<M: KafkaMessage>(_ message: M, apiKey: ApiKey, version: Int16, correlationId: Int32 = 1) async throws {
+        try await sendRaw(Self.frame(apiKey: apiKey.rawValue, version: version, correlationId: correlationId,
+                                     flexible: apiKey.isFlexible(version: version)) { message.encode(into: &$0, version: version) })
     }
 
     /// Reads the next response: its correlation id and body (after the header).
