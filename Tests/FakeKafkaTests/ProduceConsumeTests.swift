@@ -83,8 +83,8 @@ struct ProduceConsumeTests {
             _ = try await consumer.poll(timeoutMs: 300)  // the consumer is now long-polling an empty log
             let tp = TopicPartition(topic, 0)
             try cluster.append([KafkaRecord(timestamp: 5, key: bytes("k"), value: bytes("v"), headers: [.init(key: "h", value: nil)])], to: tp, compression: .zstd)
-            // With a 10 s fetch wait, only a woken long poll delivers within the deadline below.
-            let received = try await consume(consumer, count: 1, timeout: .seconds(5))
+            // With a 10 s fetch wait, only a woken long poll delivers within the 8 s deadline below.
+            let received = try await consume(consumer, count: 1, timeout: .seconds(8))
             #expect(received[0].valueString == "v")
             #expect(received[0].headers == [RdKafkaHeader("h", nil)])
             #expect(try cluster.watermarks(tp) == (0, 1))
