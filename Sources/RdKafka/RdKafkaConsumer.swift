@@ -70,26 +70,31 @@ public final class RdKafkaConsumer: Sendable {
 
     /// The group's committed offsets for these partitions (-1001 when none).
     public func committed(_ partitions: [PartitionOffset], timeoutMs: Int32 = 10_000) async throws -> [PartitionOffset] {
-        let handle = self.handle
-        return try await onQueue {
-            let list = partitions.makeList()
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_committed(handle.pointer, list, timeoutMs)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "fetching committed offsets") }
-            return try [PartitionOffset](list, context: "committed offset of")
+        try await query(partitions, "fetching committed offsets", "committed offset of") { rk, list in
+            rd_kafka_committed(rk, list, timeoutMs)
         }
     }
 
     /// For each partition, the first offset with a timestamp at or after `offset` (read as epoch
     /// milliseconds); -1 when there is none.
     public func offsetsForTimes(_ partitions: [PartitionOffset], timeoutMs: Int32 = 10_000) async throws -> [PartitionOffset] {
+        try await query(partitions, "looking up offsets by time", "offset by time of") { rk, list in
+            rd_kafka_offsets_for_times(rk, list, timeoutMs)
+        }
+    }
+
+    /// Runs a blocking call that fills in a partition list, and reads the list back.
+    private func query(
+        _ partitions: [PartitionOffset], _ what: String, _ perPartition: String,
+        _ call: @escaping @Sendable (OpaquePointer, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
+    ) async throws -> [PartitionOffset] {
         let handle = self.handle
         return try await onQueue {
             let list = partitions.makeList()
             defer { rd_kafka_topic_partition_list_destroy(list) }
-            let err = rd_kafka_offsets_for_times(handle.pointer, list, timeoutMs)
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "looking up offsets by time") }
-            return try [PartitionOffset](list, context: "offset by time of")
+            let err = call(handle.pointer, list)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, what) }
+            return try [PartitionOffset](list, context: perPartition)
         }
     }
 

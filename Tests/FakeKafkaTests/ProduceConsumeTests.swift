@@ -80,7 +80,11 @@ struct ProduceConsumeTests {
             try cluster.createTopic(topic, partitions: 1)
             let consumer = try RdKafkaConsumer(cluster.clientConfig(["group.id": uniqueName("g"), "fetch.wait.max.ms": "10000"]))
             try consumer.assign([PartitionOffset(topic, 0, RdKafkaOffset.beginning)])
-            _ = try await consumer.poll(timeoutMs: 300)  // the consumer is now long-polling an empty log
+            // Wait until the broker holds the consumer's Fetch: from here on it is a parked long poll.
+            try await eventually("the consumer's first fetch") {
+                _ = try await consumer.poll(timeoutMs: 10)
+                return cluster.requestLog().entries.contains { $0.apiKey == ApiKey.fetch.rawValue }
+            }
             let tp = TopicPartition(topic, 0)
             try cluster.append([KafkaRecord(timestamp: 5, key: bytes("k"), value: bytes("v"), headers: [.init(key: "h", value: nil)])], to: tp, compression: .zstd)
             // With a 10 s fetch wait, only a woken long poll delivers within the 8 s deadline below.

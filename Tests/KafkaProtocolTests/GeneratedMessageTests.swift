@@ -51,8 +51,8 @@ struct GeneratedMessageTests {
 
     @Test("unknown tagged fields are skipped")
     func unknownTaggedFieldsSkipped() throws {
-        var buf = ByteBuffer(bytes: [0, 0, 1, 0, 0, 0, 0])  // errorCode, empty array, throttle...
-        buf = ByteBuffer(bytes: [0, 0, 1, 0, 0, 0, 7, 1, 99, 2, 0xAA, 0xBB])
+        // errorCode 0, empty compact array, throttle 7, then one tagged field (tag 99, 2 bytes) we do not know.
+        var buf = ByteBuffer(bytes: [0, 0, 1, 0, 0, 0, 7, 1, 99, 2, 0xAA, 0xBB])
         let decoded = try ApiVersionsResponse(from: &buf, version: 3)
         #expect(decoded.throttleTimeMs == 7)
         #expect(buf.readableBytes == 0)

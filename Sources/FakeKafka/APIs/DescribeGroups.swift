@@ -12,7 +12,7 @@ enum DescribeGroupsAPI: APIHandler {
                 if let code = state.coordinatorError(group: id, broker: context.broker) {
                     return .init(errorCode: code.rawValue, groupId: id)
                 }
-                guard let group = state.group(id) else { return .init(errorCode: 0, groupId: id, groupState: GroupState.dead.rawValue) }
+                guard let group = state.groups[id] else { return .init(errorCode: 0, groupId: id, groupState: GroupState.dead.rawValue) }
                 let d = group.describe()
                 return .init(errorCode: 0, groupId: id, groupState: d.state.rawValue, protocolType: d.protocolType ?? "",
                              protocolData: d.protocolName ?? "", members: d.members.map {

@@ -9,7 +9,7 @@ enum HeartbeatAPI: APIHandler {
     static func handle(_ request: HeartbeatRequest, context: RequestContext) -> EventLoopFuture<HeartbeatResponse?> {
         let code = context.core.withState { state, _ -> KafkaErrorCode in
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) { return code }
-            guard let group = state.group(request.groupId) else { return .unknownMemberId }
+            guard let group = state.groups[request.groupId] else { return .unknownMemberId }
             return group.heartbeat(memberId: request.memberId, generationId: request.generationId, now: .now())
         }
         return context.answer(HeartbeatResponse(errorCode: code.rawValue))

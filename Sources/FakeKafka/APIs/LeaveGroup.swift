@@ -13,7 +13,7 @@ enum LeaveGroupAPI: APIHandler {
                 return errorResponse(to: request, code: code, version: version)
             }
             let leaving = version >= 3 ? request.members.map(\.memberId) : [request.memberId]
-            let group = state.group(request.groupId)
+            let group = state.groups[request.groupId]
             let codes = leaving.map { group?.leave(memberId: $0, now: .now(), effects: &effects) ?? .unknownMemberId }
             if version >= 3 {
                 return LeaveGroupResponse(errorCode: 0, members: zip(request.members, codes).map {

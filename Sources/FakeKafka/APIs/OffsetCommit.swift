@@ -13,7 +13,7 @@ enum OffsetCommitAPI: APIHandler {
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) {
                 return errorResponse(to: request, code: code, version: context.version)
             }
-            let memberCheck = state.group(request.groupId)?.validateCommit(memberId: request.memberId, generationId: request.generationIdOrMemberEpoch)
+            let memberCheck = state.groups[request.groupId]?.validateCommit(memberId: request.memberId, generationId: request.generationIdOrMemberEpoch)
                 ?? (request.generationIdOrMemberEpoch < 0 ? .none : .unknownMemberId)
             if memberCheck != .none { return errorResponse(to: request, code: memberCheck, version: context.version) }
             _ = state.groupCreatingIfNeeded(request.groupId, delay: delay)

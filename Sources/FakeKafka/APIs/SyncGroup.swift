@@ -13,7 +13,7 @@ enum SyncGroupAPI: APIHandler {
                 effects.append { promise.succeed(SyncGroupResponse(errorCode: code.rawValue)) }
             }
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) { return fail(code) }
-            guard let group = state.group(request.groupId) else { return fail(.unknownMemberId) }
+            guard let group = state.groups[request.groupId] else { return fail(.unknownMemberId) }
             group.sync(request, promise: promise, now: .now(), effects: &effects)
         }
         return promise.futureResult.map { $0 }

@@ -88,8 +88,6 @@ struct ClusterState {
         }
     }
 
-    func group(_ id: String) -> ConsumerGroup? { groups[id] }
-
     mutating func groupCreatingIfNeeded(_ id: String, delay: TimeAmount) -> ConsumerGroup {
         if let g = groups[id] { return g }
         let g = ConsumerGroup(id: id, initialRebalanceDelay: delay)

@@ -46,6 +46,7 @@ public final class FakeKafkaCluster: Sendable {
 
     let core: ClusterCore
     private let ownsEventLoopGroup: Bool
+    /// Listening channels of the brokers that are up.
     let listenerTable = Mutex<[Int32: any Channel]>([:])
     private let ticker = Mutex<RepeatedTask?>(nil)
 
@@ -173,7 +174,7 @@ public final class FakeKafkaCluster: Sendable {
 
     /// A group's state, members and assignments; nil when the coordinator never saw it.
     public func group(_ id: String) -> GroupDescription? {
-        core.withState { state, _ in state.group(id)?.describe() }
+        core.withState { state, _ in state.groups[id]?.describe() }
     }
 
     /// Ids of every group the cluster knows.

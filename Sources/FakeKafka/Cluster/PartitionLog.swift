@@ -28,7 +28,6 @@ struct PartitionLog {
 
     private(set) var batches: [Batch] = []
     private(set) var highWatermark: Int64 = 0
-    private(set) var sizeInBytes = 0
     let logStartOffset: Int64 = 0
     var leader: Int32
 
@@ -44,7 +43,6 @@ struct PartitionLog {
         let last = base + Int64(header.lastOffsetDelta)
         batches.append(Batch(baseOffset: base, lastOffset: last, maxTimestamp: header.maxTimestamp, bytes: bytes))
         highWatermark = last + 1
-        sizeInBytes += bytes.readableBytes
         return base
     }
 
@@ -83,10 +81,5 @@ struct PartitionLog {
             }
         }
         return nil
-    }
-
-    /// Every record, decoded (for introspection; not used on the fetch path).
-    func records() throws -> [KafkaRecord] {
-        try batches.flatMap { try RecordBatch.records(in: $0.bytes) }
     }
 }

@@ -35,7 +35,7 @@ extension FakeKafkaCluster {
     /// and its partitions report no leader until it is back or their leaders move.
     public func stopBroker(_ id: Int32) async throws {
         guard brokers.contains(where: { $0.id == id }) else { throw FakeKafkaError.unknownBroker(id) }
-        let channel = listenersRemove(id)
+        let channel = listenerTable.withLock { $0.removeValue(forKey: id) }
         try? await channel?.close()
         core.connections.close(broker: id)
         core.withState { state, effects in
@@ -52,7 +52,7 @@ extension FakeKafkaCluster {
         guard let info = brokers.first(where: { $0.id == id }) else { throw FakeKafkaError.unknownBroker(id) }
         guard !info.isUp else { return }
         let channel = try await BrokerListener.bind(core: core, broker: id, host: core.configuration.host, port: info.port)
-        listenersInsert(id, channel)
+        listenerTable.withLock { $0[id] = channel }
         core.withState { state, _ in
             if let i = state.brokers.firstIndex(where: { $0.id == id }) { state.brokers[i].isUp = true }
         }
@@ -82,7 +82,7 @@ extension FakeKafkaCluster {
         try core.withState { state, effects in
             guard state.brokers.contains(where: { $0.id == broker }) else { throw FakeKafkaError.unknownBroker(broker) }
             state.coordinatorOverrides[group] = broker
-            state.group(group)?.abandonParkedRequests(code: .notCoordinator, effects: &effects)
+            state.groups[group]?.abandonParkedRequests(code: .notCoordinator, effects: &effects)
         }
     }
 
@@ -94,7 +94,7 @@ extension FakeKafkaCluster {
     /// Starts a rebalance of a group now; members rejoin when their next heartbeat says so.
     public func forceRebalance(of group: String) throws {
         try core.withState { state, effects in
-            guard let g = state.group(group) else { throw FakeKafkaError.unknownGroup(group) }
+            guard let g = state.groups[group] else { throw FakeKafkaError.unknownGroup(group) }
             g.forceRebalance(now: .now(), effects: &effects)
         }
     }
@@ -103,15 +103,5 @@ extension FakeKafkaCluster {
     /// its lowest version is not advertised at all.
     public func capVersion(_ apiKey: ApiKey, at max: Int16?) {
         core.withState { state, _ in state.versionCaps[apiKey] = max }
-    }
-}
-
-extension FakeKafkaCluster {
-    fileprivate func listenersRemove(_ id: Int32) -> (any Channel)? {
-        listenerTable.withLock { $0.removeValue(forKey: id) }
-    }
-
-    fileprivate func listenersInsert(_ id: Int32, _ channel: any Channel) {
-        listenerTable.withLock { $0[id] = channel }
     }
 }

@@ -16,7 +16,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     private var logger: Logger
     /// Completes when every earlier response has been written.
     private var tail: EventLoopFuture<Void>?
-    private var loggedClientId = false
+    private var registeredClientId = false
 
     init(core: ClusterCore, broker: Int32) {
         self.core = core
@@ -50,17 +50,21 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         } catch {
             return closeBadClient(context: context, "malformed request header: \(error)")
         }
-        if !loggedClientId {
-            loggedClientId = true
+        if !registeredClientId {
+            registeredClientId = true
             core.connections.setClientId(header.clientId, for: connectionId)
         }
         let now = NIODeadline.now()
         let connection = connectionId
         let broker = self.broker
-        core.withState { state, _ in
+        let apiKey = ApiKey(rawValue: header.apiKey).flatMap { $0.versions.contains(header.apiVersion) ? $0 : nil }
+        // One trip through the lock per request: log it, and take any request-wide fault for it.
+        let fault = core.withState { state, _ -> Fault.Action? in
             state.requestLog.append(RequestLogEntry(
                 sequence: state.requestLog.total, time: now, broker: broker, connection: connection, clientId: header.clientId,
                 apiKey: header.apiKey, apiVersion: header.apiVersion, correlationId: header.correlationId))
+            guard let apiKey, !state.faults.isEmpty else { return nil }
+            return state.faults.take(apiKey, broker: broker, partition: nil)
         }
         logger.trace("request \(ApiKey(rawValue: header.apiKey)?.description ?? "\(header.apiKey)") v\(header.apiVersion) correlation \(header.correlationId) from \(header.clientId ?? "-")")
         let requestContext = RequestContext(core: core, broker: broker, header: header, eventLoop: context.eventLoop, clientHost: clientHost)
@@ -70,7 +74,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
                 // A client newer than us: answer in v0 with our ranges so it can retry (KIP-511).
                 response = context.eventLoop.makeSucceededFuture(ApiVersionsAPI.unsupportedVersionFrame(header: header, core: core))
             } else {
-                response = try RequestRouter.route(header: header, body: &frame, context: requestContext)
+                response = try RequestRouter.route(header: header, body: &frame, fault: fault, context: requestContext)
             }
         } catch {
             let api = ApiKey(rawValue: header.apiKey)?.description ?? "ApiKey(\(header.apiKey))"

@@ -8,44 +8,41 @@ struct CloseConnection: Error, CustomStringConvertible {
     var description: String { reason }
 }
 
-/// Decodes a request body, applies request-wide faults, and calls the API's handler.
+/// Decodes a request body, applies the request-wide fault taken for it, and calls the API's handler.
 enum RequestRouter {
     /// The encoded response frame (size prefix, header, body), or nil when none is sent.
-    static func route(header: RequestHeader, body: inout ByteBuffer, context: RequestContext) throws -> EventLoopFuture<ByteBuffer?> {
+    static func route(header: RequestHeader, body: inout ByteBuffer, fault: Fault.Action?, context: RequestContext) throws -> EventLoopFuture<ByteBuffer?> {
         guard let apiKey = ApiKey(rawValue: header.apiKey) else {
             throw CloseConnection(reason: "unknown API key \(header.apiKey)")
         }
         switch apiKey {
-        case .produce: return try serve(ProduceAPI.self, &body, context)
-        case .fetch: return try serve(FetchAPI.self, &body, context)
-        case .listOffsets: return try serve(ListOffsetsAPI.self, &body, context)
-        case .metadata: return try serve(MetadataAPI.self, &body, context)
-        case .offsetCommit: return try serve(OffsetCommitAPI.self, &body, context)
-        case .offsetFetch: return try serve(OffsetFetchAPI.self, &body, context)
-        case .findCoordinator: return try serve(FindCoordinatorAPI.self, &body, context)
-        case .joinGroup: return try serve(JoinGroupAPI.self, &body, context)
-        case .heartbeat: return try serve(HeartbeatAPI.self, &body, context)
-        case .leaveGroup: return try serve(LeaveGroupAPI.self, &body, context)
-        case .syncGroup: return try serve(SyncGroupAPI.self, &body, context)
-        case .describeGroups: return try serve(DescribeGroupsAPI.self, &body, context)
-        case .listGroups: return try serve(ListGroupsAPI.self, &body, context)
-        case .apiVersions: return try serve(ApiVersionsAPI.self, &body, context)
-        case .createTopics: return try serve(CreateTopicsAPI.self, &body, context)
-        case .deleteTopics: return try serve(DeleteTopicsAPI.self, &body, context)
-        case .initProducerId: return try serve(InitProducerIdAPI.self, &body, context)
-        case .offsetForLeaderEpoch: return try serve(OffsetForLeaderEpochAPI.self, &body, context)
+        case .produce: return try serve(ProduceAPI.self, &body, fault, context)
+        case .fetch: return try serve(FetchAPI.self, &body, fault, context)
+        case .listOffsets: return try serve(ListOffsetsAPI.self, &body, fault, context)
+        case .metadata: return try serve(MetadataAPI.self, &body, fault, context)
+        case .offsetCommit: return try serve(OffsetCommitAPI.self, &body, fault, context)
+        case .offsetFetch: return try serve(OffsetFetchAPI.self, &body, fault, context)
+        case .findCoordinator: return try serve(FindCoordinatorAPI.self, &body, fault, context)
+        case .joinGroup: return try serve(JoinGroupAPI.self, &body, fault, context)
+        case .heartbeat: return try serve(HeartbeatAPI.self, &body, fault, context)
+        case .leaveGroup: return try serve(LeaveGroupAPI.self, &body, fault, context)
+        case .syncGroup: return try serve(SyncGroupAPI.self, &body, fault, context)
+        case .describeGroups: return try serve(DescribeGroupsAPI.self, &body, fault, context)
+        case .listGroups: return try serve(ListGroupsAPI.self, &body, fault, context)
+        case .apiVersions: return try serve(ApiVersionsAPI.self, &body, fault, context)
+        case .createTopics: return try serve(CreateTopicsAPI.self, &body, fault, context)
+        case .deleteTopics: return try serve(DeleteTopicsAPI.self, &body, fault, context)
+        case .initProducerId: return try serve(InitProducerIdAPI.self, &body, fault, context)
+        case .offsetForLeaderEpoch: return try serve(OffsetForLeaderEpochAPI.self, &body, fault, context)
         }
     }
 
-    private static func serve<H: APIHandler>(_: H.Type, _ body: inout ByteBuffer, _ context: RequestContext) throws -> EventLoopFuture<ByteBuffer?> {
+    private static func serve<H: APIHandler>(_: H.Type, _ body: inout ByteBuffer, _ fault: Fault.Action?, _ context: RequestContext) throws -> EventLoopFuture<ByteBuffer?> {
         let version = context.version
         guard H.Request.versions.contains(version) else {
             throw CloseConnection(reason: "\(H.apiKey) v\(version) is not supported (serving \(H.Request.versions))")
         }
         let request = try H.Request(from: &body, version: version)
-        let fault = context.core.withState { state, _ in
-            state.faults.isEmpty ? nil : state.faults.take(H.apiKey, broker: context.broker, partition: nil)
-        }
         let response: EventLoopFuture<H.Response?>
         switch fault {
         case .error(let code)?:

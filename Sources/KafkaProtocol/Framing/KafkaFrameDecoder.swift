@@ -8,7 +8,9 @@ public struct KafkaFrameDecoder: ByteToMessageDecoder, Sendable {
     public struct FrameTooLarge: Error, CustomStringConvertible {
         public let size: Int32
         public let limit: Int
-        public var description: String { "frame of \(size) bytes exceeds the limit of \(limit) bytes" }
+        public var description: String {
+            size < 0 ? "negative frame size \(size)" : "frame of \(size) bytes exceeds the limit of \(limit) bytes"
+        }
     }
 
     public let maxFrameSize: Int
