@@ -9,12 +9,18 @@ let package = Package(
         .library(name: "FakeKafka", targets: ["FakeKafka"]),
         .library(name: "RdKafka", targets: ["RdKafka"]),
         .library(name: "RestateProtocol", targets: ["RestateProtocol"]),
+        .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
+        .library(name: "Recorder", targets: ["Recorder"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Debian's zlib, snappy, lz4 and zstd behind one module map.
@@ -40,6 +46,26 @@ let package = Package(
         .target(name: "RdKafka", dependencies: ["CRdKafka"]),
         // The Restate service protocol pieces both the ingress and the recorder need. No dependencies.
         .target(name: "RestateProtocol"),
+        // The reference Restate-compatible Kafka ingress.
+        .target(
+            name: "KafkaIngress",
+            dependencies: [
+                "RdKafka", "RestateProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A Restate-protocol endpoint that records every invocation it receives.
+        .target(
+            name: "Recorder",
+            dependencies: [
+                "RestateProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "harness",
             dependencies: [

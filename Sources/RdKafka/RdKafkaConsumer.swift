@@ -57,6 +57,42 @@ public final class RdKafkaConsumer: Sendable {
         return RdKafkaRecord(m)
     }
 
+    /// Up to `max` records: waits up to `timeoutMs` for the first, then takes what is already
+    /// fetched. Errors librdkafka reports in between (a broker gone, a failed fetch) come back
+    /// beside the records, since they are usually transient and the records must not be lost.
+    public func pollBatch(max: Int, timeoutMs: Int32 = 100) async throws -> RdKafkaPollBatch {
+        let handle = self.handle
+        return try await onQueue {
+            var batch = RdKafkaPollBatch()
+            var wait = timeoutMs
+            while batch.records.count < max {
+                do {
+                    guard let record = try Self.pollBlocking(handle, wait) else { break }
+                    batch.records.append(record)
+                } catch let error as RdKafkaError {
+                    batch.errors.append(error)
+                }
+                wait = 0
+            }
+            return batch
+        }
+    }
+
+    /// Marks records as processed up to (not including) each given offset; with
+    /// `enable.auto.offset.store=false` only stored offsets are ever committed, including the
+    /// commit librdkafka makes when a rebalance revokes a partition.
+    public func storeOffsets(_ offsets: [PartitionOffset]) throws {
+        guard !offsets.isEmpty else { return }
+        let list = offsets.makeList()
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_offsets_store(handle.pointer, list)
+        // A partition revoked since the poll refuses the store; its next owner re-reads the
+        // records and deduplication drops them, so this is not an error for the caller.
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__STATE && err != RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION {
+            throw RdKafkaError(err, "storing offsets \(offsets)")
+        }
+    }
+
     /// Commits synchronously: the given offsets, or the consumed positions when nil.
     public func commit(_ offsets: [PartitionOffset]? = nil) async throws {
         let handle = self.handle
@@ -128,3 +164,10 @@ public final class RdKafkaConsumer: Sendable {
         rd_kafka_destroy(handle.pointer)
     }
 }
+
+/// What one `pollBatch` call returned.
+public struct RdKafkaPollBatch: Sendable {
+    public var records: [RdKafkaRecord] = []
+    public var errors: [RdKafkaError] = []
+}
+

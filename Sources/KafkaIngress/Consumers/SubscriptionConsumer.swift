@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+import RdKafka
+import Synchronization
+
+/// One librdkafka group consumer per subscription: polls, journals each batch, stores the
+/// offsets (only then), and hands the new invocations to the dispatcher.
+///
+/// One loop polls, so records of a partition are journaled in offset order, and a rebalance
+/// (which librdkafka runs inside poll) always finds every returned record journaled and its
+/// offset stored: the revoke commits exactly what is safe.
+final class SubscriptionConsumer: Sendable {
+    let subscription: Subscription
+    private let properties: [String: String]
+    private let target: Journal.Target
+    private let journal: Journal
+    private let deliver: @Sendable ([Invocation]) async -> Void
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    static let batchSize = 1_000
+
+    init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
+         logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void) {
+        self.subscription = subscription
+        var properties = cluster.librdkafkaProperties
+        for (k, v) in subscription.options { properties[k] = v }
+        // Offsets are stored by hand once journaled; librdkafka commits what was stored.
+        properties["enable.auto.offset.store"] = "false"
+        properties["enable.auto.commit"] = properties["enable.auto.commit"] ?? "true"
+        self.properties = properties
+        self.target = target
+        self.journal = journal
+        self.deliver = deliver
+        var logger = logger
+        logger[metadataKey: "subscription"] = "\(subscription.id)"
+        self.logger = logger
+    }
+
+    func start() {
+        task.withLock { $0 = Task { await self.run() } }
+    }
+
+    /// Stops polling, then closes the consumer, which commits the stored offsets and leaves the group.
+    func stop() async {
+        stopping.store(true, ordering: .releasing)
+        await task.withLock { $0 }?.value
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    private func run() async {
+        var restartDelayMs = 100
+        while !isStopping {
+            do {
+                try await consumeUntilStopped()
+                return
+            } catch {
+                // Restate's behaviour: the subscription restarts from its committed offsets.
+                logger.error("consumer of \(subscription.source) failed, restarting in \(restartDelayMs) ms: \(error)")
+                try? await Task.sleep(for: .milliseconds(restartDelayMs))
+                restartDelayMs = min(restartDelayMs * 2, 10_000)
+            }
+        }
+    }
+
+    private func consumeUntilStopped() async throws {
+        let consumer = try RdKafkaConsumer(properties)
+        try consumer.subscribe([subscription.topic])
+        do {
+            while !isStopping {
+                let batch = try await consumer.pollBatch(max: Self.batchSize, timeoutMs: 100)
+                for error in batch.errors { logger.warning("\(error)") }
+                guard !batch.records.isEmpty else { continue }
+                try await ingest(batch.records, consumer)
+            }
+        } catch {
+            try? await consumer.close()
+            throw error
+        }
+        try await consumer.close()
+    }
+
+    private func ingest(_ records: [RdKafkaRecord], _ consumer: RdKafkaConsumer) async throws {
+        var keys: [String?] = []
+        keys.reserveCapacity(records.count)
+        var poison: PoisonRecord?
+        for record in records {
+            guard target.keyed else { keys.append(nil); continue }
+            // A null key is the empty object key; a key that is not UTF-8 cannot name an object.
+            guard let key = record.key.map({ String(bytes: $0, encoding: .utf8) }) ?? "" else {
+                poison = PoisonRecord(record: record, reason: "its key is not valid UTF-8, so it cannot be a virtual object key")
+                break
+            }
+            keys.append(key)
+        }
+        // What precedes a poison record is ingested; the poison record itself stops the subscription.
+        let accepted = Array(records.prefix(keys.count))
+        if !accepted.isEmpty {
+            let invocations = try await journal.append(accepted, target: target, keys: keys)
+            var next: [String: PartitionOffset] = [:]
+            for record in accepted {
+                next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)
+            }
+            try consumer.storeOffsets(Array(next.values))
+            if !invocations.isEmpty { await deliver(invocations) }
+        }
+        if let poison { throw poison }
+    }
+}
+
+/// A record the ingress cannot turn into an invocation. Like Restate, the subscription stops at
+/// it and restarts from the committed offset, again and again.
+struct PoisonRecord: Error, CustomStringConvertible {
+    let record: RdKafkaRecord
+    let reason: String
+
+    var description: String { "record \(record.topic)/\(record.partition)@\(record.offset) cannot be ingested: \(reason)" }
+}

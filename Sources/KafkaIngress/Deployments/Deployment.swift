@@ -1,0 +1,49 @@
+import RestateProtocol
+
+/// A registered service endpoint and what its discovery manifest declared.
+public struct Deployment: Sendable, Equatable, Codable {
+    public var id: String
+    public var uri: String
+    /// Extra headers sent with every request to the endpoint (e.g. authentication).
+    public var additionalHeaders: [String: String]
+    public var services: [EndpointManifest.Service]
+
+    enum CodingKeys: String, CodingKey {
+        case id, uri, services
+        case additionalHeaders = "additional_headers"
+    }
+}
+
+/// The services known from registered deployments; the newest registration of a service wins.
+struct ServiceCatalog: Sendable {
+    private(set) var deployments: [Deployment] = []
+
+    mutating func register(_ deployment: Deployment) {
+        deployments.removeAll { $0.id == deployment.id || $0.uri == deployment.uri }
+        deployments.append(deployment)
+    }
+
+    /// The deployment serving `service`, and the service's definition there.
+    func lookup(_ service: String) -> (Deployment, EndpointManifest.Service)? {
+        for deployment in deployments.reversed() {
+            if let s = deployment.services.first(where: { $0.name == service }) { return (deployment, s) }
+        }
+        return nil
+    }
+
+    func handlerExists(_ service: String, _ handler: String) -> Bool {
+        lookup(service)?.1.handlers.contains { $0.name == handler } ?? false
+    }
+
+    /// Whether calls of this handler on one key must run one at a time, in order.
+    func isExclusive(_ service: String, _ handler: String) -> Bool {
+        guard let (_, s) = lookup(service), let h = s.handlers.first(where: { $0.name == handler }) else { return false }
+        return h.isExclusive(in: s)
+    }
+
+    /// Whether the service is keyed (virtual object or workflow): its records need a key.
+    func isKeyed(_ service: String) -> Bool {
+        guard let (_, s) = lookup(service) else { return false }
+        return s.ty != .service
+    }
+}

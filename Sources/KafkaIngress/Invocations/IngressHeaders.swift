@@ -1,0 +1,39 @@
+import Foundation
+import RdKafka
+
+/// The headers the ingress gives every handler, describing the record it came from.
+enum IngressHeaders {
+    static func make(for record: RdKafkaRecord, subscriptionID: String) -> [(String, String)] {
+        var headers = [
+            ("kafka.offset", String(record.offset)),
+            ("kafka.topic", record.topic),
+            ("kafka.partition", String(record.partition)),
+            ("kafka.timestamp", String(record.timestamp ?? 0)),
+            ("restate.subscription.id", subscriptionID),
+        ]
+        if let key = record.key {
+            headers.append(("kafka.key", urlSafeBase64(key)))
+        }
+        return headers
+    }
+
+    /// Base64 with the URL-safe alphabet, padding kept.
+    static func urlSafeBase64(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+    }
+}
+
+/// The deduplication producer of a partition as seen by one subscription: a stable 64-bit hash
+/// (FNV-1a) of subscription, group, topic and partition. Its sequence numbers are the offsets.
+enum ProducerID {
+    static func of(subscription: String, group: String, topic: String, partition: Int32) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in Array("\(subscription)\u{0}\(group)\u{0}\(topic)\u{0}\(partition)".utf8) {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return Int64(bitPattern: hash)
+    }
+}

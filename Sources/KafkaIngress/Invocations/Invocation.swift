@@ -1,0 +1,58 @@
+/// Where an invocation stands. Stored as its raw value.
+public enum InvocationStatus: String, Sendable, Codable, CaseIterable {
+    case pending, running, retrying, completed, failed
+
+    var isFinal: Bool { self == .completed || self == .failed }
+}
+
+/// One record turned into a call of a handler: what the dispatcher runs.
+struct Invocation: Sendable {
+    /// Journal order; exclusive invocations of one key run in this order.
+    var seq: Int64
+    var id: String
+    var subscriptionID: String
+    var service: String
+    var handler: String
+    /// The object or workflow key; nil for services.
+    var key: String?
+    /// Whether it must run alone, in order, on its key.
+    var exclusive: Bool
+    var headers: [(String, String)]
+    var payload: [UInt8]
+    var attempts: Int
+
+    var target: String { "\(service)/\(handler)" }
+
+    /// Invocations that must not overlap share this (service and key).
+    var exclusivityKey: String? {
+        guard exclusive, let key else { return nil }
+        return "\(service)\u{0}\(key)"
+    }
+}
+
+/// What the admin API shows for an invocation.
+public struct InvocationView: Sendable, Equatable, Codable {
+    public var id: String
+    public var subscription: String
+    public var target: String
+    public var key: String?
+    public var status: InvocationStatus
+    public var attempts: Int
+    /// The headers given to the handler.
+    public var headers: [String: String]
+    /// The handler's output when completed (JSON, or a string when the output is not JSON).
+    public var output: JSONValue?
+    public var error: String?
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// Epoch milliseconds of journaling, first attempt start and completion.
+    public var createdAt: Int64
+    public var startedAt: Int64?
+    public var completedAt: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case id, subscription, target, key, status, attempts, headers, output, error, topic, partition, offset
+        case createdAt = "created_at", startedAt = "started_at", completedAt = "completed_at"
+    }
+}

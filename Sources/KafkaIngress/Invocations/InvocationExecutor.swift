@@ -1,0 +1,75 @@
+import Logging
+import RestateProtocol
+
+/// Runs one attempt of an invocation against its deployment and journals what happened.
+struct InvocationExecutor: Sendable {
+    let journal: Journal
+    let client: ServiceEndpointClient
+    let retry: RetryPolicy
+    let logger: Logger
+    /// Finds the deployment serving a service (registrations may change while invocations wait).
+    let deploymentFor: @Sendable (String) -> Deployment?
+
+    func attempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
+        let number = invocation.attempts + 1
+        do {
+            try await journal.markStarted(invocation.id, attempt: number)
+            guard let deployment = deploymentFor(invocation.service) else {
+                return try await failedAttempt(invocation, number, "no deployment serves service '\(invocation.service)'")
+            }
+            var state: [[UInt8]: [UInt8]] = [:]
+            if let key = invocation.key { state = try await journal.objectState(service: invocation.service, key: key) }
+            let request = InvocationRequest(
+                id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
+                headers: invocation.headers, input: invocation.payload, retryCount: UInt32(invocation.attempts))
+            let response: InvocationResponse
+            do {
+                response = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
+                                                   service: invocation.service, handler: invocation.handler, request)
+            } catch {
+                return try await failedAttempt(invocation, number, "\(error)")
+            }
+            let changes = response.stateMutations.map(StateChange.init)
+            switch response.outcome {
+            case .value(let output):
+                try await journal.finish(invocation, status: .completed, output: output, error: nil, mutations: changes)
+                return .finished
+            case .failure(let failure):
+                // A terminal error: the handler decided; not retried.
+                try await journal.finish(invocation, status: .failed, output: nil,
+                                         error: "[\(failure.code)] \(failure.message)", mutations: changes)
+                return .finished
+            case .error(let failure, let retryAfter):
+                return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
+            case .suspended:
+                return try await failedAttempt(invocation, number, "the handler suspended, which request-response mode cannot resume")
+            case .incomplete:
+                return try await failedAttempt(invocation, number, "the response ended without output or EndMessage")
+            }
+        } catch {
+            // The journal itself failed: keep the invocation open and try again later.
+            logger.error("journal error on invocation \(invocation.id): \(error)")
+            return .retry(afterMs: retry.delayMs(afterAttempts: number))
+        }
+    }
+
+    private func failedAttempt(_ invocation: Invocation, _ number: Int, _ error: String, retryAfterMs: Int? = nil) async throws -> Dispatcher.AttemptResult {
+        if let max = retry.maxAttempts, number >= max {
+            try await journal.finish(invocation, status: .failed, output: nil, error: "\(error) (gave up after \(number) attempts)", mutations: [])
+            return .finished
+        }
+        logger.debug("invocation \(invocation.id) attempt \(number) failed: \(error)")
+        try await journal.markRetrying(invocation.id, error: error)
+        return .retry(afterMs: retryAfterMs ?? retry.delayMs(afterAttempts: number))
+    }
+}
+
+extension StateChange {
+    init(_ mutation: StateMutation) {
+        switch mutation {
+        case .set(let key, let value): self = .set(key, value)
+        case .clear(let key): self = .clear(key)
+        case .clearAll: self = .clearAll
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+import RdKafka
+
+/// The ingress's durable state in one SQLite file: subscriptions, deployments, every invocation
+/// (journaled before its record's offset is stored), deduplication high-water marks and the
+/// state of virtual objects.
+///
+/// WAL with `synchronous = NORMAL`: a commit survives the process being killed (the OS holds the
+/// pages), which is the failure the ingress promises to survive; a power loss may lose the last
+/// commits, as it may for Kafka's own unflushed log.
+final class Journal: Sendable {
+    private let db: DatabasePool
+
+    init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.label = "ingress-journal"
+        db = try DatabasePool(path: directory + "/ingress.sqlite", configuration: configuration)
+        try Self.migrator.migrate(db)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE subscription (id TEXT PRIMARY KEY, body TEXT NOT NULL, deleted INTEGER NOT NULL DEFAULT 0);
+                CREATE TABLE deployment (id TEXT PRIMARY KEY, body TEXT NOT NULL, registered INTEGER NOT NULL);
+                CREATE TABLE invocation (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    subscription TEXT NOT NULL,
+                    service TEXT NOT NULL,
+                    handler TEXT NOT NULL,
+                    key TEXT,
+                    exclusive INTEGER NOT NULL,
+                    headers TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    topic TEXT NOT NULL,
+                    partition INTEGER NOT NULL,
+                    "offset" INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    output BLOB,
+                    error TEXT,
+                    created_at INTEGER NOT NULL,
+                    started_at INTEGER,
+                    completed_at INTEGER
+                );
+                CREATE INDEX invocation_by_subscription ON invocation (subscription, seq);
+                CREATE INDEX invocation_open ON invocation (status) WHERE status NOT IN ('completed', 'failed');
+                CREATE TABLE dedup (producer INTEGER PRIMARY KEY, high_water INTEGER NOT NULL);
+                CREATE TABLE object_state (service TEXT NOT NULL, key TEXT NOT NULL, name BLOB NOT NULL, value BLOB NOT NULL,
+                                           PRIMARY KEY (service, key, name));
+                """)
+        }
+        return m
+    }
+
+    // MARK: Subscriptions and deployments
+
+    func save(_ subscription: Subscription) async throws {
+        let body = try Self.json(subscription)
+        try await db.write { db in
+            try db.execute(sql: "INSERT INTO subscription (id, body) VALUES (?, ?)", arguments: [subscription.id, body])
+        }
+    }
+
+    func markDeleted(subscription id: String) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE subscription SET deleted = 1 WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Live subscriptions, oldest first.
+    func subscriptions() async throws -> [Subscription] {
+        try await db.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM subscription WHERE deleted = 0 ORDER BY rowid")
+        }.map { try JSONDecoder().decode(Subscription.self, from: Data($0.utf8)) }
+    }
+
+    func save(_ deployment: Deployment) async throws {
+        let body = try Self.json(deployment)
+        let now = Self.nowMs()
+        try await db.write { db in
+            try db.execute(sql: "DELETE FROM deployment WHERE id = ? OR json_extract(body, '$.uri') = ?", arguments: [deployment.id, deployment.uri])
+            try db.execute(sql: "INSERT INTO deployment (id, body, registered) VALUES (?, ?, ?)", arguments: [deployment.id, body, now])
+        }
+    }
+
+    /// Deployments in registration order.
+    func deployments() async throws -> [Deployment] {
+        try await db.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM deployment ORDER BY registered, rowid")
+        }.map { try JSONDecoder().decode(Deployment.self, from: Data($0.utf8)) }
+    }
+
+    // MARK: Records in, invocations out
+
+    /// What a journaled record is to become.
+    struct Target: Sendable {
+        var subscription: Subscription
+        var exclusive: Bool
+        /// Whether the record key is the object key (virtual objects and workflows).
+        var keyed: Bool
+    }
+
+    /// Journals the records of one poll in one transaction. A record at or below its producer's
+    /// high-water mark was journaled before (a redelivery after a crash or rebalance) and is
+    /// dropped. Returns the new invocations in record order.
+    func append(_ records: [RdKafkaRecord], target: Target, keys: [String?]) async throws -> [Invocation] {
+        let now = Self.nowMs()
+        let sub = target.subscription
+        let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = try zip(records, keys).map { record, key in
+            let headers = IngressHeaders.make(for: record, subscriptionID: sub.id)
+            return (record, ProducerID.of(subscription: sub.id, group: sub.groupID, topic: record.topic, partition: record.partition),
+                    key, headers, try Self.json(headers.map { [$0.0, $0.1] }))
+        }
+        return try await db.write { db in
+            var out: [Invocation] = []
+            var highWater: [Int64: Int64] = [:]
+            for (record, producer, key, headers, headersJSON) in prepared {
+                if highWater[producer] == nil {
+                    highWater[producer] = try Int64.fetchOne(db, sql: "SELECT high_water FROM dedup WHERE producer = ?", arguments: [producer]) ?? -1
+                }
+                guard record.offset > highWater[producer]! else { continue }
+                highWater[producer] = record.offset
+                let id = ResourceID.make(prefix: "inv")
+                let payload = record.value ?? []
+                try db.execute(sql: """
+                    INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset", status, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                    """, arguments: [id, sub.id, sub.service, sub.handler, key, target.exclusive, headersJSON, Data(payload),
+                                     record.topic, record.partition, record.offset, now])
+                out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: sub.service, handler: sub.handler,
+                                      key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0))
+            }
+            for (producer, mark) in highWater {
+                try db.execute(sql: "INSERT INTO dedup (producer, high_water) VALUES (?, ?) ON CONFLICT(producer) DO UPDATE SET high_water = excluded.high_water WHERE excluded.high_water > high_water",
+                               arguments: [producer, mark])
+            }
+            return out
+        }
+    }
+
+    /// Invocations not yet completed or failed, in journal order: what a restart resumes.
+    func openInvocations() async throws -> [Invocation] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts FROM invocation WHERE status NOT IN ('completed', 'failed') ORDER BY seq")
+                .map { row in
+                    let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
+                    return Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
+                                      handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
+                                      headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"])
+                }
+        }
+    }
+
+    // MARK: Attempts
+
+    func objectState(service: String, key: String) async throws -> [[UInt8]: [UInt8]] {
+        try await db.read { db in
+            var state: [[UInt8]: [UInt8]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, value FROM object_state WHERE service = ? AND key = ?", arguments: [service, key]) {
+                state[[UInt8](row["name"] as Data)] = [UInt8](row["value"] as Data)
+            }
+            return state
+        }
+    }
+
+    func markStarted(_ id: String, attempt: Int) async throws {
+        let now = Self.nowMs()
+        try await db.write { db in
+            try db.execute(sql: "UPDATE invocation SET status = 'running', attempts = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
+                           arguments: [attempt, now, id])
+        }
+    }
+
+    func markRetrying(_ id: String, error: String) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE invocation SET status = 'retrying', error = ? WHERE id = ?", arguments: [error, id])
+        }
+    }
+
+    /// Records the end of an invocation and, in the same transaction, its state changes.
+    func finish(_ invocation: Invocation, status: InvocationStatus, output: [UInt8]?, error: String?, mutations: [StateChange]) async throws {
+        let now = Self.nowMs()
+        try await db.write { db in
+            if let key = invocation.key {
+                for change in mutations {
+                    switch change {
+                    case .set(let name, let value):
+                        try db.execute(sql: "INSERT OR REPLACE INTO object_state (service, key, name, value) VALUES (?, ?, ?, ?)",
+                                       arguments: [invocation.service, key, Data(name), Data(value)])
+                    case .clear(let name):
+                        try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ? AND name = ?",
+                                       arguments: [invocation.service, key, Data(name)])
+                    case .clearAll:
+                        try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ?", arguments: [invocation.service, key])
+                    }
+                }
+            }
+            try db.execute(sql: "UPDATE invocation SET status = ?, output = ?, error = ?, completed_at = ? WHERE id = ?",
+                           arguments: [status.rawValue, output.map { Data($0) }, error, now, invocation.id])
+        }
+    }
+
+    // MARK: Reading for the admin API
+
+    func invocations(subscription: String?) async throws -> [InvocationView] {
+        try await db.read { db in
+            let sql = "SELECT * FROM invocation" + (subscription == nil ? "" : " WHERE subscription = ?") + " ORDER BY seq"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(subscription.map { [$0] } ?? [])).map { row in
+                let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
+                let output = (row["output"] as Data?).map { JSONValue(parsingOrString: [UInt8]($0)) }
+                return InvocationView(
+                    id: row["id"], subscription: row["subscription"], target: "\(row["service"] as String)/\(row["handler"] as String)",
+                    key: row["key"], status: InvocationStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
+                    headers: Dictionary(pairs.map { ($0[0], $0[1]) }, uniquingKeysWith: { _, last in last }),
+                    output: output, error: row["error"], topic: row["topic"], partition: row["partition"], offset: row["offset"],
+                    createdAt: row["created_at"], startedAt: row["started_at"], completedAt: row["completed_at"])
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// A state change a handler made, to apply when its invocation completes.
+enum StateChange: Sendable, Equatable {
+    case set([UInt8], [UInt8])
+    case clear([UInt8])
+    case clearAll
+}

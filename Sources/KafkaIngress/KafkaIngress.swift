@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import RestateProtocol
+import Synchronization
+
+/// The reference Restate-compatible Kafka ingress: subscriptions turn Kafka records into
+/// invocations of handlers reached over the Restate service protocol.
+///
+/// Everything durable lives in the journal under `dataDirectory`; a restart with the same
+/// directory resumes subscriptions and open invocations.
+public actor KafkaIngress {
+    public struct Settings: Sendable {
+        public var configuration: IngressConfiguration
+        public var dataDirectory: String
+        /// Attempts running at once, across all subscriptions.
+        public var concurrency: Int
+        public var retry: RetryPolicy
+
+        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = 256, retry: RetryPolicy = RetryPolicy()) {
+            self.configuration = configuration
+            self.dataDirectory = dataDirectory
+            self.concurrency = concurrency
+            self.retry = retry
+        }
+    }
+
+    public let settings: Settings
+    let logger: Logger
+    private let journal: Journal
+    private let client: ServiceEndpointClient
+    private let catalog: SharedCatalog
+    private let dispatcher: Dispatcher
+    private var subscriptions: [Subscription] = []
+    private var consumers: [String: SubscriptionConsumer] = [:]
+    private var started = false
+
+    public init(settings: Settings, logger: Logger = Logger(label: "ingress")) throws {
+        self.settings = settings
+        self.logger = logger
+        let journal = try Journal(directory: settings.dataDirectory)
+        let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
+        let catalog = SharedCatalog()
+        let executor = InvocationExecutor(journal: journal, client: client, retry: settings.retry, logger: logger) { service in
+            catalog.state.withLock { $0.lookup(service)?.0 }
+        }
+        self.journal = journal
+        self.client = client
+        self.catalog = catalog
+        dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
+    }
+
+    /// Loads deployments and subscriptions, resumes open invocations and starts the consumers.
+    public func start() async throws {
+        guard !started else { return }
+        started = true
+        for deployment in try await journal.deployments() {
+            catalog.state.withLock { $0.register(deployment) }
+        }
+        let open = try await journal.openInvocations()
+        if !open.isEmpty { logger.info("resuming \(open.count) open invocations") }
+        await dispatcher.submit(open)
+        subscriptions = try await journal.subscriptions()
+        for subscription in subscriptions { try startConsumer(subscription) }
+    }
+
+    /// Stops the consumers (committing stored offsets, leaving their groups). Invocations in
+    /// flight are abandoned; they are journaled and resume on the next start.
+    public func shutdown() async {
+        for consumer in consumers.values { await consumer.stop() }
+        consumers = [:]
+        try? await client.shutdown()
+    }
+
+    // MARK: Subscriptions
+
+    public func createSubscription(source: String, sink: String, options: [String: String]) async throws -> Subscription {
+        let id = ResourceID.make(prefix: "sub")
+        let catalog = self.catalog.state.withLock { $0 }
+        let subscription = try Subscription.make(id: id, source: source, sink: sink, options: options,
+                                                 configuration: settings.configuration, handlerExists: catalog.handlerExists)
+        try await journal.save(subscription)
+        subscriptions.append(subscription)
+        try startConsumer(subscription)
+        logger.info("subscription \(id): \(source) -> \(sink)")
+        return subscription
+    }
+
+    public func listSubscriptions(sink: String? = nil, source: String? = nil) -> [Subscription] {
+        subscriptions.filter { (sink == nil || $0.sink == sink) && (source == nil || $0.source == source) }
+    }
+
+    public func subscription(_ id: String) -> Subscription? {
+        subscriptions.first { $0.id == id }
+    }
+
+    /// Stops the subscription's consumer (it leaves the group). Invocations already journaled
+    /// run to completion; nothing read afterwards is invoked. Returns false for an unknown id.
+    public func deleteSubscription(_ id: String) async throws -> Bool {
+        guard subscriptions.contains(where: { $0.id == id }) else { return false }
+        subscriptions.removeAll { $0.id == id }
+        try await journal.markDeleted(subscription: id)
+        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop() }
+        logger.info("subscription \(id) deleted")
+        return true
+    }
+
+    private func startConsumer(_ subscription: Subscription) throws {
+        guard let cluster = settings.configuration.cluster(named: subscription.cluster) else {
+            // The configuration changed since the subscription was made; keep it, but say so.
+            logger.error("subscription \(subscription.id) names cluster '\(subscription.cluster)', which the configuration no longer has")
+            return
+        }
+        let (exclusive, keyed) = catalog.state.withLock { ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service)) }
+        let dispatcher = self.dispatcher
+        let consumer = SubscriptionConsumer(
+            subscription: subscription, cluster: cluster,
+            target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed),
+            journal: journal, logger: logger
+        ) { invocations in
+            await dispatcher.submit(invocations)
+        }
+        consumers[subscription.id] = consumer
+        consumer.start()
+    }
+
+    // MARK: Deployments
+
+    /// Runs discovery against `uri` and registers the services it declares.
+    public func registerDeployment(uri: String, additionalHeaders: [String: String] = [:]) async throws -> Deployment {
+        let manifest = try await client.discover(uri, headers: additionalHeaders)
+        guard manifest.supportsOurProtocol else {
+            throw EndpointError.badDiscovery(uri, "the endpoint speaks service protocol versions \(manifest.minProtocolVersion)...\(manifest.maxProtocolVersion); this ingress speaks \(serviceProtocolVersion)")
+        }
+        let existing = catalog.state.withLock { $0.deployments.first { $0.uri == uri } }
+        let deployment = Deployment(id: existing?.id ?? ResourceID.make(prefix: "dp"), uri: uri,
+                                    additionalHeaders: additionalHeaders, services: manifest.services)
+        try await journal.save(deployment)
+        catalog.state.withLock { $0.register(deployment) }
+        logger.info("deployment \(deployment.id) at \(uri): \(manifest.services.map(\.name))")
+        return deployment
+    }
+
+    public func deployments() -> [Deployment] {
+        catalog.state.withLock { $0.deployments }
+    }
+
+    // MARK: Invocations
+
+    public func invocations(subscription: String? = nil) async throws -> [InvocationView] {
+        try await journal.invocations(subscription: subscription)
+    }
+
+    /// Returns once every invocation submitted so far has completed or failed.
+    public func waitUntilIdle() async {
+        await dispatcher.waitUntilIdle()
+    }
+}
+
+/// The service catalog, shared with invocation attempts that run outside the actor.
+final class SharedCatalog: Sendable {
+    let state = Mutex(ServiceCatalog())
+}

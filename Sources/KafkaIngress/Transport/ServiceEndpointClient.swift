@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RestateProtocol
+
+/// Talks the Restate service protocol to deployments: discovery, and invocations in
+/// request-response mode over HTTP/1.1 (what `use_http_11` asks of Restate).
+final class ServiceEndpointClient: Sendable {
+    private let http: HTTPClient
+    private let timeout: TimeAmount
+
+    init(maxConnectionsPerHost: Int, timeout: TimeAmount = .seconds(60)) {
+        var configuration = HTTPClient.Configuration()
+        configuration.httpVersion = .http1Only
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
+        configuration.decompression = .disabled
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.timeout = timeout
+    }
+
+    func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    /// `GET {uri}/discover`.
+    func discover(_ uri: String, headers: [String: String]) async throws -> EndpointManifest {
+        var request = HTTPClientRequest(url: Self.join(uri, "discover"))
+        request.headers.add(name: "accept", value: EndpointManifest.contentType)
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(10))
+        } catch {
+            throw EndpointError.unreachable(uri, "\(error)")
+        }
+        let body = try await response.body.collect(upTo: 16 << 20)
+        guard response.status == .ok else {
+            throw EndpointError.badDiscovery(uri, "HTTP \(response.status.code): \(String(buffer: body).prefix(300))")
+        }
+        do {
+            return try JSONDecoder().decode(EndpointManifest.self, from: Data(body.readableBytesView))
+        } catch {
+            throw EndpointError.badDiscovery(uri, "the manifest does not decode: \(error)")
+        }
+    }
+
+    /// One attempt: `POST {uri}/invoke/{service}/{handler}` with the whole request, reading the
+    /// whole response.
+    func invoke(_ uri: String, headers: [String: String], service: String, handler: String,
+                _ invocation: InvocationRequest) async throws -> InvocationResponse {
+        var request = HTTPClientRequest(url: Self.join(uri, "invoke/\(service)/\(handler)"))
+        request.method = .POST
+        request.headers.add(name: "content-type", value: invocationContentType)
+        request.headers.add(name: "accept", value: invocationContentType)
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        request.body = .bytes(ByteBuffer(bytes: invocation.encoded()))
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else {
+            throw EndpointError.httpStatus(Int(response.status.code), String(buffer: body).prefix(300).description)
+        }
+        return try InvocationResponse(decoding: Array(buffer: body))
+    }
+
+    private static func join(_ base: String, _ path: String) -> String {
+        base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+}
+
+/// A failure talking to a deployment.
+enum EndpointError: Error, CustomStringConvertible {
+    case unreachable(String, String)
+    case badDiscovery(String, String)
+    case httpStatus(Int, String)
+
+    var description: String {
+        switch self {
+        case .unreachable(let uri, let why): "cannot reach the deployment at \(uri): \(why)"
+        case .badDiscovery(let uri, let why): "discovery of \(uri) failed: \(why)"
+        case .httpStatus(let code, let body): "the endpoint answered HTTP \(code)\(body.isEmpty ? "" : ": \(body)")"
+        }
+    }
+}
