@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka",
+                "FakeKafka", "KafkaIngress", "Recorder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -85,27 +85,3 @@ struct TopicSpec: ExpressibleByArgument {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-/// SIGINT and SIGTERM, caught from the moment this is created.
-final class Interrupts {
-    private let stream: AsyncStream<Int32>
-    private let sources: [any DispatchSourceSignal]
-
-    init() {
-        let (stream, continuation) = AsyncStream<Int32>.makeStream()
-        self.stream = stream
-        sources = [SIGINT, SIGTERM].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { continuation.yield(sig) }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Suspends until the first signal.
-    func wait() async {
-        for await _ in stream { break }
-        sources.forEach { $0.cancel() }
-    }
-}

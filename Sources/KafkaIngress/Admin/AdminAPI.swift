@@ -1,0 +1,200 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The admin REST API Restate exposes on port 9070, for subscriptions, deployments and (our
+/// addition) invocations. Error bodies are `{"message": …, "restate_code": …}` like Restate's.
+public struct AdminAPI: Sendable {
+    let ingress: KafkaIngress
+
+    public init(ingress: KafkaIngress) {
+        self.ingress = ingress
+    }
+
+    /// Serves the API until the calling task is cancelled; `onReady` gets the bound port.
+    public func run(host: String, port: Int, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
+            logger: ingress.logger)
+        try await app.run()
+    }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let ingress = self.ingress
+
+        router.post("/subscriptions") { request, context in
+            let body: CreateSubscriptionRequest
+            do {
+                body = try await Self.decode(CreateSubscriptionRequest.self, request, context)
+            } catch let error as AdminError {
+                return error.response
+            }
+            do {
+                let subscription = try await ingress.createSubscription(source: body.source, sink: body.sink, options: body.options ?? [:])
+                return Self.json(.created, SubscriptionResponse(subscription), headers: [.location: "subscriptions/\(subscription.id)"])
+            } catch let error as SubscriptionError {
+                return AdminError(.badRequest, error.message, code: error.restateCode).response
+            }
+        }
+        router.get("/subscriptions") { request, _ in
+            let query = request.uri.queryParameters
+            let list = await ingress.listSubscriptions(sink: query.get("sink"), source: query.get("source"))
+            return Self.json(.ok, ["subscriptions": list.map(SubscriptionResponse.init)])
+        }
+        router.get("/subscriptions/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let subscription = await ingress.subscription(id) else { return AdminError.subscriptionNotFound(id).response }
+            return Self.json(.ok, SubscriptionResponse(subscription))
+        }
+        router.delete("/subscriptions/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard try await ingress.deleteSubscription(id) else { return AdminError.subscriptionNotFound(id).response }
+            return Response(status: .accepted)
+        }
+
+        router.post("/deployments") { request, context in
+            do {
+                let body = try await Self.decode(RegisterDeploymentRequest.self, request, context)
+                if body.useHTTP11 == false {
+                    throw AdminError(.badRequest, "this ingress reaches deployments over HTTP/1.1 only; omit use_http_11 or set it to true")
+                }
+                guard let url = URL(string: body.uri), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                    throw AdminError(.badRequest, "The request field 'uri' is invalid. Reason: expected an absolute http(s) URI, got '\(body.uri)'")
+                }
+                let deployment: Deployment
+                do {
+                    deployment = try await ingress.registerDeployment(uri: body.uri, additionalHeaders: body.additionalHeaders ?? [:])
+                } catch let error as EndpointError {
+                    throw AdminError(.badRequest, "[META0003] \(error)", code: "META0003")
+                }
+                return Self.json(.created, deployment, headers: [.location: "deployments/\(deployment.id)"])
+            } catch let error as AdminError {
+                return error.response
+            }
+        }
+        router.get("/deployments") { _, _ in
+            Self.json(.ok, ["deployments": await ingress.deployments()])
+        }
+        router.get("/deployments/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let deployment = await ingress.deployments().first(where: { $0.id == id }) else {
+                return AdminError(.notFound, "The requested deployment '\(id)' does not exist").response
+            }
+            return Self.json(.ok, deployment)
+        }
+
+        router.get("/invocations") { request, _ in
+            let subscription = request.uri.queryParameters.get("subscription")
+            return Self.json(.ok, ["invocations": try await ingress.invocations(subscription: subscription)])
+        }
+        router.get("/openapi") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: AdminOpenAPI.document)))
+        }
+        router.get("/health") { _, _ in Response(status: .ok) }
+        return router
+    }
+
+    // MARK: Helpers
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: 1 << 20)
+        } catch {
+            throw AdminError(.contentTooLarge, "the request body is larger than 1 MiB")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw AdminError(.badRequest, "Failed to deserialize the JSON body: missing field `\(key.stringValue)`")
+        } catch let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c) {
+            throw AdminError(.badRequest, "Failed to deserialize the JSON body: `\(c.codingPath.map(\.stringValue).joined(separator: "."))`: \(c.debugDescription)")
+        } catch {
+            throw AdminError(.badRequest, "Failed to parse the request body as JSON: \(error.localizedDescription)")
+        }
+    }
+
+    static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, headers: HTTPFields = [:]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// An admin API error: status and Restate's error body.
+struct AdminError: Error {
+    var status: HTTPResponse.Status
+    var message: String
+    var code: String?
+
+    init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil) {
+        self.status = status
+        self.message = message
+        self.code = code
+    }
+
+    static func subscriptionNotFound(_ id: String) -> AdminError {
+        AdminError(.notFound, "The requested subscription '\(id)' does not exist")
+    }
+
+    var response: Response {
+        AdminAPI.json(status, ErrorBody(message: message, restateCode: code))
+    }
+
+    private struct ErrorBody: Encodable {
+        var message: String
+        var restateCode: String?
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(message, forKey: .message)
+            try c.encode(restateCode, forKey: .restateCode)  // null when absent, as Restate writes it
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case message
+            case restateCode = "restate_code"
+        }
+    }
+}
+
+struct CreateSubscriptionRequest: Decodable {
+    var source: String
+    var sink: String
+    var options: [String: String]?
+}
+
+struct RegisterDeploymentRequest: Decodable {
+    var uri: String
+    var additionalHeaders: [String: String]?
+    var useHTTP11: Bool?
+    var force: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case uri, force
+        case additionalHeaders = "additional_headers"
+        case useHTTP11 = "use_http_11"
+    }
+}
+
+/// A subscription as the API shows it: credentials masked.
+struct SubscriptionResponse: Encodable {
+    var id: String
+    var source: String
+    var sink: String
+    var options: [String: String]
+
+    init(_ s: Subscription) {
+        id = s.id
+        source = s.source
+        sink = s.sink
+        options = SecretRedaction.redact(s.options)
+    }
+}

@@ -1,0 +1,120 @@
+/// The OpenAPI 3.0 description of the admin API, served at `GET /openapi`.
+enum AdminOpenAPI {
+    static let document = #"""
+    {
+      "openapi": "3.0.3",
+      "info": {"title": "IngressHarness Kafka ingress admin API", "version": "1.0.0",
+               "description": "Restate's subscription and deployment endpoints, plus an invocation listing."},
+      "paths": {
+        "/subscriptions": {
+          "post": {
+            "summary": "Create a subscription", "operationId": "create_subscription",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CreateSubscriptionRequest"}}}},
+            "responses": {
+              "201": {"description": "Created", "headers": {"Location": {"schema": {"type": "string"}}},
+                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
+              "400": {"$ref": "#/components/responses/Error"}
+            }
+          },
+          "get": {
+            "summary": "List subscriptions", "operationId": "list_subscriptions",
+            "parameters": [
+              {"name": "sink", "in": "query", "required": false, "schema": {"type": "string"}},
+              {"name": "source", "in": "query", "required": false, "schema": {"type": "string"}}
+            ],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+              "type": "object", "required": ["subscriptions"],
+              "properties": {"subscriptions": {"type": "array", "items": {"$ref": "#/components/schemas/Subscription"}}}}}}}}
+          }
+        },
+        "/subscriptions/{subscription}": {
+          "parameters": [{"name": "subscription", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {
+            "summary": "Get a subscription", "operationId": "get_subscription",
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
+                          "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "delete": {
+            "summary": "Delete a subscription", "operationId": "delete_subscription",
+            "responses": {"202": {"description": "Accepted"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/deployments": {
+          "post": {
+            "summary": "Register a deployment (runs discovery)", "operationId": "create_deployment",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegisterDeploymentRequest"}}}},
+            "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deployment"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}}
+          },
+          "get": {
+            "summary": "List deployments", "operationId": "list_deployments",
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+              "type": "object", "required": ["deployments"],
+              "properties": {"deployments": {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}}}}}}}}
+          }
+        },
+        "/deployments/{deployment}": {
+          "parameters": [{"name": "deployment", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {
+            "summary": "Get a deployment", "operationId": "get_deployment",
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deployment"}}}},
+                          "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/invocations": {
+          "get": {
+            "summary": "List invocations, optionally of one subscription", "operationId": "list_invocations",
+            "parameters": [{"name": "subscription", "in": "query", "required": false, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+              "type": "object", "required": ["invocations"],
+              "properties": {"invocations": {"type": "array", "items": {"$ref": "#/components/schemas/Invocation"}}}}}}}}
+          }
+        },
+        "/health": {"get": {"summary": "Liveness", "operationId": "health", "responses": {"200": {"description": "OK"}}}}
+      },
+      "components": {
+        "responses": {
+          "Error": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {"type": "object", "required": ["message"], "properties": {
+            "message": {"type": "string"}, "restate_code": {"type": "string", "nullable": true}}},
+          "CreateSubscriptionRequest": {"type": "object", "required": ["source", "sink"], "properties": {
+            "source": {"type": "string", "example": "kafka://my-cluster/orders"},
+            "sink": {"type": "string", "example": "service://Counter/add"},
+            "options": {"type": "object", "additionalProperties": {"type": "string"}}}},
+          "Subscription": {"type": "object", "required": ["id", "source", "sink", "options"], "properties": {
+            "id": {"type": "string", "pattern": "^sub_1[0-9a-zA-Z]{22}$"},
+            "source": {"type": "string"}, "sink": {"type": "string"},
+            "options": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "librdkafka properties; credentials are shown as ***"}}},
+          "RegisterDeploymentRequest": {"type": "object", "required": ["uri"], "properties": {
+            "uri": {"type": "string"}, "use_http_11": {"type": "boolean"}, "force": {"type": "boolean"},
+            "additional_headers": {"type": "object", "additionalProperties": {"type": "string"}}}},
+          "Deployment": {"type": "object", "required": ["id", "uri", "services"], "properties": {
+            "id": {"type": "string"}, "uri": {"type": "string"},
+            "additional_headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "services": {"type": "array", "items": {"type": "object", "required": ["name", "ty", "handlers"], "properties": {
+              "name": {"type": "string"}, "ty": {"type": "string", "enum": ["SERVICE", "VIRTUAL_OBJECT", "WORKFLOW"]},
+              "handlers": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "ty": {"type": "string", "enum": ["EXCLUSIVE", "SHARED", "WORKFLOW"]}}}}}}}}},
+          "Invocation": {"type": "object",
+            "required": ["id", "subscription", "target", "status", "attempts", "headers", "topic", "partition", "offset", "created_at"],
+            "properties": {
+              "id": {"type": "string"}, "subscription": {"type": "string"},
+              "target": {"type": "string", "description": "Service/handler"},
+              "key": {"type": "string", "nullable": true},
+              "status": {"type": "string", "enum": ["pending", "running", "retrying", "completed", "failed"]},
+              "attempts": {"type": "integer"},
+              "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+              "output": {"description": "the handler's JSON output when completed", "nullable": true},
+              "error": {"type": "string", "nullable": true},
+              "topic": {"type": "string"}, "partition": {"type": "integer"}, "offset": {"type": "integer", "format": "int64"},
+              "created_at": {"type": "integer", "format": "int64"},
+              "started_at": {"type": "integer", "format": "int64", "nullable": true},
+              "completed_at": {"type": "integer", "format": "int64", "nullable": true}}}
+        }
+      }
+    }
+    """#
+}

@@ -1,0 +1,75 @@
+import Foundation
+import RestateProtocol
+import Synchronization
+
+/// One invocation attempt the recorder received.
+public struct RecordedInvocation: Sendable, Equatable, Codable {
+    public var invocationID: String
+    public var service: String
+    public var handler: String
+    public var key: String
+    public var headers: [String: String]
+    /// The input bytes as text (lossy if not UTF-8).
+    public var payload: String
+    /// Which attempt of this invocation this was, from 1.
+    public var attempt: Int
+    /// Epoch microseconds.
+    public var start: Int64
+    public var end: Int64
+    /// "completed" or "failed" (a retryable failure the recorder was told to inject).
+    public var outcome: String
+
+    enum CodingKeys: String, CodingKey {
+        case service, handler, key, headers, payload, attempt, start, end, outcome
+        case invocationID = "invocation_id"
+    }
+}
+
+/// The recorder's logic, apart from HTTP: answers invocations as configured and keeps a record.
+public final class InvocationRecorder: Sendable {
+    public let configuration: RecorderConfiguration
+    private let state = Mutex(State())
+
+    private struct State {
+        var records: [RecordedInvocation] = []
+        var attempts: [String: Int] = [:]
+    }
+
+    public init(configuration: RecorderConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Every attempt so far, in the order they ended.
+    public var records: [RecordedInvocation] { state.withLock { $0.records } }
+
+    public func reset() {
+        state.withLock { $0 = State() }
+    }
+
+    /// Handles one request-response invocation body; returns the response body, or nil when the
+    /// service or handler is unknown.
+    public func invoke(service: String, handler: String, body: [UInt8]) async throws -> [UInt8]? {
+        guard let behaviour = configuration.behaviour(service, handler) else { return nil }
+        let request = try InvocationRequest(decoding: body)
+        let start = Self.nowMicros()
+        let invocationID = request.debugId.isEmpty ? request.id.map { String(format: "%02x", $0) }.joined() : request.debugId
+        let attempt = state.withLock { s -> Int in
+            s.attempts[invocationID, default: 0] += 1
+            return s.attempts[invocationID]!
+        }
+        if behaviour.latencyMs > 0 { try await Task.sleep(for: .milliseconds(behaviour.latencyMs)) }
+        let fail = attempt <= behaviour.failFirstAttempts
+        let response = fail
+            ? InvocationResponse(outcome: .error(InvocationFailure(code: 500, message: "recorder: attempt \(attempt) fails on purpose"), retryAfterMs: nil))
+            : InvocationResponse(outcome: .value(request.input))
+        let record = RecordedInvocation(
+            invocationID: invocationID, service: service, handler: handler, key: request.key,
+            headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
+            payload: String(decoding: request.input, as: UTF8.self), attempt: attempt,
+            start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed")
+        state.withLock { $0.records.append(record) }
+        return response.encoded()
+    }
+
+    static func nowMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+}

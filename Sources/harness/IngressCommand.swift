@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import KafkaIngress
+import Logging
+
+/// `harness ingress`: runs the reference Kafka ingress and its admin API until interrupted.
+struct IngressCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingress",
+        abstract: "Run the reference Restate-compatible Kafka ingress.",
+        discussion: """
+            Kafka clusters come from --config (restate.toml, [[ingress.kafka-clusters]]) and/or the \
+            RESTATE_INGRESS__KAFKA_CLUSTERS environment variable. Prints a line starting with 'ready ' \
+            and the admin URL once the admin API listens. Ctrl-C stops it; state under --data-dir survives.
+            """
+    )
+
+    @Option(help: "restate.toml to read Kafka clusters from.")
+    var config: String?
+
+    @Option(help: "Admin API address.")
+    var adminHost = "127.0.0.1"
+
+    @Option(help: "Admin API port (0 picks a free one).")
+    var adminPort = 9070
+
+    @Option(help: "Directory of the journal (subscriptions, deployments, invocations, object state).")
+    var dataDir = "restate-data"
+
+    @Option(help: "Invocation attempts running at once.")
+    var concurrency = 256
+
+    @Option(help: "Fail an invocation after this many attempts (default: retry forever, as Restate does).")
+    var maxAttempts: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard (0...65535).contains(adminPort) else { throw ValidationError("--admin-port must be in 0...65535, got \(adminPort)") }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1, got \(maxAttempts)") }
+    }
+
+    func run() async throws {
+        let interrupts = Interrupts()
+        var logger = Logger(label: "ingress")
+        logger.logLevel = logLevel
+        let configuration: IngressConfiguration
+        do {
+            configuration = try IngressConfiguration.load(file: config)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+        let ingress = try KafkaIngress(
+            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency,
+                            retry: RetryPolicy(maxAttempts: maxAttempts)),
+            logger: logger)
+        try await ingress.start()
+        let host = adminHost
+        let port = adminPort
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await AdminAPI(ingress: ingress).run(host: host, port: port) { bound in
+                    FileHandle.standardOutput.write(Data("ready http://\(host):\(bound)\n".utf8))
+                }
+            }
+            group.addTask {
+                await interrupts.wait()
+            }
+            // Either the server failed or a signal came: stop the rest.
+            try await group.next()
+            group.cancelAll()
+        }
+        logger.info("stopping")
+        await ingress.shutdown()
+    }
+}
