@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: [
                 "RdKafka", "RestateProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -64,6 +66,7 @@ let package = Package(
             dependencies: [
                 "RestateProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -85,13 +88,30 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol"], exclude: ["Fixtures"]),
+        // Helpers the test targets share: clusters on free ports, condition waits.
+        .target(
+            name: "HarnessTestSupport",
+            dependencies: ["FakeKafka", "RdKafka", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/HarnessTestSupport"
+        ),
         .testTarget(
             name: "FakeKafkaTests",
             dependencies: [
-                "FakeKafka", "RdKafka", "KafkaProtocol",
+                "FakeKafka", "RdKafka", "KafkaProtocol", "HarnessTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "KafkaIngressTests",
+            dependencies: [
+                "KafkaIngress", "Recorder", "RestateProtocol", "FakeKafka", "RdKafka", "KafkaProtocol", "HarnessTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 import RestateProtocol
 
 /// Serves the recorder over HTTP/1.1: `GET /discover`, `POST /invoke/{service}/{handler}` (the
@@ -18,7 +19,15 @@ public struct RecorderServer: Sendable {
             router: router(),
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) })
-        try await app.run()
+        // Cancellation becomes a graceful shutdown, so open connections are closed cleanly.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))
+        // An unstructured task, so cancelling the caller does not cancel the server abruptly.
+        let server = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await server.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     func router() -> Router<BasicRequestContext> {

@@ -1,3 +1,4 @@
+import HarnessTestSupport
 import FakeKafka
 import KafkaProtocol
 import NIOCore

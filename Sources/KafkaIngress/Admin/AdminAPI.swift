@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// The admin REST API Restate exposes on port 9070, for subscriptions, deployments and (our
 /// addition) invocations. Error bodies are `{"message": …, "restate_code": …}` like Restate's.
@@ -18,7 +19,15 @@ public struct AdminAPI: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
             logger: ingress.logger)
-        try await app.run()
+        // Cancellation becomes a graceful shutdown, so open connections are closed cleanly.
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))
+        // An unstructured task, so cancelling the caller does not cancel the server abruptly.
+        let server = Task { try await group.run() }
+        try await withTaskCancellationHandler {
+            try await server.value
+        } onCancel: {
+            Task { await group.triggerGracefulShutdown() }
+        }
     }
 
     func router() -> Router<BasicRequestContext> {

@@ -15,6 +15,10 @@ final class ServiceEndpointClient: Sendable {
         configuration.httpVersion = .http1Only
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost)
         configuration.decompression = .disabled
+        // A refused connection is a failed attempt for our own retry policy to handle (and a
+        // discovery error to report at once), not something to retry inside the client.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = timeout
     }

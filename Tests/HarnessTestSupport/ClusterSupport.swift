@@ -6,7 +6,7 @@ import RdKafka
 import Testing
 
 /// Runs `body` against a fresh cluster on free loopback ports, shutting it down afterwards.
-func withCluster<T>(
+public func withCluster<T>(
     brokers: Int = 1, partitions: Int32 = 4,
     configure: (inout FakeKafkaCluster.Configuration) -> Void = { _ in },
     _ body: (FakeKafkaCluster) async throws -> T
@@ -27,7 +27,7 @@ func withCluster<T>(
 
 extension FakeKafkaCluster {
     /// librdkafka settings for fast, quiet tests against this cluster.
-    func clientConfig(_ extra: [String: String] = [:]) -> [String: String] {
+    public func clientConfig(_ extra: [String: String] = [:]) -> [String: String] {
         var config = [
             "bootstrap.servers": bootstrapServers,
             "topic.metadata.refresh.interval.ms": "1000",
@@ -40,7 +40,7 @@ extension FakeKafkaCluster {
         return config
     }
 
-    func consumerConfig(group: String, _ extra: [String: String] = [:]) -> [String: String] {
+    public func consumerConfig(group: String, _ extra: [String: String] = [:]) -> [String: String] {
         clientConfig([
             "group.id": group,
             "auto.offset.reset": "earliest",
@@ -53,7 +53,7 @@ extension FakeKafkaCluster {
 }
 
 /// Waits until `condition` holds, polling; fails the test with `message` after `timeout`.
-func eventually(
+public func eventually(
     _ message: @autoclosure () -> String, timeout: Duration = .seconds(30),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
@@ -67,11 +67,13 @@ func eventually(
     throw TimedOut()
 }
 
-struct TimedOut: Error {}
+public struct TimedOut: Error {
+    public init() {}
+}
 
 /// Polls until `count` records arrived, tolerating transient client errors (a reconnect, a
 /// leader change), and fails after `timeout` naming how many came.
-func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration = .seconds(30),
+public func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration = .seconds(30),
              sourceLocation: SourceLocation = #_sourceLocation) async throws -> [RdKafkaRecord] {
     var records: [RdKafkaRecord] = []
     let deadline = ContinuousClock.now + timeout
@@ -89,7 +91,7 @@ func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration = .secon
     return records
 }
 
-func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
+public func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 /// A unique name per test, so parallel tests never share topics or groups.
-func uniqueName(_ prefix: String = "t") -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
+public func uniqueName(_ prefix: String = "t") -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }

@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import FakeKafka
+import Foundation
+import HarnessTestSupport
+import KafkaIngress
+import KafkaProtocol
+import Logging
+import NIOCore
+import NIOHTTP1
+import Recorder
+import Testing
+
+/// A FakeKafka cluster, a recorder and our ingress (with its admin API) on free loopback
+/// ports, wired together: the cluster is configured as Kafka cluster "test" and the recorder is
+/// registered as a deployment.
+final class IngressFixture: Sendable {
+    static let clusterName = "test"
+
+    let cluster: FakeKafkaCluster
+    let recorder: InvocationRecorder
+    let recorderURL: String
+    let ingress: KafkaIngress
+    let adminURL: String
+    let dataDirectory: String
+    let http: HTTPClient
+    private let servers: [Task<Void, Error>]
+
+    private init(cluster: FakeKafkaCluster, recorder: InvocationRecorder, recorderURL: String, ingress: KafkaIngress,
+                 adminURL: String, dataDirectory: String, http: HTTPClient, servers: [Task<Void, Error>]) {
+        self.cluster = cluster
+        self.recorder = recorder
+        self.recorderURL = recorderURL
+        self.ingress = ingress
+        self.adminURL = adminURL
+        self.dataDirectory = dataDirectory
+        self.http = http
+        self.servers = servers
+    }
+
+    /// Runs `body` with a fresh fixture and tears everything down afterwards.
+    static func with<T>(
+        services: [RecorderConfiguration.Service], partitions: Int32 = 4, brokers: Int = 1,
+        concurrency: Int = 64, retry: RetryPolicy = RetryPolicy(initialDelayMs: 20, maxDelayMs: 200),
+        _ body: (IngressFixture) async throws -> T
+    ) async throws -> T {
+        try await withCluster(brokers: brokers, partitions: partitions) { cluster in
+            let recorder = InvocationRecorder(configuration: RecorderConfiguration(services: services))
+            let (recorderTask, recorderPort) = try await serve { ready in
+                try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
+            }
+            let dataDirectory = NSTemporaryDirectory() + uniqueName("ingress")
+            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+            let ingress = try makeIngress(cluster: cluster, dataDirectory: dataDirectory, concurrency: concurrency, retry: retry)
+            try await ingress.start()
+            let (adminTask, adminPort) = try await serve { ready in
+                try await AdminAPI(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
+            }
+            let fixture = IngressFixture(
+                cluster: cluster, recorder: recorder, recorderURL: "http://127.0.0.1:\(recorderPort)", ingress: ingress,
+                adminURL: "http://127.0.0.1:\(adminPort)", dataDirectory: dataDirectory,
+                http: HTTPClient(eventLoopGroupProvider: .singleton), servers: [recorderTask, adminTask])
+            do {
+                let registered = try await fixture.request(.POST, "/deployments", json: ["uri": fixture.recorderURL, "use_http_11": true])
+                try #require(registered.status == 201, "registering the recorder: \(registered.body)")
+                let result = try await body(fixture)
+                await fixture.tearDown()
+                return result
+            } catch {
+                await fixture.tearDown()
+                throw error
+            }
+        }
+    }
+
+    static func makeIngress(cluster: FakeKafkaCluster, dataDirectory: String, concurrency: Int = 64,
+                            retry: RetryPolicy = RetryPolicy(initialDelayMs: 20, maxDelayMs: 200)) throws -> KafkaIngress {
+        let configuration = IngressConfiguration(kafkaClusters: [
+            KafkaClusterConfiguration(name: clusterName, brokers: ["PLAINTEXT://\(cluster.bootstrapServers)"], properties: testConsumerProperties)
+        ])
+        var logger = Logger(label: "ingress")
+        logger.logLevel = .warning
+        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: concurrency, retry: retry),
+                                logger: logger)
+    }
+
+    /// librdkafka settings that make group changes and fetches quick on loopback.
+    static let testConsumerProperties = [
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": "6000",
+        "heartbeat.interval.ms": "100",
+        "fetch.wait.max.ms": "50",
+        "topic.metadata.refresh.interval.ms": "1000",
+        "reconnect.backoff.ms": "50",
+        "log_level": "3",
+    ]
+
+    private func tearDown() async {
+        await ingress.shutdown()
+        servers.forEach { $0.cancel() }
+        for server in servers { _ = try? await server.value }
+        try? await http.shutdown()
+    }
+
+    /// Starts a server in a task and waits for its port.
+    static func serve(_ run: @escaping @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> Void) async throws -> (Task<Void, Error>, Int) {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let task = Task {
+            try await run { port in continuation.yield(port) }
+        }
+        for await port in ports { return (task, port) }
+        task.cancel()
+        throw TimedOut()
+    }
+
+    // MARK: Admin API
+
+    struct HTTPResult {
+        var status: Int
+        var body: String
+        var headers: [String: String]
+
+        func json() throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
+        }
+    }
+
+    func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil) async throws -> HTTPResult {
+        var request = HTTPClientRequest(url: adminURL + path)
+        request.method = method
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        } else if let raw {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: raw))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return HTTPResult(status: Int(response.status.code), body: String(buffer: body),
+                          headers: Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }))
+    }
+
+    /// Creates a subscription of `topic` to `service/handler`; returns its id.
+    func subscribe(_ topic: String, to sink: String, options: [String: String] = [:]) async throws -> String {
+        let result = try await request(.POST, "/subscriptions", json: ["source": "kafka://\(Self.clusterName)/\(topic)", "sink": "service://\(sink)", "options": options])
+        try #require(result.status == 201, "creating the subscription: \(result.body)")
+        return try #require(try result.json()["id"] as? String)
+    }
+
+    // MARK: Records
+
+    /// Appends `values` (keyed) to the topic; records of one key go to one partition, in order.
+    func produce(_ topic: String, _ records: [(key: String?, value: String)], partitions: Int32) throws {
+        var byPartition: [Int32: [KafkaRecord]] = [:]
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for (i, r) in records.enumerated() {
+            let p = r.key.map { Int32(abs(Self.stableHash($0)) % Int(partitions)) } ?? Int32(i % Int(partitions))
+            byPartition[p, default: []].append(KafkaRecord(timestamp: now, key: r.key.map { Array($0.utf8) }, value: Array(r.value.utf8)))
+        }
+        for (p, batch) in byPartition.sorted(by: { $0.key < $1.key }) {
+            try cluster.append(batch, to: TopicPartition(topic, p))
+        }
+    }
+
+    static func stableHash(_ s: String) -> Int {
+        Int(s.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 })
+    }
+
+    /// Waits until the recorder has seen `count` completed attempts.
+    func waitForCompleted(_ count: Int, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws -> [RecordedInvocation] {
+        try await eventually("\(recorder.records.filter { $0.outcome == "completed" }.count) of \(count) invocations completed",
+                             timeout: timeout, sourceLocation: sourceLocation) {
+            recorder.records.filter { $0.outcome == "completed" }.count >= count
+        }
+        return recorder.records.filter { $0.outcome == "completed" }
+    }
+}
