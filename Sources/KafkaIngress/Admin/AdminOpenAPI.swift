@@ -108,7 +108,7 @@ enum AdminOpenAPI {
               "attempts": {"type": "integer"},
               "headers": {"type": "object", "additionalProperties": {"type": "string"}},
               "output": {"description": "the handler's JSON output when completed", "nullable": true},
-              "error": {"type": "string", "nullable": true},
+              "error": {"type": "string", "nullable": true, "description": "the terminal failure, or the failure of the last failed attempt"},
               "topic": {"type": "string"}, "partition": {"type": "integer"}, "offset": {"type": "integer", "format": "int64"},
               "created_at": {"type": "integer", "format": "int64"},
               "started_at": {"type": "integer", "format": "int64", "nullable": true},

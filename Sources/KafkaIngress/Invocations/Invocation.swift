@@ -42,6 +42,7 @@ public struct InvocationView: Sendable, Equatable, Codable {
     public var headers: [String: String]
     /// The handler's output when completed (JSON, or a string when the output is not JSON).
     public var output: JSONValue?
+    /// The terminal failure, or the failure of the last failed attempt (kept after a success).
     public var error: String?
     public var topic: String
     public var partition: Int32

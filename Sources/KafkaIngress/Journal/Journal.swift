@@ -203,7 +203,7 @@ final class Journal: Sendable {
                     }
                 }
             }
-            try db.execute(sql: "UPDATE invocation SET status = ?, output = ?, error = ?, completed_at = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE invocation SET status = ?, output = ?, error = COALESCE(?, error), completed_at = ? WHERE id = ?",
                            arguments: [status.rawValue, output.map { Data($0) }, error, now, invocation.id])
         }
     }
