@@ -87,12 +87,13 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol"], exclude: ["Fixtures"]),
+        .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol", "HarnessTestSupport"]),
         // Helpers the test targets share: clusters on free ports, condition waits.
         .target(
             name: "HarnessTestSupport",
             dependencies: ["FakeKafka", "RdKafka", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
-            path: "Tests/HarnessTestSupport"
+            path: "Tests/HarnessTestSupport",
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "FakeKafkaTests",
@@ -110,8 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ],
-            exclude: ["Fixtures"]
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import HarnessTestSupport
 import Testing
 import RestateProtocol
 #if canImport(FoundationNetworking)
@@ -89,45 +90,6 @@ struct SDKInteropTests {
             throw EndpointError(message: "POST invoke/\(service)/\(handler): HTTP \(status): \(String(decoding: data, as: UTF8.self))")
         }
         return try InvocationResponse(decoding: Array(data))
-    }
-
-    /// Serves `Fixtures/sdk_services.py` with hypercorn on a free loopback port for `body`.
-    private func withSDKEndpoint(_ body: (URL) async throws -> Void) async throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-m", "hypercorn", "sdk_services:app", "--bind", "127.0.0.1:0"]
-        process.currentDirectoryURL = fixtures
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        // hypercorn prints "Running on http://127.0.0.1:PORT (CTRL + C to quit)" when listening.
-        let port = try await Self.readPort(from: output.fileHandleForReading, process: process)
-        try await body(URL(string: "http://127.0.0.1:\(port)")!)
-    }
-
-    private static func readPort(from handle: FileHandle, process: Process) async throws -> Int {
-        var seen = ""
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                guard process.isRunning else { break }
-                try await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            seen += String(decoding: chunk, as: UTF8.self)
-            if let range = seen.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-               let port = Int(seen[range].split(separator: ":").last!) {
-                return port
-            }
-        }
-        throw EndpointError(message: "hypercorn did not start (is restate-sdk installed? `make setup`): \(seen)")
     }
 }
 
