@@ -130,7 +130,7 @@ struct AdminAPITests {
         }
     }
 
-    static func ids(_ result: IngressFixture.HTTPResult) throws -> [String] {
+    static func ids(_ result: AdminClient.Result) throws -> [String] {
         (try result.json()["subscriptions"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
     }
 }

@@ -22,18 +22,18 @@ final class IngressFixture: Sendable {
     let ingress: KafkaIngress
     let adminURL: String
     let dataDirectory: String
-    let http: HTTPClient
+    let admin: AdminClient
     private let servers: [Task<Void, Error>]
 
     private init(cluster: FakeKafkaCluster, recorder: InvocationRecorder, recorderURL: String, ingress: KafkaIngress,
-                 adminURL: String, dataDirectory: String, http: HTTPClient, servers: [Task<Void, Error>]) {
+                 adminURL: String, dataDirectory: String, servers: [Task<Void, Error>]) {
         self.cluster = cluster
         self.recorder = recorder
         self.recorderURL = recorderURL
         self.ingress = ingress
         self.adminURL = adminURL
         self.dataDirectory = dataDirectory
-        self.http = http
+        self.admin = AdminClient(base: adminURL)
         self.servers = servers
     }
 
@@ -57,8 +57,7 @@ final class IngressFixture: Sendable {
             }
             let fixture = IngressFixture(
                 cluster: cluster, recorder: recorder, recorderURL: "http://127.0.0.1:\(recorderPort)", ingress: ingress,
-                adminURL: "http://127.0.0.1:\(adminPort)", dataDirectory: dataDirectory,
-                http: HTTPClient(eventLoopGroupProvider: .singleton), servers: [recorderTask, adminTask])
+                adminURL: "http://127.0.0.1:\(adminPort)", dataDirectory: dataDirectory, servers: [recorderTask, adminTask])
             do {
                 let registered = try await fixture.request(.POST, "/deployments", json: ["uri": fixture.recorderURL, "use_http_11": true])
                 try #require(registered.status == 201, "registering the recorder: \(registered.body)")
@@ -98,7 +97,7 @@ final class IngressFixture: Sendable {
         await ingress.shutdown()
         servers.forEach { $0.cancel() }
         for server in servers { _ = try? await server.value }
-        try? await http.shutdown()
+        try? await admin.http.shutdown()
     }
 
     /// Starts a server in a task and waits for its port.
@@ -114,30 +113,8 @@ final class IngressFixture: Sendable {
 
     // MARK: Admin API
 
-    struct HTTPResult {
-        var status: Int
-        var body: String
-        var headers: [String: String]
-
-        func json() throws -> [String: Any] {
-            try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] ?? [:]
-        }
-    }
-
-    func request(_ method: NIOHTTP1.HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil) async throws -> HTTPResult {
-        var request = HTTPClientRequest(url: adminURL + path)
-        request.method = method
-        if let json {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
-        } else if let raw {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: raw))
-        }
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 64 << 20)
-        return HTTPResult(status: Int(response.status.code), body: String(buffer: body),
-                          headers: Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 }))
+    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil) async throws -> AdminClient.Result {
+        try await admin.request(method, path, json: json, raw: raw)
     }
 
     /// Creates a subscription of `topic` to `service/handler`; returns its id.
