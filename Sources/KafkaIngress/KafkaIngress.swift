@@ -63,11 +63,17 @@ public actor KafkaIngress {
         for subscription in subscriptions { try startConsumer(subscription) }
     }
 
-    /// Stops the consumers (committing stored offsets, leaving their groups). Invocations in
-    /// flight are abandoned; they are journaled and resume on the next start.
+    /// Leaves gracefully: each consumer stops polling, waits for its subscription's invocations
+    /// to end (bounded), then commits and leaves its group. Whatever is still open after that is
+    /// journaled and resumes on the next start.
     public func shutdown() async {
-        for consumer in consumers.values { await consumer.stop() }
+        await withTaskGroup(of: Void.self) { group in
+            for consumer in consumers.values {
+                group.addTask { await consumer.stop(drainFirst: true) }
+            }
+        }
         consumers = [:]
+        await dispatcher.stop()
         try? await client.shutdown()
     }
 
@@ -99,7 +105,7 @@ public actor KafkaIngress {
         guard subscriptions.contains(where: { $0.id == id }) else { return false }
         subscriptions.removeAll { $0.id == id }
         try await journal.markDeleted(subscription: id)
-        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop() }
+        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop(drainFirst: false) }
         logger.info("subscription \(id) deleted")
         return true
     }
@@ -115,10 +121,10 @@ public actor KafkaIngress {
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster,
             target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed),
-            journal: journal, logger: logger
-        ) { invocations in
-            await dispatcher.submit(invocations)
-        }
+            journal: journal, logger: logger,
+            deliver: { invocations in await dispatcher.submit(invocations) },
+            drain: { sources in await dispatcher.waitUntilDrained(sources) },
+            drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) })
         consumers[subscription.id] = consumer
         consumer.start()
     }

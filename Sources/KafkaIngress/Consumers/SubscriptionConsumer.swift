@@ -9,20 +9,29 @@ import Synchronization
 /// One loop polls, so records of a partition are journaled in offset order, and a rebalance
 /// (which librdkafka runs inside poll) always finds every returned record journaled and its
 /// offset stored: the revoke commits exactly what is safe.
+///
+/// Before giving a partition up, the consumer waits until every invocation from it has ended,
+/// so the partition's next owner (another ingress instance) never runs a key's newer record
+/// while this one still runs an older one. The wait is bounded by `revokeDrainTimeout`.
 final class SubscriptionConsumer: Sendable {
     let subscription: Subscription
     private let properties: [String: String]
     private let target: Journal.Target
     private let journal: Journal
     private let deliver: @Sendable ([Invocation]) async -> Void
+    private let drain: @Sendable (Set<String>) async -> Void
+    private let drainAll: @Sendable () async -> Void
+    private let drainBeforeLeaving = Atomic<Bool>(false)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     static let batchSize = 1_000
+    static let revokeDrainTimeout: Duration = .seconds(60)
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
-         logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void) {
+         logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
+         drain: @escaping @Sendable (Set<String>) async -> Void, drainAll: @escaping @Sendable () async -> Void) {
         self.subscription = subscription
         var properties = cluster.librdkafkaProperties
         for (k, v) in subscription.options { properties[k] = v }
@@ -33,6 +42,8 @@ final class SubscriptionConsumer: Sendable {
         self.target = target
         self.journal = journal
         self.deliver = deliver
+        self.drain = drain
+        self.drainAll = drainAll
         var logger = logger
         logger[metadataKey: "subscription"] = "\(subscription.id)"
         self.logger = logger
@@ -42,8 +53,12 @@ final class SubscriptionConsumer: Sendable {
         task.withLock { $0 = Task { await self.run() } }
     }
 
-    /// Stops polling, then closes the consumer, which commits the stored offsets and leaves the group.
-    func stop() async {
+    /// Stops polling, then closes the consumer, which commits the stored offsets and leaves the
+    /// group. With `drainFirst`, the group is left only once this subscription's invocations have
+    /// ended (at most `revokeDrainTimeout`), so whoever takes the partitions over cannot overlap
+    /// them: that is a graceful leave. Without, the group is left at once (a deletion).
+    func stop(drainFirst: Bool) async {
+        drainBeforeLeaving.store(drainFirst, ordering: .relaxed)
         stopping.store(true, ordering: .releasing)
         await task.withLock { $0 }?.value
     }
@@ -66,7 +81,7 @@ final class SubscriptionConsumer: Sendable {
     }
 
     private func consumeUntilStopped() async throws {
-        let consumer = try RdKafkaConsumer(properties)
+        let consumer = try RdKafkaConsumer(properties) { [self] event in onRebalance(event) }
         try consumer.subscribe([subscription.topic])
         do {
             while !isStopping {
@@ -79,7 +94,31 @@ final class SubscriptionConsumer: Sendable {
             try? await consumer.close()
             throw error
         }
+        if drainBeforeLeaving.load(ordering: .relaxed) {
+            let drained = await withTimeout(Self.revokeDrainTimeout) { await self.drainAll() }
+            if !drained { logger.warning("leaving the group before this subscription's invocations ended") }
+        }
         try await consumer.close()
+    }
+
+    /// Runs inside poll on the consumer's queue, which may block.
+    private func onRebalance(_ event: RdKafkaRebalance) {
+        guard case .revoked(let partitions) = event, !partitions.isEmpty else {
+            if case .assigned(let partitions) = event { logger.debug("assigned \(partitions)") }
+            return
+        }
+        // Stopping (delete, shutdown): journaled invocations finish without us.
+        guard !isStopping else { return }
+        let sources = Set(partitions.map { Invocation.sourcePartition(subscription.id, $0.topic, $0.partition) })
+        let done = DispatchSemaphore(value: 0)
+        let drain = self.drain
+        Task {
+            await drain(sources)
+            done.signal()
+        }
+        if done.wait(timeout: .now() + .seconds(Int(Self.revokeDrainTimeout.components.seconds))) == .timedOut {
+            logger.warning("revoking \(partitions) before their invocations ended (waited \(Self.revokeDrainTimeout)); the next owner may overlap them")
+        }
     }
 
     private func ingest(_ records: [RdKafkaRecord], _ consumer: RdKafkaConsumer) async throws {
@@ -117,4 +156,24 @@ struct PoisonRecord: Error, CustomStringConvertible {
     let reason: String
 
     var description: String { "record \(record.topic)/\(record.partition)@\(record.offset) cannot be ingested: \(reason)" }
+}
+
+/// Runs `body`, giving up on waiting after `timeout`; returns whether it finished in time.
+/// `body` runs unstructured, so an uncancellable wait inside it cannot hold the caller.
+func withTimeout(_ timeout: Duration, _ body: @escaping @Sendable () async -> Void) async -> Bool {
+    let (results, continuation) = AsyncStream<Bool>.makeStream()
+    let work = Task {
+        await body()
+        continuation.yield(true)
+    }
+    let timer = Task {
+        try? await Task.sleep(for: timeout)
+        continuation.yield(false)
+    }
+    for await finished in results {
+        work.cancel()
+        timer.cancel()
+        return finished
+    }
+    return false
 }

@@ -19,6 +19,11 @@ actor Dispatcher {
     private var inFlight = 0
     private var open = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Open invocations per source partition, and who waits for some of them to reach zero.
+    private var openBySource: [String: Int] = [:]
+    private var drainWaiters: [(isDrained: @Sendable ([String: Int]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Once stopped, no new attempt starts (shutdown); open invocations stay journaled.
+    private var stopped = false
 
     init(concurrency: Int, attempt: @escaping Attempt) {
         self.concurrency = max(1, concurrency)
@@ -28,6 +33,7 @@ actor Dispatcher {
     func submit(_ invocations: [Invocation]) {
         for invocation in invocations {
             open += 1
+            openBySource[invocation.sourcePartition, default: 0] += 1
             if let key = invocation.exclusivityKey {
                 if busyKeys[key] != nil {
                     busyKeys[key]!.append(invocation)
@@ -49,8 +55,30 @@ actor Dispatcher {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
+    /// Returns when no invocation from these source partitions is open (see `Invocation.sourcePartition`).
+    func waitUntilDrained(_ sources: Set<String>) async {
+        await waitUntil { open in sources.allSatisfy { open[$0] == nil } }
+    }
+
+    /// Returns when no invocation of this subscription is open.
+    func waitUntilDrained(subscription: String) async {
+        let prefix = subscription + "\u{0}"
+        await waitUntil { open in !open.keys.contains { $0.hasPrefix(prefix) } }
+    }
+
+    private func waitUntil(_ isDrained: @escaping @Sendable ([String: Int]) -> Bool) async {
+        if isDrained(openBySource) { return }
+        await withCheckedContinuation { drainWaiters.append((isDrained, $0)) }
+    }
+
+    /// Starts no further attempts; returns once the running ones have ended.
+    func stop() async {
+        stopped = true
+        while inFlight > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
     private func pump() {
-        while inFlight < concurrency, let next = ready.popFirst() {
+        while !stopped, inFlight < concurrency, let next = ready.popFirst() {
             inFlight += 1
             let attempt = self.attempt
             Task {
@@ -65,6 +93,12 @@ actor Dispatcher {
         switch result {
         case .finished:
             open -= 1
+            let source = invocation.sourcePartition
+            openBySource[source]! -= 1
+            if openBySource[source] == 0 {
+                openBySource[source] = nil
+                resumeDrainedWaiters()
+            }
             if let key = invocation.exclusivityKey {
                 if let next = busyKeys[key]?.popFirst() {
                     ready.append(next)
@@ -85,6 +119,14 @@ actor Dispatcher {
             }
         }
         pump()
+    }
+
+    private func resumeDrainedWaiters() {
+        drainWaiters.removeAll { waiter in
+            guard waiter.isDrained(openBySource) else { return false }
+            waiter.continuation.resume()
+            return true
+        }
     }
 
     private func requeue(_ invocation: Invocation) {

@@ -20,8 +20,18 @@ struct Invocation: Sendable {
     var headers: [(String, String)]
     var payload: [UInt8]
     var attempts: Int
+    /// The record it came from.
+    var topic: String
+    var partition: Int32
 
     var target: String { "\(service)/\(handler)" }
+
+    /// The subscription's partition it came from: a revoke of that partition waits for it.
+    var sourcePartition: String { Self.sourcePartition(subscriptionID, topic, partition) }
+
+    static func sourcePartition(_ subscription: String, _ topic: String, _ partition: Int32) -> String {
+        "\(subscription)\u{0}\(topic)\u{0}\(partition)"
+    }
 
     /// Invocations that must not overlap share this (service and key).
     var exclusivityKey: String? {

@@ -17,7 +17,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// The wait before attempt `attempts + 1`, after `attempts` failed ones.
     func delayMs(afterAttempts attempts: Int) -> Int {
         var delay = Double(initialDelayMs)
-        for _ in 1..<max(1, attempts) { delay *= factor }
-        return min(maxDelayMs, Int(delay))
+        for _ in 1..<max(1, attempts) where delay < Double(maxDelayMs) { delay *= factor }
+        return Int(min(Double(maxDelayMs), delay))
     }
 }

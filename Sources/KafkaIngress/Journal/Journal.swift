@@ -136,7 +136,8 @@ final class Journal: Sendable {
                     """, arguments: [id, sub.id, sub.service, sub.handler, key, target.exclusive, headersJSON, Data(payload),
                                      record.topic, record.partition, record.offset, now])
                 out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: sub.service, handler: sub.handler,
-                                      key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0))
+                                      key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0,
+                                      topic: record.topic, partition: record.partition))
             }
             for (producer, mark) in highWater {
                 try db.execute(sql: "INSERT INTO dedup (producer, high_water) VALUES (?, ?) ON CONFLICT(producer) DO UPDATE SET high_water = excluded.high_water WHERE excluded.high_water > high_water",
@@ -149,12 +150,13 @@ final class Journal: Sendable {
     /// Invocations not yet completed or failed, in journal order: what a restart resumes.
     func openInvocations() async throws -> [Invocation] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts FROM invocation WHERE status NOT IN ('completed', 'failed') ORDER BY seq")
+            try Row.fetchAll(db, sql: "SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, topic, partition FROM invocation WHERE status NOT IN ('completed', 'failed') ORDER BY seq")
                 .map { row in
                     let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
                     return Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
                                       handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
-                                      headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"])
+                                      headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"],
+                                      topic: row["topic"], partition: row["partition"])
                 }
         }
     }
