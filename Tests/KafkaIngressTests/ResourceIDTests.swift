@@ -1,0 +1,27 @@
+import Foundation
+@testable import KafkaIngress
+import Testing
+
+@Suite("Restate-style ids")
+struct ResourceIDTests {
+    @Test("base62 with Restate's alphabet, most significant digit first, padded to 22")
+    func base62() {
+        #expect(ResourceID.base62([UInt8](repeating: 0, count: 16)) == "0000000000000000000000")
+        #expect(ResourceID.base62([UInt8](repeating: 0, count: 15) + [1]) == "0000000000000000000001")
+        #expect(ResourceID.base62([UInt8](repeating: 0xFF, count: 16)) == "7N42dgm5tFLK9N8MT7fHC7")
+    }
+
+    @Test("the ULID's u128 is written byte-swapped, as Restate's to_be() does on little-endian machines")
+    func byteOrder() {
+        // The ULID 00 01 02 … 0f, read as a little-endian u128.
+        #expect(ResourceID.base62(Array(0..<16).reversed().map(UInt8.init)) == "0spiZ5jnFiXLEB5q4Itm5q")
+    }
+
+    @Test("ids have the prefix, the version digit and 22 characters, and differ")
+    func shape() {
+        let ids = (0..<100).map { _ in ResourceID.make(prefix: "sub") }
+        #expect(ids.allSatisfy { ResourceID.isWellFormed($0, prefix: "sub") && $0.count == 27 })
+        #expect(Set(ids).count == ids.count)
+        #expect(!ResourceID.isWellFormed("sub_2" + String(repeating: "0", count: 22), prefix: "sub"))
+    }
+}
