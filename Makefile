@@ -23,12 +23,13 @@ test-swift: build ## Swift tests only
 conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, aiokafka against FakeKafka
 	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
 
-run: build ## Start a 3-broker FakeKafka with a demo topic (PORT=9092 by default)
+run: build ## Demo: FakeKafka + recorder + ingress on free ports; produce, invoke, print what ran (KEEP=1 keeps it up)
 	@scripts/demo.sh
 
-bench: setup ## Benchmark FakeKafka against librdkafka's mock cluster (release build)
+bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock cluster; ingress records/s
 	$(SWIFT) build -c release --product harness
 	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/produce_consume.py
+	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/ingress_throughput.py
 
 generate: ## Regenerate the Kafka message codecs from ../shared/kafka-protocol
 	$(PYTHON) Tools/generate-kafka-messages.py

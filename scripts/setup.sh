@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(librdkafka-dev kcat zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libsqlite3-dev pkg-config)
+APT_PACKAGES=(librdkafka-dev kcat zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libsqlite3-dev pkg-config curl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

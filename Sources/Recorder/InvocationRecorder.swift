@@ -33,6 +33,7 @@ public final class InvocationRecorder: Sendable {
     private struct State {
         var records: [RecordedInvocation] = []
         var attempts: [String: Int] = [:]
+        var completed = 0
     }
 
     public init(configuration: RecorderConfiguration) {
@@ -41,6 +42,9 @@ public final class InvocationRecorder: Sendable {
 
     /// Every attempt so far, in the order they ended.
     public var records: [RecordedInvocation] { state.withLock { $0.records } }
+
+    /// How many attempts were recorded, and how many of them completed.
+    public var counts: (attempts: Int, completed: Int) { state.withLock { ($0.records.count, $0.completed) } }
 
     public func reset() {
         state.withLock { $0 = State() }
@@ -67,7 +71,10 @@ public final class InvocationRecorder: Sendable {
             headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
             payload: String(decoding: request.input, as: UTF8.self), attempt: attempt,
             start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed")
-        state.withLock { $0.records.append(record) }
+        state.withLock {
+            $0.records.append(record)
+            if !fail { $0.completed += 1 }
+        }
         return response.encoded()
     }
 

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import RestateProtocol
 
 /// Serves the recorder over HTTP/1.1: `GET /discover`, `POST /invoke/{service}/{handler}` (the
-/// Restate service protocol), and `GET /records` / `DELETE /records` for whoever observes.
+/// Restate service protocol), and `GET /records` / `DELETE /records` for whoever observes, `GET /stats` for counts.
 public struct RecorderServer: Sendable {
     public let recorder: InvocationRecorder
 
@@ -53,6 +53,12 @@ public struct RecorderServer: Sendable {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let data = (try? encoder.encode(["records": recorder.records])) ?? Data()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+        router.get("/stats") { _, _ in
+            let counts = recorder.counts
+            let stats = ["attempts": counts.attempts, "completed": counts.completed]
+            let data = (try? JSONEncoder().encode(stats)) ?? Data()
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.delete("/records") { _, _ in
