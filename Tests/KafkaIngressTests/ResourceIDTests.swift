@@ -25,3 +25,13 @@ struct ResourceIDTests {
         #expect(!ResourceID.isWellFormed("sub_2" + String(repeating: "0", count: 22), prefix: "sub"))
     }
 }
+
+@Suite("Journal encoding")
+struct JournalEncodingTests {
+    @Test("headers written by hand read back with JSONDecoder, order and odd characters kept")
+    func headersRoundTrip() throws {
+        let headers = [("kafka.topic", "a\"b\\c"), ("x", "line\nbreak\ttab\u{1}"), ("kafka.key", "_wD-"), ("é", "日本")]
+        let decoded = try JSONDecoder().decode([[String]].self, from: Data(Journal.headersJSON(headers).utf8))
+        #expect(decoded == headers.map { [$0.0, $0.1] })
+    }
+}

@@ -13,7 +13,7 @@ struct InvocationExecutor: Sendable {
     func attempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
         let number = invocation.attempts + 1
         do {
-            try await journal.markStarted(invocation.id, attempt: number)
+            journal.markStarted(invocation.id, attempt: number)
             guard let deployment = deploymentFor(invocation.service) else {
                 return try await failedAttempt(invocation, number, "no deployment serves service '\(invocation.service)'")
             }
@@ -32,11 +32,11 @@ struct InvocationExecutor: Sendable {
             let changes = response.stateMutations.map(StateChange.init)
             switch response.outcome {
             case .value(let output):
-                try await journal.finish(invocation, status: .completed, output: output, error: nil, mutations: changes)
+                try await journal.finish(invocation, status: .completed, attempts: number, output: output, error: nil, mutations: changes)
                 return .finished
             case .failure(let failure):
                 // A terminal error: the handler decided; not retried.
-                try await journal.finish(invocation, status: .failed, output: nil,
+                try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
                                          error: "[\(failure.code)] \(failure.message)", mutations: changes)
                 return .finished
             case .error(let failure, let retryAfter):
@@ -55,11 +55,12 @@ struct InvocationExecutor: Sendable {
 
     private func failedAttempt(_ invocation: Invocation, _ number: Int, _ error: String, retryAfterMs: Int? = nil) async throws -> Dispatcher.AttemptResult {
         if let max = retry.maxAttempts, number >= max {
-            try await journal.finish(invocation, status: .failed, output: nil, error: "\(error) (gave up after \(number) attempts)", mutations: [])
+            try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
+                                     error: "\(error) (gave up after \(number) attempts)", mutations: [])
             return .finished
         }
         logger.debug("invocation \(invocation.id) attempt \(number) failed: \(error)")
-        try await journal.markRetrying(invocation.id, error: error)
+        try await journal.markRetrying(invocation.id, attempts: number, error: error)
         return .retry(afterMs: retryAfterMs ?? retry.delayMs(afterAttempts: number))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RdKafka
+import Synchronization
 
 /// The ingress's durable state in one SQLite file: subscriptions, deployments, every invocation
 /// (journaled before its record's offset is stored), deduplication high-water marks and the
@@ -11,6 +12,9 @@ import RdKafka
 /// commits, as it may for Kafka's own unflushed log.
 final class Journal: Sendable {
     private let db: DatabasePool
+    private let live = Mutex<[String: LiveAttempt]>([:])
+    private let stateCache = Mutex<[String: [[UInt8]: [UInt8]]]>([:])
+    private let completions: GroupCommit<Completion>
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -19,8 +23,10 @@ final class Journal: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         configuration.label = "ingress-journal"
-        db = try DatabasePool(path: directory + "/ingress.sqlite", configuration: configuration)
+        let db = try DatabasePool(path: directory + "/ingress.sqlite", configuration: configuration)
         try Self.migrator.migrate(db)
+        self.db = db
+        completions = GroupCommit { batch in try await Self.write(batch, to: db) }
     }
 
     private static var migrator: DatabaseMigrator {
@@ -114,27 +120,28 @@ final class Journal: Sendable {
     func append(_ records: [RdKafkaRecord], target: Target, keys: [String?]) async throws -> [Invocation] {
         let now = Self.nowMs()
         let sub = target.subscription
-        let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = try zip(records, keys).map { record, key in
+        let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = zip(records, keys).map { record, key in
             let headers = IngressHeaders.make(for: record, subscriptionID: sub.id)
             return (record, ProducerID.of(subscription: sub.id, group: sub.groupID, topic: record.topic, partition: record.partition),
-                    key, headers, try Self.json(headers.map { [$0.0, $0.1] }))
+                    key, headers, Self.headersJSON(headers))
         }
         return try await db.write { db in
             var out: [Invocation] = []
             var highWater: [Int64: Int64] = [:]
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset", status, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                """)
             for (record, producer, key, headers, headersJSON) in prepared {
                 if highWater[producer] == nil {
-                    highWater[producer] = try Int64.fetchOne(db, sql: "SELECT high_water FROM dedup WHERE producer = ?", arguments: [producer]) ?? -1
+                    highWater[producer] = try Int64.fetchOne(db.cachedStatement(sql: "SELECT high_water FROM dedup WHERE producer = ?"), arguments: [producer]) ?? -1
                 }
                 guard record.offset > highWater[producer]! else { continue }
                 highWater[producer] = record.offset
                 let id = ResourceID.make(prefix: "inv")
                 let payload = record.value ?? []
-                try db.execute(sql: """
-                    INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset", status, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
-                    """, arguments: [id, sub.id, sub.service, sub.handler, key, target.exclusive, headersJSON, Data(payload),
-                                     record.topic, record.partition, record.offset, now])
+                try insert.execute(arguments: [id, sub.id, sub.service, sub.handler, key, target.exclusive, headersJSON, Data(payload),
+                                               record.topic, record.partition, record.offset, now])
                 out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: sub.service, handler: sub.handler,
                                       key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0,
                                       topic: record.topic, partition: record.partition))
@@ -163,67 +170,113 @@ final class Journal: Sendable {
 
     // MARK: Attempts
 
+    /// An object's state: from the cache, else from the database (then cached). Only this
+    /// journal writes state, always through `finish`, so the cache cannot go stale.
     func objectState(service: String, key: String) async throws -> [[UInt8]: [UInt8]] {
-        try await db.read { db in
+        let cacheKey = service + "\u{0}" + key
+        if let cached = stateCache.withLock({ $0[cacheKey] }) { return cached }
+        let state = try await db.read { db in
             var state: [[UInt8]: [UInt8]] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT name, value FROM object_state WHERE service = ? AND key = ?", arguments: [service, key]) {
                 state[[UInt8](row["name"] as Data)] = [UInt8](row["value"] as Data)
             }
             return state
         }
+        stateCache.withLock { $0[cacheKey] = $0[cacheKey] ?? state }
+        return stateCache.withLock { $0[cacheKey]! }
     }
 
-    func markStarted(_ id: String, attempt: Int) async throws {
+    /// Running is not journaled (a restart makes every open invocation pending again); the
+    /// admin API learns it from here.
+    func markStarted(_ id: String, attempt: Int) {
         let now = Self.nowMs()
-        try await db.write { db in
-            try db.execute(sql: "UPDATE invocation SET status = 'running', attempts = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
-                           arguments: [attempt, now, id])
+        live.withLock { live in
+            let firstStart = live[id]?.startedAt ?? now
+            live[id] = LiveAttempt(attempt: attempt, startedAt: firstStart, running: true)
         }
     }
 
-    func markRetrying(_ id: String, error: String) async throws {
+    func markRetrying(_ id: String, attempts: Int, error: String) async throws {
+        live.withLock { $0[id]?.running = false }
+        let started = live.withLock { $0[id]?.startedAt }
         try await db.write { db in
-            try db.execute(sql: "UPDATE invocation SET status = 'retrying', error = ? WHERE id = ?", arguments: [error, id])
+            try db.execute(sql: "UPDATE invocation SET status = 'retrying', attempts = ?, error = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
+                           arguments: [attempts, error, started, id])
         }
     }
 
     /// Records the end of an invocation and, in the same transaction, its state changes.
-    func finish(_ invocation: Invocation, status: InvocationStatus, output: [UInt8]?, error: String?, mutations: [StateChange]) async throws {
-        let now = Self.nowMs()
-        try await db.write { db in
-            if let key = invocation.key {
+    /// Concurrent calls are committed together (group commit); each returns once its own
+    /// change is durable.
+    func finish(_ invocation: Invocation, status: InvocationStatus, attempts: Int, output: [UInt8]?, error: String?, mutations: [StateChange]) async throws {
+        let started = live.withLock { $0.removeValue(forKey: invocation.id)?.startedAt }
+        let op = Completion(invocation: invocation, status: status, attempts: attempts, startedAt: started, completedAt: Self.nowMs(),
+                            output: output, error: error, mutations: mutations)
+        try await completions.submit(op)
+        if let key = invocation.key, !mutations.isEmpty {
+            let cacheKey = invocation.service + "\u{0}" + key
+            stateCache.withLock { cache in
+                guard var state = cache[cacheKey] else { return }
                 for change in mutations {
                     switch change {
-                    case .set(let name, let value):
-                        try db.execute(sql: "INSERT OR REPLACE INTO object_state (service, key, name, value) VALUES (?, ?, ?, ?)",
-                                       arguments: [invocation.service, key, Data(name), Data(value)])
-                    case .clear(let name):
-                        try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ? AND name = ?",
-                                       arguments: [invocation.service, key, Data(name)])
-                    case .clearAll:
-                        try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ?", arguments: [invocation.service, key])
+                    case .set(let name, let value): state[name] = value
+                    case .clear(let name): state[name] = nil
+                    case .clearAll: state = [:]
                     }
                 }
+                cache[cacheKey] = state
             }
-            try db.execute(sql: "UPDATE invocation SET status = ?, output = ?, error = COALESCE(?, error), completed_at = ? WHERE id = ?",
-                           arguments: [status.rawValue, output.map { Data($0) }, error, now, invocation.id])
+        }
+    }
+
+    /// Writes a batch of completions in one transaction.
+    private static func write(_ batch: [Completion], to db: DatabasePool) async throws {
+        try await db.write { db in
+            for op in batch {
+                let invocation = op.invocation
+                if let key = invocation.key {
+                    for change in op.mutations {
+                        switch change {
+                        case .set(let name, let value):
+                            try db.execute(sql: "INSERT OR REPLACE INTO object_state (service, key, name, value) VALUES (?, ?, ?, ?)",
+                                           arguments: [invocation.service, key, Data(name), Data(value)])
+                        case .clear(let name):
+                            try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ? AND name = ?",
+                                           arguments: [invocation.service, key, Data(name)])
+                        case .clearAll:
+                            try db.execute(sql: "DELETE FROM object_state WHERE service = ? AND key = ?", arguments: [invocation.service, key])
+                        }
+                    }
+                }
+                try db.cachedStatement(sql: """
+                    UPDATE invocation SET status = ?, attempts = ?, output = ?, error = COALESCE(?, error),
+                        started_at = COALESCE(started_at, ?), completed_at = ? WHERE id = ?
+                    """).execute(arguments: [op.status.rawValue, op.attempts, op.output.map { Data($0) }, op.error, op.startedAt, op.completedAt, invocation.id])
+            }
         }
     }
 
     // MARK: Reading for the admin API
 
     func invocations(subscription: String?) async throws -> [InvocationView] {
-        try await db.read { db in
+        let live = self.live.withLock { $0 }
+        return try await db.read { db in
             let sql = "SELECT * FROM invocation" + (subscription == nil ? "" : " WHERE subscription = ?") + " ORDER BY seq"
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(subscription.map { [$0] } ?? [])).map { row in
                 let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
                 let output = (row["output"] as Data?).map { JSONValue(parsingOrString: [UInt8]($0)) }
-                return InvocationView(
+                var view = InvocationView(
                     id: row["id"], subscription: row["subscription"], target: "\(row["service"] as String)/\(row["handler"] as String)",
                     key: row["key"], status: InvocationStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
                     headers: Dictionary(pairs.map { ($0[0], $0[1]) }, uniquingKeysWith: { _, last in last }),
                     output: output, error: row["error"], topic: row["topic"], partition: row["partition"], offset: row["offset"],
                     createdAt: row["created_at"], startedAt: row["started_at"], completedAt: row["completed_at"])
+                if let attempt = live[view.id] {
+                    view.attempts = attempt.attempt
+                    view.startedAt = view.startedAt ?? attempt.startedAt
+                    if attempt.running { view.status = .running }
+                }
+                return view
             }
         }
     }
@@ -231,6 +284,33 @@ final class Journal: Sendable {
     // MARK: Helpers
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Headers as a JSON array of [name, value] pairs (order kept), written by hand: this runs
+    /// for every record, and JSONEncoder costs more than the rest of journaling.
+    static func headersJSON(_ headers: [(String, String)]) -> String {
+        var out = "["
+        for (i, (name, value)) in headers.enumerated() {
+            if i > 0 { out += "," }
+            out += "[" + jsonString(name) + "," + jsonString(value) + "]"
+        }
+        return out + "]"
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
 
     private static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
@@ -245,3 +325,23 @@ enum StateChange: Sendable, Equatable {
     case clear([UInt8])
     case clearAll
 }
+
+/// An attempt in progress, kept in memory only.
+struct LiveAttempt: Sendable {
+    var attempt: Int
+    var startedAt: Int64
+    var running: Bool
+}
+
+/// A finished invocation waiting to be written.
+struct Completion: Sendable {
+    var invocation: Invocation
+    var status: InvocationStatus
+    var attempts: Int
+    var startedAt: Int64?
+    var completedAt: Int64
+    var output: [UInt8]?
+    var error: String?
+    var mutations: [StateChange]
+}
+

@@ -28,7 +28,9 @@ enum ResourceID {
         let ms = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         var bytes = (0..<6).map { UInt8(truncatingIfNeeded: ms >> (40 - 8 * $0)) }
         var rng = SystemRandomNumberGenerator()
-        bytes += (0..<10).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+        let (high, low) = (rng.next() as UInt64, rng.next() as UInt64)
+        bytes += (0..<2).map { UInt8(truncatingIfNeeded: high >> (8 - 8 * $0)) }
+        bytes += (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
         return bytes
     }
 
