@@ -95,10 +95,14 @@ def main():
             elapsed, rate = run(bootstrap, admin, recorder_url, sink)
             print(f"| {label} | {RECORDS} | {elapsed:.2f} | {rate:,.0f} | {goal:,} |", flush=True)
     finally:
+        # The ingress first, so it can leave its groups while the broker is still up.
         for proc in (ingress, recorder, broker):
             proc.terminate()
-        for proc in (ingress, recorder, broker):
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                print(f"{proc.args[1]} did not stop within 30 s after SIGTERM; killing it", file=sys.stderr)
+                proc.kill()
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ final class SubscriptionConsumer: Sendable {
 
     static let batchSize = 1_000
     static let revokeDrainTimeout: Duration = .seconds(60)
+    static let closeTimeout: Duration = .seconds(10)
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
@@ -98,7 +99,11 @@ final class SubscriptionConsumer: Sendable {
             let drained = await withTimeout(Self.revokeDrainTimeout) { await self.drainAll() }
             if !drained { logger.warning("leaving the group before this subscription's invocations ended") }
         }
-        try await consumer.close()
+        // librdkafka keeps trying to commit and leave while the coordinator is unreachable; a
+        // shutdown must not wait for Kafka to come back. Uncommitted offsets are safe: the
+        // records are journaled and redelivery is deduplicated.
+        let closed = await withTimeout(Self.closeTimeout) { try? await consumer.close() }
+        if !closed { logger.warning("the consumer did not close within \(Self.closeTimeout) (Kafka unreachable?); leaving without it") }
     }
 
     /// Runs inside poll on the consumer's queue, which may block.

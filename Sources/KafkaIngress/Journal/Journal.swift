@@ -120,9 +120,14 @@ final class Journal: Sendable {
     func append(_ records: [RdKafkaRecord], target: Target, keys: [String?]) async throws -> [Invocation] {
         let now = Self.nowMs()
         let sub = target.subscription
+        // Parsed once per batch: these are computed from the subscription's URIs.
+        let (service, handler, group) = (sub.service, sub.handler, sub.groupID)
+        var producers: [String: Int64] = [:]
         let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = zip(records, keys).map { record, key in
             let headers = IngressHeaders.make(for: record, subscriptionID: sub.id)
-            return (record, ProducerID.of(subscription: sub.id, group: sub.groupID, topic: record.topic, partition: record.partition),
+            let producer = producers["\(record.topic)/\(record.partition)"] ?? ProducerID.of(subscription: sub.id, group: group, topic: record.topic, partition: record.partition)
+            producers["\(record.topic)/\(record.partition)"] = producer
+            return (record, producer,
                     key, headers, Self.headersJSON(headers))
         }
         return try await db.write { db in
@@ -140,9 +145,9 @@ final class Journal: Sendable {
                 highWater[producer] = record.offset
                 let id = ResourceID.make(prefix: "inv")
                 let payload = record.value ?? []
-                try insert.execute(arguments: [id, sub.id, sub.service, sub.handler, key, target.exclusive, headersJSON, Data(payload),
+                try insert.execute(arguments: [id, sub.id, service, handler, key, target.exclusive, headersJSON, Data(payload),
                                                record.topic, record.partition, record.offset, now])
-                out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: sub.service, handler: sub.handler,
+                out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: service, handler: handler,
                                       key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0,
                                       topic: record.topic, partition: record.partition))
             }
