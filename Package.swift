@@ -103,6 +103,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [
