@@ -47,13 +47,21 @@ let package = Package(
         .target(name: "RdKafka", dependencies: ["CRdKafka"]),
         // The Restate service protocol pieces both the ingress and the recorder need. No dependencies.
         .target(name: "RestateProtocol"),
+        // Hummingbird servers that stop gracefully when their task is cancelled.
+        .target(
+            name: "HTTPServing",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The reference Restate-compatible Kafka ingress.
         .target(
             name: "KafkaIngress",
             dependencies: [
-                "RdKafka", "RestateProtocol",
+                "RdKafka", "RestateProtocol", "HTTPServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -64,9 +72,9 @@ let package = Package(
         .target(
             name: "Recorder",
             dependencies: [
-                "RestateProtocol",
+                "RestateProtocol", "HTTPServing",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

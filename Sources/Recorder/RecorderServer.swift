@@ -1,7 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import ServiceLifecycle
+import HTTPServing
+import Logging
 import RestateProtocol
 
 /// Serves the recorder over HTTP/1.1: `GET /discover`, `POST /invoke/{service}/{handler}` (the
@@ -15,19 +16,7 @@ public struct RecorderServer: Sendable {
 
     /// Serves until the calling task is cancelled; `onReady` gets the bound port.
     public func run(host: String, port: Int, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = Application(
-            router: router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) })
-        // Cancellation becomes a graceful shutdown, so open connections are closed cleanly.
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))
-        // An unstructured task, so cancelling the caller does not cancel the server abruptly.
-        let server = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await server.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
-        }
+        try await HTTPServing.serve(router(), host: host, port: port, logger: Logger(label: "recorder"), onReady: onReady)
     }
 
     func router() -> Router<BasicRequestContext> {

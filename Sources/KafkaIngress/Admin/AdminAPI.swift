@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import ServiceLifecycle
+import HTTPServing
 
 /// The admin REST API Restate exposes on port 9070, for subscriptions, deployments and (our
 /// addition) invocations. Error bodies are `{"message": …, "restate_code": …}` like Restate's.
@@ -14,20 +14,7 @@ public struct AdminAPI: Sendable {
 
     /// Serves the API until the calling task is cancelled; `onReady` gets the bound port.
     public func run(host: String, port: Int, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = Application(
-            router: router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) },
-            logger: ingress.logger)
-        // Cancellation becomes a graceful shutdown, so open connections are closed cleanly.
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: app.logger))
-        // An unstructured task, so cancelling the caller does not cancel the server abruptly.
-        let server = Task { try await group.run() }
-        try await withTaskCancellationHandler {
-            try await server.value
-        } onCancel: {
-            Task { await group.triggerGracefulShutdown() }
-        }
+        try await HTTPServing.serve(router(), host: host, port: port, logger: ingress.logger, onReady: onReady)
     }
 
     func router() -> Router<BasicRequestContext> {
