@@ -24,6 +24,7 @@ actor Dispatcher {
     private var drainWaiters: [(isDrained: @Sendable ([String: Int]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     /// Once stopped, no new attempt starts (shutdown); open invocations stay journaled.
     private var stopped = false
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(concurrency: Int, attempt: @escaping Attempt) {
         self.concurrency = max(1, concurrency)
@@ -74,7 +75,8 @@ actor Dispatcher {
     /// Starts no further attempts; returns once the running ones have ended.
     func stop() async {
         stopped = true
-        while inFlight > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        if inFlight == 0 { return }
+        await withCheckedContinuation { stopWaiters.append($0) }
     }
 
     private func pump() {
@@ -90,6 +92,10 @@ actor Dispatcher {
 
     private func attemptEnded(_ invocation: Invocation, _ result: AttemptResult) {
         inFlight -= 1
+        if inFlight == 0 && stopped {
+            stopWaiters.forEach { $0.resume() }
+            stopWaiters = []
+        }
         switch result {
         case .finished:
             open -= 1
