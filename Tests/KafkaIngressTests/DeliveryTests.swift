@@ -107,6 +107,10 @@ struct DeliveryTests {
             let completed = try await f.waitForCompleted(5)
             #expect(completed.map(\.payload) == ["0", "1", "2", "3", "4"], "order survives retries")
             #expect(f.recorder.records.count == 15, "three attempts each")
+            // The recorder sees an attempt end before the ingress has journaled it.
+            try await eventually("the ingress journaled all 5 as completed") {
+                try await f.ingress.invocations(subscription: id).filter { $0.status == .completed }.count == 5
+            }
             let listed = try await f.request(.GET, "/invocations?subscription=\(id)")
             let invocations = try #require(try listed.json()["invocations"] as? [[String: Any]])
             #expect(invocations.count == 5)
@@ -152,7 +156,9 @@ struct DeliveryTests {
             }
             let slow = f.recorder.records.filter { $0.handler == "slow" }
             #expect(slow.allSatisfy { $0.payload.hasPrefix("before-") }, "nothing produced after the delete was invoked")
-            #expect(try await f.ingress.invocations(subscription: doomed).allSatisfy { $0.status == .completed })
+            try await eventually("the ingress journaled the 20 as completed") {
+                try await f.ingress.invocations(subscription: doomed).allSatisfy { $0.status == .completed }
+            }
         }
     }
 }
