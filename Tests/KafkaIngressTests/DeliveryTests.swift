@@ -161,6 +161,36 @@ struct DeliveryTests {
             }
         }
     }
+
+    @Test("a key that is not UTF-8, sent to a virtual object, stalls the subscription at that record, as in Restate")
+    func poisonKey() async throws {
+        let services = [RecorderConfiguration.Service(name: "Counter", type: .virtualObject, handlers: [.init(name: "add")])]
+        try await IngressFixture.with(services: services) { f in
+            let topic = uniqueName("poison")
+            try f.cluster.createTopic(topic, partitions: 1)
+            let id = try await f.subscribe(topic, to: "Counter/add")
+            let tp = TopicPartition(topic, 0)
+            try f.cluster.append([KafkaRecord(timestamp: 1, key: Array("ok".utf8), value: Array("1".utf8)),
+                                  KafkaRecord(timestamp: 1, key: nil, value: Array("2".utf8))], to: tp)
+            try f.cluster.append([KafkaRecord(timestamp: 1, key: [0xC3, 0x28], value: Array("3".utf8))], to: tp)
+            try f.cluster.append([KafkaRecord(timestamp: 1, key: Array("ok".utf8), value: Array("4".utf8))], to: tp)
+            let seen = try await f.waitForCompleted(2)
+            #expect(seen.map(\.payload) == ["1", "2"])
+            #expect(seen.map(\.key) == ["ok", ""], "a null key is the empty object key")
+            // The consumer restarts from the committed offset and stops at the same record again:
+            // the offset never moves past it.
+            try await eventually("the subscription committed up to the poison record") {
+                f.cluster.committedOffsets(group: id)[tp]?.offset == 2
+            }
+            // Each time the consumer meets the record it gives up and leaves the group; twice
+            // means it restarted, read the record again and still did not go past it.
+            try await eventually("the consumer met the poison record twice") {
+                f.cluster.requestLog().entries.filter { $0.apiKey == ApiKey.leaveGroup.rawValue }.count >= 2
+            }
+            #expect(f.recorder.records.count == 2, "nothing after the poison record was invoked")
+            #expect(try await f.ingress.invocations(subscription: id).count == 2)
+        }
+    }
 }
 
 /// The largest number of invocations running at the same instant.
