@@ -293,28 +293,39 @@ final class Journal: Sendable {
     /// Headers as a JSON array of [name, value] pairs (order kept), written by hand: this runs
     /// for every record, and JSONEncoder costs more than the rest of journaling.
     static func headersJSON(_ headers: [(String, String)]) -> String {
-        var out = "["
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(UInt8(ascii: "["))
         for (i, (name, value)) in headers.enumerated() {
-            if i > 0 { out += "," }
-            out += "[" + jsonString(name) + "," + jsonString(value) + "]"
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            appendJSONString(name, to: &out)
+            out.append(UInt8(ascii: ","))
+            appendJSONString(value, to: &out)
+            out.append(UInt8(ascii: "]"))
         }
-        return out + "]"
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+    /// A JSON string literal, escaping quotes, backslashes and control characters (UTF-8 bytes
+    /// of other characters pass through).
+    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     private static func json<T: Encodable>(_ value: T) throws -> String {
