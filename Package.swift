@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "RestateProtocol", targets: ["RestateProtocol"]),
         .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
         .library(name: "Recorder", targets: ["Recorder"]),
+        .library(name: "Scenarios", targets: ["Scenarios"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Debian's zlib, snappy, lz4 and zstd behind one module map.
@@ -80,6 +82,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Scenarios: the model, YAML files, the runner and the assertions.
+        .target(
+            name: "Scenarios",
+            dependencies: [
+                "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "harness",
             dependencies: [
@@ -115,6 +125,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [
