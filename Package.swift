@@ -86,14 +86,15 @@ let package = Package(
         .target(
             name: "Scenarios",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol",
+                "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder",
+                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -15,8 +15,9 @@ public struct RecorderServer: Sendable {
     }
 
     /// Serves until the calling task is cancelled; `onReady` gets the bound port.
-    public func run(host: String, port: Int, onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await HTTPServing.serve(router(), host: host, port: port, logger: Logger(label: "recorder"), onReady: onReady)
+    public func run(host: String, port: Int, logger: Logger = Logger(label: "recorder"),
+                    onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await HTTPServing.serve(router(), host: host, port: port, logger: logger, onReady: onReady)
     }
 
     func router() -> Router<BasicRequestContext> {

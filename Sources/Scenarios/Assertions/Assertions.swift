@@ -1,0 +1,113 @@
+import Foundation
+import Recorder
+
+/// A failed expectation: where it was written, and expected versus actual with the records involved.
+public struct ExpectationFailure: Sendable, Equatable, CustomStringConvertible {
+    public var location: SourceLocation
+    public var expectation: String
+    public var message: String
+
+    public var description: String { "\(location): \(expectation): \(message)" }
+}
+
+extension Expectation {
+    /// Checks the expectation; nil when it holds.
+    func check(_ o: Observations) -> String? {
+        switch self {
+        case .orderedPerKey(let s):
+            for (key, runs) in byKey(o.completed(s), o) {
+                let indices = runs.compactMap { o.record(of: $0)?.index }
+                let firstSeen = indices.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+                if firstSeen != firstSeen.sorted() {
+                    return "expected key \(key.debugDescription) to run in produce order; it ran records #\(firstSeen.map(String.init).joined(separator: ", #"))"
+                }
+            }
+            return nil
+        case .noOverlapPerKey(let s):
+            for (key, runs) in byKey(o.completed(s), o) {
+                for (a, b) in zip(runs, runs.dropFirst()) where a.end > b.start {
+                    return "expected invocations of key \(key.debugDescription) not to overlap; \(describe(a, o)) ended \(a.end - b.start) µs after \(describe(b, o)) started"
+                }
+            }
+            return nil
+        case .parallelismAtLeast(let s, let n):
+            let peak = maxOverlap(o.completed(s))
+            return peak >= n ? nil : "expected at least \(n) invocations at once; at most \(peak) ran at the same time"
+        case .delivered(let s, let exactlyOnce):
+            let topic = o.subscriptionTopics[s] ?? ""
+            let due = o.produced.filter { $0.topic == topic && !$0.producedAfterDeleting.contains(s) }
+            var counts: [Int: Int] = [:]
+            for run in o.completed(s) { if let r = o.record(of: run) { counts[r.index, default: 0] += 1 } }
+            let missing = due.filter { counts[$0.index] == nil }
+            if !missing.isEmpty { return "expected every one of \(due.count) records invoked; \(missing.count) never were, e.g. \(list(missing))" }
+            if exactlyOnce {
+                let twice = due.filter { (counts[$0.index] ?? 0) > 1 }
+                if !twice.isEmpty { return "expected each record invoked exactly once; \(twice.count) were invoked more than once, e.g. \(list(twice))" }
+            }
+            return nil
+        case .headersMatchRecords(let s):
+            let id = o.subscriptionIDs[s] ?? ""
+            for run in o.completed(s) {
+                guard let r = o.record(of: run) else { return "an invocation's headers name no produced record: \(run.headers)" }
+                var expected = ["kafka.topic": r.topic, "kafka.partition": String(r.partition), "kafka.offset": String(r.offset),
+                                "kafka.timestamp": String(r.timestamp), "restate.subscription.id": id]
+                if let key = r.key { expected["kafka.key"] = Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
+                let got = run.headers.filter { $0.key.hasPrefix("kafka.") || $0.key == "restate.subscription.id" }
+                if got != expected { return "record #\(r.index) (\(r.topic)/\(r.partition)@\(r.offset)): expected headers \(expected.sorted { $0.key < $1.key }), got \(got.sorted { $0.key < $1.key })" }
+            }
+            return nil
+        case .deletionHonoured(let s):
+            guard let members = o.groupMembersAfterDelete[s] else { return "the scenario never deleted '\(s)'" }
+            if members > 0 { return "expected the group to be empty after the delete; \(members) member(s) remain" }
+            let late = o.completed(s).compactMap { o.record(of: $0) }.filter { $0.producedAfterDeleting.contains(s) }
+            if !late.isEmpty { return "expected nothing produced after the delete to be invoked; \(late.count) were, e.g. \(list(late))" }
+            if let unfinished = o.unfinishedAfterDelete[s], unfinished > 0 { return "expected what was ingested before the delete to complete; \(unfinished) did not" }
+            return nil
+        case .invocationCount(let s, let n):
+            let count = o.completed(s).count
+            return count == n ? nil : "expected \(n) completed invocations, got \(count)"
+        }
+    }
+
+    var label: String {
+        switch self {
+        case .orderedPerKey(let s): "ordered_per_key \(s)"
+        case .noOverlapPerKey(let s): "no_overlap_per_key \(s)"
+        case .parallelismAtLeast(let s, let n): "parallelism_at_least \(n) \(s)"
+        case .delivered(let s, let once): "\(once ? "exactly_once" : "at_least_once") \(s)"
+        case .headersMatchRecords(let s): "headers_match_records \(s)"
+        case .deletionHonoured(let s): "deletion_honoured \(s)"
+        case .invocationCount(let s, let n): "invocation_count \(n) \(s)"
+        }
+    }
+
+    private func byKey(_ runs: [RecordedInvocation], _ o: Observations) -> [(String?, [RecordedInvocation])] {
+        let grouped = Dictionary(grouping: runs) { o.record(of: $0)?.key }
+        return grouped.map { ($0.key, $0.value.sorted { $0.start < $1.start }) }.sorted { ($0.0 ?? "") < ($1.0 ?? "") }
+    }
+
+    private func describe(_ run: RecordedInvocation, _ o: Observations) -> String {
+        o.record(of: run).map { "record #\($0.index) (\($0.topic)/\($0.partition)@\($0.offset))" } ?? "invocation \(run.invocationID)"
+    }
+
+    private func list(_ records: [ProducedRecord]) -> String {
+        records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \($0.key.debugDescription))" }.joined(separator: ", ")
+            + (records.count > 5 ? ", …" : "")
+    }
+}
+
+/// The largest number of invocations running at one instant (an end before a start at equal times).
+func maxOverlap(_ runs: [RecordedInvocation]) -> Int {
+    var events: [(time: Int64, delta: Int)] = []
+    for run in runs {
+        events.append((run.start, 1))
+        events.append((run.end, -1))
+    }
+    events.sort { a, b in a.time != b.time ? a.time < b.time : a.delta < b.delta }
+    var current = 0, best = 0
+    for event in events {
+        current += event.delta
+        best = max(best, current)
+    }
+    return best
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// JUnit XML: one test case per scenario, failures with their locations.
+public enum JUnitReport {
+    public static func render(_ results: [ScenarioResult], suite: String = "scenarios") -> String {
+        let failures = results.filter { !$0.failures.isEmpty }.count
+        let errors = results.filter { $0.error != nil }.count
+        let total = results.reduce(0) { $0 + $1.seconds }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        for r in results {
+            xml += "  <testcase classname=\"\(escape(r.scenario.source.file))\" name=\"\(escape(r.scenario.name))\" time=\"\(String(format: "%.3f", r.seconds))\""
+            if r.passed {
+                xml += "/>\n"
+                continue
+            }
+            xml += ">\n"
+            if let error = r.error {
+                xml += "    <error message=\"\(escape(error))\"/>\n"
+            }
+            for f in r.failures {
+                xml += "    <failure message=\"\(escape(f.expectation))\">\(escape(f.description))</failure>\n"
+            }
+            xml += "  </testcase>\n"
+        }
+        return xml + "</testsuite>\n"
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}

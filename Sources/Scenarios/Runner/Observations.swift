@@ -1,0 +1,46 @@
+import Recorder
+
+/// A record the scenario produced, and when.
+public struct ProducedRecord: Sendable, Equatable {
+    public var index: Int
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: String?
+    public var value: String
+    public var timestamp: Int64
+    /// Subscriptions (by scenario name) already deleted when this record was produced.
+    public var producedAfterDeleting: Set<String>
+}
+
+/// Everything the assertions look at once the steps have run.
+public struct Observations: Sendable {
+    public var produced: [ProducedRecord]
+    /// Every attempt the recorder saw (completed and failed).
+    public var attempts: [RecordedInvocation]
+    /// Scenario subscription name → the id the ingress gave it.
+    public var subscriptionIDs: [String: String]
+    /// Scenario subscription name → its topic.
+    public var subscriptionTopics: [String: String]
+    /// Group members left after a deletion, per deleted subscription.
+    public var groupMembersAfterDelete: [String: Int]
+    /// Invocations journaled before a subscription was deleted and not completed at the end.
+    public var unfinishedAfterDelete: [String: Int]
+
+    /// Completed attempts of one subscription.
+    func completed(_ subscription: String) -> [RecordedInvocation] {
+        guard let id = subscriptionIDs[subscription] else { return [] }
+        return attempts.filter { $0.outcome == "completed" && $0.headers["restate.subscription.id"] == id }
+    }
+
+    /// The produced record an invocation came from.
+    func record(of invocation: RecordedInvocation) -> ProducedRecord? {
+        let h = invocation.headers
+        guard let topic = h["kafka.topic"], let p = h["kafka.partition"].flatMap(Int32.init), let o = h["kafka.offset"].flatMap(Int64.init) else { return nil }
+        return producedIndex["\(topic)/\(p)/\(o)"]
+    }
+
+    var producedIndex: [String: ProducedRecord] {
+        Dictionary(produced.map { ("\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
+    }
+}

@@ -1,0 +1,177 @@
+import FakeKafka
+import Foundation
+import KafkaIngress
+import KafkaProtocol
+
+/// What running one scenario gave.
+public struct ScenarioResult: Sendable {
+    public var scenario: Scenario
+    public var failures: [ExpectationFailure]
+    /// Set when a step could not run (the expectations were then not checked).
+    public var error: String?
+    public var seconds: Double
+    public var observations: Observations?
+
+    public var passed: Bool { failures.isEmpty && error == nil }
+}
+
+/// Runs scenarios against the embedded target: set up, run the steps, check the expectations.
+public struct ScenarioRunner: Sendable {
+    public init() {}
+
+    public func run(_ scenario: Scenario) async -> ScenarioResult {
+        let started = ContinuousClock.now
+        var result = ScenarioResult(scenario: scenario, failures: [], error: nil, seconds: 0, observations: nil)
+        do {
+            let target = try await EmbeddedTarget(scenario)
+            do {
+                let observations = try await execute(scenario, on: target)
+                result.observations = observations
+                for expectation in scenario.expectations {
+                    if let message = expectation.value.check(observations) {
+                        result.failures.append(ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message))
+                    }
+                }
+            } catch {
+                result.error = "\(error)"
+            }
+            await target.shutdown()
+        } catch {
+            result.error = "setting up: \(error)"
+        }
+        result.seconds = (ContinuousClock.now - started).seconds
+        return result
+    }
+
+    private func execute(_ scenario: Scenario, on target: EmbeddedTarget) async throws -> Observations {
+        for topic in scenario.topics { try target.cluster.createTopic(topic.name, partitions: topic.partitions) }
+        var ids: [String: String] = [:]
+        for s in scenario.subscriptions {
+            if target.cluster.topics[s.topic] == nil { try target.cluster.createTopic(s.topic) }
+            let created = try await target.ingress.createSubscription(
+                source: "kafka://\(EmbeddedTarget.clusterName)/\(s.topic)", sink: "service://\(s.sink)", options: s.options)
+            ids[s.name] = created.id
+        }
+        var produced: [ProducedRecord] = []
+        var deleted: Set<String> = []
+        var membersAfterDelete: [String: Int] = [:]
+        for step in scenario.steps {
+            do {
+                switch step.value {
+                case .produce(let p):
+                    produced += try produce(p, startingAt: produced.count, deleted: deleted, on: target.cluster)
+                case .waitForInvocations(let count, let subscription, let timeoutMs):
+                    try await waitFor(count, subscription.flatMap { ids[$0] }, timeoutMs, target)
+                case .deleteSubscription(let name):
+                    _ = try await target.ingress.deleteSubscription(ids[name] ?? "")
+                    deleted.insert(name)
+                    let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
+                    membersAfterDelete[name] = target.cluster.group(group)?.members.count ?? 0
+                case .restartIngress:
+                    try await target.restartIngress()
+                case .sleep(let ms):
+                    try await Task.sleep(for: .milliseconds(ms))
+                }
+            } catch {
+                throw ScenarioStepError(location: step.location, message: "\(error)")
+            }
+        }
+        // Let what was journaled finish before judging (bounded: a stuck invocation fails the checks).
+        let ingress = target.ingress
+        _ = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await ingress.waitUntilIdle(); return true }
+            group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        var unfinished: [String: Int] = [:]
+        for name in deleted {
+            unfinished[name] = try await target.ingress.invocations(subscription: ids[name]).filter { $0.status != .completed }.count
+        }
+        return Observations(
+            produced: produced, attempts: target.recorder.records, subscriptionIDs: ids,
+            subscriptionTopics: Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, $0.topic) }),
+            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished)
+    }
+
+    private func produce(_ p: ProduceStep, startingAt first: Int, deleted: Set<String>, on cluster: FakeKafkaCluster) throws -> [ProducedRecord] {
+        if cluster.topics[p.topic] == nil { try cluster.createTopic(p.topic) }
+        let partitions = cluster.topics[p.topic] ?? 1
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var byPartition: [Int32: [(Int, String?, String)]] = [:]
+        for i in 0..<p.count {
+            let key = p.key.map { Template.render($0, i) }
+            let value = Template.render(p.value, i)
+            let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, partitions)) } ?? Int32(i % Int(partitions))
+            byPartition[partition, default: []].append((first + i, key, value))
+        }
+        var out: [ProducedRecord] = []
+        for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let records = items.map { KafkaRecord(timestamp: now, key: $0.1.map { Array($0.utf8) }, value: Array($0.2.utf8),
+                                                  headers: p.headers.sorted { $0.key < $1.key }.map { KafkaRecordHeader(key: $0.key, value: Array($0.value.utf8)) }) }
+            let base = try cluster.append(records, to: TopicPartition(p.topic, partition))
+            for (n, item) in items.enumerated() {
+                out.append(ProducedRecord(index: item.0, topic: p.topic, partition: partition, offset: base + Int64(n), key: item.1,
+                                          value: item.2, timestamp: now, producedAfterDeleting: deleted))
+            }
+        }
+        return out.sorted { $0.index < $1.index }
+    }
+
+    private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: EmbeddedTarget) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        func done() -> Int {
+            target.recorder.records.filter { $0.outcome == "completed" && (subscriptionID == nil || $0.headers["restate.subscription.id"] == subscriptionID) }.count
+        }
+        while done() < count {
+            guard ContinuousClock.now < deadline else {
+                throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) completed invocations; \(done()) completed")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
+
+struct ScenarioStepError: Error, CustomStringConvertible {
+    var location: SourceLocation
+    var message: String
+    var description: String { "\(location): \(message)" }
+}
+
+struct WaitTimedOut: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// `{i}` and `{i % N}` in keys and values.
+enum Template {
+    static func render(_ template: String, _ i: Int) -> String {
+        guard template.contains("{i") else { return template }
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "{i") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            let inside = rest[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
+            if inside.isEmpty {
+                out += String(i)
+            } else if inside.hasPrefix("%"), let n = Int(inside.dropFirst().trimmingCharacters(in: .whitespaces)), n > 0 {
+                out += String(i % n)
+            } else {
+                out += rest[open.lowerBound...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    /// A stable partition for a key (FNV-1a; all records of a key land together).
+    static func partition(of key: String, _ partitions: Int32) -> Int {
+        Int(key.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(max(1, partitions)))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Scenarios
+
+/// `harness run`: runs scenario files against the embedded target.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run scenario files (or every .yaml/.yml in folders) against FakeKafka + the reference ingress + the recorder.",
+        discussion: "Prints each scenario's result and a summary; exits 1 if any failed."
+    )
+
+    @Argument(help: "Scenario files or folders.")
+    var paths: [String]
+
+    @Option(help: "Write a JUnit XML report here (one test case per scenario).")
+    var junit: String?
+
+    func run() async throws {
+        let files = try Self.scenarioFiles(paths)
+        guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
+        var scenarios: [Scenario] = []
+        for file in files {
+            do {
+                scenarios.append(try ScenarioYAML.load(file: file))
+            } catch let error as ScenarioFileError {
+                throw ValidationError(error.description)
+            }
+        }
+        var results: [ScenarioResult] = []
+        for (n, scenario) in scenarios.enumerated() {
+            say("[\(n + 1)/\(scenarios.count)] \(scenario.name) (\(scenario.source.file)) …", newline: false)
+            let result = await ScenarioRunner().run(scenario)
+            results.append(result)
+            say(result.passed ? " passed in \(String(format: "%.2f", result.seconds)) s" : " FAILED in \(String(format: "%.2f", result.seconds)) s")
+            if let error = result.error { say("    error: \(error)") }
+            for failure in result.failures { say("    \(failure)") }
+        }
+        let failed = results.filter { !$0.passed }
+        say("\n\(results.count - failed.count) of \(results.count) scenarios passed" + (failed.isEmpty ? "" : "; failed: \(failed.map(\.scenario.name).joined(separator: ", "))"))
+        if let junit {
+            try JUnitReport.render(results).write(toFile: junit, atomically: true, encoding: .utf8)
+            say("JUnit report: \(junit)")
+        }
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Unbuffered, so progress shows while a scenario runs.
+    private func say(_ text: String, newline: Bool = true) {
+        FileHandle.standardOutput.write(Data((text + (newline ? "\n" : "")).utf8))
+    }
+
+    static func scenarioFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("\(path): no such file or folder") }
+            if isDirectory.boolValue {
+                let entries = try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+                files += entries.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.map { (path as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(path)
+            }
+        }
+        return files
+    }
+}

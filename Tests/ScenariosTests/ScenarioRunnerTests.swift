@@ -1,0 +1,78 @@
+import Foundation
+import Scenarios
+import Testing
+
+@Suite("Scenario runner (embedded target)", .timeLimit(.minutes(5)))
+struct ScenarioRunnerTests {
+    static let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scenarios")
+
+    static var libraryFiles: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: library.path)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    @Test("every scenario of the library passes against the reference ingress", arguments: libraryFiles)
+    func library(file: String) async throws {
+        let scenario = try ScenarioYAML.load(file: Self.library.appendingPathComponent(file).path)
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.error == nil, "\(result.error ?? "")")
+        #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
+    }
+
+    @Test("expectations that do not hold fail, naming the line, what was expected and the records involved")
+    func failingExpectations() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: wrong on purpose
+            topics: [{name: t, partitions: 1}]
+            services:
+              - {name: Counter, kind: object, handlers: [{name: add, latency_ms: 5}]}
+            subscriptions:
+              - {name: c, topic: t, sink: Counter/add}
+            steps:
+              - produce: {topic: t, count: 6, key: "k", value: "{i}"}
+              - wait: {invocations: 6, subscription: c}
+            expect:
+              - parallelism_at_least: {subscription: c, count: 2}
+              - invocation_count: {subscription: c, count: 7}
+              - deletion_honoured: c
+              - ordered_per_key: c
+            """, file: "wrong.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.error == nil)
+        let messages = result.failures.map(\.description)
+        #expect(messages.count == 3, "\(messages)")
+        #expect(messages.first == "wrong.yaml:11:5: parallelism_at_least 2 c: expected at least 2 invocations at once; at most 1 ran at the same time")
+        #expect(messages.dropFirst().first == "wrong.yaml:12:5: invocation_count 7 c: expected 7 completed invocations, got 6")
+        #expect(messages.last == "wrong.yaml:13:5: deletion_honoured c: the scenario never deleted 'c'")
+    }
+
+    @Test("a wait that times out is an error at the step's line")
+    func waitTimeout() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: never enough
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - produce: {topic: t, count: 2}
+              - wait: {invocations: 3, subscription: s, timeout_ms: 1500}
+            """, file: "wait.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.error?.hasPrefix("wait.yaml:6:5: waited 1500 ms for 3 completed invocations; 2 completed") == true, "\(result.error ?? "")")
+    }
+
+    @Test("templates: {i} and {i % N}")
+    func templates() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: templates
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - produce: {topic: t, count: 5, key: "k-{i % 2}", value: '{"n": {i}, "literal": "{x}"}'}
+              - wait: {invocations: 5, subscription: s}
+            """, file: "t.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        let produced = try #require(result.observations?.produced)
+        #expect(produced.map(\.key) == ["k-0", "k-1", "k-0", "k-1", "k-0"])
+        #expect(produced.last?.value == #"{"n": 4, "literal": "{x}"}"#)
+    }
+}
