@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: help setup build test test-swift conformance run bench generate clean
+.PHONY: help setup build test test-swift conformance run demo bench generate clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -23,7 +23,11 @@ test-swift: build ## Swift tests only
 conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, aiokafka against FakeKafka
 	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
 
-run: build ## Demo: FakeKafka + recorder + ingress on free ports; produce, invoke, print what ran (KEEP=1 keeps it up)
+run: build ## Run the scenario library (scenarios/) on the embedded target; reports in .build/reports/
+	@mkdir -p .build/reports
+	.build/debug/harness run scenarios --html .build/reports/scenarios.html --junit .build/reports/junit.xml
+
+demo: build ## The whole path by hand: FakeKafka + recorder + `harness ingress`, kcat, the admin API (KEEP=1 keeps it up)
 	@scripts/demo.sh
 
 bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock cluster; ingress records/s

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: the whole path on one machine. Starts FakeKafka (3 brokers), the recorder (a
+# `make demo`: the whole path on one machine, by hand. Starts FakeKafka (3 brokers), the recorder (a
 # Restate-protocol endpoint with a Counter virtual object and a Log service) and the reference
 # ingress, registers the recorder, subscribes two topics, produces records with kcat, waits for
 # every invocation and prints what the handlers received. Everything binds to free loopback ports.

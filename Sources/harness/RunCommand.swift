@@ -16,6 +16,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Write a JUnit XML report here (one test case per scenario).")
     var junit: String?
 
+    @Option(help: "Write an HTML report here: results and a timeline of invocations per key and handler.")
+    var html: String?
+
     func run() async throws {
         let files = try Self.scenarioFiles(paths)
         guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
@@ -41,6 +44,10 @@ struct RunCommand: AsyncParsableCommand {
         if let junit {
             try JUnitReport.render(results).write(toFile: junit, atomically: true, encoding: .utf8)
             say("JUnit report: \(junit)")
+        }
+        if let html {
+            try HTMLReport.render(results).write(toFile: html, atomically: true, encoding: .utf8)
+            say("HTML report: \(html)")
         }
         if !failed.isEmpty { throw ExitCode(1) }
     }

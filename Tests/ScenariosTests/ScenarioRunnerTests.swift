@@ -76,3 +76,28 @@ struct ScenarioRunnerTests {
         #expect(produced.last?.value == #"{"n": 4, "literal": "{x}"}"#)
     }
 }
+
+@Suite("Reports")
+struct ReportTests {
+    @Test("JUnit: one test case per scenario, failures with location, XML escaped; HTML: a lane per key")
+    func reports() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: "a <tricky> & \\"quoted\\" name"
+            services: [{name: S, kind: object, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - produce: {topic: t, count: 4, key: "k{i % 2}"}
+              - wait: {invocations: 4, subscription: s}
+            expect:
+              - invocation_count: {subscription: s, count: 5}
+            """, file: "r.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        let xml = JUnitReport.render([result])
+        #expect(xml.contains(#"<testsuite name="scenarios" tests="1" failures="1" errors="0""#))
+        #expect(xml.contains(#"name="a &lt;tricky&gt; &amp; &quot;quoted&quot; name""#))
+        #expect(xml.contains("r.yaml:8:5: invocation_count 5 s: expected 5 completed invocations, got 4</failure>"))
+        let html = HTMLReport.render([result])
+        #expect(html.contains("S/h key k0") && html.contains("S/h key k1"), "one lane per key")
+        #expect(html.components(separatedBy: "<rect ").count - 1 == 4, "one bar per attempt")
+    }
+}
