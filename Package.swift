@@ -126,7 +126,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "KafkaIngress"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

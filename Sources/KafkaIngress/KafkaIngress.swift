@@ -15,12 +15,16 @@ public actor KafkaIngress {
         /// Attempts running at once, across all subscriptions.
         public var concurrency: Int
         public var retry: RetryPolicy
+        /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
+        public var defects: Set<DeliberateDefect>
 
-        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = 256, retry: RetryPolicy = RetryPolicy()) {
+        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = 256, retry: RetryPolicy = RetryPolicy(),
+                    defects: Set<DeliberateDefect> = []) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory
             self.concurrency = concurrency
             self.retry = retry
+            self.defects = defects
         }
     }
 
@@ -40,7 +44,7 @@ public actor KafkaIngress {
         let journal = try Journal(directory: settings.dataDirectory)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
-        let executor = InvocationExecutor(journal: journal, client: client, retry: settings.retry, logger: logger) { service in
+        let executor = InvocationExecutor(journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects) { service in
             catalog.state.withLock { $0.lookup(service)?.0 }
         }
         self.journal = journal
@@ -105,6 +109,7 @@ public actor KafkaIngress {
         guard subscriptions.contains(where: { $0.id == id }) else { return false }
         subscriptions.removeAll { $0.id == id }
         try await journal.markDeleted(subscription: id)
+        if settings.defects.contains(.keepConsumingAfterDelete) { return true }
         if let consumer = consumers.removeValue(forKey: id) { await consumer.stop(drainFirst: false) }
         logger.info("subscription \(id) deleted")
         return true
@@ -116,7 +121,8 @@ public actor KafkaIngress {
             logger.error("subscription \(subscription.id) names cluster '\(subscription.cluster)', which the configuration no longer has")
             return
         }
-        let (exclusive, keyed) = catalog.state.withLock { ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service)) }
+        var (exclusive, keyed) = catalog.state.withLock { ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service)) }
+        if settings.defects.contains(.ignoreKeyOrder) { exclusive = false }
         let dispatcher = self.dispatcher
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster,

@@ -7,6 +7,7 @@ struct InvocationExecutor: Sendable {
     let client: ServiceEndpointClient
     let retry: RetryPolicy
     let logger: Logger
+    let defects: Set<DeliberateDefect>
     /// Finds the deployment serving a service (registrations may change while invocations wait).
     let deploymentFor: @Sendable (String) -> Deployment?
 
@@ -21,7 +22,8 @@ struct InvocationExecutor: Sendable {
             if let key = invocation.key { state = try await journal.objectState(service: invocation.service, key: key) }
             let request = InvocationRequest(
                 id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
-                headers: invocation.headers, input: invocation.payload, retryCount: UInt32(invocation.attempts))
+                headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != "kafka.offset" } : invocation.headers,
+                input: invocation.payload, retryCount: UInt32(invocation.attempts))
             let response: InvocationResponse
             do {
                 response = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
@@ -32,6 +34,10 @@ struct InvocationExecutor: Sendable {
             let changes = response.stateMutations.map(StateChange.init)
             switch response.outcome {
             case .value(let output):
+                if defects.contains(.invokeTwice) {
+                    _ = try? await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
+                                                 service: invocation.service, handler: invocation.handler, request)
+                }
                 try await journal.finish(invocation, status: .completed, attempts: number, output: output, error: nil, mutations: changes)
                 return .finished
             case .failure(let failure):

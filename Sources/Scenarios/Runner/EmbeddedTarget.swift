@@ -14,6 +14,7 @@ final class EmbeddedTarget {
     let recorderURL: String
     let dataDirectory: String
     private let configuration: IngressConfiguration
+    private let defects: Set<DeliberateDefect>
 
     static let clusterName = "scenario"
     /// librdkafka settings that keep group changes and fetches quick on loopback.
@@ -27,7 +28,8 @@ final class EmbeddedTarget {
         "log_level": "3",
     ]
 
-    init(_ scenario: Scenario) async throws {
+    init(_ scenario: Scenario, defects: Set<DeliberateDefect>) async throws {
+        self.defects = defects
         var config = FakeKafkaCluster.Configuration(brokers: scenario.cluster.brokers, defaultPartitions: scenario.cluster.partitions)
         config.logger.logLevel = .warning
         cluster = try await FakeKafkaCluster.start(config)
@@ -44,22 +46,22 @@ final class EmbeddedTarget {
         configuration = IngressConfiguration(kafkaClusters: [
             KafkaClusterConfiguration(name: Self.clusterName, brokers: [cluster.bootstrapServers], properties: Self.consumerProperties)
         ])
-        ingress = try Self.makeIngress(configuration, dataDirectory)
+        ingress = try Self.makeIngress(configuration, dataDirectory, defects)
         try await ingress.start()
         _ = try await ingress.registerDeployment(uri: recorderURL)
     }
 
-    private static func makeIngress(_ configuration: IngressConfiguration, _ dataDirectory: String) throws -> KafkaIngress {
+    private static func makeIngress(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
         logger.logLevel = .error
         return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
-                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500)), logger: logger)
+                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
     }
 
     /// Stops the ingress gracefully and starts a new one on the same journal.
     func restartIngress() async throws {
         await ingress.shutdown()
-        ingress = try Self.makeIngress(configuration, dataDirectory)
+        ingress = try Self.makeIngress(configuration, dataDirectory, defects)
         try await ingress.start()
     }
 

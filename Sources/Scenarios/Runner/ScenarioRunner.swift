@@ -17,13 +17,18 @@ public struct ScenarioResult: Sendable {
 
 /// Runs scenarios against the embedded target: set up, run the steps, check the expectations.
 public struct ScenarioRunner: Sendable {
-    public init() {}
+    /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
+    public var defects: Set<DeliberateDefect>
+
+    public init(defects: Set<DeliberateDefect> = []) {
+        self.defects = defects
+    }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
         let started = ContinuousClock.now
         var result = ScenarioResult(scenario: scenario, failures: [], error: nil, seconds: 0, observations: nil)
         do {
-            let target = try await EmbeddedTarget(scenario)
+            let target = try await EmbeddedTarget(scenario, defects: defects)
             do {
                 let observations = try await execute(scenario, on: target)
                 result.observations = observations

@@ -1,0 +1,12 @@
+/// Defects the ingress can be told to have, so tests can prove that the harness's assertions
+/// catch them. Never set outside tests.
+public enum DeliberateDefect: String, Sendable, CaseIterable {
+    /// Exclusive handlers run like shared ones: no per-key order, overlaps allowed.
+    case ignoreKeyOrder
+    /// `kafka.offset` is left out of the headers given to handlers.
+    case dropOffsetHeader
+    /// Deleting a subscription forgets it but leaves its consumer running.
+    case keepConsumingAfterDelete
+    /// Every completed invocation is sent to the handler a second time.
+    case invokeTwice
+}
