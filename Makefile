@@ -30,10 +30,11 @@ run: build ## Run the scenario library (scenarios/) on the embedded target; repo
 demo: build ## The whole path by hand: FakeKafka + recorder + `harness ingress`, kcat, the admin API (KEEP=1 keeps it up)
 	@scripts/demo.sh
 
-bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock cluster; ingress records/s
+bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock cluster; ingress records/s; a 10k-record scenario
 	$(SWIFT) build -c release --product harness
 	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/produce_consume.py
 	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/ingress_throughput.py
+	.build/release/harness run Benchmarks/scenario-10k.yaml
 
 generate: ## Regenerate the Kafka message codecs from ../shared/kafka-protocol
 	$(PYTHON) Tools/generate-kafka-messages.py

@@ -26,6 +26,19 @@ public struct Observations: Sendable {
     public var groupMembersAfterDelete: [String: Int]
     /// Invocations journaled before a subscription was deleted and not completed at the end.
     public var unfinishedAfterDelete: [String: Int]
+    /// Produced records by "topic/partition/offset", built once: assertions look records up per invocation.
+    private let producedIndex: [String: ProducedRecord]
+
+    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: String], subscriptionTopics: [String: String],
+         groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int]) {
+        self.produced = produced
+        self.attempts = attempts
+        self.subscriptionIDs = subscriptionIDs
+        self.subscriptionTopics = subscriptionTopics
+        self.groupMembersAfterDelete = groupMembersAfterDelete
+        self.unfinishedAfterDelete = unfinishedAfterDelete
+        producedIndex = Dictionary(produced.map { ("\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
+    }
 
     /// Completed attempts of one subscription.
     func completed(_ subscription: String) -> [RecordedInvocation] {
@@ -38,9 +51,5 @@ public struct Observations: Sendable {
         let h = invocation.headers
         guard let topic = h["kafka.topic"], let p = h["kafka.partition"].flatMap(Int32.init), let o = h["kafka.offset"].flatMap(Int64.init) else { return nil }
         return producedIndex["\(topic)/\(p)/\(o)"]
-    }
-
-    var producedIndex: [String: ProducedRecord] {
-        Dictionary(produced.map { ("\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
     }
 }
