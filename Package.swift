@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
         .library(name: "Recorder", targets: ["Recorder"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "ScenarioTesting", targets: ["ScenarioTesting"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
     dependencies: [
@@ -91,6 +92,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Scenarios under Swift Testing: failures reported at the line that wrote them.
+        .target(name: "ScenarioTesting", dependencies: ["Scenarios"]),
         .executableTarget(
             name: "harness",
             dependencies: [
@@ -126,7 +129,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "KafkaIngress"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioTesting", "KafkaIngress"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

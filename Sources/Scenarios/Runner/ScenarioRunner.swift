@@ -9,6 +9,8 @@ public struct ScenarioResult: Sendable {
     public var failures: [ExpectationFailure]
     /// Set when a step could not run (the expectations were then not checked).
     public var error: String?
+    /// The step that could not run, when there is one.
+    public var errorLocation: SourceLocation?
     public var seconds: Double
     public var observations: Observations?
 
@@ -26,7 +28,7 @@ public struct ScenarioRunner: Sendable {
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
         let started = ContinuousClock.now
-        var result = ScenarioResult(scenario: scenario, failures: [], error: nil, seconds: 0, observations: nil)
+        var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
         do {
             let target = try await EmbeddedTarget(scenario, defects: defects)
             do {
@@ -37,6 +39,9 @@ public struct ScenarioRunner: Sendable {
                         result.failures.append(ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message))
                     }
                 }
+            } catch let error as ScenarioStepError {
+                result.error = error.description
+                result.errorLocation = error.location
             } catch {
                 result.error = "\(error)"
             }

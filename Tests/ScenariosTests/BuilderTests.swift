@@ -1,0 +1,66 @@
+import Scenarios
+import ScenarioTesting
+import Testing
+
+@Suite("Swift scenario builder", .timeLimit(.minutes(3)))
+struct BuilderTests {
+    @Test("the builder makes the same model as YAML, located at the Swift lines")
+    func sameModel() throws {
+        let start = #line
+        let built = Scenario("per-key order") {
+            Topic("orders", partitions: 4)
+            Service("Counter", .object) { Handler("add", latencyMs: 2) }
+            Subscribe("counter", topic: "orders", sink: "Counter/add")
+            Produce(topic: "orders", count: 100, key: "k-{i % 10}")
+            Wait(invocations: 100, subscription: "counter")
+            Expect.orderedPerKey("counter")
+        }
+        let yaml = try ScenarioYAML.parse("""
+            name: per-key order
+            topics: [{name: orders, partitions: 4}]
+            services: [{name: Counter, kind: object, handlers: [{name: add, latency_ms: 2}]}]
+            subscriptions: [{name: counter, topic: orders, sink: Counter/add}]
+            steps:
+              - produce: {topic: orders, count: 100, key: "k-{i % 10}"}
+              - wait: {invocations: 100, subscription: counter}
+            expect:
+              - ordered_per_key: counter
+            """)
+        #expect(built.topics == yaml.topics && built.services == yaml.services && built.subscriptions == yaml.subscriptions)
+        #expect(built.steps.map(\.value) == yaml.steps.map(\.value))
+        #expect(built.expectations.map(\.value) == yaml.expectations.map(\.value))
+        #expect(built.steps[0].location.file.hasSuffix("BuilderTests.swift"))
+        #expect(built.steps[0].location.line == start + 5, "the line of Produce")
+    }
+
+    @Test("a passing scenario from Swift records no issue")
+    func passes() async {
+        let result = await expectScenario(Scenario("objects in order") {
+            Service("Counter", .object) { Handler("add") }
+            Subscribe("c", topic: "t", sink: "Counter/add")
+            Produce(topic: "t", count: 50, key: "k{i % 5}")
+            Wait(invocations: 50, subscription: "c")
+            Expect.orderedPerKey("c")
+            Expect.noOverlapPerKey("c")
+            Expect.exactlyOnce("c")
+            Expect.headersMatchRecords("c")
+        })
+        #expect(result.passed)
+    }
+
+    @Test("a failed expectation is reported at the Swift line that wrote it")
+    func failureAtCallerLine() async {
+        let expectedLine = #line + 7  // the Expect line below
+        await withKnownIssue {
+            _ = await expectScenario(Scenario("wrong count") {
+                Service("S", .service) { Handler("h") }
+                Subscribe("s", topic: "t", sink: "S/h")
+                Produce(topic: "t", count: 3)
+                Wait(invocations: 3, subscription: "s")
+                Expect.invocationCount(4, "s")
+            })
+        } matching: { issue in
+            issue.sourceLocation?.line == expectedLine && issue.comments.contains { $0.rawValue.contains("expected 4 completed invocations") }
+        }
+    }
+}
