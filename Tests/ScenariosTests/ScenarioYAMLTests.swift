@@ -74,3 +74,30 @@ struct ScenarioYAMLTests {
         #expect(error.description.hasPrefix("bad.yaml:\(line):\(column): "))
     }
 }
+
+@Suite("Scenario files: faults and codecs")
+struct ScenarioFaultYAMLTests {
+    @Test("fault steps and compression read into the model; a bad codec is refused at its column")
+    func faults() throws {
+        let s = try ScenarioYAML.parse("""
+            name: faults
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - produce: {topic: t, compression: zstd}
+              - fault: {move_leader: {topic: t, partition: 1, to: 2}}
+              - fault: {rebalance: s}
+              - fault: {stop_broker: 1}
+              - fault: {start_broker: 1}
+            """)
+        #expect(s.steps.map(\.value) == [
+            .produce(ProduceStep(topic: "t", compression: "zstd")),
+            .fault(.moveLeader(topic: "t", partition: 1, toBroker: 2)), .fault(.rebalance(subscription: "s")),
+            .fault(.stopBroker(1)), .fault(.startBroker(1)),
+        ])
+        let error = try #require(throws: ScenarioFileError.self) {
+            try ScenarioYAML.parse("name: x\nsteps:\n  - produce: {topic: t, compression: brotli}\n", file: "c.yaml")
+        }
+        #expect(error.description == "c.yaml:3:38: produce.compression: 'brotli' is not one of: none, gzip, snappy, lz4, zstd")
+    }
+}

@@ -127,8 +127,19 @@ public enum Step: Sendable, Equatable {
     case waitForInvocations(count: Int, subscription: String?, timeoutMs: Int)
     case deleteSubscription(String)
     case restartIngress
+    /// A FakeKafka control.
+    case fault(FaultStep)
     /// Discouraged: prefer waiting for a condition.
     case sleep(ms: Int)
+}
+
+/// Faults a scenario can cause on the embedded cluster.
+public enum FaultStep: Sendable, Equatable {
+    case moveLeader(topic: String, partition: Int32, toBroker: Int32)
+    /// Forces the subscription's consumer group to rebalance.
+    case rebalance(subscription: String)
+    case stopBroker(Int32)
+    case startBroker(Int32)
 }
 
 public struct ProduceStep: Sendable, Equatable {
@@ -139,14 +150,18 @@ public struct ProduceStep: Sendable, Equatable {
     public var value: String
     public var headers: [String: String]
     public var partition: Int32?
+    /// The codec of the batches written (none, gzip, snappy, lz4, zstd).
+    public var compression: String
 
-    public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:], partition: Int32? = nil) {
+    public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
+                partition: Int32? = nil, compression: String = "none") {
         self.topic = topic
         self.count = count
         self.key = key
         self.value = value
         self.headers = headers
         self.partition = partition
+        self.compression = compression
     }
 }
 

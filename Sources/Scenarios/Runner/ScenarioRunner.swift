@@ -79,6 +79,8 @@ public struct ScenarioRunner: Sendable {
                     membersAfterDelete[name] = target.cluster.group(group)?.members.count ?? 0
                 case .restartIngress:
                     try await target.restartIngress()
+                case .fault(let fault):
+                    try await apply(fault, ids: ids, scenario: scenario, on: target)
                 case .sleep(let ms):
                     try await Task.sleep(for: .milliseconds(ms))
                 }
@@ -120,13 +122,28 @@ public struct ScenarioRunner: Sendable {
         for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
             let records = items.map { KafkaRecord(timestamp: now, key: $0.1.map { Array($0.utf8) }, value: Array($0.2.utf8),
                                                   headers: p.headers.sorted { $0.key < $1.key }.map { KafkaRecordHeader(key: $0.key, value: Array($0.value.utf8)) }) }
-            let base = try cluster.append(records, to: TopicPartition(p.topic, partition))
+            let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
+            let base = try cluster.append(records, to: TopicPartition(p.topic, partition), compression: codec)
             for (n, item) in items.enumerated() {
                 out.append(ProducedRecord(index: item.0, topic: p.topic, partition: partition, offset: base + Int64(n), key: item.1,
                                           value: item.2, timestamp: now, producedAfterDeleting: deleted))
             }
         }
         return out.sorted { $0.index < $1.index }
+    }
+
+    private func apply(_ fault: FaultStep, ids: [String: String], scenario: Scenario, on target: EmbeddedTarget) async throws {
+        switch fault {
+        case .moveLeader(let topic, let partition, let broker):
+            try target.cluster.moveLeader(of: TopicPartition(topic, partition), to: broker)
+        case .rebalance(let name):
+            let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
+            try target.cluster.forceRebalance(of: group)
+        case .stopBroker(let id):
+            try await target.cluster.stopBroker(id)
+        case .startBroker(let id):
+            try await target.cluster.startBroker(id)
+        }
     }
 
     private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: EmbeddedTarget) async throws {

@@ -11,10 +11,11 @@ import Yams
 ///   - {name: Counter, kind: object, handlers: [{name: add, kind: exclusive, latency_ms: 2, fail_first_attempts: 0}]}
 /// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}}]
 /// steps:
-///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0}
+///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0, compression: zstd}
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
 ///   - delete: counter
 ///   - restart: ingress
+///   - fault: {move_leader: {topic: orders, partition: 0, to: 1}}   # or rebalance: counter, stop_broker: 1, start_broker: 1
 ///   - sleep_ms: 100
 /// expect:
 ///   - ordered_per_key: counter
@@ -140,20 +141,25 @@ private struct ScenarioParser {
     }
 
     func step(_ node: Node) throws -> Step {
-        let fields = try reader.mapping(node, "step", allowed: ["produce", "wait", "delete", "restart", "sleep_ms"])
+        let fields = try reader.mapping(node, "step", allowed: ["produce", "wait", "delete", "restart", "fault", "sleep_ms"])
         guard fields.count == 1, let (key, value, _) = fields.first else {
-            throw reader.fail(node, "a step has exactly one of: produce, wait, delete, restart, sleep_ms")
+            throw reader.fail(node, "a step has exactly one of: produce, wait, delete, restart, fault, sleep_ms")
         }
         switch key {
         case "produce":
             var p = ProduceStep(topic: "")
-            for (k, v, _) in try reader.mapping(value, "produce", allowed: ["topic", "count", "key", "value", "headers", "partition"], required: ["topic"]) {
+            for (k, v, _) in try reader.mapping(value, "produce", allowed: ["topic", "count", "key", "value", "headers", "partition", "compression"], required: ["topic"]) {
                 switch k {
                 case "topic": p.topic = try reader.string(v, "produce.topic")
                 case "count": p.count = try reader.int(v, "produce.count", min: 1)
                 case "key": p.key = v.null != nil ? nil : try reader.string(v, "produce.key")
                 case "value": p.value = try reader.string(v, "produce.value")
                 case "headers": p.headers = try reader.stringMap(v, "produce.headers")
+                case "compression":
+                    p.compression = try reader.string(v, "produce.compression")
+                    guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(p.compression) else {
+                        throw reader.fail(v, "produce.compression: '\(p.compression)' is not one of: none, gzip, snappy, lz4, zstd")
+                    }
                 default: p.partition = Int32(try reader.int(v, "produce.partition"))
                 }
             }
@@ -169,10 +175,33 @@ private struct ScenarioParser {
             }
             return .waitForInvocations(count: count, subscription: subscription, timeoutMs: timeout)
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
+        case "fault": return .fault(try fault(value))
         case "restart":
             guard try reader.string(value, "restart") == "ingress" else { throw reader.fail(value, "restart: only 'ingress' can be restarted") }
             return .restartIngress
         default: return .sleep(ms: try reader.int(value, "sleep_ms"))
+        }
+    }
+
+    func fault(_ node: Node) throws -> FaultStep {
+        let fields = try reader.mapping(node, "fault", allowed: ["move_leader", "rebalance", "stop_broker", "start_broker"])
+        guard fields.count == 1, let (key, value, _) = fields.first else {
+            throw reader.fail(node, "a fault has exactly one of: move_leader, rebalance, stop_broker, start_broker")
+        }
+        switch key {
+        case "move_leader":
+            var topic = "", partition: Int32 = 0, to: Int32 = 0
+            for (k, v, _) in try reader.mapping(value, "move_leader", allowed: ["topic", "partition", "to"], required: ["topic", "partition", "to"]) {
+                switch k {
+                case "topic": topic = try reader.string(v, "move_leader.topic")
+                case "partition": partition = Int32(try reader.int(v, "move_leader.partition"))
+                default: to = Int32(try reader.int(v, "move_leader.to"))
+                }
+            }
+            return .moveLeader(topic: topic, partition: partition, toBroker: to)
+        case "rebalance": return .rebalance(subscription: try reader.string(value, "rebalance"))
+        case "stop_broker": return .stopBroker(Int32(try reader.int(value, "stop_broker")))
+        default: return .startBroker(Int32(try reader.int(value, "start_broker")))
         }
     }
 
@@ -214,7 +243,7 @@ private struct ScenarioParser {
         for step in scenario.steps {
             switch step.value {
             case .waitForInvocations(_, let s, _): try check(s, step.location)
-            case .deleteSubscription(let s): try check(s, step.location)
+            case .deleteSubscription(let s), .fault(.rebalance(let s)): try check(s, step.location)
             default: break
             }
         }
