@@ -90,6 +90,9 @@ let package = Package(
                 "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Scenarios under Swift Testing: failures reported at the line that wrote them.

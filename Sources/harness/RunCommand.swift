@@ -19,6 +19,34 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Write an HTML report here: results and a timeline of invocations per key and handler.")
     var html: String?
 
+    @Option(help: "embedded (FakeKafka + our ingress + recorder in this process) or restate (an external ingress at --admin-url).")
+    var target = "embedded"
+
+    @Option(help: "With --target restate: the ingress's admin API, e.g. http://localhost:9070.")
+    var adminURL: String?
+
+    @Option(help: "With --target restate: the Kafka cluster name in the ingress's configuration, whose brokers are --advertised-host:--broker-port.")
+    var kafkaCluster = "harness"
+
+    @Option(help: "With --target restate: the host the external ingress reaches our broker and recorder at.")
+    var advertisedHost = "127.0.0.1"
+
+    @Option(help: "With --target restate: the port our broker listens on (the external configuration names it).")
+    var brokerPort = 9092
+
+    func validate() throws {
+        switch target {
+        case "embedded": break
+        case "restate": guard adminURL != nil else { throw ValidationError("--target restate needs --admin-url") }
+        default: throw ValidationError("--target must be embedded or restate, got '\(target)'")
+        }
+    }
+
+    private var scenarioTarget: ScenarioTarget {
+        guard target == "restate", let adminURL else { return .embedded }
+        return .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost, brokerPort: brokerPort)
+    }
+
     func run() async throws {
         let files = try Self.scenarioFiles(paths)
         guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
@@ -33,7 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         var results: [ScenarioResult] = []
         for (n, scenario) in scenarios.enumerated() {
             say("[\(n + 1)/\(scenarios.count)] \(scenario.name) (\(scenario.source.file)) …", newline: false)
-            let result = await ScenarioRunner().run(scenario)
+            let result = await ScenarioRunner(target: scenarioTarget).run(scenario)
             results.append(result)
             say(result.passed ? " passed in \(String(format: "%.2f", result.seconds)) s" : " FAILED in \(String(format: "%.2f", result.seconds)) s")
             if let error = result.error { say("    error: \(error)") }

@@ -21,8 +21,10 @@ public struct ScenarioResult: Sendable {
 public struct ScenarioRunner: Sendable {
     /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
     public var defects: Set<DeliberateDefect>
+    public var target: ScenarioTarget
 
-    public init(defects: Set<DeliberateDefect> = []) {
+    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = []) {
+        self.target = target
         self.defects = defects
     }
 
@@ -30,7 +32,7 @@ public struct ScenarioRunner: Sendable {
         let started = ContinuousClock.now
         var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
         do {
-            let target = try await EmbeddedTarget(scenario, defects: defects)
+            let target = try await ScenarioEnvironment(scenario, target: self.target, defects: defects)
             do {
                 let observations = try await execute(scenario, on: target)
                 result.observations = observations
@@ -53,14 +55,12 @@ public struct ScenarioRunner: Sendable {
         return result
     }
 
-    private func execute(_ scenario: Scenario, on target: EmbeddedTarget) async throws -> Observations {
+    private func execute(_ scenario: Scenario, on target: ScenarioEnvironment) async throws -> Observations {
         for topic in scenario.topics { try target.cluster.createTopic(topic.name, partitions: topic.partitions) }
         var ids: [String: String] = [:]
         for s in scenario.subscriptions {
             if target.cluster.topics[s.topic] == nil { try target.cluster.createTopic(s.topic) }
-            let created = try await target.ingress.createSubscription(
-                source: "kafka://\(EmbeddedTarget.clusterName)/\(s.topic)", sink: "service://\(s.sink)", options: s.options)
-            ids[s.name] = created.id
+            ids[s.name] = try await target.ingress.subscribe(topic: s.topic, sink: s.sink, options: s.options)
         }
         var produced: [ProducedRecord] = []
         var deleted: Set<String> = []
@@ -73,12 +73,12 @@ public struct ScenarioRunner: Sendable {
                 case .waitForInvocations(let count, let subscription, let timeoutMs):
                     try await waitFor(count, subscription.flatMap { ids[$0] }, timeoutMs, target)
                 case .deleteSubscription(let name):
-                    _ = try await target.ingress.deleteSubscription(ids[name] ?? "")
+                    try await target.ingress.delete(subscription: ids[name] ?? "")
                     deleted.insert(name)
                     let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
                     membersAfterDelete[name] = target.cluster.group(group)?.members.count ?? 0
                 case .restartIngress:
-                    try await target.restartIngress()
+                    try await target.ingress.restart()
                 case .fault(let fault):
                     try await apply(fault, ids: ids, scenario: scenario, on: target)
                 case .sleep(let ms):
@@ -88,18 +88,11 @@ public struct ScenarioRunner: Sendable {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
         }
-        // Let what was journaled finish before judging (bounded: a stuck invocation fails the checks).
-        let ingress = target.ingress
-        _ = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await ingress.waitUntilIdle(); return true }
-            group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        // Let what was ingested finish before judging (bounded: a stuck invocation fails the checks).
+        await target.ingress.settle()
         var unfinished: [String: Int] = [:]
         for name in deleted {
-            unfinished[name] = try await target.ingress.invocations(subscription: ids[name]).filter { $0.status != .completed }.count
+            unfinished[name] = try await target.ingress.unfinished(subscription: ids[name] ?? "")
         }
         return Observations(
             produced: produced, attempts: target.recorder.records, subscriptionIDs: ids,
@@ -132,7 +125,7 @@ public struct ScenarioRunner: Sendable {
         return out.sorted { $0.index < $1.index }
     }
 
-    private func apply(_ fault: FaultStep, ids: [String: String], scenario: Scenario, on target: EmbeddedTarget) async throws {
+    private func apply(_ fault: FaultStep, ids: [String: String], scenario: Scenario, on target: ScenarioEnvironment) async throws {
         switch fault {
         case .moveLeader(let topic, let partition, let broker):
             try target.cluster.moveLeader(of: TopicPartition(topic, partition), to: broker)
@@ -146,7 +139,7 @@ public struct ScenarioRunner: Sendable {
         }
     }
 
-    private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: EmbeddedTarget) async throws {
+    private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: ScenarioEnvironment) async throws {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         func done() -> Int {
             target.recorder.records.filter { $0.outcome == "completed" && (subscriptionID == nil || $0.headers["restate.subscription.id"] == subscriptionID) }.count

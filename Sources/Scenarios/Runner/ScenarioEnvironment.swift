@@ -5,16 +5,22 @@ import Logging
 import Recorder
 import RestateProtocol
 
-/// FakeKafka, the reference ingress and the recorder in this process, on free loopback ports.
-final class EmbeddedTarget {
+/// Which ingress a scenario runs against.
+public enum ScenarioTarget: Sendable, Equatable {
+    /// Our ingress, in this process.
+    case embedded
+    /// An external ingress (a real Restate server, `harness ingress`) at this admin URL, configured
+    /// with a Kafka cluster named `kafkaCluster` whose brokers are ours (`brokerPort`, reachable at
+    /// `advertisedHost`); it reaches the recorder at `advertisedHost` too.
+    case remote(adminURL: String, kafkaCluster: String, advertisedHost: String, brokerPort: Int)
+}
+
+/// What a scenario runs in: FakeKafka and the recorder in this process, and the ingress under test.
+final class ScenarioEnvironment {
     let cluster: FakeKafkaCluster
     let recorder: InvocationRecorder
-    private(set) var ingress: KafkaIngress
+    let ingress: any IngressUnderTest
     private let recorderServer: Task<Void, Error>
-    let recorderURL: String
-    let dataDirectory: String
-    private let configuration: IngressConfiguration
-    private let defects: Set<DeliberateDefect>
 
     static let clusterName = "scenario"
     /// librdkafka settings that keep group changes and fetches quick on loopback.
@@ -28,41 +34,35 @@ final class EmbeddedTarget {
         "log_level": "3",
     ]
 
-    init(_ scenario: Scenario, defects: Set<DeliberateDefect>) async throws {
-        self.defects = defects
+    init(_ scenario: Scenario, target: ScenarioTarget, defects: Set<DeliberateDefect>) async throws {
         var config = FakeKafkaCluster.Configuration(brokers: scenario.cluster.brokers, defaultPartitions: scenario.cluster.partitions)
         config.logger.logLevel = .warning
+        var recorderHost = "127.0.0.1"
+        if case .remote(_, _, let advertisedHost, let brokerPort) = target {
+            // The external ingress connects from elsewhere: listen on every interface.
+            config.host = advertisedHost == "127.0.0.1" || advertisedHost == "localhost" ? "127.0.0.1" : "0.0.0.0"
+            config.advertisedHost = advertisedHost
+            config.port = brokerPort
+            recorderHost = config.host
+        }
         cluster = try await FakeKafkaCluster.start(config)
         recorder = InvocationRecorder(configuration: RecorderConfiguration(services: scenario.services.map(\.recorderService)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = RecorderServer(recorder: recorder)
         var quiet = Logger(label: "recorder")
         quiet.logLevel = .warning
-        recorderServer = Task { [quiet] in try await server.run(host: "127.0.0.1", port: 0, logger: quiet) { continuation.yield($0) } }
+        recorderServer = Task { [quiet, recorderHost] in try await server.run(host: recorderHost, port: 0, logger: quiet) { continuation.yield($0) } }
         var port = 0
         for await p in ports { port = p; break }
-        recorderURL = "http://127.0.0.1:\(port)"
-        dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
-        configuration = IngressConfiguration(kafkaClusters: [
-            KafkaClusterConfiguration(name: Self.clusterName, brokers: [cluster.bootstrapServers], properties: Self.consumerProperties)
-        ])
-        ingress = try Self.makeIngress(configuration, dataDirectory, defects)
-        try await ingress.start()
-        _ = try await ingress.registerDeployment(uri: recorderURL)
-    }
-
-    private static func makeIngress(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
-        var logger = Logger(label: "ingress")
-        logger.logLevel = .error
-        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
-                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
-    }
-
-    /// Stops the ingress gracefully and starts a new one on the same journal.
-    func restartIngress() async throws {
-        await ingress.shutdown()
-        ingress = try Self.makeIngress(configuration, dataDirectory, defects)
-        try await ingress.start()
+        switch target {
+        case .embedded:
+            ingress = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
+                                                properties: Self.consumerProperties, defects: defects)
+            try await ingress.register(recorderURL: "http://127.0.0.1:\(port)")
+        case .remote(let adminURL, let kafkaCluster, let advertisedHost, _):
+            ingress = RemoteIngress(adminURL: adminURL, clusterName: kafkaCluster)
+            try await ingress.register(recorderURL: "http://\(advertisedHost):\(port)")
+        }
     }
 
     func shutdown() async {
@@ -70,7 +70,6 @@ final class EmbeddedTarget {
         recorderServer.cancel()
         _ = try? await recorderServer.value
         try? await cluster.shutdown()
-        try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 }
 

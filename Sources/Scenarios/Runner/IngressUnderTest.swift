@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import KafkaIngress
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The ingress a scenario exercises: ours in this process, or any Restate-compatible one
+/// reached through its admin API.
+protocol IngressUnderTest: Sendable {
+    /// Registers the recorder as a deployment.
+    func register(recorderURL: String) async throws
+    /// Creates a subscription of the cluster's topic to `Service/handler`; returns its id.
+    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String
+    func delete(subscription id: String) async throws
+    func restart() async throws
+    /// Waits (bounded) until what was ingested has finished, where the ingress can tell.
+    func settle() async
+    /// Invocations of a subscription that have not completed, where the ingress can tell.
+    func unfinished(subscription id: String) async throws -> Int?
+    func shutdown() async
+}
+
+/// `KafkaIngress` in this process, on its own temporary journal.
+final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
+    // Mutated only by `restart`, which the runner calls between steps, never concurrently.
+    private var ingress: KafkaIngress
+    private let configuration: IngressConfiguration
+    private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
+    private let defects: Set<DeliberateDefect>
+    let clusterName: String
+
+    init(clusterName: String, bootstrapServers: String, properties: [String: String], defects: Set<DeliberateDefect>) async throws {
+        self.clusterName = clusterName
+        configuration = IngressConfiguration(kafkaClusters: [
+            KafkaClusterConfiguration(name: clusterName, brokers: [bootstrapServers], properties: properties)
+        ])
+        self.defects = defects
+        ingress = try Self.make(configuration, dataDirectory, defects)
+        try await ingress.start()
+    }
+
+    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
+        var logger = Logger(label: "ingress")
+        logger.logLevel = .error
+        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
+                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
+    }
+
+    func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
+
+    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String {
+        try await ingress.createSubscription(source: "kafka://\(clusterName)/\(topic)", sink: "service://\(sink)", options: options).id
+    }
+
+    func delete(subscription id: String) async throws { _ = try await ingress.deleteSubscription(id) }
+
+    func restart() async throws {
+        await ingress.shutdown()
+        ingress = try Self.make(configuration, dataDirectory, defects)
+        try await ingress.start()
+    }
+
+    func settle() async {
+        let ingress = self.ingress
+        _ = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await ingress.waitUntilIdle(); return true }
+            group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    func unfinished(subscription id: String) async throws -> Int? {
+        try await ingress.invocations(subscription: id).filter { $0.status != .completed }.count
+    }
+
+    func shutdown() async {
+        await ingress.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}
+
+/// An ingress reached through a Restate-style admin API (a real Restate server, or `harness
+/// ingress`), whose configuration names our broker as Kafka cluster `clusterName`.
+final class RemoteIngress: IngressUnderTest {
+    let adminURL: String
+    let clusterName: String
+    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    init(adminURL: String, clusterName: String) {
+        self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
+        self.clusterName = clusterName
+    }
+
+    func register(recorderURL: String) async throws {
+        _ = try await call(.POST, "/deployments", ["uri": recorderURL, "use_http_11": true], expect: [200, 201])
+    }
+
+    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String {
+        let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterName)/\(topic)", "sink": "service://\(sink)", "options": options],
+                                  expect: [200, 201])
+        guard let id = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String else {
+            throw RemoteIngressError(message: "POST /subscriptions answered without an id: \(String(decoding: body, as: UTF8.self))")
+        }
+        return id
+    }
+
+    func delete(subscription id: String) async throws {
+        _ = try await call(.DELETE, "/subscriptions/\(id)", nil, expect: [200, 202, 204])
+    }
+
+    func restart() async throws {
+        throw RemoteIngressError(message: "an external ingress cannot be restarted by the harness")
+    }
+
+    /// An external ingress does not say when it is idle; the scenario's waits decide.
+    func settle() async {}
+
+    func unfinished(subscription id: String) async throws -> Int? { nil }
+
+    func shutdown() async { try? await http.shutdown() }
+
+    private func call(_ method: HTTPMethod, _ path: String, _ json: [String: Any]?, expect: Set<Int>) async throws -> Data {
+        var request = HTTPClientRequest(url: adminURL + path)
+        request.method = method
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = Data((try await response.body.collect(upTo: 16 << 20)).readableBytesView)
+        guard expect.contains(Int(response.status.code)) else {
+            throw RemoteIngressError(message: "\(method) \(path): HTTP \(response.status.code): \(String(decoding: body, as: UTF8.self))")
+        }
+        return body
+    }
+}
+
+struct RemoteIngressError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}

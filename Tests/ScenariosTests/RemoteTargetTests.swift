@@ -1,0 +1,73 @@
+import Foundation
+import Scenarios
+import Testing
+
+/// The `restate` target (an external ingress reached through its admin API), exercised against
+/// the `harness ingress` binary as that external ingress.
+@Suite("Remote target", .timeLimit(.minutes(3)))
+struct RemoteTargetTests {
+    @Test("a library scenario passes against harness ingress reached over its admin API")
+    func againstHarnessIngress() async throws {
+        let brokerPort = try freePort()
+        let dir = NSTemporaryDirectory() + "remote-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try """
+            [[ingress.kafka-clusters]]
+            name = "harness"
+            brokers = ["PLAINTEXT://127.0.0.1:\(brokerPort)"]
+            "auto.offset.reset" = "earliest"
+            "topic.metadata.refresh.interval.ms" = "500"
+            "session.timeout.ms" = "6000"
+            "heartbeat.interval.ms" = "100"
+            """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
+        let ingress = try launchIngress(config: dir + "/restate.toml", data: dir + "/data")
+        defer { ingress.process.terminate(); ingress.process.waitUntilExit() }
+
+        let file = ScenarioRunnerTests.library.appendingPathComponent("01-object-order.yaml").path
+        let runner = ScenarioRunner(target: .remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort))
+        let result = await runner.run(try ScenarioYAML.load(file: file))
+        #expect(result.error == nil, "\(result.error ?? "")")
+        #expect(result.failures.isEmpty, "\(result.failures.map(\.description))")
+        #expect(result.observations?.attempts.count ?? 0 >= 400)
+    }
+
+    private func launchIngress(config: String, data: String) throws -> (process: Process, adminURL: String) {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["ingress", "--config", config, "--data-dir", data, "--admin-port", "0", "--log-level", "error"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("ready ") else {
+            process.terminate()
+            throw RemoteTestError(message: "harness ingress did not start (\(binary.path)): '\(text)'")
+        }
+        return (process, String(text.dropFirst("ready ".count)))
+    }
+
+    /// A port nothing listens on right now (bound to 0, read, released).
+    private func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw RemoteTestError(message: "cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct RemoteTestError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
