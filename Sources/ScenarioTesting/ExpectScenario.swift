@@ -4,6 +4,7 @@ import Testing
 /// Runs a scenario under Swift Testing: each failed expectation (or a step that could not run)
 /// becomes an issue at the line that wrote it, the Swift line for the builder, the YAML line for
 /// a file.
+@discardableResult
 public func expectScenario(_ scenario: Scenario, runner: ScenarioRunner = ScenarioRunner(),
                            sourceLocation: Testing.SourceLocation = #_sourceLocation) async -> ScenarioResult {
     let result = await runner.run(scenario)
