@@ -80,3 +80,22 @@ public final class InvocationRecorder: Sendable {
 
     static func nowMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 }
+
+extension Sequence where Element == RecordedInvocation {
+    /// The largest number of these attempts running at one instant (at equal times an end comes
+    /// before a start: touching attempts do not overlap).
+    public var maxConcurrency: Int {
+        var events: [(time: Int64, delta: Int)] = []
+        for run in self {
+            events.append((run.start, 1))
+            events.append((run.end, -1))
+        }
+        events.sort { a, b in a.time != b.time ? a.time < b.time : a.delta < b.delta }
+        var current = 0, best = 0
+        for event in events {
+            current += event.delta
+            best = Swift.max(best, current)
+        }
+        return best
+    }
+}

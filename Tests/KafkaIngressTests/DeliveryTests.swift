@@ -74,7 +74,7 @@ struct DeliveryTests {
                     #expect(a.end <= b.start, "invocations of key \(key) overlap: \(a.payload) ends at \(a.end), \(b.payload) starts at \(b.start)")
                 }
             }
-            #expect(maxOverlap(seen) > 1, "different keys run in parallel")
+            #expect(seen.maxConcurrency > 1, "different keys run in parallel")
         }
     }
 
@@ -90,7 +90,7 @@ struct DeliveryTests {
             // One key: a Service ignores keys, so even these run side by side.
             try f.produce(topic, (0..<40).map { (key: "same", value: "\($0)") }, partitions: 2)
             let seen = try await f.waitForCompleted(40)
-            #expect(maxOverlap(seen) >= 5, "at most \(maxOverlap(seen)) ran at once")
+            #expect(seen.maxConcurrency >= 5, "at most \(seen.maxConcurrency) ran at once")
         }
     }
 
@@ -193,21 +193,4 @@ struct DeliveryTests {
             #expect(try await f.ingress.invocations(subscription: id).count == 2)
         }
     }
-}
-
-/// The largest number of invocations running at the same instant.
-func maxOverlap(_ invocations: [RecordedInvocation]) -> Int {
-    var events: [(time: Int64, delta: Int)] = []
-    for invocation in invocations {
-        events.append((invocation.start, 1))
-        events.append((invocation.end, -1))
-    }
-    // At equal times an end comes before a start: touching intervals do not overlap.
-    events.sort { a, b in a.time != b.time ? a.time < b.time : a.delta < b.delta }
-    var current = 0, best = 0
-    for (_, delta) in events {
-        current += delta
-        best = max(best, current)
-    }
-    return best
 }

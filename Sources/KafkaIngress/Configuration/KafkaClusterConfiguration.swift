@@ -22,6 +22,18 @@ public struct KafkaClusterConfiguration: Sendable, Equatable, Codable {
         return all
     }
 
+    /// librdkafka settings that make group changes, fetches and topic discovery quick against a
+    /// broker on loopback (FakeKafka): for tests and the harness's embedded target, not production.
+    public static let quickOnLoopback = [
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": "6000",
+        "heartbeat.interval.ms": "100",
+        "fetch.wait.max.ms": "50",
+        "topic.metadata.refresh.interval.ms": "1000",
+        "reconnect.backoff.ms": "50",
+        "log_level": "3",
+    ]
+
     static func stripScheme(_ broker: String) -> String {
         guard let range = broker.range(of: "://") else { return broker }
         return String(broker[range.upperBound...])

@@ -31,7 +31,7 @@ extension Expectation {
             }
             return nil
         case .parallelismAtLeast(let s, let n):
-            let peak = maxOverlap(o.completed(s))
+            let peak = o.completed(s).maxConcurrency
             return peak >= n ? nil : "expected at least \(n) invocations at once; at most \(peak) ran at the same time"
         case .delivered(let s, let exactlyOnce):
             let topic = o.subscriptionTopics[s] ?? ""
@@ -94,20 +94,4 @@ extension Expectation {
         records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \($0.key.debugDescription))" }.joined(separator: ", ")
             + (records.count > 5 ? ", …" : "")
     }
-}
-
-/// The largest number of invocations running at one instant (an end before a start at equal times).
-func maxOverlap(_ runs: [RecordedInvocation]) -> Int {
-    var events: [(time: Int64, delta: Int)] = []
-    for run in runs {
-        events.append((run.start, 1))
-        events.append((run.end, -1))
-    }
-    events.sort { a, b in a.time != b.time ? a.time < b.time : a.delta < b.delta }
-    var current = 0, best = 0
-    for event in events {
-        current += event.delta
-        best = max(best, current)
-    }
-    return best
 }

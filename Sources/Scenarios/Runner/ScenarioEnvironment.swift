@@ -23,17 +23,6 @@ final class ScenarioEnvironment {
     private let recorderServer: Task<Void, Error>
 
     static let clusterName = "scenario"
-    /// librdkafka settings that keep group changes and fetches quick on loopback.
-    static let consumerProperties = [
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "100",
-        "fetch.wait.max.ms": "50",
-        "topic.metadata.refresh.interval.ms": "1000",
-        "reconnect.backoff.ms": "50",
-        "log_level": "3",
-    ]
-
     init(_ scenario: Scenario, target: ScenarioTarget, defects: Set<DeliberateDefect>) async throws {
         var config = FakeKafkaCluster.Configuration(brokers: scenario.cluster.brokers, defaultPartitions: scenario.cluster.partitions)
         config.logger.logLevel = .warning
@@ -57,7 +46,7 @@ final class ScenarioEnvironment {
         switch target {
         case .embedded:
             ingress = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
-                                                properties: Self.consumerProperties, defects: defects)
+                                                properties: KafkaClusterConfiguration.quickOnLoopback, defects: defects)
             try await ingress.register(recorderURL: "http://127.0.0.1:\(port)")
         case .remote(let adminURL, let kafkaCluster, let advertisedHost, _):
             ingress = RemoteIngress(adminURL: adminURL, clusterName: kafkaCluster)

@@ -82,16 +82,7 @@ final class IngressFixture: Sendable {
                                 logger: logger)
     }
 
-    /// librdkafka settings that make group changes and fetches quick on loopback.
-    static let testConsumerProperties = [
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "100",
-        "fetch.wait.max.ms": "50",
-        "topic.metadata.refresh.interval.ms": "1000",
-        "reconnect.backoff.ms": "50",
-        "log_level": "3",
-    ]
+    static let testConsumerProperties = KafkaClusterConfiguration.quickOnLoopback
 
     private func tearDown() async {
         await ingress.shutdown()
