@@ -51,7 +51,7 @@ extension Expectation {
                 guard let r = o.record(of: run) else { return "an invocation's headers name no produced record: \(run.headers)" }
                 var expected = ["kafka.topic": r.topic, "kafka.partition": String(r.partition), "kafka.offset": String(r.offset),
                                 "kafka.timestamp": String(r.timestamp), "restate.subscription.id": id]
-                if let key = r.key { expected["kafka.key"] = Data(key.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
+                if let key = r.keyBytes { expected["kafka.key"] = Data(key).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
                 let got = run.headers.filter { $0.key.hasPrefix("kafka.") || $0.key == "restate.subscription.id" }
                 if got != expected { return "record #\(r.index) (\(r.topic)/\(r.partition)@\(r.offset)): expected headers \(expected.sorted { $0.key < $1.key }), got \(got.sorted { $0.key < $1.key })" }
             }

@@ -152,6 +152,8 @@ public struct ProduceStep: Sendable, Equatable {
     public var partition: Int32?
     /// The codec of the batches written (none, gzip, snappy, lz4, zstd).
     public var compression: String
+    /// Raw key bytes in hex (e.g. "c328", not valid UTF-8), instead of `key`.
+    public var keyHex: String?
 
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: String = "none") {

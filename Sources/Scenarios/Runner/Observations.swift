@@ -6,7 +6,9 @@ public struct ProducedRecord: Sendable, Equatable {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
+    /// The key as text (lossy when the bytes are not UTF-8), and as bytes.
     public var key: String?
+    public var keyBytes: [UInt8]?
     public var value: String
     public var timestamp: Int64
     /// Subscriptions (by scenario name) already deleted when this record was produced.

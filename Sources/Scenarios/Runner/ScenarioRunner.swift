@@ -104,22 +104,24 @@ public struct ScenarioRunner: Sendable {
         if cluster.topics[p.topic] == nil { try cluster.createTopic(p.topic) }
         let partitions = cluster.topics[p.topic] ?? 1
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var byPartition: [Int32: [(Int, String?, String)]] = [:]
+        let rawKey = p.keyHex.map(Self.bytes(hex:))
+        var byPartition: [Int32: [(index: Int, key: [UInt8]?, value: String)]] = [:]
         for i in 0..<p.count {
-            let key = p.key.map { Template.render($0, i) }
+            let key = rawKey ?? p.key.map { Array(Template.render($0, i).utf8) }
             let value = Template.render(p.value, i)
             let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, partitions)) } ?? Int32(i % Int(partitions))
             byPartition[partition, default: []].append((first + i, key, value))
         }
+        let headers = p.headers.sorted { $0.key < $1.key }.map { KafkaRecordHeader(key: $0.key, value: Array($0.value.utf8)) }
+        let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
         var out: [ProducedRecord] = []
         for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let records = items.map { KafkaRecord(timestamp: now, key: $0.1.map { Array($0.utf8) }, value: Array($0.2.utf8),
-                                                  headers: p.headers.sorted { $0.key < $1.key }.map { KafkaRecordHeader(key: $0.key, value: Array($0.value.utf8)) }) }
-            let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
+            let records = items.map { KafkaRecord(timestamp: now, key: $0.key, value: Array($0.value.utf8), headers: headers) }
             let base = try cluster.append(records, to: TopicPartition(p.topic, partition), compression: codec)
             for (n, item) in items.enumerated() {
-                out.append(ProducedRecord(index: item.0, topic: p.topic, partition: partition, offset: base + Int64(n), key: item.1,
-                                          value: item.2, timestamp: now, producedAfterDeleting: deleted))
+                out.append(ProducedRecord(index: item.index, topic: p.topic, partition: partition, offset: base + Int64(n),
+                                          key: item.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.key,
+                                          value: item.value, timestamp: now, producedAfterDeleting: deleted))
             }
         }
         return out.sorted { $0.index < $1.index }
@@ -137,6 +139,17 @@ public struct ScenarioRunner: Sendable {
         case .startBroker(let id):
             try await target.cluster.startBroker(id)
         }
+    }
+
+    static func bytes(hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            out.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return out
     }
 
     private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: ScenarioEnvironment) async throws {
@@ -187,8 +200,8 @@ enum Template {
     }
 
     /// A stable partition for a key (FNV-1a; all records of a key land together).
-    static func partition(of key: String, _ partitions: Int32) -> Int {
-        Int(key.utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(max(1, partitions)))
+    static func partition(of key: [UInt8], _ partitions: Int32) -> Int {
+        Int(key.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(max(1, partitions)))
     }
 }
 

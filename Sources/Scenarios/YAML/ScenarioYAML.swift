@@ -12,6 +12,7 @@ import Yams
 /// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}}]
 /// steps:
 ///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0, compression: zstd}
+///   - produce: {topic: orders, key_hex: "c328"}          # raw key bytes (here not valid UTF-8)
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
 ///   - delete: counter
 ///   - restart: ingress
@@ -148,13 +149,17 @@ private struct ScenarioParser {
         switch key {
         case "produce":
             var p = ProduceStep(topic: "")
-            for (k, v, _) in try reader.mapping(value, "produce", allowed: ["topic", "count", "key", "value", "headers", "partition", "compression"], required: ["topic"]) {
+            for (k, v, _) in try reader.mapping(value, "produce", allowed: ["topic", "count", "key", "key_hex", "value", "headers", "partition", "compression"], required: ["topic"]) {
                 switch k {
                 case "topic": p.topic = try reader.string(v, "produce.topic")
                 case "count": p.count = try reader.int(v, "produce.count", min: 1)
                 case "key": p.key = v.null != nil ? nil : try reader.string(v, "produce.key")
                 case "value": p.value = try reader.string(v, "produce.value")
                 case "headers": p.headers = try reader.stringMap(v, "produce.headers")
+                case "key_hex":
+                    let hex = try reader.string(v, "produce.key_hex")
+                    guard hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else { throw reader.fail(v, "produce.key_hex must be an even number of hex digits, found '\(hex)'") }
+                    p.keyHex = hex
                 case "compression":
                     p.compression = try reader.string(v, "produce.compression")
                     guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(p.compression) else {
