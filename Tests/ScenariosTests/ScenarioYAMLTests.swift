@@ -65,6 +65,8 @@ struct ScenarioYAMLTests {
         ("name: x\nexpect:\n  - ordered_per_key: ghost\n", 3, 5, "unknown subscription 'ghost'"),
         ("name: x\nsteps:\n  - {produce: {topic: t}, sleep_ms: 1}\n", 3, 5, "a step has exactly one of"),
         ("name: x\nsteps: [\n", 3, 1, "not valid YAML"),
+        ("name: x\nservices: [{name: S, kind: service, handlers: [{name: h}]}]\nsubscriptions: [{name: a, topic: t, sink: S/h}, {name: a, topic: u, sink: S/h}]\n",
+         1, 1, "subscription names must be unique; given more than once: a"),
     ])
     func mistakes(yaml: String, line: Int, column: Int, message: String) throws {
         let error = try #require(throws: ScenarioFileError.self) { try ScenarioYAML.parse(yaml, file: "bad.yaml") }

@@ -17,7 +17,7 @@ public struct ScenarioResult: Sendable {
     public var passed: Bool { failures.isEmpty && error == nil }
 }
 
-/// Runs scenarios against the embedded target: set up, run the steps, check the expectations.
+/// Runs scenarios against a target: set up, run the steps, check the expectations.
 public struct ScenarioRunner: Sendable {
     /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
     public var defects: Set<DeliberateDefect>
@@ -96,7 +96,7 @@ public struct ScenarioRunner: Sendable {
         }
         return Observations(
             produced: produced, attempts: target.recorder.records, subscriptionIDs: ids,
-            subscriptionTopics: Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, $0.topic) }),
+            subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, $0.topic) }, uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished)
     }
 

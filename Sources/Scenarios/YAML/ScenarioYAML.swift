@@ -241,6 +241,11 @@ private struct ScenarioParser {
     /// Names used in steps and expectations must be declared; sinks must name declared services.
     func checkReferences(_ scenario: Scenario, _ root: Node) throws {
         let subscriptions = Set(scenario.subscriptions.map(\.name))
+        if subscriptions.count != scenario.subscriptions.count {
+            let names = scenario.subscriptions.map(\.name)
+            let twice = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
+            throw ScenarioFileError(location: scenario.source, message: "subscription names must be unique; given more than once: \(twice.sorted().joined(separator: ", "))")
+        }
         func check(_ name: String?, _ location: SourceLocation) throws {
             guard let name, !subscriptions.contains(name) else { return }
             throw ScenarioFileError(location: location, message: "unknown subscription '\(name)'; declared: \(subscriptions.sorted().joined(separator: ", "))")
