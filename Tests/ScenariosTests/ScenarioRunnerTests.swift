@@ -60,6 +60,17 @@ struct ScenarioRunnerTests {
         #expect(result.error?.hasPrefix("wait.yaml:6:5: waited 1500 ms for 3 completed invocations; 2 completed") == true, "\(result.error ?? "")")
     }
 
+    @Test("instances: 2 adds an ingress instance in the same group, and it takes part")
+    func secondInstance() async throws {
+        let scenario = try ScenarioYAML.load(file: Self.library.appendingPathComponent("12-second-instance.yaml").path)
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.passed, "\(result.failures.map(\.description)) \(result.error ?? "")")
+        let ids = try #require(result.observations?.subscriptionIDs["counter"])
+        #expect(ids.count == 2, "one subscription id per instance")
+        let invokedBy = Set(result.observations?.attempts.compactMap { $0.headers["restate.subscription.id"] } ?? [])
+        #expect(invokedBy == ids, "both instances invoked records")
+    }
+
     @Test("templates: {i} and {i % N}")
     func templates() async throws {
         let scenario = try ScenarioYAML.parse("""

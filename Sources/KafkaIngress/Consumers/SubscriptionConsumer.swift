@@ -143,6 +143,7 @@ final class SubscriptionConsumer: Sendable {
         let accepted = Array(records.prefix(keys.count))
         if !accepted.isEmpty {
             let invocations = try await journal.append(accepted, target: target, keys: keys)
+            logger.trace("journaled \(invocations.count) of \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]
             for record in accepted {
                 next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)

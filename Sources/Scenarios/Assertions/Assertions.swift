@@ -46,8 +46,9 @@ extension Expectation {
             }
             return nil
         case .headersMatchRecords(let s):
-            let id = o.subscriptionIDs[s] ?? ""
+            let ids = o.subscriptionIDs[s] ?? []
             for run in o.completed(s) {
+                let id = run.headers["restate.subscription.id"].flatMap { ids.contains($0) ? $0 : nil } ?? ids.sorted().joined(separator: "|")
                 guard let r = o.record(of: run) else { return "an invocation's headers name no produced record: \(run.headers)" }
                 var expected = ["kafka.topic": r.topic, "kafka.partition": String(r.partition), "kafka.offset": String(r.offset),
                                 "kafka.timestamp": String(r.timestamp), "restate.subscription.id": id]

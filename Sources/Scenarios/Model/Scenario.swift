@@ -125,8 +125,13 @@ public enum Step: Sendable, Equatable {
     case produce(ProduceStep)
     /// Until this many invocations completed (of one subscription, or in all), within the timeout.
     case waitForInvocations(count: Int, subscription: String?, timeoutMs: Int)
+    /// Until the subscription's consumer group has this many members with partitions assigned.
+    case waitForGroupMembers(count: Int, subscription: String, timeoutMs: Int)
     case deleteSubscription(String)
     case restartIngress
+    /// Runs this many ingress instances in the subscriptions' groups (embedded target): adding
+    /// one makes the groups rebalance onto it; removing one makes it leave gracefully.
+    case ingressInstances(Int)
     /// A FakeKafka control.
     case fault(FaultStep)
     /// Discouraged: prefer waiting for a condition.

@@ -42,7 +42,7 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
 
     private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
-        logger.logLevel = .error
+        logger.logLevel = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
         return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
                                                 retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
     }

@@ -20,8 +20,8 @@ public struct Observations: Sendable {
     public var produced: [ProducedRecord]
     /// Every attempt the recorder saw (completed and failed).
     public var attempts: [RecordedInvocation]
-    /// Scenario subscription name → the id the ingress gave it.
-    public var subscriptionIDs: [String: String]
+    /// Scenario subscription name → the ids the ingress instances gave it (one per instance).
+    public var subscriptionIDs: [String: Set<String>]
     /// Scenario subscription name → its topic.
     public var subscriptionTopics: [String: String]
     /// Group members left after a deletion, per deleted subscription.
@@ -31,7 +31,7 @@ public struct Observations: Sendable {
     /// Produced records by "topic/partition/offset", built once: assertions look records up per invocation.
     private let producedIndex: [String: ProducedRecord]
 
-    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: String], subscriptionTopics: [String: String],
+    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: String],
          groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int]) {
         self.produced = produced
         self.attempts = attempts
@@ -44,8 +44,8 @@ public struct Observations: Sendable {
 
     /// Completed attempts of one subscription.
     func completed(_ subscription: String) -> [RecordedInvocation] {
-        guard let id = subscriptionIDs[subscription] else { return [] }
-        return attempts.filter { $0.outcome == "completed" && $0.headers["restate.subscription.id"] == id }
+        guard let ids = subscriptionIDs[subscription] else { return [] }
+        return attempts.filter { $0.outcome == "completed" && ids.contains($0.headers["restate.subscription.id"] ?? "") }
     }
 
     /// The produced record an invocation came from.

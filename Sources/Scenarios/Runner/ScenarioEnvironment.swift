@@ -20,6 +20,11 @@ final class ScenarioEnvironment {
     let cluster: FakeKafkaCluster
     let recorder: InvocationRecorder
     let ingress: any IngressUnderTest
+    /// Further embedded instances (`instances: N`), newest last, with their subscription ids.
+    private(set) var extraInstances: [(ingress: EmbeddedIngress, ids: [String: String])] = []
+    private let recorderURL: String
+    private let defects: Set<DeliberateDefect>
+    private let isEmbedded: Bool
     private let recorderServer: Task<Void, Error>
 
     static let clusterName = "scenario"
@@ -43,18 +48,44 @@ final class ScenarioEnvironment {
         recorderServer = Task { [quiet, recorderHost] in try await server.run(host: recorderHost, port: 0, logger: quiet) { continuation.yield($0) } }
         var port = 0
         for await p in ports { port = p; break }
+        self.defects = defects
+        isEmbedded = target == .embedded
         switch target {
         case .embedded:
+            recorderURL = "http://127.0.0.1:\(port)"
             ingress = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
                                                 properties: KafkaClusterConfiguration.quickOnLoopback, defects: defects)
-            try await ingress.register(recorderURL: "http://127.0.0.1:\(port)")
+            try await ingress.register(recorderURL: recorderURL)
         case .remote(let adminURL, let kafkaCluster, let advertisedHost, _):
+            recorderURL = "http://\(advertisedHost):\(port)"
             ingress = RemoteIngress(adminURL: adminURL, clusterName: kafkaCluster)
-            try await ingress.register(recorderURL: "http://\(advertisedHost):\(port)")
+            try await ingress.register(recorderURL: recorderURL)
+        }
+    }
+
+    /// Scales to `count` instances. A new one subscribes like the first, in the same groups
+    /// (`groups`: scenario subscription name → group id); a removed one leaves gracefully.
+    func scale(to count: Int, subscriptions: [SubscriptionSpec], groups: [String: String]) async throws {
+        guard isEmbedded else { throw RemoteIngressError(message: "instances: only the embedded target can add or remove ingress instances") }
+        while extraInstances.count + 1 < count {
+            let instance = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
+                                                     properties: KafkaClusterConfiguration.quickOnLoopback, defects: defects)
+            try await instance.register(recorderURL: recorderURL)
+            var ids: [String: String] = [:]
+            for s in subscriptions {
+                var options = s.options
+                options["group.id"] = groups[s.name]
+                ids[s.name] = try await instance.subscribe(topic: s.topic, sink: s.sink, options: options)
+            }
+            extraInstances.append((instance, ids))
+        }
+        while extraInstances.count + 1 > count, let last = extraInstances.popLast() {
+            await last.ingress.shutdown()
         }
     }
 
     func shutdown() async {
+        for extra in extraInstances { await extra.ingress.shutdown() }
         await ingress.shutdown()
         recorderServer.cancel()
         _ = try? await recorderServer.value

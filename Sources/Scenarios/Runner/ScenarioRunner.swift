@@ -65,13 +65,26 @@ public struct ScenarioRunner: Sendable {
         var produced: [ProducedRecord] = []
         var deleted: Set<String> = []
         var membersAfterDelete: [String: Int] = [:]
+        // Subscription ids of further ingress instances (their invocations count as the subscription's).
+        var extraIDs: [String: Set<String>] = [:]
         for step in scenario.steps {
             do {
                 switch step.value {
                 case .produce(let p):
                     produced += try produce(p, startingAt: produced.count, deleted: deleted, on: target.cluster)
                 case .waitForInvocations(let count, let subscription, let timeoutMs):
-                    try await waitFor(count, subscription.flatMap { ids[$0] }, timeoutMs, target)
+                    let all = subscription.map { name in Set([ids[name] ?? ""]).union(extraIDs[name] ?? []) }
+                    try await waitFor(count, all, timeoutMs, target)
+                case .waitForGroupMembers(let count, let name, let timeoutMs):
+                    let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
+                    let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+                    func assigned() -> Int { target.cluster.group(group)?.members.filter { !($0.assignment ?? []).isEmpty }.count ?? 0 }
+                    while assigned() != count {
+                        guard ContinuousClock.now < deadline else {
+                            throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group); \(assigned()) have")
+                        }
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
                 case .deleteSubscription(let name):
                     try await target.ingress.delete(subscription: ids[name] ?? "")
                     deleted.insert(name)
@@ -79,6 +92,13 @@ public struct ScenarioRunner: Sendable {
                     membersAfterDelete[name] = target.cluster.group(group)?.members.count ?? 0
                 case .restartIngress:
                     try await target.ingress.restart()
+                case .ingressInstances(let count):
+                    let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, $0.options["group.id"] ?? ids[$0.name] ?? "") })
+                    let before = Set(target.extraInstances.map { ObjectIdentifier($0.ingress) })
+                    try await target.scale(to: count, subscriptions: scenario.subscriptions, groups: groups)
+                    for extra in target.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
+                        for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
+                    }
                 case .fault(let fault):
                     try await apply(fault, ids: ids, scenario: scenario, on: target)
                 case .sleep(let ms):
@@ -90,12 +110,14 @@ public struct ScenarioRunner: Sendable {
         }
         // Let what was ingested finish before judging (bounded: a stuck invocation fails the checks).
         await target.ingress.settle()
+        for extra in target.extraInstances { await extra.ingress.settle() }
         var unfinished: [String: Int] = [:]
         for name in deleted {
             unfinished[name] = try await target.ingress.unfinished(subscription: ids[name] ?? "")
         }
         return Observations(
-            produced: produced, attempts: target.recorder.records, subscriptionIDs: ids,
+            produced: produced, attempts: target.recorder.records,
+            subscriptionIDs: ids.reduce(into: [:]) { all, entry in all[entry.key] = Set([entry.value]).union(extraIDs[entry.key] ?? []) },
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, $0.topic) }, uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished)
     }
@@ -152,10 +174,11 @@ public struct ScenarioRunner: Sendable {
         return out
     }
 
-    private func waitFor(_ count: Int, _ subscriptionID: String?, _ timeoutMs: Int, _ target: ScenarioEnvironment) async throws {
+    /// Waits for completed invocations of these subscription ids (all when nil).
+    private func waitFor(_ count: Int, _ subscriptionIDs: Set<String>?, _ timeoutMs: Int, _ target: ScenarioEnvironment) async throws {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         func done() -> Int {
-            target.recorder.records.filter { $0.outcome == "completed" && (subscriptionID == nil || $0.headers["restate.subscription.id"] == subscriptionID) }.count
+            target.recorder.records.filter { $0.outcome == "completed" && (subscriptionIDs?.contains($0.headers["restate.subscription.id"] ?? "") ?? true) }.count
         }
         while done() < count {
             guard ContinuousClock.now < deadline else {

@@ -14,8 +14,10 @@ import Yams
 ///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0, compression: zstd}
 ///   - produce: {topic: orders, key_hex: "c328"}          # raw key bytes (here not valid UTF-8)
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
+///   - wait: {group_members: 2, subscription: counter}     # members with partitions assigned
 ///   - delete: counter
 ///   - restart: ingress
+///   - instances: 2                                       # ingress instances sharing the groups
 ///   - fault: {move_leader: {topic: orders, partition: 0, to: 1}}   # or rebalance: counter, stop_broker: 1, start_broker: 1
 ///   - sleep_ms: 100
 /// expect:
@@ -142,9 +144,9 @@ private struct ScenarioParser {
     }
 
     func step(_ node: Node) throws -> Step {
-        let fields = try reader.mapping(node, "step", allowed: ["produce", "wait", "delete", "restart", "fault", "sleep_ms"])
+        let fields = try reader.mapping(node, "step", allowed: ["produce", "wait", "delete", "restart", "instances", "fault", "sleep_ms"])
         guard fields.count == 1, let (key, value, _) = fields.first else {
-            throw reader.fail(node, "a step has exactly one of: produce, wait, delete, restart, fault, sleep_ms")
+            throw reader.fail(node, "a step has exactly one of: produce, wait, delete, restart, instances, fault, sleep_ms")
         }
         switch key {
         case "produce":
@@ -170,17 +172,24 @@ private struct ScenarioParser {
             }
             return .produce(p)
         case "wait":
-            var count = 0, subscription: String?, timeout = 60_000
-            for (k, v, _) in try reader.mapping(value, "wait", allowed: ["invocations", "subscription", "timeout_ms"], required: ["invocations"]) {
+            var count = 0, members: Int?, subscription: String?, timeout = 60_000
+            for (k, v, _) in try reader.mapping(value, "wait", allowed: ["invocations", "group_members", "subscription", "timeout_ms"]) {
                 switch k {
                 case "invocations": count = try reader.int(v, "wait.invocations", min: 1)
+                case "group_members": members = try reader.int(v, "wait.group_members", min: 0)
                 case "subscription": subscription = try reader.string(v, "wait.subscription")
                 default: timeout = try reader.int(v, "wait.timeout_ms", min: 1)
                 }
             }
+            if let members {
+                guard count == 0, let subscription else { throw reader.fail(value, "wait: group_members needs a subscription and no invocations") }
+                return .waitForGroupMembers(count: members, subscription: subscription, timeoutMs: timeout)
+            }
+            guard count > 0 else { throw reader.fail(value, "wait: missing 'invocations' (or 'group_members')") }
             return .waitForInvocations(count: count, subscription: subscription, timeoutMs: timeout)
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
         case "fault": return .fault(try fault(value))
+        case "instances": return .ingressInstances(try reader.int(value, "instances", min: 1))
         case "restart":
             guard try reader.string(value, "restart") == "ingress" else { throw reader.fail(value, "restart: only 'ingress' can be restarted") }
             return .restartIngress
@@ -253,6 +262,7 @@ private struct ScenarioParser {
         for step in scenario.steps {
             switch step.value {
             case .waitForInvocations(_, let s, _): try check(s, step.location)
+            case .waitForGroupMembers(_, let s, _): try check(s, step.location)
             case .deleteSubscription(let s), .fault(.rebalance(let s)): try check(s, step.location)
             default: break
             }
