@@ -132,7 +132,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioTesting", "KafkaIngress"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

@@ -166,6 +166,12 @@ public actor KafkaIngress {
     public func waitUntilIdle() async {
         await dispatcher.waitUntilIdle()
     }
+
+    /// `waitUntilIdle`, giving up after `timeout`; returns whether the ingress became idle.
+    public nonisolated func waitUntilIdle(timeout: Duration) async -> Bool {
+        let dispatcher = self.dispatcher
+        return await withTimeout(timeout) { await dispatcher.waitUntilIdle() }
+    }
 }
 
 /// The service catalog, shared with invocation attempts that run outside the actor.

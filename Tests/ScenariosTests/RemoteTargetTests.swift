@@ -1,4 +1,5 @@
 import Foundation
+import HarnessTestSupport
 import Scenarios
 import Testing
 
@@ -21,8 +22,8 @@ struct RemoteTargetTests {
             "session.timeout.ms" = "6000"
             "heartbeat.interval.ms" = "100"
             """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
-        let ingress = try launchIngress(config: dir + "/restate.toml", data: dir + "/data")
-        defer { ingress.process.terminate(); ingress.process.waitUntilExit() }
+        let ingress = try IngressProcess(arguments: ["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
+        defer { ingress.kill() }
 
         let file = ScenarioRunnerTests.library.appendingPathComponent("01-object-order.yaml").path
         let runner = ScenarioRunner(target: .remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort))
@@ -30,24 +31,6 @@ struct RemoteTargetTests {
         #expect(result.error == nil, "\(result.error ?? "")")
         #expect(result.failures.isEmpty, "\(result.failures.map(\.description))")
         #expect(result.observations?.attempts.count ?? 0 >= 400)
-    }
-
-    private func launchIngress(config: String, data: String) throws -> (process: Process, adminURL: String) {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["ingress", "--config", config, "--data-dir", data, "--admin-port", "0", "--log-level", "error"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("ready ") else {
-            process.terminate()
-            throw RemoteTestError(message: "harness ingress did not start (\(binary.path)): '\(text)'")
-        }
-        return (process, String(text.dropFirst("ready ".count)))
     }
 
     /// A port nothing listens on right now (bound to 0, read, released).
@@ -62,12 +45,7 @@ struct RemoteTargetTests {
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw RemoteTestError(message: "cannot find a free port") }
+        guard bound else { throw ProcessStartError(description: "cannot find a free port") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
-}
-
-struct RemoteTestError: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
 }

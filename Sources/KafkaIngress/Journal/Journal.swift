@@ -125,8 +125,9 @@ final class Journal: Sendable {
         var producers: [String: Int64] = [:]
         let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = zip(records, keys).map { record, key in
             let headers = IngressHeaders.make(for: record, subscriptionID: sub.id)
-            let producer = producers["\(record.topic)/\(record.partition)"] ?? ProducerID.of(subscription: sub.id, group: group, topic: record.topic, partition: record.partition)
-            producers["\(record.topic)/\(record.partition)"] = producer
+            let source = "\(record.topic)/\(record.partition)"
+            let producer = producers[source] ?? ProducerID.of(subscription: sub.id, group: group, topic: record.topic, partition: record.partition)
+            producers[source] = producer
             return (record, producer,
                     key, headers, Self.headersJSON(headers))
         }

@@ -10,9 +10,16 @@ import Synchronization
 final class ServiceEndpointClient: Sendable {
     private let http: HTTPClient
     private let timeout: TimeAmount
-    /// Plain-HTTP endpoints use our own lean pool (see `HTTP1ConnectionPool`); https goes
+    /// How each deployment URI is reached, worked out once per URI rather than per invocation:
+    /// plain HTTP through our own lean pool (see `HTTP1ConnectionPool`), anything else (https)
     /// through AsyncHTTPClient.
-    private let pools = Mutex<[String: HTTP1ConnectionPool]>([:])
+    private let routes = Mutex<[String: Route]>([:])
+
+    private enum Route {
+        /// The pool for the URI's host and port, and the URI's path ending in "/".
+        case pooled(HTTP1ConnectionPool, basePath: String)
+        case general
+    }
 
     init(maxConnectionsPerHost: Int, timeout: TimeAmount = .seconds(60)) {
         var configuration = HTTPClient.Configuration()
@@ -28,7 +35,13 @@ final class ServiceEndpointClient: Sendable {
     }
 
     func shutdown() async throws {
-        for pool in pools.withLock({ Array($0.values) }) { await pool.shutdown() }
+        let pools = routes.withLock { routes in
+            routes.values.compactMap { route -> HTTP1ConnectionPool? in
+                if case .pooled(let pool, _) = route { return pool }
+                return nil
+            }
+        }
+        for pool in pools { await pool.shutdown() }
         try await http.shutdown()
     }
 
@@ -58,16 +71,16 @@ final class ServiceEndpointClient: Sendable {
     /// whole response.
     func invoke(_ uri: String, headers: [String: String], service: String, handler: String,
                 _ invocation: InvocationRequest) async throws -> InvocationResponse {
-        let url = Self.join(uri, "invoke/\(service)/\(handler)")
         let body = ByteBuffer(bytes: invocation.encoded())
         let (status, responseBody): (Int, ByteBuffer)
-        if let (pool, path) = pool(for: url) {
+        switch route(for: uri) {
+        case .pooled(let pool, let basePath):
             var all = [("content-type", invocationContentType), ("accept", invocationContentType)]
             all += headers.map { ($0.key, $0.value) }
-            let response = try await pool.post(path, headers: all, body: body, timeout: timeout)
+            let response = try await pool.post(basePath + "invoke/\(service)/\(handler)", headers: all, body: body, timeout: timeout)
             (status, responseBody) = (response.status, response.body)
-        } else {
-            var request = HTTPClientRequest(url: url)
+        case .general:
+            var request = HTTPClientRequest(url: Self.join(uri, "invoke/\(service)/\(handler)"))
             request.method = .POST
             request.headers.add(name: "content-type", value: invocationContentType)
             request.headers.add(name: "accept", value: invocationContentType)
@@ -82,19 +95,19 @@ final class ServiceEndpointClient: Sendable {
         return try InvocationResponse(decoding: Array(buffer: responseBody))
     }
 
-    /// The pool for a plain-HTTP URL, and the request path; nil for anything else.
-    private func pool(for url: String) -> (HTTP1ConnectionPool, String)? {
-        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else { return nil }
-        let port = components.port ?? 80
-        let path = components.percentEncodedPath + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
-        let key = "\(host):\(port)"
-        let pool = pools.withLock { pools in
-            if let pool = pools[key] { return pool }
-            let pool = HTTP1ConnectionPool(host: host, port: port)
-            pools[key] = pool
-            return pool
+    private func route(for uri: String) -> Route {
+        routes.withLock { routes in
+            if let route = routes[uri] { return route }
+            let route: Route
+            if let components = URLComponents(string: uri), components.scheme == "http", let host = components.host, components.query == nil {
+                let path = components.percentEncodedPath
+                route = .pooled(HTTP1ConnectionPool(host: host, port: components.port ?? 80), basePath: path.hasSuffix("/") ? path : path + "/")
+            } else {
+                route = .general
+            }
+            routes[uri] = route
+            return route
         }
-        return (pool, path)
     }
 
     private static func join(_ base: String, _ path: String) -> String {
