@@ -54,6 +54,46 @@ public final class RdKafkaAdmin: Sendable {
         return result
     }
 
+    /// A consumer group as the cluster describes it (DescribeGroups); nil when the group is
+    /// unknown or dead, so callers can wait for one to appear or to empty.
+    public func describeConsumerGroup(_ id: String, timeoutMs: Int32 = 10_000) throws -> ConsumerGroupInfo? {
+        let queue = rd_kafka_queue_new(handle.pointer)!
+        defer { rd_kafka_queue_destroy(queue) }
+        id.withCString { name in
+            var groups: [UnsafePointer<CChar>?] = [name]
+            rd_kafka_DescribeConsumerGroups(handle.pointer, &groups, 1, nil, queue)
+        }
+        let what = "describing consumer group \(id)"
+        guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1000) else { throw RdKafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, what) }
+        defer { rd_kafka_event_destroy(event) }
+        let err = rd_kafka_event_error(event)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, what) }
+        var n = 0
+        guard let results = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event), &n), n > 0,
+              let group = results[0] else { return nil }
+        if let error = rd_kafka_ConsumerGroupDescription_error(group) {
+            let code = rd_kafka_error_code(error)
+            if code == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND { return nil }
+            throw RdKafkaError(code, what)
+        }
+        let state = rd_kafka_ConsumerGroupDescription_state(group)
+        if state == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD { return nil }
+        let members = (0..<rd_kafka_ConsumerGroupDescription_member_count(group)).compactMap { i -> ConsumerGroupInfo.Member? in
+            guard let member = rd_kafka_ConsumerGroupDescription_member(group, i) else { return nil }
+            var partitions: [PartitionOffset] = []
+            if let assignment = rd_kafka_MemberDescription_assignment(member), let list = rd_kafka_MemberAssignment_partitions(assignment) {
+                for j in 0..<Int(list.pointee.cnt) {
+                    let tp = list.pointee.elems[j]
+                    partitions.append(PartitionOffset(String(cString: tp.topic), tp.partition))
+                }
+            }
+            return ConsumerGroupInfo.Member(memberID: String(cString: rd_kafka_MemberDescription_consumer_id(member)),
+                                            clientID: String(cString: rd_kafka_MemberDescription_client_id(member)),
+                                            host: String(cString: rd_kafka_MemberDescription_host(member)), assignment: partitions)
+        }
+        return ConsumerGroupInfo(id: id, state: String(cString: rd_kafka_consumer_group_state_name(state)), members: members)
+    }
+
     private func runAdmin(timeoutMs: Int32, what: String, start: (OpaquePointer) -> Void, result: (OpaquePointer) -> [OpaquePointer]) throws {
         let queue = rd_kafka_queue_new(handle.pointer)!
         defer { rd_kafka_queue_destroy(queue) }
@@ -73,4 +113,20 @@ public final class RdKafkaAdmin: Sendable {
     deinit {
         rd_kafka_destroy(handle.pointer)
     }
+}
+
+/// A consumer group's state and members, from DescribeGroups.
+public struct ConsumerGroupInfo: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var memberID: String
+        public var clientID: String
+        public var host: String
+        /// The partitions the group's leader assigned to this member.
+        public var assignment: [PartitionOffset]
+    }
+
+    public var id: String
+    /// As librdkafka names it: Stable, PreparingRebalance, CompletingRebalance, Empty…
+    public var state: String
+    public var members: [Member]
 }

@@ -34,17 +34,22 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --target restate: the port our broker listens on (the external configuration names it).")
     var brokerPort = 9092
 
+    @Option(help: "Use this Kafka (host:port,…) instead of FakeKafka. Each run gets topics of its own; scenarios with faults are skipped.")
+    var bootstrapServers: String?
+
     func validate() throws {
         switch target {
         case "embedded": break
         case "restate": guard adminURL != nil else { throw ValidationError("--target restate needs --admin-url") }
         default: throw ValidationError("--target must be embedded or restate, got '\(target)'")
         }
+        if let bootstrapServers, bootstrapServers.isEmpty { throw ValidationError("--bootstrap-servers is empty") }
     }
 
     private var scenarioTarget: ScenarioTarget {
-        guard target == "restate", let adminURL else { return .embedded }
-        return .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost, brokerPort: brokerPort)
+        let kafka: ScenarioTarget.Kafka = bootstrapServers.map { .external(bootstrapServers: $0) } ?? .fake(brokerPort: target == "restate" ? brokerPort : 0)
+        guard target == "restate", let adminURL else { return ScenarioTarget(ingress: .embedded, kafka: kafka) }
+        return ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: kafka)
     }
 
     func run() async throws {
@@ -63,12 +68,18 @@ struct RunCommand: AsyncParsableCommand {
             say("[\(n + 1)/\(scenarios.count)] \(scenario.name) (\(scenario.source.file)) …", newline: false)
             let result = await ScenarioRunner(target: scenarioTarget).run(scenario)
             results.append(result)
+            if let reason = result.skipped {
+                say(" skipped: \(reason)")
+                continue
+            }
             say(result.passed ? " passed in \(String(format: "%.2f", result.seconds)) s" : " FAILED in \(String(format: "%.2f", result.seconds)) s")
             if let error = result.error { say("    error: \(error)") }
             for failure in result.failures { say("    \(failure)") }
         }
-        let failed = results.filter { !$0.passed }
-        say("\n\(results.count - failed.count) of \(results.count) scenarios passed" + (failed.isEmpty ? "" : "; failed: \(failed.map(\.scenario.name).joined(separator: ", "))"))
+        let failed = results.filter { !$0.passed }, skipped = results.filter { $0.skipped != nil }
+        say("\n\(results.count - failed.count - skipped.count) of \(results.count) scenarios passed"
+            + (skipped.isEmpty ? "" : ", \(skipped.count) skipped (not possible on this target)")
+            + (failed.isEmpty ? "" : "; failed: \(failed.map(\.scenario.name).joined(separator: ", "))"))
         if let junit {
             try JUnitReport.render(results).write(toFile: junit, atomically: true, encoding: .utf8)
             say("JUnit report: \(junit)")

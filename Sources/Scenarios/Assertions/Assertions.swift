@@ -34,8 +34,8 @@ extension Expectation {
             let peak = o.completed(s).maxConcurrency
             return peak >= n ? nil : "expected at least \(n) invocations at once; at most \(peak) ran at the same time"
         case .delivered(let s, let exactlyOnce):
-            let topic = o.subscriptionTopics[s] ?? ""
-            let due = o.produced.filter { $0.topic == topic && !$0.producedAfterDeleting.contains(s) }
+            let source = o.subscriptionTopics[s]
+            let due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
             var counts: [Int: Int] = [:]
             for run in o.completed(s) { if let r = o.record(of: run) { counts[r.index, default: 0] += 1 } }
             let missing = due.filter { counts[$0.index] == nil }
@@ -67,6 +67,16 @@ extension Expectation {
         case .invocationCount(let s, let n):
             let count = o.completed(s).count
             return count == n ? nil : "expected \(n) completed invocations, got \(count)"
+        case .consumerGroup(let e):
+            let name = e.group ?? "the default group of \(e.subscription ?? "?") (its subscription id)"
+            guard let found = o.consumerGroups[e], let group = found else { return "expected consumer group \(name) to exist; the cluster does not know it" }
+            if let n = e.members, group.members.count != n {
+                return "expected consumer group \(name) to have \(n) member(s); it has \(group.members.count)"
+            }
+            if let client = e.clientID, let other = group.members.first(where: { $0.clientID != client }) {
+                return "expected every member of consumer group \(name) to have client.id \(client.debugDescription); one has \(other.clientID.debugDescription)"
+            }
+            return nil
         }
     }
 
@@ -79,6 +89,7 @@ extension Expectation {
         case .headersMatchRecords(let s): "headers_match_records \(s)"
         case .deletionHonoured(let s): "deletion_honoured \(s)"
         case .invocationCount(let s, let n): "invocation_count \(n) \(s)"
+        case .consumerGroup(let e): "consumer_group \(e.group ?? e.subscription ?? "")"
         }
     }
 

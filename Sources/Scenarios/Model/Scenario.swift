@@ -1,8 +1,13 @@
+import KafkaProtocol
+
 /// A scenario: what to set up, what to do, and what must hold afterwards. YAML files and the
 /// Swift builder both produce this.
 public struct Scenario: Sendable, Equatable {
     public var name: String
+    /// The default Kafka cluster: topics, subscriptions and steps that name no cluster use it.
     public var cluster: ClusterSpec
+    /// Further clusters (the ingress is configured with all of them), named by `cluster:` fields.
+    public var additionalClusters: [ClusterSpec]
     public var topics: [TopicSpec]
     public var services: [ServiceSpec]
     public var subscriptions: [SubscriptionSpec]
@@ -11,17 +16,26 @@ public struct Scenario: Sendable, Equatable {
     /// Where the scenario came from (a file, or a Swift source location).
     public var source: SourceLocation
 
-    public init(name: String, cluster: ClusterSpec = ClusterSpec(), topics: [TopicSpec] = [], services: [ServiceSpec] = [],
+    public init(name: String, cluster: ClusterSpec = ClusterSpec(), additionalClusters: [ClusterSpec] = [], topics: [TopicSpec] = [], services: [ServiceSpec] = [],
                 subscriptions: [SubscriptionSpec] = [], steps: [Located<Step>] = [], expectations: [Located<Expectation>] = [],
                 source: SourceLocation) {
         self.name = name
         self.cluster = cluster
+        self.additionalClusters = additionalClusters
         self.topics = topics
         self.services = services
         self.subscriptions = subscriptions
         self.steps = steps
         self.expectations = expectations
         self.source = source
+    }
+
+    /// Every cluster, the default first.
+    public var clusters: [ClusterSpec] { [cluster] + additionalClusters }
+
+    /// Subscriptions a `subscribe` step creates; the others exist before the first step.
+    public var subscribedByStep: Set<String> {
+        Set(steps.compactMap { if case .subscribe(let name) = $0.value { name } else { nil } })
     }
 }
 
@@ -52,10 +66,16 @@ public struct Located<Value: Sendable & Equatable>: Sendable, Equatable {
 }
 
 public struct ClusterSpec: Sendable, Equatable {
+    /// The default cluster's name is only a label; on an external ingress its name there counts.
+    public static let defaultName = "default"
+
+    public var name: String
     public var brokers: Int
+    /// Partitions of topics that do not say.
     public var partitions: Int32
 
-    public init(brokers: Int = 1, partitions: Int32 = 4) {
+    public init(name: String = ClusterSpec.defaultName, brokers: Int = 1, partitions: Int32 = 4) {
+        self.name = name
         self.brokers = brokers
         self.partitions = partitions
     }
@@ -64,10 +84,13 @@ public struct ClusterSpec: Sendable, Equatable {
 public struct TopicSpec: Sendable, Equatable {
     public var name: String
     public var partitions: Int32?
+    /// nil: the default cluster.
+    public var cluster: String?
 
-    public init(name: String, partitions: Int32? = nil) {
+    public init(name: String, partitions: Int32? = nil, cluster: String? = nil) {
         self.name = name
         self.partitions = partitions
+        self.cluster = cluster
     }
 }
 
@@ -111,13 +134,17 @@ public struct SubscriptionSpec: Sendable, Equatable {
     public var topic: String
     /// `Service/handler`
     public var sink: String
+    /// Passed with the subscription; the ingress hands what it does not know to librdkafka.
     public var options: [String: String]
+    /// nil: the default cluster.
+    public var cluster: String?
 
-    public init(name: String, topic: String, sink: String, options: [String: String] = [:]) {
+    public init(name: String, topic: String, sink: String, options: [String: String] = [:], cluster: String? = nil) {
         self.name = name
         self.topic = topic
         self.sink = sink
         self.options = options
+        self.cluster = cluster
     }
 }
 
@@ -127,6 +154,9 @@ public enum Step: Sendable, Equatable {
     case waitForInvocations(count: Int, subscription: String?, timeoutMs: Int)
     /// Until the subscription's consumer group has this many members with partitions assigned.
     case waitForGroupMembers(count: Int, subscription: String, timeoutMs: Int)
+    /// Creates a subscription declared in the scenario (those named by such a step are not
+    /// created up front), e.g. to produce before the ingress consumes.
+    case subscribe(String)
     case deleteSubscription(String)
     case restartIngress
     /// Runs this many ingress instances in the subscriptions' groups (embedded target): adding
@@ -138,13 +168,58 @@ public enum Step: Sendable, Equatable {
     case sleep(ms: Int)
 }
 
-/// Faults a scenario can cause on the embedded cluster.
-public enum FaultStep: Sendable, Equatable {
+/// Faults a scenario can cause: FakeKafka's controls (an external Kafka has none).
+public indirect enum FaultStep: Sendable, Equatable {
     case moveLeader(topic: String, partition: Int32, toBroker: Int32)
     /// Forces the subscription's consumer group to rebalance.
     case rebalance(subscription: String)
     case stopBroker(Int32)
     case startBroker(Int32)
+    /// Matching requests fail, wait, lose their connection or lose their answer.
+    case inject(InjectedFault)
+    /// Removes every injected fault.
+    case clearFaults
+    /// Closes client connections (to one broker, or all).
+    case dropConnections(broker: Int32?)
+    /// Moves the subscription's group coordinator to another broker.
+    case moveCoordinator(subscription: String, toBroker: Int32)
+    /// Advertises at most this version of an API (nil: the full range again).
+    case capVersion(api: ApiKey, max: Int16?)
+    /// The fault, on a cluster other than the default one.
+    case onCluster(String, FaultStep)
+}
+
+/// A request fault: which requests, what happens to them, how often.
+public struct InjectedFault: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
+        case error(KafkaErrorCode)
+        case delayMs(Int)
+        case disconnect
+        case dropResponse
+    }
+
+    public enum Frequency: Sendable, Equatable {
+        case times(Int)
+        case always
+        case probability(Double)
+    }
+
+    public var api: ApiKey
+    public var action: Action
+    public var frequency: Frequency
+    /// Only requests touching this partition (both set, or neither).
+    public var topic: String?
+    public var partition: Int32?
+    public var broker: Int32?
+
+    public init(api: ApiKey, action: Action, frequency: Frequency = .times(1), topic: String? = nil, partition: Int32? = nil, broker: Int32? = nil) {
+        self.api = api
+        self.action = action
+        self.frequency = frequency
+        self.topic = topic
+        self.partition = partition
+        self.broker = broker
+    }
 }
 
 public struct ProduceStep: Sendable, Equatable {
@@ -159,6 +234,12 @@ public struct ProduceStep: Sendable, Equatable {
     public var compression: String
     /// Raw key bytes in hex (e.g. "c328", not valid UTF-8), instead of `key`.
     public var keyHex: String?
+    /// Raw value bytes in hex, instead of `value`.
+    public var valueHex: String?
+    /// The records' CreateTime in epoch milliseconds; nil: the time of producing.
+    public var timestamp: Int64?
+    /// nil: the default cluster.
+    public var cluster: String?
 
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: String = "none") {
@@ -186,4 +267,57 @@ public enum Expectation: Sendable, Equatable {
     /// After its deletion: group empty, nothing produced later invoked, everything earlier completed.
     case deletionHonoured(subscription: String)
     case invocationCount(subscription: String, count: Int)
+    /// The consumer group exists with these members (checked after the steps, before shutdown).
+    case consumerGroup(ConsumerGroupExpectation)
+}
+
+/// What a consumer group must look like: proves options such as `group.id` and `client.id`
+/// reached librdkafka, and that the defaults are Restate's.
+public struct ConsumerGroupExpectation: Sendable, Hashable {
+    /// The group, by name; or, when nil, the group the ingress uses by default for `subscription`
+    /// (its subscription id).
+    public var group: String?
+    public var subscription: String?
+    public var members: Int?
+    public var clientID: String?
+    /// With `group`: the cluster (nil: the default one). With `subscription`: the subscription's.
+    public var cluster: String?
+
+    public init(group: String? = nil, subscription: String? = nil, members: Int? = nil, clientID: String? = nil, cluster: String? = nil) {
+        self.group = group
+        self.cluster = cluster
+        self.subscription = subscription
+        self.members = members
+        self.clientID = clientID
+    }
+}
+
+extension Scenario {
+    /// The same scenario with every topic name suffixed (topics, subscriptions, steps).
+    func suffixingTopics(_ suffix: String) -> Scenario {
+        var s = self
+        s.topics = topics.map { var t = $0; t.name += suffix; return t }
+        s.subscriptions = subscriptions.map { var x = $0; x.topic += suffix; return x }
+        s.steps = steps.map { step in
+            var step = step
+            switch step.value {
+            case .produce(var p): p.topic += suffix; step.value = .produce(p)
+            case .fault(let f): step.value = .fault(f.suffixingTopics(suffix))
+            default: break
+            }
+            return step
+        }
+        return s
+    }
+}
+
+extension FaultStep {
+    func suffixingTopics(_ suffix: String) -> FaultStep {
+        switch self {
+        case .moveLeader(let topic, let partition, let broker): .moveLeader(topic: topic + suffix, partition: partition, toBroker: broker)
+        case .inject(var f): { f.topic = f.topic.map { $0 + suffix }; return .inject(f) }()
+        case .onCluster(let name, let inner): .onCluster(name, inner.suffixingTopics(suffix))
+        default: self
+        }
+    }
 }

@@ -15,12 +15,13 @@ public enum HTMLReport {
             .failure{font-family:monospace;white-space:pre-wrap;color:#cf222e} svg{border:1px solid #ddd;background:#fafafa}
             text{font:11px monospace}</style></head><body>
             <h1>Scenario report</h1>
-            <p>\(results.filter(\.passed).count) of \(results.count) scenarios passed.</p>
+            <p>\(results.filter { $0.passed && $0.skipped == nil }.count) of \(results.count) scenarios passed\(skippedNote(results)).</p>
 
             """
         for result in results {
             html += "<h2 class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "✔" : "✘") \(escape(result.scenario.name))</h2>\n"
             html += "<p>\(escape(result.scenario.source.file)) · \(String(format: "%.2f", result.seconds)) s</p>\n"
+            if let reason = result.skipped { html += "<p>skipped: \(escape(reason))</p>\n" }
             if let error = result.error { html += "<p class=\"failure\">\(escape(error))</p>\n" }
             for failure in result.failures { html += "<p class=\"failure\">\(escape(failure.description))</p>\n" }
             if let observations = result.observations { html += timeline(observations) }
@@ -55,5 +56,10 @@ public enum HTMLReport {
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    private static func skippedNote(_ results: [ScenarioResult]) -> String {
+        let skipped = results.filter { $0.skipped != nil }.count
+        return skipped == 0 ? "" : ", \(skipped) skipped (not possible on this target)"
     }
 }

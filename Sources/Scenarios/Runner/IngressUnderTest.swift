@@ -10,8 +10,8 @@ import NIOHTTP1
 protocol IngressUnderTest: Sendable {
     /// Registers the recorder as a deployment.
     func register(recorderURL: String) async throws
-    /// Creates a subscription of the cluster's topic to `Service/handler`; returns its id.
-    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String
+    /// Creates a subscription of the topic of a cluster (by scenario name) to `Service/handler`; returns its id.
+    func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String
     func delete(subscription id: String) async throws
     func restart() async throws
     /// Waits (bounded) until what was ingested has finished, where the ingress can tell.
@@ -28,13 +28,12 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
     private let configuration: IngressConfiguration
     private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
     private let defects: Set<DeliberateDefect>
-    let clusterName: String
 
-    init(clusterName: String, bootstrapServers: String, properties: [String: String], defects: Set<DeliberateDefect>) async throws {
-        self.clusterName = clusterName
-        configuration = IngressConfiguration(kafkaClusters: [
-            KafkaClusterConfiguration(name: clusterName, brokers: [bootstrapServers], properties: properties)
-        ])
+    /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
+    init(clusters: [String: String], defects: Set<DeliberateDefect>) async throws {
+        configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, servers in
+            KafkaClusterConfiguration(name: name, brokers: [servers], properties: KafkaClusterConfiguration.quickOnLoopback)
+        })
         self.defects = defects
         ingress = try Self.make(configuration, dataDirectory, defects)
         try await ingress.start()
@@ -49,8 +48,8 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
 
     func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
 
-    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String {
-        try await ingress.createSubscription(source: "kafka://\(clusterName)/\(topic)", sink: "service://\(sink)", options: options).id
+    func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
+        try await ingress.createSubscription(source: "kafka://\(cluster)/\(topic)", sink: "service://\(sink)", options: options).id
     }
 
     func delete(subscription id: String) async throws { _ = try await ingress.deleteSubscription(id) }
@@ -77,23 +76,24 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
 }
 
 /// An ingress reached through a Restate-style admin API (a real Restate server, or `harness
-/// ingress`), whose configuration names our broker as Kafka cluster `clusterName`.
+/// ingress`), whose configuration knows the scenario's Kafka clusters under its own names.
 final class RemoteIngress: IngressUnderTest {
     let adminURL: String
-    let clusterName: String
+    /// Scenario cluster name → the name in the ingress's configuration.
+    let clusterNames: [String: String]
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
-    init(adminURL: String, clusterName: String) {
+    init(adminURL: String, clusterNames: [String: String]) {
         self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
-        self.clusterName = clusterName
+        self.clusterNames = clusterNames
     }
 
     func register(recorderURL: String) async throws {
         _ = try await call(.POST, "/deployments", ["uri": recorderURL, "use_http_11": true], expect: [200, 201])
     }
 
-    func subscribe(topic: String, sink: String, options: [String: String]) async throws -> String {
-        let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterName)/\(topic)", "sink": "service://\(sink)", "options": options],
+    func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
+        let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterNames[cluster] ?? cluster)/\(topic)", "sink": "service://\(sink)", "options": options],
                                   expect: [200, 201])
         guard let id = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String else {
             throw RemoteIngressError(message: "POST /subscriptions answered without an id: \(String(decoding: body, as: UTF8.self))")

@@ -5,11 +5,16 @@ public enum JUnitReport {
     public static func render(_ results: [ScenarioResult], suite: String = "scenarios") -> String {
         let failures = results.filter { !$0.failures.isEmpty }.count
         let errors = results.filter { $0.error != nil }.count
+        let skipped = results.filter { $0.skipped != nil }.count
         let total = results.reduce(0) { $0 + $1.seconds }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(String(format: "%.3f", total))\">\n"
+        xml += "<testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
         for r in results {
             xml += "  <testcase classname=\"\(escape(r.scenario.source.file))\" name=\"\(escape(r.scenario.name))\" time=\"\(String(format: "%.3f", r.seconds))\""
+            if let reason = r.skipped {
+                xml += ">\n    <skipped message=\"\(escape(reason))\"/>\n  </testcase>\n"
+                continue
+            }
             if r.passed {
                 xml += "/>\n"
                 continue

@@ -3,6 +3,8 @@ import Recorder
 /// A record the scenario produced, and when.
 public struct ProducedRecord: Sendable, Equatable {
     public var index: Int
+    /// The scenario's name for the cluster.
+    public var cluster: String
     public var topic: String
     public var partition: Int32
     public var offset: Int64
@@ -22,24 +24,31 @@ public struct Observations: Sendable {
     public var attempts: [RecordedInvocation]
     /// Scenario subscription name → the ids the ingress instances gave it (one per instance).
     public var subscriptionIDs: [String: Set<String>]
-    /// Scenario subscription name → its topic.
-    public var subscriptionTopics: [String: String]
+    /// Scenario subscription name → its cluster and topic.
+    public var subscriptionTopics: [String: TopicOnCluster]
+    /// Which cluster an invocation's record came from, by the subscription id in its headers.
+    public var clusterOfSubscriptionID: [String: String]
     /// Group members left after a deletion, per deleted subscription.
     public var groupMembersAfterDelete: [String: Int]
     /// Invocations journaled before a subscription was deleted and not completed at the end.
     public var unfinishedAfterDelete: [String: Int]
+    /// The groups `consumer_group` expectations name, as they were after the steps (nil: no such group).
+    var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
     /// Produced records by "topic/partition/offset", built once: assertions look records up per invocation.
     private let producedIndex: [String: ProducedRecord]
 
-    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: String],
-         groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int]) {
+    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
+         clusterOfSubscriptionID: [String: String], groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
+         consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]) {
         self.produced = produced
         self.attempts = attempts
         self.subscriptionIDs = subscriptionIDs
         self.subscriptionTopics = subscriptionTopics
+        self.clusterOfSubscriptionID = clusterOfSubscriptionID
+        self.consumerGroups = consumerGroups
         self.groupMembersAfterDelete = groupMembersAfterDelete
         self.unfinishedAfterDelete = unfinishedAfterDelete
-        producedIndex = Dictionary(produced.map { ("\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
+        producedIndex = Dictionary(produced.map { ("\($0.cluster)/\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Completed attempts of one subscription.
@@ -51,7 +60,14 @@ public struct Observations: Sendable {
     /// The produced record an invocation came from.
     func record(of invocation: RecordedInvocation) -> ProducedRecord? {
         let h = invocation.headers
-        guard let topic = h["kafka.topic"], let p = h["kafka.partition"].flatMap(Int32.init), let o = h["kafka.offset"].flatMap(Int64.init) else { return nil }
-        return producedIndex["\(topic)/\(p)/\(o)"]
+        guard let topic = h["kafka.topic"], let p = h["kafka.partition"].flatMap(Int32.init), let o = h["kafka.offset"].flatMap(Int64.init),
+              let cluster = clusterOfSubscriptionID[h["restate.subscription.id"] ?? ""] else { return nil }
+        return producedIndex["\(cluster)/\(topic)/\(p)/\(o)"]
     }
+}
+
+/// A topic of one of the scenario's clusters.
+public struct TopicOnCluster: Sendable, Equatable {
+    public var cluster: String
+    public var topic: String
 }

@@ -5,77 +5,126 @@ import Logging
 import Recorder
 import RestateProtocol
 
-/// Which ingress a scenario runs against.
-public enum ScenarioTarget: Sendable, Equatable {
-    /// Our ingress, in this process.
-    case embedded
-    /// An external ingress (a real Restate server, `harness ingress`) at this admin URL, configured
-    /// with a Kafka cluster named `kafkaCluster` whose brokers are ours (`brokerPort`, reachable at
-    /// `advertisedHost`); it reaches the recorder at `advertisedHost` too.
-    case remote(adminURL: String, kafkaCluster: String, advertisedHost: String, brokerPort: Int)
+/// Where a scenario runs: which ingress, and which Kafka.
+public struct ScenarioTarget: Sendable, Equatable {
+    public enum Ingress: Sendable, Equatable {
+        /// Our ingress, in this process.
+        case embedded
+        /// An external ingress (a real Restate server, `harness ingress`) at this admin URL, whose
+        /// configuration names the scenario's Kafka as cluster `kafkaCluster`; it reaches the
+        /// recorder (and FakeKafka, when that is the Kafka) at `advertisedHost`.
+        case remote(adminURL: String, kafkaCluster: String, advertisedHost: String)
+    }
+
+    public enum Kafka: Sendable, Equatable {
+        /// FakeKafka in this process; the first broker on `brokerPort` (0: any free port).
+        case fake(brokerPort: Int)
+        /// A Kafka cluster the harness did not start. Topics get a per-run suffix, since a real
+        /// cluster keeps what earlier runs wrote; faults are unavailable.
+        case external(bootstrapServers: String)
+    }
+
+    public var ingress: Ingress
+    public var kafka: Kafka
+
+    public init(ingress: Ingress, kafka: Kafka) {
+        self.ingress = ingress
+        self.kafka = kafka
+    }
+
+    /// FakeKafka, our ingress and the recorder, all in this process.
+    public static let embedded = ScenarioTarget(ingress: .embedded, kafka: .fake(brokerPort: 0))
+
+    /// An external ingress fed by FakeKafka, which listens on `brokerPort` and is reached at `advertisedHost`.
+    public static func remote(adminURL: String, kafkaCluster: String, advertisedHost: String, brokerPort: Int) -> ScenarioTarget {
+        ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: .fake(brokerPort: brokerPort))
+    }
 }
 
-/// What a scenario runs in: FakeKafka and the recorder in this process, and the ingress under test.
+/// What a scenario runs in: the Kafka clusters, the recorder in this process, and the ingress under test.
 final class ScenarioEnvironment {
-    let cluster: FakeKafkaCluster
+    /// By scenario cluster name.
+    let kafka: [String: any KafkaUnderTest]
     let recorder: InvocationRecorder
     let ingress: any IngressUnderTest
     /// Further embedded instances (`instances: N`), newest last, with their subscription ids.
     private(set) var extraInstances: [(ingress: EmbeddedIngress, ids: [String: String])] = []
     private let recorderURL: String
     private let defects: Set<DeliberateDefect>
-    private let isEmbedded: Bool
     private let recorderServer: Task<Void, Error>
 
-    static let clusterName = "scenario"
     init(_ scenario: Scenario, target: ScenarioTarget, defects: Set<DeliberateDefect>) async throws {
-        var config = FakeKafkaCluster.Configuration(brokers: scenario.cluster.brokers, defaultPartitions: scenario.cluster.partitions)
-        config.logger.logLevel = .warning
-        var recorderHost = "127.0.0.1"
-        if case .remote(_, _, let advertisedHost, let brokerPort) = target {
-            // The external ingress connects from elsewhere: listen on every interface.
-            config.host = advertisedHost == "127.0.0.1" || advertisedHost == "localhost" ? "127.0.0.1" : "0.0.0.0"
-            config.advertisedHost = advertisedHost
-            config.port = brokerPort
-            recorderHost = config.host
-        }
-        cluster = try await FakeKafkaCluster.start(config)
+        self.defects = defects
+        var advertisedHost = "127.0.0.1"
+        if case .remote(_, _, let host) = target.ingress { advertisedHost = host }
+        // An external ingress may connect from elsewhere: then listen on every interface.
+        let listenHost = ["127.0.0.1", "localhost"].contains(advertisedHost) ? "127.0.0.1" : "0.0.0.0"
+
+        kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost)
         recorder = InvocationRecorder(configuration: RecorderConfiguration(services: scenario.services.map(\.recorderService)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = RecorderServer(recorder: recorder)
         var quiet = Logger(label: "recorder")
         quiet.logLevel = .warning
-        recorderServer = Task { [quiet, recorderHost] in try await server.run(host: recorderHost, port: 0, logger: quiet) { continuation.yield($0) } }
+        recorderServer = Task { [quiet] in try await server.run(host: listenHost, port: 0, logger: quiet) { continuation.yield($0) } }
         var port = 0
         for await p in ports { port = p; break }
-        self.defects = defects
-        isEmbedded = target == .embedded
-        switch target {
+        recorderURL = "http://\(advertisedHost):\(port)"
+        switch target.ingress {
         case .embedded:
-            recorderURL = "http://127.0.0.1:\(port)"
-            ingress = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
-                                                properties: KafkaClusterConfiguration.quickOnLoopback, defects: defects)
-            try await ingress.register(recorderURL: recorderURL)
-        case .remote(let adminURL, let kafkaCluster, let advertisedHost, _):
-            recorderURL = "http://\(advertisedHost):\(port)"
-            ingress = RemoteIngress(adminURL: adminURL, clusterName: kafkaCluster)
-            try await ingress.register(recorderURL: recorderURL)
+            ingress = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), defects: defects)
+        case .remote(let adminURL, let kafkaCluster, _):
+            ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster])
         }
+        try await ingress.register(recorderURL: recorderURL)
+    }
+
+    private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaUnderTest] {
+        if !scenario.additionalClusters.isEmpty {
+            let names = scenario.clusters.map(\.name).joined(separator: ", ")
+            if case .external = target.kafka {
+                throw ScenarioSetupError(message: "the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); --bootstrap-servers provides one")
+            }
+            if case .remote = target.ingress {
+                throw ScenarioSetupError(message: "the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); an external ingress is configured with one")
+            }
+        }
+        switch target.kafka {
+        case .external(let servers):
+            return [scenario.cluster.name: try ExternalKafka(bootstrapServers: servers)]
+        case .fake(let brokerPort):
+            var started: [String: any KafkaUnderTest] = [:]
+            for spec in scenario.clusters {
+                var config = FakeKafkaCluster.Configuration(brokers: spec.brokers, defaultPartitions: spec.partitions)
+                config.logger.logLevel = .warning
+                config.host = listenHost
+                config.advertisedHost = advertisedHost
+                if spec.name == scenario.cluster.name { config.port = brokerPort }
+                started[spec.name] = FakeKafkaUnderTest(try await FakeKafkaCluster.start(config))
+            }
+            return started
+        }
+    }
+
+    /// The cluster a topic, subscription or step names (nil: the default one).
+    func kafka(_ name: String?, in scenario: Scenario) throws -> any KafkaUnderTest {
+        let name = name ?? scenario.cluster.name
+        guard let cluster = kafka[name] else { throw ScenarioSetupError(message: "unknown cluster '\(name)'") }
+        return cluster
     }
 
     /// Scales to `count` instances. A new one subscribes like the first, in the same groups
     /// (`groups`: scenario subscription name → group id); a removed one leaves gracefully.
-    func scale(to count: Int, subscriptions: [SubscriptionSpec], groups: [String: String]) async throws {
-        guard isEmbedded else { throw RemoteIngressError(message: "instances: only the embedded target can add or remove ingress instances") }
+    func scale(to count: Int, subscriptions: [SubscriptionSpec], groups: [String: String], defaultCluster: String) async throws {
+        guard ingress is EmbeddedIngress else { throw ScenarioSetupError(message: "instances: only the embedded target can add or remove ingress instances") }
         while extraInstances.count + 1 < count {
-            let instance = try await EmbeddedIngress(clusterName: Self.clusterName, bootstrapServers: cluster.bootstrapServers,
-                                                     properties: KafkaClusterConfiguration.quickOnLoopback, defects: defects)
+            let instance = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), defects: defects)
             try await instance.register(recorderURL: recorderURL)
             var ids: [String: String] = [:]
             for s in subscriptions {
                 var options = s.options
                 options["group.id"] = groups[s.name]
-                ids[s.name] = try await instance.subscribe(topic: s.topic, sink: s.sink, options: options)
+                ids[s.name] = try await instance.subscribe(cluster: s.cluster ?? defaultCluster, topic: s.topic, sink: s.sink, options: options)
             }
             extraInstances.append((instance, ids))
         }
@@ -89,8 +138,13 @@ final class ScenarioEnvironment {
         await ingress.shutdown()
         recorderServer.cancel()
         _ = try? await recorderServer.value
-        try? await cluster.shutdown()
+        for cluster in kafka.values { await cluster.shutdown() }
     }
+}
+
+struct ScenarioSetupError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 extension ServiceSpec {

@@ -13,7 +13,10 @@ public struct ScenarioResult: Sendable {
     public var errorLocation: SourceLocation?
     public var seconds: Double
     public var observations: Observations?
+    /// Why the scenario did not run on this target (it needs what the target lacks).
+    public var skipped: String?
 
+    /// True also when skipped: nothing failed.
     public var passed: Bool { failures.isEmpty && error == nil }
 }
 
@@ -31,12 +34,19 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: Scenario) async -> ScenarioResult {
         let started = ContinuousClock.now
         var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
+        if let reason = unsupported(scenario) {
+            result.skipped = reason
+            return result
+        }
+        // A real Kafka keeps what earlier runs wrote: give this run topics of its own.
+        var runnable = scenario
+        if case .external = target.kafka { runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)) }
         do {
-            let target = try await ScenarioEnvironment(scenario, target: self.target, defects: defects)
+            let environment = try await ScenarioEnvironment(runnable, target: target, defects: defects)
             do {
-                let observations = try await execute(scenario, on: target)
+                let observations = try await ScenarioExecution(scenario: runnable, environment: environment).run()
                 result.observations = observations
-                for expectation in scenario.expectations {
+                for expectation in runnable.expectations {
                     if let message = expectation.value.check(observations) {
                         result.failures.append(ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message))
                     }
@@ -47,122 +57,222 @@ public struct ScenarioRunner: Sendable {
             } catch {
                 result.error = "\(error)"
             }
-            await target.shutdown()
+            await environment.shutdown()
         } catch {
             result.error = "setting up: \(error)"
         }
         result.seconds = (ContinuousClock.now - started).seconds
         return result
     }
+}
 
-    private func execute(_ scenario: Scenario, on target: ScenarioEnvironment) async throws -> Observations {
-        for topic in scenario.topics { try target.cluster.createTopic(topic.name, partitions: topic.partitions) }
-        var ids: [String: String] = [:]
-        for s in scenario.subscriptions {
-            if target.cluster.topics[s.topic] == nil { try target.cluster.createTopic(s.topic) }
-            ids[s.name] = try await target.ingress.subscribe(topic: s.topic, sink: s.sink, options: s.options)
+extension ScenarioRunner {
+    /// What the scenario needs that the target cannot do, if anything.
+    func unsupported(_ scenario: Scenario) -> String? {
+        let steps = scenario.steps.map(\.value)
+        if case .external = target.kafka {
+            if steps.contains(where: { if case .fault = $0 { true } else { false } }) { return "it injects faults, which need FakeKafka (not --bootstrap-servers)" }
+            if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; --bootstrap-servers gives one" }
         }
-        var produced: [ProducedRecord] = []
-        var deleted: Set<String> = []
-        var membersAfterDelete: [String: Int] = [:]
-        // Subscription ids of further ingress instances (their invocations count as the subscription's).
-        var extraIDs: [String: Set<String>] = [:]
+        if case .remote = target.ingress {
+            if steps.contains(.restartIngress) { return "it restarts the ingress, which an external ingress does not let the harness do" }
+            if steps.contains(where: { if case .ingressInstances = $0 { true } else { false } }) { return "it adds ingress instances, which only the embedded target can" }
+            if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; an external ingress is configured with one" }
+        }
+        return nil
+    }
+}
+
+/// One run of a scenario's steps; collects what the expectations look at.
+private final class ScenarioExecution {
+    let scenario: Scenario
+    let environment: ScenarioEnvironment
+    /// Scenario subscription name → the id the (first) ingress gave it.
+    var ids: [String: String] = [:]
+    /// Ids of further ingress instances (their invocations count as the subscription's).
+    var extraIDs: [String: Set<String>] = [:]
+    var produced: [ProducedRecord] = []
+    var deleted: Set<String> = []
+    var membersAfterDelete: [String: Int] = [:]
+
+    init(scenario: Scenario, environment: ScenarioEnvironment) {
+        self.scenario = scenario
+        self.environment = environment
+    }
+
+    func run() async throws -> Observations {
+        for topic in scenario.topics {
+            let cluster = spec(of: topic.cluster)
+            try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions)
+        }
+        let deferred = scenario.subscribedByStep
+        for s in scenario.subscriptions where !deferred.contains(s.name) { try await subscribe(s) }
         for step in scenario.steps {
             do {
-                switch step.value {
-                case .produce(let p):
-                    produced += try produce(p, startingAt: produced.count, deleted: deleted, on: target.cluster)
-                case .waitForInvocations(let count, let subscription, let timeoutMs):
-                    let all = subscription.map { name in Set([ids[name] ?? ""]).union(extraIDs[name] ?? []) }
-                    try await waitFor(count, all, timeoutMs, target)
-                case .waitForGroupMembers(let count, let name, let timeoutMs):
-                    let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
-                    let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-                    func assigned() -> Int { target.cluster.group(group)?.members.filter { !($0.assignment ?? []).isEmpty }.count ?? 0 }
-                    while assigned() != count {
-                        guard ContinuousClock.now < deadline else {
-                            throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group); \(assigned()) have")
-                        }
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                case .deleteSubscription(let name):
-                    try await target.ingress.delete(subscription: ids[name] ?? "")
-                    deleted.insert(name)
-                    let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
-                    membersAfterDelete[name] = target.cluster.group(group)?.members.count ?? 0
-                case .restartIngress:
-                    try await target.ingress.restart()
-                case .ingressInstances(let count):
-                    let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, $0.options["group.id"] ?? ids[$0.name] ?? "") })
-                    let before = Set(target.extraInstances.map { ObjectIdentifier($0.ingress) })
-                    try await target.scale(to: count, subscriptions: scenario.subscriptions, groups: groups)
-                    for extra in target.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
-                        for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
-                    }
-                case .fault(let fault):
-                    try await apply(fault, ids: ids, scenario: scenario, on: target)
-                case .sleep(let ms):
-                    try await Task.sleep(for: .milliseconds(ms))
-                }
+                try await perform(step.value)
             } catch {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
         }
         // Let what was ingested finish before judging (bounded: a stuck invocation fails the checks).
-        await target.ingress.settle()
-        for extra in target.extraInstances { await extra.ingress.settle() }
+        await environment.ingress.settle()
+        for extra in environment.extraInstances { await extra.ingress.settle() }
         var unfinished: [String: Int] = [:]
         for name in deleted {
-            unfinished[name] = try await target.ingress.unfinished(subscription: ids[name] ?? "")
+            unfinished[name] = try await environment.ingress.unfinished(subscription: ids[name] ?? "")
+        }
+        var groups: [ConsumerGroupExpectation: GroupSnapshot?] = [:]
+        for case .consumerGroup(let e) in scenario.expectations.map(\.value) {
+            let subscription = e.subscription.flatMap { name in scenario.subscriptions.first { $0.name == name } }
+            let group = e.group ?? subscription.flatMap { ids[$0.name] } ?? ""
+            groups.updateValue(try await environment.kafka(e.cluster ?? subscription?.cluster, in: scenario).group(group), forKey: e)
+        }
+        let clusterOfID = ids.reduce(into: [String: String]()) { all, entry in
+            let cluster = subscriptionSpec(entry.key)?.cluster ?? scenario.cluster.name
+            for id in [entry.value] + (extraIDs[entry.key] ?? []) { all[id] = cluster }
         }
         return Observations(
-            produced: produced, attempts: target.recorder.records,
+            produced: produced, attempts: environment.recorder.records,
             subscriptionIDs: ids.reduce(into: [:]) { all, entry in all[entry.key] = Set([entry.value]).union(extraIDs[entry.key] ?? []) },
-            subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, $0.topic) }, uniquingKeysWith: { first, _ in first }),
-            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished)
+            subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
+                                           uniquingKeysWith: { first, _ in first }),
+            clusterOfSubscriptionID: clusterOfID,
+            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups)
     }
 
-    private func produce(_ p: ProduceStep, startingAt first: Int, deleted: Set<String>, on cluster: FakeKafkaCluster) throws -> [ProducedRecord] {
-        if cluster.topics[p.topic] == nil { try cluster.createTopic(p.topic) }
-        let partitions = cluster.topics[p.topic] ?? 1
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let rawKey = p.keyHex.map(Self.bytes(hex:))
-        var byPartition: [Int32: [(index: Int, key: [UInt8]?, value: String)]] = [:]
+    private func perform(_ step: Step) async throws {
+        switch step {
+        case .produce(let p):
+            produced += try await produce(p, startingAt: produced.count)
+        case .waitForInvocations(let count, let subscription, let timeoutMs):
+            let all = subscription.map { name in Set([ids[name] ?? ""]).union(extraIDs[name] ?? []) }
+            try await waitFor(count, all, timeoutMs)
+        case .waitForGroupMembers(let count, let name, let timeoutMs):
+            let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+            while try await assignedMembers(of: name) != count {
+                guard ContinuousClock.now < deadline else {
+                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(try await assignedMembers(of: name)) have")
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        case .subscribe(let name):
+            guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
+            try await subscribe(s)
+        case .deleteSubscription(let name):
+            try await environment.ingress.delete(subscription: ids[name] ?? "")
+            deleted.insert(name)
+            membersAfterDelete[name] = try await membersOnceLeft(name)
+        case .restartIngress:
+            try await environment.ingress.restart()
+        case .ingressInstances(let count):
+            let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, group(of: $0.name)) })
+            let before = Set(environment.extraInstances.map { ObjectIdentifier($0.ingress) })
+            try await environment.scale(to: count, subscriptions: scenario.subscriptions.filter { ids[$0.name] != nil }, groups: groups,
+                                        defaultCluster: scenario.cluster.name)
+            for extra in environment.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
+                for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
+            }
+        case .fault(let fault):
+            try await apply(fault, cluster: nil)
+        case .sleep(let ms):
+            try await Task.sleep(for: .milliseconds(ms))
+        }
+    }
+
+    private func subscribe(_ s: SubscriptionSpec) async throws {
+        let cluster = spec(of: s.cluster)
+        let kafka = try environment.kafka(cluster.name, in: scenario)
+        if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
+        ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
+    }
+
+    private func apply(_ fault: FaultStep, cluster: String?) async throws {
+        if case .onCluster(let name, let inner) = fault { return try await apply(inner, cluster: name) }
+        try await environment.kafka(cluster, in: scenario).apply(fault) { self.group(of: $0) }
+    }
+
+    private func spec(of cluster: String?) -> ClusterSpec {
+        scenario.clusters.first { $0.name == (cluster ?? scenario.cluster.name) } ?? scenario.cluster
+    }
+
+    private func subscriptionSpec(_ name: String) -> SubscriptionSpec? { scenario.subscriptions.first { $0.name == name } }
+
+    /// The subscription's consumer group: its `group.id` option, or (Restate's default) its id.
+    private func group(of name: String) -> String {
+        subscriptionSpec(name)?.options["group.id"] ?? ids[name] ?? ""
+    }
+
+    private func assignedMembers(of name: String) async throws -> Int {
+        let kafka = try environment.kafka(subscriptionSpec(name)?.cluster, in: scenario)
+        return try await kafka.group(group(of: name))?.members.filter { $0.assignedPartitions > 0 }.count ?? 0
+    }
+
+    /// Members left once the deleted subscription's consumer has left: an external ingress may stop
+    /// it after answering, so this waits (bounded) for the group to empty and reports who stayed.
+    private func membersOnceLeft(_ name: String) async throws -> Int {
+        let kafka = try environment.kafka(subscriptionSpec(name)?.cluster, in: scenario)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let members = try await kafka.group(group(of: name))?.members.count ?? 0
+            if members == 0 || ContinuousClock.now >= deadline { return members }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func produce(_ p: ProduceStep, startingAt first: Int) async throws -> [ProducedRecord] {
+        let cluster = spec(of: p.cluster)
+        let kafka = try environment.kafka(cluster.name, in: scenario)
+        var partitions = try await kafka.partitions(of: p.topic)
+        if partitions == nil {
+            try await kafka.createTopic(p.topic, partitions: cluster.partitions)
+            partitions = cluster.partitions
+        }
+        let count = partitions ?? 1
+        let timestamp = p.timestamp ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let rawKey = p.keyHex.map(ScenarioRunner.bytes(hex:))
+        let rawValue = p.valueHex.map(ScenarioRunner.bytes(hex:))
+        let headers = p.headers.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
+        var byPartition: [Int32: [(index: Int, record: RecordToProduce, value: String)]] = [:]
         for i in 0..<p.count {
             let key = rawKey ?? p.key.map { Array(Template.render($0, i).utf8) }
-            let value = Template.render(p.value, i)
-            let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, partitions)) } ?? Int32(i % Int(partitions))
-            byPartition[partition, default: []].append((first + i, key, value))
+            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? Template.render(p.value, i)
+            let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, count)) } ?? Int32(i % Int(count))
+            guard (0..<count).contains(partition) else {
+                throw ScenarioSetupError(message: "partition \(partition) of topic \(p.topic) does not exist (it has \(count))")
+            }
+            let record = RecordToProduce(partition: partition, key: key, value: rawValue ?? Array(value.utf8), headers: headers, timestamp: timestamp)
+            byPartition[partition, default: []].append((first + i, record, value))
         }
-        let headers = p.headers.sorted { $0.key < $1.key }.map { KafkaRecordHeader(key: $0.key, value: Array($0.value.utf8)) }
         let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
         var out: [ProducedRecord] = []
         for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let records = items.map { KafkaRecord(timestamp: now, key: $0.key, value: Array($0.value.utf8), headers: headers) }
-            let base = try cluster.append(records, to: TopicPartition(p.topic, partition), compression: codec)
-            for (n, item) in items.enumerated() {
-                out.append(ProducedRecord(index: item.index, topic: p.topic, partition: partition, offset: base + Int64(n),
-                                          key: item.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.key,
-                                          value: item.value, timestamp: now, producedAfterDeleting: deleted))
+            let offsets = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: codec)
+            for (item, offset) in zip(items, offsets) {
+                out.append(ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
+                                          key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
+                                          value: item.value, timestamp: timestamp, producedAfterDeleting: deleted))
             }
         }
         return out.sorted { $0.index < $1.index }
     }
 
-    private func apply(_ fault: FaultStep, ids: [String: String], scenario: Scenario, on target: ScenarioEnvironment) async throws {
-        switch fault {
-        case .moveLeader(let topic, let partition, let broker):
-            try target.cluster.moveLeader(of: TopicPartition(topic, partition), to: broker)
-        case .rebalance(let name):
-            let group = scenario.subscriptions.first { $0.name == name }?.options["group.id"] ?? ids[name] ?? ""
-            try target.cluster.forceRebalance(of: group)
-        case .stopBroker(let id):
-            try await target.cluster.stopBroker(id)
-        case .startBroker(let id):
-            try await target.cluster.startBroker(id)
+    /// Waits for completed invocations of these subscription ids (all when nil).
+    private func waitFor(_ count: Int, _ subscriptionIDs: Set<String>?, _ timeoutMs: Int) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        let recorder = environment.recorder
+        func done() -> Int {
+            recorder.records.filter { $0.outcome == "completed" && (subscriptionIDs?.contains($0.headers["restate.subscription.id"] ?? "") ?? true) }.count
+        }
+        while done() < count {
+            guard ContinuousClock.now < deadline else {
+                throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) completed invocations; \(done()) completed")
+            }
+            try await Task.sleep(for: .milliseconds(10))
         }
     }
+}
 
+extension ScenarioRunner {
     static func bytes(hex: String) -> [UInt8] {
         var out: [UInt8] = []
         var index = hex.startIndex
@@ -172,20 +282,6 @@ public struct ScenarioRunner: Sendable {
             index = next
         }
         return out
-    }
-
-    /// Waits for completed invocations of these subscription ids (all when nil).
-    private func waitFor(_ count: Int, _ subscriptionIDs: Set<String>?, _ timeoutMs: Int, _ target: ScenarioEnvironment) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-        func done() -> Int {
-            target.recorder.records.filter { $0.outcome == "completed" && (subscriptionIDs?.contains($0.headers["restate.subscription.id"] ?? "") ?? true) }.count
-        }
-        while done() < count {
-            guard ContinuousClock.now < deadline else {
-                throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) completed invocations; \(done()) completed")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
     }
 }
 

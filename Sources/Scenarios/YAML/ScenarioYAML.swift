@@ -1,24 +1,35 @@
 import Foundation
+import KafkaProtocol
 import Yams
 
 /// Reads scenario files. The format (every key is optional unless marked):
 ///
 /// ```yaml
 /// name: per-key order                # required
-/// cluster: {brokers: 1, partitions: 4}
-/// topics: [{name: orders, partitions: 4}]
+/// cluster: {brokers: 1, partitions: 4}              # the default cluster; or several:
+/// clusters: [{name: main, brokers: 1}, {name: eu, partitions: 2}]   # the first is the default
+/// topics: [{name: orders, partitions: 4, cluster: eu}]
 /// services:
 ///   - {name: Counter, kind: object, handlers: [{name: add, kind: exclusive, latency_ms: 2, fail_first_attempts: 0}]}
-/// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}}]
+/// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}, cluster: eu}]
 /// steps:
 ///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0, compression: zstd}
 ///   - produce: {topic: orders, key_hex: "c328"}          # raw key bytes (here not valid UTF-8)
+///   - produce: {topic: orders, value_json: {id: "{i}", n: 1}, timestamp: 1700000000000, cluster: eu}
+///   - produce: {topic: orders, value_hex: "00ff"}        # raw value bytes
+///   - subscribe: counter                                 # created here instead of before the steps
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
 ///   - wait: {group_members: 2, subscription: counter}     # members with partitions assigned
 ///   - delete: counter
 ///   - restart: ingress
 ///   - instances: 2                                       # ingress instances sharing the groups
 ///   - fault: {move_leader: {topic: orders, partition: 0, to: 1}}   # or rebalance: counter, stop_broker: 1, start_broker: 1
+///   - fault: {inject: {api: Fetch, error: NOT_LEADER_OR_FOLLOWER, times: 3, topic: orders, partition: 0, broker: 1}}
+///   - fault: {inject: {api: OffsetCommit, delay_ms: 500, always: true}}     # or disconnect: true, drop_response: true; probability: 0.1
+///   - fault: {clear_faults: true}                        # or drop_connections: all (or a broker id)
+///   - fault: {move_coordinator: {subscription: counter, to: 1}}
+///   - fault: {cap_version: {api: Fetch, max: 4}}         # max: none lifts the cap
+///   - fault: {cluster: eu, stop_broker: 1}               # a fault on another cluster
 ///   - sleep_ms: 100
 /// expect:
 ///   - ordered_per_key: counter
@@ -28,6 +39,7 @@ import Yams
 ///   - headers_match_records: counter
 ///   - deletion_honoured: counter
 ///   - invocation_count: {subscription: counter, count: 100}
+///   - consumer_group: {group: my-group, members: 1, client_id: restate}   # or subscription: counter (its default group)
 /// ```
 public enum ScenarioYAML {
     public static func load(file: String) throws -> Scenario {
@@ -67,12 +79,20 @@ private struct ScenarioParser {
     let reader: YAMLNodeReader
 
     func scenario(_ root: Node) throws -> Scenario {
-        let fields = try reader.mapping(root, "scenario", allowed: ["name", "cluster", "topics", "services", "subscriptions", "steps", "expect"], required: ["name"])
+        let fields = try reader.mapping(root, "scenario", allowed: ["name", "cluster", "clusters", "topics", "services", "subscriptions", "steps", "expect"], required: ["name"])
+        if fields.contains(where: { $0.key == "cluster" }), let clusters = fields.first(where: { $0.key == "clusters" }) {
+            throw reader.fail(clusters.keyNode, "give either 'cluster' (one) or 'clusters' (several), not both")
+        }
         var scenario = Scenario(name: "", source: reader.location(root))
         for (key, value, _) in fields {
             switch key {
             case "name": scenario.name = try reader.string(value, "name")
-            case "cluster": scenario.cluster = try cluster(value)
+            case "cluster": scenario.cluster = try cluster(value, named: false)
+            case "clusters":
+                let all = try reader.sequence(value, "clusters").map { try cluster($0, named: true) }
+                guard let first = all.first else { throw reader.fail(value, "clusters: give at least one") }
+                scenario.cluster = first
+                scenario.additionalClusters = Array(all.dropFirst())
             case "topics": scenario.topics = try reader.sequence(value, "topics").map(topic)
             case "services": scenario.services = try reader.sequence(value, "services").map(service)
             case "subscriptions": scenario.subscriptions = try reader.sequence(value, "subscriptions").map(subscription)
@@ -85,20 +105,27 @@ private struct ScenarioParser {
         return scenario
     }
 
-    func cluster(_ node: Node) throws -> ClusterSpec {
+    func cluster(_ node: Node, named: Bool) throws -> ClusterSpec {
         var spec = ClusterSpec()
-        for (key, value, _) in try reader.mapping(node, "cluster", allowed: ["brokers", "partitions"]) {
-            if key == "brokers" { spec.brokers = try reader.int(value, "cluster.brokers", min: 1) }
-            if key == "partitions" { spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1)) }
+        let allowed = named ? ["name", "brokers", "partitions"] : ["brokers", "partitions"]
+        for (key, value, _) in try reader.mapping(node, "cluster", allowed: allowed, required: named ? ["name"] : []) {
+            switch key {
+            case "name": spec.name = try reader.string(value, "cluster.name")
+            case "brokers": spec.brokers = try reader.int(value, "cluster.brokers", min: 1)
+            default: spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1))
+            }
         }
         return spec
     }
 
     func topic(_ node: Node) throws -> TopicSpec {
         var spec = TopicSpec(name: "")
-        for (key, value, _) in try reader.mapping(node, "topic", allowed: ["name", "partitions"], required: ["name"]) {
-            if key == "name" { spec.name = try reader.string(value, "topic name") }
-            if key == "partitions" { spec.partitions = Int32(try reader.int(value, "topic partitions", min: 1)) }
+        for (key, value, _) in try reader.mapping(node, "topic", allowed: ["name", "partitions", "cluster"], required: ["name"]) {
+            switch key {
+            case "name": spec.name = try reader.string(value, "topic name")
+            case "cluster": spec.cluster = try reader.string(value, "topic cluster")
+            default: spec.partitions = Int32(try reader.int(value, "topic partitions", min: 1))
+            }
         }
         return spec
     }
@@ -130,8 +157,9 @@ private struct ScenarioParser {
 
     func subscription(_ node: Node) throws -> SubscriptionSpec {
         var spec = SubscriptionSpec(name: "", topic: "", sink: "")
-        for (key, value, _) in try reader.mapping(node, "subscription", allowed: ["name", "topic", "sink", "options"], required: ["name", "topic", "sink"]) {
+        for (key, value, _) in try reader.mapping(node, "subscription", allowed: ["name", "topic", "sink", "options", "cluster"], required: ["name", "topic", "sink"]) {
             switch key {
+            case "cluster": spec.cluster = try reader.string(value, "subscription cluster")
             case "name": spec.name = try reader.string(value, "subscription name")
             case "topic": spec.topic = try reader.string(value, "subscription topic")
             case "sink":
@@ -144,24 +172,33 @@ private struct ScenarioParser {
     }
 
     func step(_ node: Node) throws -> Step {
-        let fields = try reader.mapping(node, "step", allowed: ["produce", "wait", "delete", "restart", "instances", "fault", "sleep_ms"])
+        let kinds = ["produce", "wait", "subscribe", "delete", "restart", "instances", "fault", "sleep_ms"]
+        let fields = try reader.mapping(node, "step", allowed: kinds)
         guard fields.count == 1, let (key, value, _) = fields.first else {
-            throw reader.fail(node, "a step has exactly one of: produce, wait, delete, restart, instances, fault, sleep_ms")
+            throw reader.fail(node, "a step has exactly one of: \(kinds.joined(separator: ", "))")
         }
         switch key {
         case "produce":
             var p = ProduceStep(topic: "")
-            for (k, v, _) in try reader.mapping(value, "produce", allowed: ["topic", "count", "key", "key_hex", "value", "headers", "partition", "compression"], required: ["topic"]) {
+            let produceKeys = ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "headers", "partition", "compression", "timestamp", "cluster"]
+            let produceFields = try reader.mapping(value, "produce", allowed: produceKeys, required: ["topic"])
+            let values = produceFields.filter { $0.key.hasPrefix("value") }
+            if values.count > 1 { throw reader.fail(values[1].keyNode, "produce: give one of value, value_json, value_hex") }
+            if produceFields.contains(where: { $0.key == "key" }), let hex = produceFields.first(where: { $0.key == "key_hex" }) {
+                throw reader.fail(hex.keyNode, "produce: give key or key_hex, not both")
+            }
+            for (k, v, _) in produceFields {
                 switch k {
+                case "cluster": p.cluster = try reader.string(v, "produce.cluster")
+                case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp"))
+                case "value_json": p.value = try reader.json(v, "produce.value_json")
+                case "value_hex": p.valueHex = try hex(v, "produce.value_hex")
                 case "topic": p.topic = try reader.string(v, "produce.topic")
                 case "count": p.count = try reader.int(v, "produce.count", min: 1)
                 case "key": p.key = v.null != nil ? nil : try reader.string(v, "produce.key")
                 case "value": p.value = try reader.string(v, "produce.value")
                 case "headers": p.headers = try reader.stringMap(v, "produce.headers")
-                case "key_hex":
-                    let hex = try reader.string(v, "produce.key_hex")
-                    guard hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else { throw reader.fail(v, "produce.key_hex must be an even number of hex digits, found '\(hex)'") }
-                    p.keyHex = hex
+                case "key_hex": p.keyHex = try hex(v, "produce.key_hex")
                 case "compression":
                     p.compression = try reader.string(v, "produce.compression")
                     guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(p.compression) else {
@@ -187,6 +224,7 @@ private struct ScenarioParser {
             }
             guard count > 0 else { throw reader.fail(value, "wait: missing 'invocations' (or 'group_members')") }
             return .waitForInvocations(count: count, subscription: subscription, timeoutMs: timeout)
+        case "subscribe": return .subscribe(try reader.string(value, "subscribe"))
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
         case "fault": return .fault(try fault(value))
         case "instances": return .ingressInstances(try reader.int(value, "instances", min: 1))
@@ -197,11 +235,20 @@ private struct ScenarioParser {
         }
     }
 
+    func hex(_ node: Node, _ what: String) throws -> String {
+        let hex = try reader.string(node, what)
+        guard hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else { throw reader.fail(node, "\(what) must be an even number of hex digits, found '\(hex)'") }
+        return hex
+    }
+
     func fault(_ node: Node) throws -> FaultStep {
-        let fields = try reader.mapping(node, "fault", allowed: ["move_leader", "rebalance", "stop_broker", "start_broker"])
-        guard fields.count == 1, let (key, value, _) = fields.first else {
-            throw reader.fail(node, "a fault has exactly one of: move_leader, rebalance, stop_broker, start_broker")
+        let kinds = ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator", "cap_version"]
+        let fields = try reader.mapping(node, "fault", allowed: kinds + ["cluster"])
+        let chosen = fields.filter { $0.key != "cluster" }
+        guard chosen.count == 1, let (key, value, _) = chosen.first else {
+            throw reader.fail(node, "a fault has exactly one of: \(kinds.joined(separator: ", ")) (and optionally cluster)")
         }
+        let fault: FaultStep
         switch key {
         case "move_leader":
             var topic = "", partition: Int32 = 0, to: Int32 = 0
@@ -212,16 +259,85 @@ private struct ScenarioParser {
                 default: to = Int32(try reader.int(v, "move_leader.to"))
                 }
             }
-            return .moveLeader(topic: topic, partition: partition, toBroker: to)
-        case "rebalance": return .rebalance(subscription: try reader.string(value, "rebalance"))
-        case "stop_broker": return .stopBroker(Int32(try reader.int(value, "stop_broker")))
-        default: return .startBroker(Int32(try reader.int(value, "start_broker")))
+            fault = .moveLeader(topic: topic, partition: partition, toBroker: to)
+        case "rebalance": fault = .rebalance(subscription: try reader.string(value, "rebalance"))
+        case "stop_broker": fault = .stopBroker(Int32(try reader.int(value, "stop_broker")))
+        case "start_broker": fault = .startBroker(Int32(try reader.int(value, "start_broker")))
+        case "inject": fault = .inject(try injected(value))
+        case "clear_faults":
+            guard try reader.bool(value, "clear_faults") else { throw reader.fail(value, "clear_faults: only 'true' means something") }
+            fault = .clearFaults
+        case "drop_connections":
+            fault = .dropConnections(broker: try reader.string(value, "drop_connections") == "all" ? nil : Int32(try reader.int(value, "drop_connections (a broker id or all)")))
+        case "move_coordinator":
+            var subscription = "", to: Int32 = 0
+            for (k, v, _) in try reader.mapping(value, "move_coordinator", allowed: ["subscription", "to"], required: ["subscription", "to"]) {
+                if k == "subscription" { subscription = try reader.string(v, "move_coordinator.subscription") } else { to = Int32(try reader.int(v, "move_coordinator.to")) }
+            }
+            fault = .moveCoordinator(subscription: subscription, toBroker: to)
+        default:
+            var api = ApiKey.fetch, max: Int16?
+            for (k, v, _) in try reader.mapping(value, "cap_version", allowed: ["api", "max"], required: ["api", "max"]) {
+                if k == "api" { api = try apiKey(v, "cap_version.api") } else {
+                    max = try reader.string(v, "cap_version.max") == "none" ? nil : Int16(try reader.int(v, "cap_version.max"))
+                }
+            }
+            fault = .capVersion(api: api, max: max)
         }
+        guard let cluster = fields.first(where: { $0.key == "cluster" }) else { return fault }
+        return .onCluster(try reader.string(cluster.value, "fault.cluster"), fault)
+    }
+
+    func injected(_ node: Node) throws -> InjectedFault {
+        let actions = ["error", "delay_ms", "disconnect", "drop_response"], frequencies = ["times", "always", "probability"]
+        let fields = try reader.mapping(node, "inject", allowed: ["api", "topic", "partition", "broker"] + actions + frequencies, required: ["api"])
+        let chosenActions = fields.filter { actions.contains($0.key) }
+        guard chosenActions.count == 1 else { throw reader.fail(node, "inject: give exactly one of: \(actions.joined(separator: ", "))") }
+        if fields.filter({ frequencies.contains($0.key) }).count > 1 { throw reader.fail(node, "inject: give at most one of: \(frequencies.joined(separator: ", "))") }
+        if fields.contains(where: { $0.key == "topic" }) != fields.contains(where: { $0.key == "partition" }) {
+            throw reader.fail(node, "inject: topic and partition go together (a fault on one partition)")
+        }
+        var fault = InjectedFault(api: .fetch, action: .disconnect)
+        for (k, v, _) in fields {
+            switch k {
+            case "api": fault.api = try apiKey(v, "inject.api")
+            case "topic": fault.topic = try reader.string(v, "inject.topic")
+            case "partition": fault.partition = Int32(try reader.int(v, "inject.partition"))
+            case "broker": fault.broker = Int32(try reader.int(v, "inject.broker"))
+            case "error":
+                let name = try reader.string(v, "inject.error")
+                guard let code = (-1...200).lazy.compactMap({ KafkaErrorCode(rawValue: Int16($0)) }).first(where: { $0.name == name }) else {
+                    throw reader.fail(v, "inject.error: '\(name)' is not a Kafka error name (e.g. NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT)")
+                }
+                fault.action = .error(code)
+            case "delay_ms": fault.action = .delayMs(try reader.int(v, "inject.delay_ms", min: 1))
+            case "disconnect", "drop_response":
+                guard try reader.bool(v, "inject.\(k)") else { throw reader.fail(v, "inject.\(k): only 'true' means something") }
+                fault.action = k == "disconnect" ? .disconnect : .dropResponse
+            case "times": fault.frequency = .times(try reader.int(v, "inject.times", min: 1))
+            case "always":
+                guard try reader.bool(v, "inject.always") else { throw reader.fail(v, "inject.always: only 'true' means something") }
+                fault.frequency = .always
+            default:
+                let p = try reader.double(v, "inject.probability")
+                guard (0...1).contains(p) else { throw reader.fail(v, "inject.probability must be between 0 and 1, found \(p)") }
+                fault.frequency = .probability(p)
+            }
+        }
+        return fault
+    }
+
+    func apiKey(_ node: Node, _ what: String) throws -> ApiKey {
+        let name = try reader.string(node, what)
+        guard let key = ApiKey.allCases.first(where: { $0.description == name }) else {
+            throw reader.fail(node, "\(what): '\(name)' is not a Kafka API; expected one of: \(ApiKey.allCases.map(\.description).joined(separator: ", "))")
+        }
+        return key
     }
 
     func expectation(_ node: Node) throws -> Expectation {
         let kinds = ["ordered_per_key", "no_overlap_per_key", "parallelism_at_least", "exactly_once", "at_least_once",
-                     "headers_match_records", "deletion_honoured", "invocation_count"]
+                     "headers_match_records", "deletion_honoured", "invocation_count", "consumer_group"]
         let fields = try reader.mapping(node, "expectation", allowed: kinds)
         guard fields.count == 1, let (key, value, _) = fields.first else { throw reader.fail(node, "an expectation has exactly one of: \(kinds.joined(separator: ", "))") }
         func counted(_ what: String) throws -> (String, Int) {
@@ -241,6 +357,20 @@ private struct ScenarioParser {
         case "at_least_once": return .delivered(subscription: try reader.string(value, key), exactlyOnce: false)
         case "headers_match_records": return .headersMatchRecords(subscription: try reader.string(value, key))
         case "deletion_honoured": return .deletionHonoured(subscription: try reader.string(value, key))
+        case "consumer_group":
+            var e = ConsumerGroupExpectation()
+            let fields = try reader.mapping(value, key, allowed: ["group", "subscription", "members", "client_id", "cluster"])
+            for (k, v, _) in fields {
+                switch k {
+                case "group": e.group = try reader.string(v, "consumer_group.group")
+                case "subscription": e.subscription = try reader.string(v, "consumer_group.subscription")
+                case "members": e.members = try reader.int(v, "consumer_group.members")
+                case "client_id": e.clientID = try reader.string(v, "consumer_group.client_id")
+                default: e.cluster = try reader.string(v, "consumer_group.cluster")
+                }
+            }
+            guard (e.group == nil) != (e.subscription == nil) else { throw reader.fail(value, "consumer_group: give group or subscription (one of them)") }
+            return .consumerGroup(e)
         default:
             let (s, n) = try counted(key)
             return .invocationCount(subscription: s, count: n)
@@ -259,17 +389,38 @@ private struct ScenarioParser {
             guard let name, !subscriptions.contains(name) else { return }
             throw ScenarioFileError(location: location, message: "unknown subscription '\(name)'; declared: \(subscriptions.sorted().joined(separator: ", "))")
         }
+        let clusters = scenario.clusters.map(\.name)
+        if Set(clusters).count != clusters.count { throw ScenarioFileError(location: scenario.source, message: "cluster names must be unique; given: \(clusters.joined(separator: ", "))") }
+        func checkCluster(_ name: String?, _ location: SourceLocation) throws {
+            guard let name, !clusters.contains(name) else { return }
+            throw ScenarioFileError(location: location, message: "unknown cluster '\(name)'; declared: \(clusters.joined(separator: ", "))")
+        }
+        func checkFault(_ fault: FaultStep, _ location: SourceLocation) throws {
+            switch fault {
+            case .rebalance(let s), .moveCoordinator(let s, _): try check(s, location)
+            case .onCluster(let cluster, let inner): try checkCluster(cluster, location); try checkFault(inner, location)
+            default: break
+            }
+        }
+        var subscribedByStep: Set<String> = []
         for step in scenario.steps {
             switch step.value {
             case .waitForInvocations(_, let s, _): try check(s, step.location)
-            case .waitForGroupMembers(_, let s, _): try check(s, step.location)
-            case .deleteSubscription(let s), .fault(.rebalance(let s)): try check(s, step.location)
+            case .waitForGroupMembers(_, let s, _), .deleteSubscription(let s): try check(s, step.location)
+            case .subscribe(let s):
+                try check(s, step.location)
+                guard subscribedByStep.insert(s).inserted else { throw ScenarioFileError(location: step.location, message: "subscription '\(s)' is subscribed by an earlier step already") }
+            case .produce(let p): try checkCluster(p.cluster, step.location)
+            case .fault(let f): try checkFault(f, step.location)
             default: break
             }
         }
         for e in scenario.expectations {
             try check(e.value.subscription, e.location)
+            if case .consumerGroup(let g) = e.value { try checkCluster(g.cluster, e.location) }
         }
+        for t in scenario.topics { try checkCluster(t.cluster, scenario.source) }
+        for s in scenario.subscriptions { try checkCluster(s.cluster, scenario.source) }
         for s in scenario.subscriptions {
             let parts = s.sink.split(separator: "/").map(String.init)
             guard let service = scenario.services.first(where: { $0.name == parts[0] }), service.handlers.contains(where: { $0.name == parts[1] }) else {
@@ -280,11 +431,12 @@ private struct ScenarioParser {
 }
 
 extension Expectation {
-    /// The subscription the expectation is about.
-    public var subscription: String {
+    /// The subscription the expectation is about, if one.
+    public var subscription: String? {
         switch self {
         case .orderedPerKey(let s), .noOverlapPerKey(let s), .headersMatchRecords(let s), .deletionHonoured(let s): s
         case .parallelismAtLeast(let s, _), .delivered(let s, _), .invocationCount(let s, _): s
+        case .consumerGroup(let g): g.subscription
         }
     }
 }

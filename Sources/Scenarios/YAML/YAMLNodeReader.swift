@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Typed access to a YAML node tree, failing with the file, line and column of the offending node.
@@ -54,6 +55,39 @@ struct YAMLNodeReader {
             out[try string(k, "\(what) key")] = try string(v, "\(what).\(k.string ?? "?")")
         }
         return out
+    }
+
+    func double(_ node: Node, _ what: String) throws -> Double {
+        guard case .scalar(let scalar) = node, let d = Double(scalar.string) else { throw fail(node, "\(what) must be a number, found \(describe(node))") }
+        return d
+    }
+
+    func bool(_ node: Node, _ what: String) throws -> Bool {
+        guard let b = node.bool else { throw fail(node, "\(what) must be true or false, found \(describe(node))") }
+        return b
+    }
+
+    /// The node as JSON text (keys sorted, so the same YAML always gives the same bytes).
+    func json(_ node: Node, _ what: String) throws -> String {
+        func value(_ node: Node) throws -> Any {
+            switch node {
+            case .mapping(let mapping):
+                var object: [String: Any] = [:]
+                for (k, v) in mapping { object[try string(k, "\(what) key")] = try value(v) }
+                return object
+            case .sequence(let sequence): return try sequence.map(value)
+            case .scalar(let scalar):
+                if scalar.style != .plain { return scalar.string }
+                if node.null != nil { return NSNull() }
+                if let b = node.bool { return b }
+                if let i = node.int { return i }
+                if let d = node.float { return d }
+                return scalar.string
+            case .alias: throw fail(node, "\(what): aliases are not supported")
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: value(node), options: [.sortedKeys, .fragmentsAllowed])
+        return String(decoding: data, as: UTF8.self)
     }
 
     func oneOf<T: RawRepresentable & CaseIterable>(_ node: Node, _ what: String, _: T.Type) throws -> T where T.RawValue == String {

@@ -1,0 +1,127 @@
+import FakeKafka
+import Foundation
+import KafkaProtocol
+import RdKafka
+import Synchronization
+
+/// A record to write: its partition is chosen by the runner, so both kinds of cluster place a
+/// key identically and the scenario knows each record's coordinates.
+struct RecordToProduce {
+    var partition: Int32
+    var key: [UInt8]?
+    var value: [UInt8]
+    var headers: [(String, [UInt8])]
+    var timestamp: Int64
+}
+
+/// A consumer group's members as the runner's checks need them.
+struct GroupSnapshot: Sendable, Equatable {
+    struct Member: Sendable, Equatable {
+        var clientID: String
+        var assignedPartitions: Int
+    }
+
+    var members: [Member]
+}
+
+/// The Kafka cluster a scenario runs on: FakeKafka in this process (faults available), or an
+/// external cluster reached only through the wire protocol (`--bootstrap-servers`).
+protocol KafkaUnderTest: AnyObject, Sendable {
+    var bootstrapServers: String { get }
+    func createTopic(_ name: String, partitions: Int32?) async throws
+    /// Partition count, nil when the topic does not exist.
+    func partitions(of topic: String) async throws -> Int32?
+    /// Writes the records of one partition in order with this codec; returns their offsets.
+    func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64]
+    /// nil when the group does not exist (or has no state left).
+    func group(_ id: String) async throws -> GroupSnapshot?
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws
+    func shutdown() async
+}
+
+/// FakeKafka in this process: records are appended directly, faults use its controls.
+final class FakeKafkaUnderTest: KafkaUnderTest {
+    let cluster: FakeKafkaCluster
+
+    init(_ cluster: FakeKafkaCluster) { self.cluster = cluster }
+
+    var bootstrapServers: String { cluster.bootstrapServers }
+
+    func createTopic(_ name: String, partitions: Int32?) async throws { try cluster.createTopic(name, partitions: partitions) }
+
+    func partitions(of topic: String) async throws -> Int32? { cluster.topics[topic] }
+
+    func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
+        let batch = records.map { r in
+            KafkaRecord(timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map { KafkaRecordHeader(key: $0.0, value: $0.1) })
+        }
+        let base = try cluster.append(batch, to: TopicPartition(topic, partition), compression: compression)
+        return records.indices.map { base + Int64($0) }
+    }
+
+    func group(_ id: String) async throws -> GroupSnapshot? {
+        cluster.group(id).map { g in
+            GroupSnapshot(members: g.members.map { .init(clientID: $0.clientId, assignedPartitions: $0.assignment?.count ?? 0) })
+        }
+    }
+
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {
+        try await fault.apply(to: cluster, groupOf: subscription)
+    }
+
+    func shutdown() async { try? await cluster.shutdown() }
+}
+
+/// A Kafka cluster the harness did not start (a real Kafka): topics through the Admin API,
+/// records through a librdkafka producer, groups through DescribeGroups.
+final class ExternalKafka: KafkaUnderTest {
+    let bootstrapServers: String
+    private let admin: RdKafkaAdmin
+    /// One producer per codec, made when first needed (`compression.codec` is per producer).
+    private let producers = Mutex<[CompressionCodec: RdKafkaProducer]>([:])
+
+    init(bootstrapServers: String) throws {
+        self.bootstrapServers = bootstrapServers
+        admin = try RdKafkaAdmin(["bootstrap.servers": bootstrapServers, "log_level": "3"])
+    }
+
+    func createTopic(_ name: String, partitions: Int32?) async throws {
+        try admin.createTopic(name, partitions: partitions ?? 1)
+    }
+
+    func partitions(of topic: String) async throws -> Int32? { try admin.topics()[topic] }
+
+    func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
+        let producer = try producers.withLock { producers in
+            if let existing = producers[compression] { return existing }
+            let made = try RdKafkaProducer(["bootstrap.servers": bootstrapServers, "compression.codec": compression.description,
+                                            "linger.ms": "5", "acks": "all", "enable.idempotence": "true", "log_level": "3"])
+            producers[compression] = made
+            return made
+        }
+        let outgoing = records.map { r in
+            OutgoingRecord(topic: topic, partition: partition, key: r.key, value: r.value,
+                           headers: r.headers.map { RdKafkaHeader($0.0, $0.1) }, timestamp: r.timestamp)
+        }
+        return try await producer.sendAll(outgoing).map(\.offset)
+    }
+
+    func group(_ id: String) async throws -> GroupSnapshot? {
+        try admin.describeConsumerGroup(id).map { g in
+            GroupSnapshot(members: g.members.map { .init(clientID: $0.clientID, assignedPartitions: $0.assignment.count) })
+        }
+    }
+
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {
+        throw ExternalKafkaError(message: "faults need FakeKafka; this run uses an external Kafka (--bootstrap-servers)")
+    }
+
+    func shutdown() async {
+        for producer in producers.withLock({ Array($0.values) }) { try? producer.flush(timeoutMs: 5_000) }
+    }
+}
+
+struct ExternalKafkaError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
