@@ -46,6 +46,43 @@ struct ScenarioRunnerTests {
         #expect(messages.last == "wrong.yaml:13:5: deletion_honoured c: the scenario never deleted 'c'")
     }
 
+    @Test("a consumer group that is missing or has other members fails with what was found")
+    func consumerGroupExpectation() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: groups
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions:
+              - {name: s, topic: t, sink: S/h, options: {client.id: mine}}
+            steps:
+              - produce: {topic: t, count: 3}
+              - wait: {invocations: 3, subscription: s}
+              - wait: {group_members: 1, subscription: s}
+            expect:
+              - consumer_group: {group: nobody-uses-this}
+              - consumer_group: {subscription: s, client_id: restate}
+              - consumer_group: {subscription: s, members: 2}
+              - consumer_group: {subscription: s, members: 1, client_id: mine}
+            """, file: "groups.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.error == nil, "\(result.error ?? "")")
+        #expect(result.failures.map(\.description) == [
+            "groups.yaml:10:5: consumer_group nobody-uses-this: expected consumer group nobody-uses-this to exist; the cluster does not know it",
+            "groups.yaml:11:5: consumer_group s: expected every member of consumer group the default group of s (its subscription id) to have client.id \"restate\"; one has \"mine\"",
+            "groups.yaml:12:5: consumer_group s: expected consumer group the default group of s (its subscription id) to have 2 member(s); it has 1",
+        ])
+    }
+
+    @Test("a target that cannot run a scenario skips it and says why")
+    func skipped() async throws {
+        let restart = try ScenarioYAML.parse("name: r\nsteps:\n  - restart: ingress\n")
+        let remote = ScenarioRunner(target: .remote(adminURL: "http://127.0.0.1:1", kafkaCluster: "k", advertisedHost: "127.0.0.1", brokerPort: 0))
+        let result = await remote.run(restart)
+        #expect(result.skipped == "it restarts the ingress, which an external ingress does not let the harness do")
+        let fault = try ScenarioYAML.parse("name: f\nsteps:\n  - fault: {drop_connections: all}\n")
+        let external = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: "127.0.0.1:1")))
+        #expect(await external.run(fault).skipped == "it injects faults, which need FakeKafka (not --bootstrap-servers)")
+    }
+
     @Test("a wait that times out is an error at the step's line")
     func waitTimeout() async throws {
         let scenario = try ScenarioYAML.parse("""

@@ -57,7 +57,7 @@ struct ScenarioYAMLTests {
     }
 
     @Test("mistakes are reported with file, line, column and what was expected", arguments: [
-        ("name: x\nsteps:\n  - produce: {topic: t, cuont: 3}\n", 3, 25, "unknown key 'cuont'; expected one of: topic, count, key, key_hex, value, headers, partition, compression"),
+        ("name: x\nsteps:\n  - produce: {topic: t, cuont: 3}\n", 3, 25, "unknown key 'cuont'; expected one of: topic, count, key, key_hex, value, value_json, value_hex, headers, partition, compression, timestamp, cluster"),
         ("name: x\ncolour: red\n", 2, 1, "scenario: unknown key 'colour'"),
         ("steps: []\n", 1, 1, "scenario: missing 'name'"),
         ("name: x\ncluster: {brokers: two}\n", 2, 20, "cluster.brokers must be an integer, found 'two'"),
@@ -67,6 +67,18 @@ struct ScenarioYAMLTests {
         ("name: x\nsteps: [\n", 3, 1, "not valid YAML"),
         ("name: x\nservices: [{name: S, kind: service, handlers: [{name: h}]}]\nsubscriptions: [{name: a, topic: t, sink: S/h}, {name: a, topic: u, sink: S/h}]\n",
          1, 1, "subscription names must be unique; given more than once: a"),
+        ("name: x\ncluster: {brokers: 1}\nclusters: [{name: a}]\n", 3, 1, "give either 'cluster' (one) or 'clusters' (several), not both"),
+        ("name: x\nclusters: [{brokers: 2}]\n", 2, 12, "cluster: missing 'name'"),
+        ("name: x\nsteps:\n  - produce: {topic: t, cluster: moon}\n", 3, 5, "unknown cluster 'moon'; declared: default"),
+        ("name: x\nsteps:\n  - produce: {topic: t, value: a, value_hex: 00}\n", 3, 35, "produce: give one of value, value_json, value_hex"),
+        ("name: x\nsteps:\n  - fault: {inject: {api: Fetchh, error: NONE}}\n", 3, 27, "inject.api: 'Fetchh' is not a Kafka API; expected one of: Produce, Fetch"),
+        ("name: x\nsteps:\n  - fault: {inject: {api: Fetch, error: NOT_A_LEADER}}\n", 3, 41, "inject.error: 'NOT_A_LEADER' is not a Kafka error name"),
+        ("name: x\nsteps:\n  - fault: {inject: {api: Fetch, delay_ms: 5, disconnect: true}}\n", 3, 21, "inject: give exactly one of: error, delay_ms, disconnect, drop_response"),
+        ("name: x\nsteps:\n  - fault: {inject: {api: Fetch, disconnect: true, topic: t}}\n", 3, 21, "inject: topic and partition go together"),
+        ("name: x\nsteps:\n  - fault: {inject: {api: Fetch, disconnect: true, probability: 2}}\n", 3, 65, "inject.probability must be between 0 and 1, found 2.0"),
+        ("name: x\nsteps:\n  - fault: {cluster: moon, stop_broker: 1}\n", 3, 5, "unknown cluster 'moon'"),
+        ("name: x\nsteps:\n  - subscribe: ghost\n", 3, 5, "unknown subscription 'ghost'"),
+        ("name: x\nexpect:\n  - consumer_group: {members: 1}\n", 3, 21, "consumer_group: give group or subscription (one of them)"),
     ])
     func mistakes(yaml: String, line: Int, column: Int, message: String) throws {
         let error = try #require(throws: ScenarioFileError.self) { try ScenarioYAML.parse(yaml, file: "bad.yaml") }
@@ -101,5 +113,66 @@ struct ScenarioFaultYAMLTests {
             try ScenarioYAML.parse("name: x\nsteps:\n  - produce: {topic: t, compression: brotli}\n", file: "c.yaml")
         }
         #expect(error.description == "c.yaml:3:38: produce.compression: 'brotli' is not one of: none, gzip, snappy, lz4, zstd")
+    }
+}
+
+@Suite("Scenario files: clusters, late subscriptions, values and every fault")
+struct ScenarioFeatureYAMLTests {
+    @Test("several clusters, cluster fields, subscribe steps, JSON/hex values, timestamps and consumer groups read into the model")
+    func features() throws {
+        let s = try ScenarioYAML.parse("""
+            name: features
+            clusters: [{name: main, brokers: 2}, {name: eu, partitions: 2}]
+            topics: [{name: t, cluster: eu}]
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h, cluster: eu}]
+            steps:
+              - produce: {topic: t, cluster: eu, value_json: {id: "{i}", n: 1, ok: true, tags: [a, "1"]}, timestamp: 1700000000000}
+              - produce: {topic: t, value_hex: "00ff"}
+              - subscribe: s
+            expect:
+              - consumer_group: {group: g, members: 1, client_id: c, cluster: eu}
+            """)
+        #expect(s.clusters == [ClusterSpec(name: "main", brokers: 2), ClusterSpec(name: "eu", partitions: 2)])
+        #expect(s.topics == [TopicSpec(name: "t", cluster: "eu")])
+        #expect(s.subscriptions.first?.cluster == "eu")
+        #expect(s.subscribedByStep == ["s"])
+        guard case .produce(let json) = s.steps[0].value, case .produce(let hex) = s.steps[1].value else { Issue.record("not produce steps"); return }
+        #expect(json.value == #"{"id":"{i}","n":1,"ok":true,"tags":["a","1"]}"#)
+        #expect(json.timestamp == 1_700_000_000_000 && json.cluster == "eu")
+        #expect(hex.valueHex == "00ff")
+        #expect(s.expectations.map(\.value) == [.consumerGroup(ConsumerGroupExpectation(group: "g", members: 1, clientID: "c", cluster: "eu"))])
+    }
+
+    @Test("every FakeKafka control is a fault step")
+    func faults() throws {
+        let s = try ScenarioYAML.parse("""
+            name: faults
+            clusters: [{name: a}, {name: b}]
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - fault: {inject: {api: Fetch, error: NOT_LEADER_OR_FOLLOWER, times: 3, topic: t, partition: 0, broker: 1}}
+              - fault: {inject: {api: OffsetCommit, delay_ms: 500, always: true}}
+              - fault: {inject: {api: Produce, drop_response: true, probability: 0.5}}
+              - fault: {inject: {api: Metadata, disconnect: true}}
+              - fault: {clear_faults: true}
+              - fault: {drop_connections: all}
+              - fault: {drop_connections: 1}
+              - fault: {move_coordinator: {subscription: s, to: 1}}
+              - fault: {cap_version: {api: Fetch, max: 4}}
+              - fault: {cap_version: {api: Fetch, max: none}}
+              - fault: {cluster: b, stop_broker: 1}
+            """)
+        #expect(s.steps.map(\.value) == [
+            .fault(.inject(InjectedFault(api: .fetch, action: .error(.notLeaderOrFollower), frequency: .times(3), topic: "t", partition: 0, broker: 1))),
+            .fault(.inject(InjectedFault(api: .offsetCommit, action: .delayMs(500), frequency: .always))),
+            .fault(.inject(InjectedFault(api: .produce, action: .dropResponse, frequency: .probability(0.5)))),
+            .fault(.inject(InjectedFault(api: .metadata, action: .disconnect))),
+            .fault(.clearFaults), .fault(.dropConnections(broker: nil)), .fault(.dropConnections(broker: 1)),
+            .fault(.moveCoordinator(subscription: "s", toBroker: 1)),
+            .fault(.capVersion(api: .fetch, max: 4)), .fault(.capVersion(api: .fetch, max: nil)),
+            .fault(.onCluster("b", .stopBroker(1))),
+        ])
     }
 }

@@ -34,9 +34,16 @@ extension Scenario {
     }
 }
 
+/// A further Kafka cluster (the scenario's `cluster:` is the default one).
+public struct Cluster: ScenarioComponent {
+    let spec: ClusterSpec
+    public init(_ name: String, brokers: Int = 1, partitions: Int32 = 4) { spec = ClusterSpec(name: name, brokers: brokers, partitions: partitions) }
+    public func apply(to scenario: inout Scenario) { scenario.additionalClusters.append(spec) }
+}
+
 public struct Topic: ScenarioComponent {
     let spec: TopicSpec
-    public init(_ name: String, partitions: Int32? = nil) { spec = TopicSpec(name: name, partitions: partitions) }
+    public init(_ name: String, partitions: Int32? = nil, cluster: String? = nil) { spec = TopicSpec(name: name, partitions: partitions, cluster: cluster) }
     public func apply(to scenario: inout Scenario) { scenario.topics.append(spec) }
 }
 
@@ -62,8 +69,8 @@ public struct Service: ScenarioComponent {
 
 public struct Subscribe: ScenarioComponent {
     let spec: SubscriptionSpec
-    public init(_ name: String, topic: String, sink: String, options: [String: String] = [:]) {
-        spec = SubscriptionSpec(name: name, topic: topic, sink: sink, options: options)
+    public init(_ name: String, topic: String, sink: String, options: [String: String] = [:], cluster: String? = nil) {
+        spec = SubscriptionSpec(name: name, topic: topic, sink: sink, options: options, cluster: cluster)
     }
     public func apply(to scenario: inout Scenario) { scenario.subscriptions.append(spec) }
 }
@@ -72,8 +79,12 @@ public struct Subscribe: ScenarioComponent {
 public struct Produce: ScenarioComponent {
     let step: Located<Step>
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
-                partition: Int32? = nil, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
-        step = located(.produce(ProduceStep(topic: topic, count: count, key: key, value: value, headers: headers, partition: partition)), filePath, line, column)
+                partition: Int32? = nil, compression: String = "none", timestamp: Int64? = nil, cluster: String? = nil,
+                filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        var p = ProduceStep(topic: topic, count: count, key: key, value: value, headers: headers, partition: partition, compression: compression)
+        p.timestamp = timestamp
+        p.cluster = cluster
+        step = located(.produce(p), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
 }
@@ -83,6 +94,24 @@ public struct Wait: ScenarioComponent {
     public init(invocations: Int, subscription: String? = nil, timeoutMs: Int = 60_000,
                 filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         step = located(.waitForInvocations(count: invocations, subscription: subscription, timeoutMs: timeoutMs), filePath, line, column)
+    }
+    public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
+}
+
+/// Creates a declared subscription at this point instead of before the first step.
+public struct StartSubscription: ScenarioComponent {
+    let step: Located<Step>
+    public init(_ subscription: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.subscribe(subscription), filePath, line, column)
+    }
+    public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
+}
+
+/// A FakeKafka control, e.g. `KafkaFault(.inject(InjectedFault(api: .fetch, action: .error(.notLeaderOrFollower))))`.
+public struct KafkaFault: ScenarioComponent {
+    let step: Located<Step>
+    public init(_ fault: FaultStep, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.fault(fault), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
 }
@@ -135,6 +164,9 @@ public struct Expect: ScenarioComponent {
     }
     public static func deletionHonoured(_ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
         Expect(.deletionHonoured(subscription: s), filePath, line, column)
+    }
+    public static func consumerGroup(_ e: ConsumerGroupExpectation, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.consumerGroup(e), filePath, line, column)
     }
     public static func invocationCount(_ n: Int, _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
         Expect(.invocationCount(subscription: s, count: n), filePath, line, column)
