@@ -37,6 +37,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Use this Kafka (host:port,…) instead of FakeKafka. Each run gets topics of its own; scenarios with faults are skipped.")
     var bootstrapServers: String?
 
+    @Flag(help: "Read and check the files, say which scenarios the target would run or skip, and stop.")
+    var dryRun = false
+
     func validate() throws {
         switch target {
         case "embedded": break
@@ -63,10 +66,17 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
+        let runner = ScenarioRunner(target: scenarioTarget)
+        if dryRun {
+            for scenario in scenarios {
+                say("\(scenario.source.file): \(scenario.name): " + (runner.unsupported(scenario).map { "would skip: \($0)" } ?? "would run"))
+            }
+            return
+        }
         var results: [ScenarioResult] = []
         for (n, scenario) in scenarios.enumerated() {
             say("[\(n + 1)/\(scenarios.count)] \(scenario.name) (\(scenario.source.file)) …", newline: false)
-            let result = await ScenarioRunner(target: scenarioTarget).run(scenario)
+            let result = await runner.run(scenario)
             results.append(result)
             if let reason = result.skipped {
                 say(" skipped: \(reason)")

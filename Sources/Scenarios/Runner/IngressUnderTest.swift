@@ -89,7 +89,24 @@ final class RemoteIngress: IngressUnderTest {
     }
 
     func register(recorderURL: String) async throws {
+        try await waitUntilHealthy(within: .seconds(60))
         _ = try await call(.POST, "/deployments", ["uri": recorderURL, "use_http_11": true], expect: [200, 201])
+    }
+
+    /// A server started next to the harness (docker compose) may still be booting.
+    private func waitUntilHealthy(within limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            do {
+                _ = try await call(.GET, "/health", nil, expect: [200])
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else {
+                    throw RemoteIngressError(message: "the admin API at \(adminURL) did not answer GET /health within \(limit): \(error)")
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {

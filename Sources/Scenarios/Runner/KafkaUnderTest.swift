@@ -80,9 +80,20 @@ final class ExternalKafka: KafkaUnderTest {
     /// One producer per codec, made when first needed (`compression.codec` is per producer).
     private let producers = Mutex<[CompressionCodec: RdKafkaProducer]>([:])
 
-    init(bootstrapServers: String) throws {
+    /// Waits (up to a minute) for the cluster to answer, since it may have been started next to the harness.
+    init(bootstrapServers: String) async throws {
         self.bootstrapServers = bootstrapServers
         admin = try RdKafkaAdmin(["bootstrap.servers": bootstrapServers, "log_level": "3"])
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            do {
+                _ = try admin.topics(timeoutMs: 5_000)
+                return
+            } catch {
+                guard ContinuousClock.now < deadline else { throw ExternalKafkaError(message: "Kafka at \(bootstrapServers) did not answer within 60 s: \(error)") }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
     }
 
     func createTopic(_ name: String, partitions: Int32?) async throws {

@@ -91,7 +91,7 @@ final class ScenarioEnvironment {
         }
         switch target.kafka {
         case .external(let servers):
-            return [scenario.cluster.name: try ExternalKafka(bootstrapServers: servers)]
+            return [scenario.cluster.name: try await ExternalKafka(bootstrapServers: servers)]
         case .fake(let brokerPort):
             var started: [String: any KafkaUnderTest] = [:]
             for spec in scenario.clusters {

@@ -67,8 +67,8 @@ public struct ScenarioRunner: Sendable {
 }
 
 extension ScenarioRunner {
-    /// What the scenario needs that the target cannot do, if anything.
-    func unsupported(_ scenario: Scenario) -> String? {
+    /// What the scenario needs that the target cannot do, if anything (such scenarios are skipped).
+    public func unsupported(_ scenario: Scenario) -> String? {
         let steps = scenario.steps.map(\.value)
         if case .external = target.kafka {
             if steps.contains(where: { if case .fault = $0 { true } else { false } }) { return "it injects faults, which need FakeKafka (not --bootstrap-servers)" }
