@@ -18,9 +18,11 @@ public struct RecordedInvocation: Sendable, Equatable, Codable {
     public var end: Int64
     /// "completed" or "failed" (a retryable failure the recorder was told to inject).
     public var outcome: String
+    /// What the handler returned (it echoes its input), as text; empty for a failed attempt.
+    public var output: String
 
     enum CodingKeys: String, CodingKey {
-        case service, handler, key, headers, payload, attempt, start, end, outcome
+        case service, handler, key, headers, payload, attempt, start, end, outcome, output
         case invocationID = "invocation_id"
     }
 }
@@ -70,7 +72,8 @@ public final class InvocationRecorder: Sendable {
             invocationID: invocationID, service: service, handler: handler, key: request.key,
             headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
             payload: String(decoding: request.input, as: UTF8.self), attempt: attempt,
-            start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed")
+            start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed",
+            output: fail ? "" : String(decoding: request.input, as: UTF8.self))
         state.withLock {
             $0.records.append(record)
             if !fail { $0.completed += 1 }

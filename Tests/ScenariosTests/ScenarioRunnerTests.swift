@@ -36,14 +36,17 @@ struct ScenarioRunnerTests {
               - invocation_count: {subscription: c, count: 7}
               - deletion_honoured: c
               - ordered_per_key: c
+              - final_outputs: {subscription: c, outputs: {k: "5"}}
+              - final_outputs: {subscription: c, outputs: {k: "4"}}
             """, file: "wrong.yaml")
         let result = await ScenarioRunner().run(scenario)
         #expect(result.error == nil)
         let messages = result.failures.map(\.description)
-        #expect(messages.count == 3, "\(messages)")
+        #expect(messages.count == 4, "\(messages)")
         #expect(messages.first == "wrong.yaml:11:5: parallelism_at_least 2 c: expected at least 2 invocations at once; at most 1 ran at the same time")
         #expect(messages.dropFirst().first == "wrong.yaml:12:5: invocation_count 7 c: expected 7 completed invocations, got 6")
-        #expect(messages.last == "wrong.yaml:13:5: deletion_honoured c: the scenario never deleted 'c'")
+        #expect(messages.dropFirst(2).first == "wrong.yaml:13:5: deletion_honoured c: the scenario never deleted 'c'")
+        #expect(messages.last == "wrong.yaml:16:5: final_outputs c: expected key \"k\" to end with output \"4\"; its last invocation, record #5 (t/0@5), returned \"5\"")
     }
 
     @Test("a consumer group that is missing or has other members fails with what was found")

@@ -67,6 +67,20 @@ extension Expectation {
         case .invocationCount(let s, let n):
             let count = o.completed(s).count
             return count == n ? nil : "expected \(n) completed invocations, got \(count)"
+        case .finalOutputs(let s, let expected):
+            var last: [String: RecordedInvocation] = [:]
+            for run in o.completed(s) {
+                guard let key = o.record(of: run)?.key else { continue }
+                if let seen = last[key], seen.end > run.end { continue }
+                last[key] = run
+            }
+            for (key, output) in expected.sorted(by: { $0.key < $1.key }) {
+                guard let run = last[key] else { return "expected key \(key.debugDescription) to end with output \(output.debugDescription); it was never invoked" }
+                if run.output != output {
+                    return "expected key \(key.debugDescription) to end with output \(output.debugDescription); its last invocation, \(describe(run, o)), returned \(run.output.debugDescription)"
+                }
+            }
+            return nil
         case .consumerGroup(let e):
             let name = e.group ?? "the default group of \(e.subscription ?? "?") (its subscription id)"
             guard let found = o.consumerGroups[e], let group = found else { return "expected consumer group \(name) to exist; the cluster does not know it" }
@@ -89,6 +103,7 @@ extension Expectation {
         case .headersMatchRecords(let s): "headers_match_records \(s)"
         case .deletionHonoured(let s): "deletion_honoured \(s)"
         case .invocationCount(let s, let n): "invocation_count \(n) \(s)"
+        case .finalOutputs(let s, _): "final_outputs \(s)"
         case .consumerGroup(let e): "consumer_group \(e.group ?? e.subscription ?? "")"
         }
     }

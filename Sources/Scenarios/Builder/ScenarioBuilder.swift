@@ -165,6 +165,9 @@ public struct Expect: ScenarioComponent {
     public static func deletionHonoured(_ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
         Expect(.deletionHonoured(subscription: s), filePath, line, column)
     }
+    public static func finalOutputs(_ outputs: [String: String], _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.finalOutputs(subscription: s, outputs: outputs), filePath, line, column)
+    }
     public static func consumerGroup(_ e: ConsumerGroupExpectation, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
         Expect(.consumerGroup(e), filePath, line, column)
     }

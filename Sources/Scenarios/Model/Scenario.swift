@@ -267,6 +267,9 @@ public enum Expectation: Sendable, Equatable {
     /// After its deletion: group empty, nothing produced later invoked, everything earlier completed.
     case deletionHonoured(subscription: String)
     case invocationCount(subscription: String, count: Int)
+    /// Per record key, the output of the key's last completed invocation (the handler's final
+    /// answer, e.g. a counter's total); keys not listed are not checked.
+    case finalOutputs(subscription: String, outputs: [String: String])
     /// The consumer group exists with these members (checked after the steps, before shutdown).
     case consumerGroup(ConsumerGroupExpectation)
 }

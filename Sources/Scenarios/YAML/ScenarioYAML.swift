@@ -39,6 +39,7 @@ import Yams
 ///   - headers_match_records: counter
 ///   - deletion_honoured: counter
 ///   - invocation_count: {subscription: counter, count: 100}
+///   - final_outputs: {subscription: counter, outputs: {user-1: "91"}}    # the last output per record key
 ///   - consumer_group: {group: my-group, members: 1, client_id: restate}   # or subscription: counter (its default group)
 /// ```
 public enum ScenarioYAML {
@@ -337,7 +338,7 @@ private struct ScenarioParser {
 
     func expectation(_ node: Node) throws -> Expectation {
         let kinds = ["ordered_per_key", "no_overlap_per_key", "parallelism_at_least", "exactly_once", "at_least_once",
-                     "headers_match_records", "deletion_honoured", "invocation_count", "consumer_group"]
+                     "headers_match_records", "deletion_honoured", "invocation_count", "consumer_group", "final_outputs"]
         let fields = try reader.mapping(node, "expectation", allowed: kinds)
         guard fields.count == 1, let (key, value, _) = fields.first else { throw reader.fail(node, "an expectation has exactly one of: \(kinds.joined(separator: ", "))") }
         func counted(_ what: String) throws -> (String, Int) {
@@ -357,6 +358,12 @@ private struct ScenarioParser {
         case "at_least_once": return .delivered(subscription: try reader.string(value, key), exactlyOnce: false)
         case "headers_match_records": return .headersMatchRecords(subscription: try reader.string(value, key))
         case "deletion_honoured": return .deletionHonoured(subscription: try reader.string(value, key))
+        case "final_outputs":
+            var subscription = "", outputs: [String: String] = [:]
+            for (k, v, _) in try reader.mapping(value, key, allowed: ["subscription", "outputs"], required: ["subscription", "outputs"]) {
+                if k == "subscription" { subscription = try reader.string(v, "final_outputs.subscription") } else { outputs = try reader.stringMap(v, "final_outputs.outputs") }
+            }
+            return .finalOutputs(subscription: subscription, outputs: outputs)
         case "consumer_group":
             var e = ConsumerGroupExpectation()
             let fields = try reader.mapping(value, key, allowed: ["group", "subscription", "members", "client_id", "cluster"])
@@ -435,7 +442,7 @@ extension Expectation {
     public var subscription: String? {
         switch self {
         case .orderedPerKey(let s), .noOverlapPerKey(let s), .headersMatchRecords(let s), .deletionHonoured(let s): s
-        case .parallelismAtLeast(let s, _), .delivered(let s, _), .invocationCount(let s, _): s
+        case .parallelismAtLeast(let s, _), .delivered(let s, _), .invocationCount(let s, _), .finalOutputs(let s, _): s
         case .consumerGroup(let g): g.subscription
         }
     }
