@@ -1,8 +1,12 @@
+import Dispatch
 import CRdKafka
 
-/// Topic administration through librdkafka's Admin API.
+/// Topic and group administration through librdkafka's Admin API. Every call waits for the
+/// broker on a thread of its own, never on the cooperative pool (which a blocking wait there can
+/// starve: the pool has a thread per core).
 public final class RdKafkaAdmin: Sendable {
     private let handle: Handle
+    private let queue = DispatchQueue(label: "rdkafka.admin")
 
     public init(_ properties: [String: String]) throws {
         let conf = try makeConf(properties)
@@ -10,7 +14,11 @@ public final class RdKafkaAdmin: Sendable {
     }
 
     /// Creates a topic; throws the broker's error for it (e.g. TOPIC_ALREADY_EXISTS).
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1, timeoutMs: Int32 = 10_000) throws {
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1, timeoutMs: Int32 = 10_000) async throws {
+        try await offPool { try self.createTopicBlocking(name, partitions, replicationFactor, timeoutMs) }
+    }
+
+    private func createTopicBlocking(_ name: String, _ partitions: Int32, _ replicationFactor: Int32, _ timeoutMs: Int32) throws {
         var errstr = [CChar](repeating: 0, count: 512)
         guard let topic = rd_kafka_NewTopic_new(name, partitions, replicationFactor, &errstr, errstr.count) else {
             throw RdKafkaError(message: errorString(errstr), context: "describing new topic \(name)")
@@ -27,7 +35,11 @@ public final class RdKafkaAdmin: Sendable {
     }
 
     /// Deletes a topic; throws the broker's error for it.
-    public func deleteTopic(_ name: String, timeoutMs: Int32 = 10_000) throws {
+    public func deleteTopic(_ name: String, timeoutMs: Int32 = 10_000) async throws {
+        try await offPool { try self.deleteTopicBlocking(name, timeoutMs) }
+    }
+
+    private func deleteTopicBlocking(_ name: String, _ timeoutMs: Int32) throws {
         let topic = rd_kafka_DeleteTopic_new(name)
         defer { rd_kafka_DeleteTopic_destroy(topic) }
         try runAdmin(timeoutMs: timeoutMs, what: "deleting topic \(name)") { queue in
@@ -41,7 +53,11 @@ public final class RdKafkaAdmin: Sendable {
     }
 
     /// Topics with their partition counts, from a Metadata request.
-    public func topics(timeoutMs: Int32 = 10_000) throws -> [String: Int32] {
+    public func topics(timeoutMs: Int32 = 10_000) async throws -> [String: Int32] {
+        try await offPool { try self.topicsBlocking(timeoutMs) }
+    }
+
+    private func topicsBlocking(_ timeoutMs: Int32) throws -> [String: Int32] {
         var metadata: UnsafePointer<rd_kafka_metadata>?
         let err = rd_kafka_metadata(handle.pointer, 1, nil, &metadata, timeoutMs)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw RdKafkaError(err, "fetching metadata") }
@@ -56,7 +72,11 @@ public final class RdKafkaAdmin: Sendable {
 
     /// A consumer group as the cluster describes it (DescribeGroups); nil when the group is
     /// unknown or dead, so callers can wait for one to appear or to empty.
-    public func describeConsumerGroup(_ id: String, timeoutMs: Int32 = 10_000) throws -> ConsumerGroupInfo? {
+    public func describeConsumerGroup(_ id: String, timeoutMs: Int32 = 10_000) async throws -> ConsumerGroupInfo? {
+        try await offPool { try self.describeConsumerGroupBlocking(id, timeoutMs) }
+    }
+
+    private func describeConsumerGroupBlocking(_ id: String, _ timeoutMs: Int32) throws -> ConsumerGroupInfo? {
         let queue = rd_kafka_queue_new(handle.pointer)!
         defer { rd_kafka_queue_destroy(queue) }
         id.withCString { name in
@@ -92,6 +112,12 @@ public final class RdKafkaAdmin: Sendable {
                                             host: String(cString: rd_kafka_MemberDescription_host(member)), assignment: partitions)
         }
         return ConsumerGroupInfo(id: id, state: String(cString: rd_kafka_consumer_group_state_name(state)), members: members)
+    }
+
+    private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     private func runAdmin(timeoutMs: Int32, what: String, start: (OpaquePointer) -> Void, result: (OpaquePointer) -> [OpaquePointer]) throws {

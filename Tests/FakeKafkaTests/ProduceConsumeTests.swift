@@ -124,16 +124,16 @@ struct ProduceConsumeTests {
         try await withCluster(brokers: 2) { cluster in
             let admin = try RdKafkaAdmin(cluster.clientConfig())
             let topic = uniqueName("admin")
-            try admin.createTopic(topic, partitions: 5)
+            try await admin.createTopic(topic, partitions: 5)
             #expect(cluster.topics[topic] == 5)
-            #expect(try admin.topics()[topic] == 5)
-            #expect { try admin.createTopic(topic, partitions: 5) } throws: { ($0 as? RdKafkaError)?.name == "TOPIC_ALREADY_EXISTS" }
-            #expect { try admin.createTopic(uniqueName("rf"), partitions: 1, replicationFactor: 3) } throws: {
+            #expect(try await admin.topics()[topic] == 5)
+            await #expect { try await admin.createTopic(topic, partitions: 5) } throws: { ($0 as? RdKafkaError)?.name == "TOPIC_ALREADY_EXISTS" }
+            await #expect { try await admin.createTopic(uniqueName("rf"), partitions: 1, replicationFactor: 3) } throws: {
                 ($0 as? RdKafkaError)?.name == "INVALID_REPLICATION_FACTOR"
             }
-            try admin.deleteTopic(topic)
+            try await admin.deleteTopic(topic)
             #expect(cluster.topics[topic] == nil)
-            #expect { try admin.deleteTopic(topic) } throws: { ($0 as? RdKafkaError)?.name == "UNKNOWN_TOPIC_OR_PART" }
+            await #expect { try await admin.deleteTopic(topic) } throws: { ($0 as? RdKafkaError)?.name == "UNKNOWN_TOPIC_OR_PART" }
         }
     }
 

@@ -17,7 +17,7 @@ public struct IngressProcess {
         process.arguments = ["ingress", "--admin-port", "0", "--log-level", "warning"] + arguments
         let output = Pipe()
         process.standardOutput = output
-        try process.run()
+        try process.launchSerially()
         // The first line is "ready http://127.0.0.1:PORT".
         var line = Data()
         while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {

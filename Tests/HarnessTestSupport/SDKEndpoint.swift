@@ -11,7 +11,7 @@ public func withSDKEndpoint<T>(_ body: (URL) async throws -> T) async throws -> 
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    try process.launchSerially()
     defer {
         process.terminate()
         process.waitUntilExit()

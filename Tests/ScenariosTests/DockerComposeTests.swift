@@ -1,4 +1,5 @@
 import Foundation
+import HarnessTestSupport
 import KafkaIngress
 import Testing
 import Yams
@@ -36,7 +37,7 @@ struct DockerComposeTests {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try process.launchSerially()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "harness \(arguments.joined(separator: " ")):\n\(text)")

@@ -94,10 +94,11 @@ struct ScenarioRunnerTests {
             subscriptions: [{name: s, topic: t, sink: S/h}]
             steps:
               - produce: {topic: t, count: 2}
+              - wait: {invocations: 2, subscription: s}
               - wait: {invocations: 3, subscription: s, timeout_ms: 1500}
             """, file: "wait.yaml")
         let result = await ScenarioRunner().run(scenario)
-        #expect(result.error?.hasPrefix("wait.yaml:6:5: waited 1500 ms for 3 completed invocations; 2 completed") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasPrefix("wait.yaml:7:5: waited 1500 ms for 3 completed invocations; 2 completed") == true, "\(result.error ?? "")")
     }
 
     @Test("instances: 2 adds an ingress instance in the same group, and it takes part")

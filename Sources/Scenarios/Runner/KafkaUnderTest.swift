@@ -87,7 +87,7 @@ final class ExternalKafka: KafkaUnderTest {
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             do {
-                _ = try admin.topics(timeoutMs: 5_000)
+                _ = try await admin.topics(timeoutMs: 5_000)
                 return
             } catch {
                 guard ContinuousClock.now < deadline else { throw ExternalKafkaError(message: "Kafka at \(bootstrapServers) did not answer within 60 s: \(error)") }
@@ -97,10 +97,10 @@ final class ExternalKafka: KafkaUnderTest {
     }
 
     func createTopic(_ name: String, partitions: Int32?) async throws {
-        try admin.createTopic(name, partitions: partitions ?? 1)
+        try await admin.createTopic(name, partitions: partitions ?? 1)
     }
 
-    func partitions(of topic: String) async throws -> Int32? { try admin.topics()[topic] }
+    func partitions(of topic: String) async throws -> Int32? { try await admin.topics()[topic] }
 
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
         let producer = try producers.withLock { producers in
@@ -118,7 +118,7 @@ final class ExternalKafka: KafkaUnderTest {
     }
 
     func group(_ id: String) async throws -> GroupSnapshot? {
-        try admin.describeConsumerGroup(id).map { g in
+        try await admin.describeConsumerGroup(id).map { g in
             GroupSnapshot(members: g.members.map { .init(clientID: $0.clientID, assignedPartitions: $0.assignment.count) })
         }
     }
@@ -128,7 +128,14 @@ final class ExternalKafka: KafkaUnderTest {
     }
 
     func shutdown() async {
-        for producer in producers.withLock({ Array($0.values) }) { try? producer.flush(timeoutMs: 5_000) }
+        // Flushing waits on librdkafka: on a thread of its own, not the cooperative pool.
+        let producers = producers.withLock { Array($0.values) }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                for producer in producers { try? producer.flush(timeoutMs: 5_000) }
+                done.resume()
+            }
+        }
     }
 }
 

@@ -101,12 +101,23 @@ private final class ScenarioExecution {
     }
 
     func run() async throws -> Observations {
+        // Set-up failures point at the scenario itself: topics and subscriptions carry no line.
         for topic in scenario.topics {
             let cluster = spec(of: topic.cluster)
-            try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions)
+            do {
+                try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions)
+            } catch {
+                throw ScenarioStepError(location: scenario.source, message: "creating topic \(topic.name) on cluster \(cluster.name): \(error)")
+            }
         }
         let deferred = scenario.subscribedByStep
-        for s in scenario.subscriptions where !deferred.contains(s.name) { try await subscribe(s) }
+        for s in scenario.subscriptions where !deferred.contains(s.name) {
+            do {
+                try await subscribe(s)
+            } catch {
+                throw ScenarioStepError(location: scenario.source, message: "\(error)")
+            }
+        }
         for step in scenario.steps {
             do {
                 try await perform(step.value)
@@ -182,8 +193,12 @@ private final class ScenarioExecution {
     private func subscribe(_ s: SubscriptionSpec) async throws {
         let cluster = spec(of: s.cluster)
         let kafka = try environment.kafka(cluster.name, in: scenario)
-        if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
-        ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
+        do {
+            if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
+            ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
+        } catch {
+            throw ScenarioSetupError(message: "creating subscription '\(s.name)' (\(cluster.name)/\(s.topic) → \(s.sink)): \(error)")
+        }
     }
 
     private func apply(_ fault: FaultStep, cluster: String?) async throws {
