@@ -63,4 +63,50 @@ struct BuilderTests {
             issue.sourceLocation?.line == expectedLine && issue.comments.contains { $0.rawValue.contains("expected 4 completed invocations") }
         }
     }
+
+    @Test("a Swift scenario naming an undeclared subscription fails at that line before anything runs")
+    func unknownSubscription() async {
+        let line = #line + 4
+        let result = await ScenarioRunner().run(Scenario("typo") {
+            Service("S", .service) { Handler("h") }
+            Subscribe("s", topic: "t", sink: "S/h")
+            Wait(invocations: 1, subscription: "z")
+        })
+        #expect(result.errorLocation?.line == line)
+        #expect(result.error?.hasSuffix("unknown subscription 'z'; declared: s") == true, "\(result.error ?? "")")
+        #expect(result.observations == nil)
+    }
+
+    @Test("clusters, late subscriptions, faults and the new expectations build the same model as YAML")
+    func newComponents() throws {
+        var built = Scenario("more") {
+            Cluster("eu", partitions: 2)
+            Topic("t", cluster: "eu")
+            Service("S", .object) { Handler("h") }
+            Subscribe("s", topic: "t", sink: "S/h", options: ["group.id": "g"], cluster: "eu")
+            Produce(topic: "t", count: 2, key: "k", timestamp: 5, cluster: "eu")
+            StartSubscription("s")
+            KafkaFault(.onCluster("eu", .dropConnections(broker: nil)))
+            Expect.finalOutputs(["k": "1"], "s")
+            Expect.consumerGroup(ConsumerGroupExpectation(group: "g", members: 1, cluster: "eu"))
+        }
+        let yaml = try ScenarioYAML.parse("""
+            name: more
+            clusters: [{name: default}, {name: eu, partitions: 2}]
+            topics: [{name: t, cluster: eu}]
+            services: [{name: S, kind: object, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h, options: {group.id: g}, cluster: eu}]
+            steps:
+              - produce: {topic: t, count: 2, key: k, timestamp: 5, cluster: eu}
+              - subscribe: s
+              - fault: {cluster: eu, drop_connections: all}
+            expect:
+              - final_outputs: {subscription: s, outputs: {k: "1"}}
+              - consumer_group: {group: g, members: 1, cluster: eu}
+            """)
+        built.source = yaml.source
+        #expect(built.clusters == yaml.clusters && built.topics == yaml.topics && built.subscriptions == yaml.subscriptions)
+        #expect(built.steps.map(\.value) == yaml.steps.map(\.value))
+        #expect(built.expectations.map(\.value) == yaml.expectations.map(\.value))
+    }
 }

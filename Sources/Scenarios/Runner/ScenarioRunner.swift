@@ -34,6 +34,16 @@ public struct ScenarioRunner: Sendable {
     public func run(_ scenario: Scenario) async -> ScenarioResult {
         let started = ContinuousClock.now
         var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
+        do {
+            try scenario.checkReferences()
+        } catch let error as ScenarioFileError {
+            result.error = error.description
+            result.errorLocation = error.location
+            return result
+        } catch {
+            result.error = "\(error)"
+            return result
+        }
         if let reason = unsupported(scenario) {
             result.skipped = reason
             return result

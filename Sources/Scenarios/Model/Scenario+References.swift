@@ -1,0 +1,56 @@
+/// Consistency of a scenario's names, whichever way it was written.
+extension Scenario {
+    /// Names used in steps and expectations must be declared; sinks must name declared services.
+    /// YAML files are checked when read; the runner checks scenarios built in Swift.
+    public func checkReferences() throws {
+        let scenario = self
+        let subscriptions = Set(scenario.subscriptions.map(\.name))
+        if subscriptions.count != scenario.subscriptions.count {
+            let names = scenario.subscriptions.map(\.name)
+            let twice = Set(names.filter { name in names.filter { $0 == name }.count > 1 })
+            throw ScenarioFileError(location: scenario.source, message: "subscription names must be unique; given more than once: \(twice.sorted().joined(separator: ", "))")
+        }
+        func check(_ name: String?, _ location: SourceLocation) throws {
+            guard let name, !subscriptions.contains(name) else { return }
+            throw ScenarioFileError(location: location, message: "unknown subscription '\(name)'; declared: \(subscriptions.sorted().joined(separator: ", "))")
+        }
+        let clusters = scenario.clusters.map(\.name)
+        if Set(clusters).count != clusters.count { throw ScenarioFileError(location: scenario.source, message: "cluster names must be unique; given: \(clusters.joined(separator: ", "))") }
+        func checkCluster(_ name: String?, _ location: SourceLocation) throws {
+            guard let name, !clusters.contains(name) else { return }
+            throw ScenarioFileError(location: location, message: "unknown cluster '\(name)'; declared: \(clusters.joined(separator: ", "))")
+        }
+        func checkFault(_ fault: FaultStep, _ location: SourceLocation) throws {
+            switch fault {
+            case .rebalance(let s), .moveCoordinator(let s, _): try check(s, location)
+            case .onCluster(let cluster, let inner): try checkCluster(cluster, location); try checkFault(inner, location)
+            default: break
+            }
+        }
+        var subscribedByStep: Set<String> = []
+        for step in scenario.steps {
+            switch step.value {
+            case .waitForInvocations(_, let s, _): try check(s, step.location)
+            case .waitForGroupMembers(_, let s, _), .deleteSubscription(let s): try check(s, step.location)
+            case .subscribe(let s):
+                try check(s, step.location)
+                guard subscribedByStep.insert(s).inserted else { throw ScenarioFileError(location: step.location, message: "subscription '\(s)' is subscribed by an earlier step already") }
+            case .produce(let p): try checkCluster(p.cluster, step.location)
+            case .fault(let f): try checkFault(f, step.location)
+            default: break
+            }
+        }
+        for e in scenario.expectations {
+            try check(e.value.subscription, e.location)
+            if case .consumerGroup(let g) = e.value { try checkCluster(g.cluster, e.location) }
+        }
+        for t in scenario.topics { try checkCluster(t.cluster, scenario.source) }
+        for s in scenario.subscriptions { try checkCluster(s.cluster, scenario.source) }
+        for s in scenario.subscriptions {
+            let parts = s.sink.split(separator: "/").map(String.init)
+            guard let service = scenario.services.first(where: { $0.name == parts[0] }), service.handlers.contains(where: { $0.name == parts[1] }) else {
+                throw ScenarioFileError(location: scenario.source, message: "subscription '\(s.name)': sink \(s.sink) names no declared service handler")
+            }
+        }
+    }
+}
