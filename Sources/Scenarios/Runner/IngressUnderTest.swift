@@ -32,16 +32,27 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
     /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
     init(clusters: [String: String], defects: Set<DeliberateDefect>) async throws {
         configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, servers in
-            KafkaClusterConfiguration(name: name, brokers: [servers], properties: KafkaClusterConfiguration.quickOnLoopback)
+            KafkaClusterConfiguration(name: name, brokers: [servers], properties: Self.clusterProperties)
         })
         self.defects = defects
         ingress = try Self.make(configuration, dataDirectory, defects)
         try await ingress.start()
     }
 
+    /// `SCENARIO_INGRESS_LOG=debug` (or info, warning, error) shows the embedded ingress's log and
+    /// librdkafka's. Otherwise both are quiet: scenarios cause failures on purpose (faults, poison
+    /// keys), and their outcome is in the report, not in error lines between the progress lines.
+    private static let logLevel = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:))
+
+    private static var clusterProperties: [String: String] {
+        var properties = KafkaClusterConfiguration.quickOnLoopback
+        if logLevel == nil { properties["log_level"] = "0" }
+        return properties
+    }
+
     private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
-        logger.logLevel = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        logger.logLevel = logLevel ?? .critical
         return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
                                                 retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
     }

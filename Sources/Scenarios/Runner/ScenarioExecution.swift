@@ -1,0 +1,206 @@
+import Foundation
+import KafkaProtocol
+
+/// One run of a scenario's steps; collects what the expectations look at.
+final class ScenarioExecution {
+    let scenario: Scenario
+    let environment: ScenarioEnvironment
+    /// Scenario subscription name → the id the (first) ingress gave it.
+    var ids: [String: String] = [:]
+    /// Ids of further ingress instances (their invocations count as the subscription's).
+    var extraIDs: [String: Set<String>] = [:]
+    var produced: [ProducedRecord] = []
+    var deleted: Set<String> = []
+    var membersAfterDelete: [String: Int] = [:]
+
+    init(scenario: Scenario, environment: ScenarioEnvironment) {
+        self.scenario = scenario
+        self.environment = environment
+    }
+
+    func run() async throws -> Observations {
+        // Set-up failures point at the scenario itself: topics and subscriptions carry no line.
+        for topic in scenario.topics {
+            let cluster = spec(of: topic.cluster)
+            do {
+                try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions)
+            } catch {
+                throw ScenarioStepError(location: scenario.source, message: "creating topic \(topic.name) on cluster \(cluster.name): \(error)")
+            }
+        }
+        let deferred = scenario.subscribedByStep
+        for s in scenario.subscriptions where !deferred.contains(s.name) {
+            do {
+                try await subscribe(s)
+            } catch {
+                throw ScenarioStepError(location: scenario.source, message: "\(error)")
+            }
+        }
+        for step in scenario.steps {
+            do {
+                try await perform(step.value)
+            } catch {
+                throw ScenarioStepError(location: step.location, message: "\(error)")
+            }
+        }
+        // Let what was ingested finish before judging (bounded: a stuck invocation fails the checks).
+        await environment.ingress.settle()
+        for extra in environment.extraInstances { await extra.ingress.settle() }
+        var unfinished: [String: Int] = [:]
+        for name in deleted {
+            unfinished[name] = try await environment.ingress.unfinished(subscription: ids[name] ?? "")
+        }
+        var groups: [ConsumerGroupExpectation: GroupSnapshot?] = [:]
+        for case .consumerGroup(let e) in scenario.expectations.map(\.value) {
+            let subscription = e.subscription.flatMap { name in scenario.subscriptions.first { $0.name == name } }
+            let group = e.group ?? subscription.flatMap { ids[$0.name] } ?? ""
+            groups.updateValue(try await environment.kafka(e.cluster ?? subscription?.cluster, in: scenario).group(group), forKey: e)
+        }
+        let clusterOfID = ids.reduce(into: [String: String]()) { all, entry in
+            let cluster = subscriptionSpec(entry.key)?.cluster ?? scenario.cluster.name
+            for id in [entry.value] + (extraIDs[entry.key] ?? []) { all[id] = cluster }
+        }
+        return Observations(
+            produced: produced, attempts: environment.recorder.records,
+            subscriptionIDs: ids.reduce(into: [:]) { all, entry in all[entry.key] = Set([entry.value]).union(extraIDs[entry.key] ?? []) },
+            subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
+                                           uniquingKeysWith: { first, _ in first }),
+            clusterOfSubscriptionID: clusterOfID,
+            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups)
+    }
+
+    private func perform(_ step: Step) async throws {
+        switch step {
+        case .produce(let p):
+            produced += try await produce(p, startingAt: produced.count)
+        case .waitForInvocations(let count, let subscription, let timeoutMs):
+            let all = subscription.map { name in Set([ids[name] ?? ""]).union(extraIDs[name] ?? []) }
+            try await waitFor(count, all, timeoutMs)
+        case .waitForGroupMembers(let count, let name, let timeoutMs):
+            let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+            while try await assignedMembers(of: name) != count {
+                guard ContinuousClock.now < deadline else {
+                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(try await assignedMembers(of: name)) have")
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        case .subscribe(let name):
+            guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
+            try await subscribe(s)
+        case .deleteSubscription(let name):
+            try await environment.ingress.delete(subscription: ids[name] ?? "")
+            deleted.insert(name)
+            membersAfterDelete[name] = try await membersOnceLeft(name)
+        case .restartIngress:
+            try await environment.ingress.restart()
+        case .ingressInstances(let count):
+            let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, group(of: $0.name)) })
+            let before = Set(environment.extraInstances.map { ObjectIdentifier($0.ingress) })
+            try await environment.scale(to: count, subscriptions: scenario.subscriptions.filter { ids[$0.name] != nil }, groups: groups,
+                                        defaultCluster: scenario.cluster.name)
+            for extra in environment.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
+                for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
+            }
+        case .fault(let fault):
+            try await apply(fault, cluster: nil)
+        case .sleep(let ms):
+            try await Task.sleep(for: .milliseconds(ms))
+        }
+    }
+
+    private func subscribe(_ s: SubscriptionSpec) async throws {
+        let cluster = spec(of: s.cluster)
+        let kafka = try environment.kafka(cluster.name, in: scenario)
+        do {
+            if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
+            ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
+        } catch {
+            throw ScenarioSetupError(message: "creating subscription '\(s.name)' (\(cluster.name)/\(s.topic) → \(s.sink)): \(error)")
+        }
+    }
+
+    private func apply(_ fault: FaultStep, cluster: String?) async throws {
+        if case .onCluster(let name, let inner) = fault { return try await apply(inner, cluster: name) }
+        try await environment.kafka(cluster, in: scenario).apply(fault) { self.group(of: $0) }
+    }
+
+    private func spec(of cluster: String?) -> ClusterSpec {
+        scenario.clusters.first { $0.name == (cluster ?? scenario.cluster.name) } ?? scenario.cluster
+    }
+
+    private func subscriptionSpec(_ name: String) -> SubscriptionSpec? { scenario.subscriptions.first { $0.name == name } }
+
+    /// The subscription's consumer group: its `group.id` option, or (Restate's default) its id.
+    private func group(of name: String) -> String {
+        subscriptionSpec(name)?.options["group.id"] ?? ids[name] ?? ""
+    }
+
+    private func assignedMembers(of name: String) async throws -> Int {
+        let kafka = try environment.kafka(subscriptionSpec(name)?.cluster, in: scenario)
+        return try await kafka.group(group(of: name))?.members.filter { $0.assignedPartitions > 0 }.count ?? 0
+    }
+
+    /// Members left once the deleted subscription's consumer has left: an external ingress may stop
+    /// it after answering, so this waits (bounded) for the group to empty and reports who stayed.
+    private func membersOnceLeft(_ name: String) async throws -> Int {
+        let kafka = try environment.kafka(subscriptionSpec(name)?.cluster, in: scenario)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            let members = try await kafka.group(group(of: name))?.members.count ?? 0
+            if members == 0 || ContinuousClock.now >= deadline { return members }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func produce(_ p: ProduceStep, startingAt first: Int) async throws -> [ProducedRecord] {
+        let cluster = spec(of: p.cluster)
+        let kafka = try environment.kafka(cluster.name, in: scenario)
+        var partitions = try await kafka.partitions(of: p.topic)
+        if partitions == nil {
+            try await kafka.createTopic(p.topic, partitions: cluster.partitions)
+            partitions = cluster.partitions
+        }
+        let count = partitions ?? 1
+        let timestamp = p.timestamp ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let rawKey = p.keyHex.map(ScenarioRunner.bytes(hex:))
+        let rawValue = p.valueHex.map(ScenarioRunner.bytes(hex:))
+        let headers = p.headers.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
+        var byPartition: [Int32: [(index: Int, record: RecordToProduce, value: String)]] = [:]
+        for i in 0..<p.count {
+            let key = rawKey ?? p.key.map { Array(Template.render($0, i).utf8) }
+            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? Template.render(p.value, i)
+            let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, count)) } ?? Int32(i % Int(count))
+            guard (0..<count).contains(partition) else {
+                throw ScenarioSetupError(message: "partition \(partition) of topic \(p.topic) does not exist (it has \(count))")
+            }
+            let record = RecordToProduce(partition: partition, key: key, value: rawValue ?? Array(value.utf8), headers: headers, timestamp: timestamp)
+            byPartition[partition, default: []].append((first + i, record, value))
+        }
+        let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
+        var out: [ProducedRecord] = []
+        for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let offsets = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: codec)
+            for (item, offset) in zip(items, offsets) {
+                out.append(ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
+                                          key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
+                                          value: item.value, timestamp: timestamp, producedAfterDeleting: deleted))
+            }
+        }
+        return out.sorted { $0.index < $1.index }
+    }
+
+    /// Waits for completed invocations of these subscription ids (all when nil).
+    private func waitFor(_ count: Int, _ subscriptionIDs: Set<String>?, _ timeoutMs: Int) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        let recorder = environment.recorder
+        func done() -> Int {
+            recorder.records.filter { $0.outcome == "completed" && (subscriptionIDs?.contains($0.headers["restate.subscription.id"] ?? "") ?? true) }.count
+        }
+        while done() < count {
+            guard ContinuousClock.now < deadline else {
+                throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) completed invocations; \(done()) completed")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
