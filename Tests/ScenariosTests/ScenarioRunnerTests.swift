@@ -86,6 +86,29 @@ struct ScenarioRunnerTests {
         #expect(await external.run(fault).skipped == "it injects faults, which need FakeKafka (not --bootstrap-servers)")
     }
 
+    @Test("waiting for commits ends once the group committed everything, and names what was not committed when it cannot")
+    func committedWait() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: commits
+            topics: [{name: t, partitions: 1}, {name: u, partitions: 2}]
+            services: [{name: O, kind: object, handlers: [{name: h}]}]
+            subscriptions:
+              - {name: fine, topic: u, sink: O/h, options: {auto.commit.interval.ms: "100"}}
+              - {name: stuck, topic: t, sink: O/h, options: {auto.commit.interval.ms: "100"}}
+            steps:
+              - produce: {topic: u, count: 20, key: "k{i}"}
+              - wait: {committed: fine}
+              - produce: {topic: t, key: ok}
+              - produce: {topic: t, key_hex: "c328"}
+              - wait: {committed: stuck, timeout_ms: 1500}
+            """, file: "commits.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        // The non-UTF-8 key cannot become an object key: the consumer stops before it, so its
+        // offset (and nothing after it) is never committed.
+        #expect(result.error?.hasPrefix("commits.yaml:12:5: waited 1500 ms for group ") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("to commit every record; not committed: t/0: 1") == true, "\(result.error ?? "")")
+    }
+
     @Test("a wait that times out is an error at the step's line")
     func waitTimeout() async throws {
         let scenario = try ScenarioYAML.parse("""

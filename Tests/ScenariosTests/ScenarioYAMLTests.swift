@@ -130,9 +130,11 @@ struct ScenarioFeatureYAMLTests {
               - produce: {topic: t, cluster: eu, value_json: {id: "{i}", n: 1, ok: true, tags: [a, "1"]}, timestamp: 1700000000000}
               - produce: {topic: t, value_hex: "00ff"}
               - subscribe: s
+              - wait: {committed: s, timeout_ms: 500}
             expect:
               - consumer_group: {group: g, members: 1, client_id: c, cluster: eu}
             """)
+        #expect(s.steps[3].value == .waitForCommitted(subscription: "s", timeoutMs: 500))
         #expect(s.clusters == [ClusterSpec(name: "main", brokers: 2), ClusterSpec(name: "eu", partitions: 2)])
         #expect(s.topics == [TopicSpec(name: "t", cluster: "eu")])
         #expect(s.subscriptions.first?.cluster == "eu")

@@ -31,7 +31,7 @@ extension Scenario {
         for step in scenario.steps {
             switch step.value {
             case .waitForInvocations(_, let s, _): try check(s, step.location)
-            case .waitForGroupMembers(_, let s, _), .deleteSubscription(let s): try check(s, step.location)
+            case .waitForGroupMembers(_, let s, _), .waitForCommitted(let s, _), .deleteSubscription(let s): try check(s, step.location)
             case .subscribe(let s):
                 try check(s, step.location)
                 guard subscribedByStep.insert(s).inserted else { throw ScenarioFileError(location: step.location, message: "subscription '\(s)' is subscribed by an earlier step already") }

@@ -154,6 +154,9 @@ public enum Step: Sendable, Equatable {
     case waitForInvocations(count: Int, subscription: String?, timeoutMs: Int)
     /// Until the subscription's consumer group has this many members with partitions assigned.
     case waitForGroupMembers(count: Int, subscription: String, timeoutMs: Int)
+    /// Until the subscription's group has committed every record of its topic (what was produced
+    /// so far is durably ingested): a condition any ingress shows, also an external one.
+    case waitForCommitted(subscription: String, timeoutMs: Int)
     /// Creates a subscription declared in the scenario (those named by such a step are not
     /// created up front), e.g. to produce before the ingress consumes.
     case subscribe(String)

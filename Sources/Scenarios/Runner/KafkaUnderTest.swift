@@ -35,6 +35,8 @@ protocol KafkaUnderTest: AnyObject, Sendable {
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64]
     /// nil when the group does not exist (or has no state left).
     func group(_ id: String) async throws -> GroupSnapshot?
+    /// Per partition of the topic, how many records lie beyond the group's committed offset.
+    func uncommitted(group: String, topic: String) async throws -> [Int32: Int64]
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws
     func shutdown() async
 }
@@ -65,6 +67,16 @@ final class FakeKafkaUnderTest: KafkaUnderTest {
         }
     }
 
+    func uncommitted(group: String, topic: String) async throws -> [Int32: Int64] {
+        let committed = cluster.committedOffsets(group: group)
+        var lag: [Int32: Int64] = [:]
+        for partition in 0..<(cluster.topics[topic] ?? 0) {
+            let tp = TopicPartition(topic, partition)
+            lag[partition] = try cluster.watermarks(tp).high - (committed[tp]?.offset ?? 0)
+        }
+        return lag
+    }
+
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {
         try await fault.apply(to: cluster, groupOf: subscription)
     }
@@ -79,6 +91,8 @@ final class ExternalKafka: KafkaUnderTest {
     private let admin: RdKafkaAdmin
     /// One producer per codec, made when first needed (`compression.codec` is per producer).
     private let producers = Mutex<[CompressionCodec: RdKafkaProducer]>([:])
+    /// Consumers that only read a group's committed offsets: they never subscribe, so they never join it.
+    private let offsetReaders = Mutex<[String: RdKafkaConsumer]>([:])
 
     /// Waits (up to a minute) for the cluster to answer, since it may have been started next to the harness.
     init(bootstrapServers: String) async throws {
@@ -121,6 +135,23 @@ final class ExternalKafka: KafkaUnderTest {
         try await admin.describeConsumerGroup(id).map { g in
             GroupSnapshot(members: g.members.map { .init(clientID: $0.clientID, assignedPartitions: $0.assignment.count) })
         }
+    }
+
+    func uncommitted(group: String, topic: String) async throws -> [Int32: Int64] {
+        let reader = try offsetReaders.withLock { readers in
+            if let existing = readers[group] { return existing }
+            let made = try RdKafkaConsumer(["bootstrap.servers": bootstrapServers, "group.id": group, "enable.auto.commit": "false", "log_level": "3"])
+            readers[group] = made
+            return made
+        }
+        let partitions = try await partitions(of: topic) ?? 0
+        let committed = try await reader.committed((0..<partitions).map { PartitionOffset(topic, $0) })
+        var lag: [Int32: Int64] = [:]
+        for c in committed {
+            let high = try await reader.watermarks(topic: topic, partition: c.partition).high
+            lag[c.partition] = high - max(0, c.offset)
+        }
+        return lag
     }
 
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {

@@ -84,6 +84,19 @@ final class ScenarioExecution {
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }
+        case .waitForCommitted(let name, let timeoutMs):
+            guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
+            let kafka = try environment.kafka(s.cluster, in: scenario)
+            let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+            while true {
+                let lag = try await kafka.uncommitted(group: group(of: name), topic: s.topic).filter { $0.value > 0 }
+                if lag.isEmpty { break }
+                guard ContinuousClock.now < deadline else {
+                    let detail = lag.sorted { $0.key < $1.key }.map { "\(s.topic)/\($0.key): \($0.value)" }.joined(separator: ", ")
+                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for group \(group(of: name)) to commit every record; not committed: \(detail)")
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         case .subscribe(let name):
             guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
             try await subscribe(s)

@@ -20,6 +20,7 @@ import Yams
 ///   - subscribe: counter                                 # created here instead of before the steps
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
 ///   - wait: {group_members: 2, subscription: counter}     # members with partitions assigned
+///   - wait: {committed: counter}                         # its group committed every record so far
 ///   - delete: counter
 ///   - restart: ingress
 ///   - instances: 2                                       # ingress instances sharing the groups
@@ -210,20 +211,25 @@ private struct ScenarioParser {
             }
             return .produce(p)
         case "wait":
-            var count = 0, members: Int?, subscription: String?, timeout = 60_000
-            for (k, v, _) in try reader.mapping(value, "wait", allowed: ["invocations", "group_members", "subscription", "timeout_ms"]) {
+            var count = 0, members: Int?, subscription: String?, committed: String?, timeout = 60_000
+            for (k, v, _) in try reader.mapping(value, "wait", allowed: ["invocations", "group_members", "committed", "subscription", "timeout_ms"]) {
                 switch k {
                 case "invocations": count = try reader.int(v, "wait.invocations", min: 1)
+                case "committed": committed = try reader.string(v, "wait.committed")
                 case "group_members": members = try reader.int(v, "wait.group_members", min: 0)
                 case "subscription": subscription = try reader.string(v, "wait.subscription")
                 default: timeout = try reader.int(v, "wait.timeout_ms", min: 1)
                 }
             }
+            if let committed {
+                guard count == 0, members == nil, subscription == nil else { throw reader.fail(value, "wait: committed names its subscription and goes alone (with timeout_ms)") }
+                return .waitForCommitted(subscription: committed, timeoutMs: timeout)
+            }
             if let members {
                 guard count == 0, let subscription else { throw reader.fail(value, "wait: group_members needs a subscription and no invocations") }
                 return .waitForGroupMembers(count: members, subscription: subscription, timeoutMs: timeout)
             }
-            guard count > 0 else { throw reader.fail(value, "wait: missing 'invocations' (or 'group_members')") }
+            guard count > 0 else { throw reader.fail(value, "wait: missing 'invocations' (or 'group_members', 'committed')") }
             return .waitForInvocations(count: count, subscription: subscription, timeoutMs: timeout)
         case "subscribe": return .subscribe(try reader.string(value, "subscribe"))
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
