@@ -109,6 +109,30 @@ struct ScenarioRunnerTests {
         #expect(result.error?.hasSuffix("to commit every record; not committed: t/0: 1") == true, "\(result.error ?? "")")
     }
 
+    @Test("with two instances, a delete removes the subscription from both: the group empties and later records are not invoked")
+    func deleteEverywhere() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: delete with two instances
+            topics: [{name: t, partitions: 4}]
+            services: [{name: O, kind: object, handlers: [{name: h, latency_ms: 2}]}]
+            subscriptions: [{name: s, topic: t, sink: O/h}]
+            steps:
+              - produce: {topic: t, count: 100, key: "k{i % 10}"}
+              - instances: 2
+              - wait: {group_members: 2, subscription: s}
+              - wait: {invocations: 100, subscription: s}
+              - delete: s
+              - produce: {topic: t, count: 50, key: "k{i % 10}", value: "late-{i}"}
+              - sleep_ms: 500
+            expect:
+              - deletion_honoured: s
+              - exactly_once: s
+            """)
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.passed, "\(result.error ?? "") \(result.failures)")
+        #expect(result.observations?.subscriptionIDs["s"]?.count == 2)
+    }
+
     @Test("a wait that times out is an error at the step's line")
     func waitTimeout() async throws {
         let scenario = try ScenarioYAML.parse("""

@@ -101,7 +101,11 @@ final class ScenarioExecution {
             guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
             try await subscribe(s)
         case .deleteSubscription(let name):
+            // Every instance has its own copy of the subscription; deleting means all of them.
             try await environment.ingress.delete(subscription: ids[name] ?? "")
+            for extra in environment.extraInstances {
+                if let id = extra.ids[name] { try await extra.ingress.delete(subscription: id) }
+            }
             deleted.insert(name)
             membersAfterDelete[name] = try await membersOnceLeft(name)
         case .restartIngress:
@@ -109,7 +113,7 @@ final class ScenarioExecution {
         case .ingressInstances(let count):
             let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, group(of: $0.name)) })
             let before = Set(environment.extraInstances.map { ObjectIdentifier($0.ingress) })
-            try await environment.scale(to: count, subscriptions: scenario.subscriptions.filter { ids[$0.name] != nil }, groups: groups,
+            try await environment.scale(to: count, subscriptions: scenario.subscriptions.filter { ids[$0.name] != nil && !deleted.contains($0.name) }, groups: groups,
                                         defaultCluster: scenario.cluster.name)
             for extra in environment.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
                 for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
