@@ -20,11 +20,13 @@ struct ControlsTests {
                 ($0 as? RdKafkaError)?.name == "MSG_SIZE_TOO_LARGE"
             }
             let tp = TopicPartition(topic, 0)
-            cluster.inject(.error(.notLeaderOrFollower, on: .produce, .times(2), partition: tp))
+            let twice = cluster.inject(.error(.notLeaderOrFollower, on: .produce, .times(2), partition: tp))
+            #expect(cluster.timesFired(twice) == 0)
             let before = cluster.requestLog().entries.filter { $0.apiKey == ApiKey.produce.rawValue }.count
             let delivery = try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "retried"))
             let after = cluster.requestLog().entries.filter { $0.apiKey == ApiKey.produce.rawValue }.count
             #expect(after - before >= 3, "two failed attempts, then success")
+            #expect(cluster.timesFired(twice) == 2, "counted, also once used up")
             #expect(delivery.offset == 1)
             #expect(try cluster.records(tp).map { String(decoding: $0.value!, as: UTF8.self) } == ["warm-up", "retried"])
         }
@@ -39,6 +41,7 @@ struct ControlsTests {
             let never = cluster.inject(Fault(apiKey: .produce, action: .error(.messageTooLarge), frequency: .probability(0)))
             _ = try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "ok"))
             cluster.removeFault(never)
+            #expect(cluster.timesFired(never) == 0)
             cluster.inject(Fault(apiKey: .produce, action: .error(.messageTooLarge), frequency: .probability(1)))
             for _ in 0..<3 {
                 await #expect(throws: RdKafkaError.self) { try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "no")) }

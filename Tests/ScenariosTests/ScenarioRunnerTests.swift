@@ -133,6 +133,25 @@ struct ScenarioRunnerTests {
         #expect(result.observations?.subscriptionIDs["s"]?.count == 2)
     }
 
+    @Test("an injected fault that never acts fails the scenario at its step: the scenario did not test what it says")
+    func unfiredFault() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: a fault nobody meets
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions: [{name: s, topic: t, sink: S/h}]
+            steps:
+              - fault: {inject: {api: DeleteTopics, error: REQUEST_TIMED_OUT, times: 2}}
+              - fault: {inject: {api: Metadata, delay_ms: 1, times: 1}}
+              - produce: {topic: t, count: 3}
+              - wait: {invocations: 3, subscription: s}
+            """, file: "unfired.yaml")
+        let result = await ScenarioRunner().run(scenario)
+        #expect(result.error == nil, "\(result.error ?? "")")
+        #expect(result.failures.map(\.description) == [
+            "unfired.yaml:5:5: fault fired: expected the fault DeleteTopics answered REQUEST_TIMED_OUT (2 times) to act on 2 request(s); it acted on 0",
+        ])
+    }
+
     @Test("a wait that times out is an error at the step's line")
     func waitTimeout() async throws {
         let scenario = try ScenarioYAML.parse("""

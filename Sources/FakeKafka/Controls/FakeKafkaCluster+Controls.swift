@@ -18,6 +18,12 @@ extension FakeKafkaCluster {
         core.withState { state, _ in state.faults.removeAll() }
     }
 
+    /// How many requests an injected fault has acted on so far (also after it was used up or
+    /// removed): a test can tell a fault that never fired from one that did.
+    public func timesFired(_ id: FaultID) -> Int {
+        core.withState { state, _ in state.faults.fired[id] ?? 0 }
+    }
+
     /// Delays every answer to `apiKey` by `amount` until removed.
     @discardableResult
     public func delay(_ apiKey: ApiKey, by amount: TimeAmount, _ frequency: Fault.Frequency = .always) -> FaultID {

@@ -54,6 +54,8 @@ public struct FaultID: Hashable, Sendable {
 struct FaultTable {
     private var faults: [(id: FaultID, fault: Fault, remaining: Int?)] = []
     private var nextId = 0
+    /// How often each fault acted, kept after it is used up or removed.
+    private(set) var fired: [FaultID: Int] = [:]
 
     mutating func add(_ fault: Fault) -> FaultID {
         nextId += 1
@@ -82,6 +84,7 @@ struct FaultTable {
             if let remaining = f.remaining {
                 if remaining <= 1 { faults.remove(at: i) } else { faults[i].remaining = remaining - 1 }
             }
+            fired[f.id, default: 0] += 1
             return f.fault.action
         }
         return nil

@@ -192,6 +192,17 @@ public indirect enum FaultStep: Sendable, Equatable {
     case onCluster(String, FaultStep)
 }
 
+extension FaultStep {
+    /// The request fault, when this is one (also on another cluster).
+    var injected: InjectedFault? {
+        switch self {
+        case .inject(let f): f
+        case .onCluster(_, let inner): inner.injected
+        default: nil
+        }
+    }
+}
+
 /// A request fault: which requests, what happens to them, how often.
 public struct InjectedFault: Sendable, Equatable {
     public enum Action: Sendable, Equatable {

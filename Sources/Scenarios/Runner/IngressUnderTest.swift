@@ -39,20 +39,22 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
         try await ingress.start()
     }
 
-    /// `SCENARIO_INGRESS_LOG=debug` (or info, warning, error) shows the embedded ingress's log and
-    /// librdkafka's. Otherwise both are quiet: scenarios cause failures on purpose (faults, poison
-    /// keys), and their outcome is in the report, not in error lines between the progress lines.
-    private static let logLevel = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:))
-
     private static var clusterProperties: [String: String] {
         var properties = KafkaClusterConfiguration.quickOnLoopback
-        if logLevel == nil { properties["log_level"] = "0" }
+        // librdkafka's syslog levels: 0 quiet, 3 errors, 4 warnings, 6 info, 7 debug.
+        properties["log_level"] = switch ScenarioLog.level {
+        case nil: "0"
+        case .trace?, .debug?: "7"
+        case .info?, .notice?: "6"
+        case .warning?: "4"
+        default: "3"
+        }
         return properties
     }
 
     private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
-        logger.logLevel = logLevel ?? .critical
+        logger.logLevel = ScenarioLog.level ?? .critical
         return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
                                                 retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
     }

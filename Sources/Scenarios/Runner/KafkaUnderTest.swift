@@ -37,7 +37,8 @@ protocol KafkaUnderTest: AnyObject, Sendable {
     func group(_ id: String) async throws -> GroupSnapshot?
     /// Per partition of the topic, how many records lie beyond the group's committed offset.
     func uncommitted(group: String, topic: String) async throws -> [Int32: Int64]
-    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws
+    /// Applies a fault; for an injected one, returns how to read how often it has acted so far.
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)?
     func shutdown() async
 }
 
@@ -77,8 +78,10 @@ final class FakeKafkaUnderTest: KafkaUnderTest {
         return lag
     }
 
-    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {
-        try await fault.apply(to: cluster, groupOf: subscription)
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)? {
+        guard let id = try await fault.apply(to: cluster, groupOf: subscription) else { return nil }
+        let cluster = self.cluster
+        return { cluster.timesFired(id) }
     }
 
     func shutdown() async { try? await cluster.shutdown() }
@@ -154,7 +157,7 @@ final class ExternalKafka: KafkaUnderTest {
         return lag
     }
 
-    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws {
+    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)? {
         throw ExternalKafkaError(message: "faults need FakeKafka; this run uses an external Kafka (--bootstrap-servers)")
     }
 

@@ -34,18 +34,21 @@ public struct Observations: Sendable {
     public var unfinishedAfterDelete: [String: Int]
     /// The groups `consumer_group` expectations name, as they were after the steps (nil: no such group).
     var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
+    /// Injected faults that acted less often than written (reported as failures at their steps).
+    public var unfiredFaults: [ExpectationFailure]
     /// Produced records by "topic/partition/offset", built once: assertions look records up per invocation.
     private let producedIndex: [String: ProducedRecord]
 
     init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
          clusterOfSubscriptionID: [String: String], groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
-         consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]) {
+         consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?], unfiredFaults: [ExpectationFailure]) {
         self.produced = produced
         self.attempts = attempts
         self.subscriptionIDs = subscriptionIDs
         self.subscriptionTopics = subscriptionTopics
         self.clusterOfSubscriptionID = clusterOfSubscriptionID
         self.consumerGroups = consumerGroups
+        self.unfiredFaults = unfiredFaults
         self.groupMembersAfterDelete = groupMembersAfterDelete
         self.unfinishedAfterDelete = unfinishedAfterDelete
         producedIndex = Dictionary(produced.map { ("\($0.cluster)/\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })

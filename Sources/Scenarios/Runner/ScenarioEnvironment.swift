@@ -96,7 +96,7 @@ final class ScenarioEnvironment {
             var started: [String: any KafkaUnderTest] = [:]
             for spec in scenario.clusters {
                 var config = FakeKafkaCluster.Configuration(brokers: spec.brokers, defaultPartitions: spec.partitions)
-                config.logger.logLevel = .warning
+                config.logger.logLevel = ScenarioLog.level ?? .critical
                 config.host = listenHost
                 config.advertisedHost = advertisedHost
                 if spec.name == scenario.cluster.name { config.port = brokerPort }
@@ -140,6 +140,13 @@ final class ScenarioEnvironment {
         _ = try? await recorderServer.value
         for cluster in kafka.values { await cluster.shutdown() }
     }
+}
+
+/// `SCENARIO_INGRESS_LOG=debug` (or info, warning, error) shows the logs of the embedded ingress,
+/// its librdkafka and FakeKafka. Otherwise they are quiet: scenarios cause failures on purpose
+/// (faults, poison keys), and the outcome belongs in the report, not between the progress lines.
+enum ScenarioLog {
+    static let level = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:))
 }
 
 struct ScenarioSetupError: Error, CustomStringConvertible {

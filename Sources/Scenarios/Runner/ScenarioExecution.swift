@@ -12,6 +12,8 @@ final class ScenarioExecution {
     var produced: [ProducedRecord] = []
     var deleted: Set<String> = []
     var membersAfterDelete: [String: Int] = [:]
+    /// Injected faults, where they were written, and how often each has acted.
+    var injected: [(location: SourceLocation, fault: InjectedFault, fired: @Sendable () -> Int)] = []
 
     init(scenario: Scenario, environment: ScenarioEnvironment) {
         self.scenario = scenario
@@ -38,7 +40,7 @@ final class ScenarioExecution {
         }
         for step in scenario.steps {
             do {
-                try await perform(step.value)
+                try await perform(step.value, at: step.location)
             } catch {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
@@ -56,6 +58,13 @@ final class ScenarioExecution {
             let group = e.group ?? subscription.flatMap { ids[$0.name] } ?? ""
             groups.updateValue(try await environment.kafka(e.cluster ?? subscription?.cluster, in: scenario).group(group), forKey: e)
         }
+        // A fault that never acted means the scenario did not test what it says.
+        let unfired = injected.compactMap { entry -> ExpectationFailure? in
+            let fired = entry.fired(), wanted = entry.fault.expectedFirings
+            guard fired < wanted else { return nil }
+            return ExpectationFailure(location: entry.location, expectation: "fault fired",
+                                      message: "expected the fault \(entry.fault.summary) to act on \(wanted) request(s); it acted on \(fired)")
+        }
         let clusterOfID = ids.reduce(into: [String: String]()) { all, entry in
             let cluster = subscriptionSpec(entry.key)?.cluster ?? scenario.cluster.name
             for id in [entry.value] + (extraIDs[entry.key] ?? []) { all[id] = cluster }
@@ -66,10 +75,10 @@ final class ScenarioExecution {
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             clusterOfSubscriptionID: clusterOfID,
-            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups)
+            groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
     }
 
-    private func perform(_ step: Step) async throws {
+    private func perform(_ step: Step, at location: SourceLocation) async throws {
         switch step {
         case .produce(let p):
             produced += try await produce(p, startingAt: produced.count)
@@ -119,7 +128,9 @@ final class ScenarioExecution {
                 for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
             }
         case .fault(let fault):
-            try await apply(fault, cluster: nil)
+            if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected {
+                injected.append((location, injectedFault, fired))
+            }
         case .sleep(let ms):
             try await Task.sleep(for: .milliseconds(ms))
         }
@@ -136,9 +147,9 @@ final class ScenarioExecution {
         }
     }
 
-    private func apply(_ fault: FaultStep, cluster: String?) async throws {
+    private func apply(_ fault: FaultStep, cluster: String?) async throws -> (@Sendable () -> Int)? {
         if case .onCluster(let name, let inner) = fault { return try await apply(inner, cluster: name) }
-        try await environment.kafka(cluster, in: scenario).apply(fault) { self.group(of: $0) }
+        return try await environment.kafka(cluster, in: scenario).apply(fault) { self.group(of: $0) }
     }
 
     private func spec(of cluster: String?) -> ClusterSpec {

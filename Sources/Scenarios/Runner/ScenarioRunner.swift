@@ -56,6 +56,7 @@ public struct ScenarioRunner: Sendable {
             do {
                 let observations = try await ScenarioExecution(scenario: runnable, environment: environment).run()
                 result.observations = observations
+                result.failures += observations.unfiredFaults
                 for expectation in runnable.expectations {
                     if let message = expectation.value.check(observations) {
                         result.failures.append(ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message))
