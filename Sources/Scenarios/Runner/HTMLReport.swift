@@ -11,7 +11,7 @@ public enum HTMLReport {
     public static func render(_ results: [ScenarioResult]) -> String {
         var html = """
             <!doctype html><html><head><meta charset="utf-8"><title>Scenario report</title><style>
-            body{font:13px system-ui,sans-serif;margin:24px} h2{margin:28px 0 4px} .pass{color:#1a7f37} .fail{color:#cf222e}
+            body{font:13px system-ui,sans-serif;margin:24px} h2{margin:28px 0 4px} .pass{color:#1a7f37} .fail{color:#cf222e} .skip{color:#6e7781}
             .failure{font-family:monospace;white-space:pre-wrap;color:#cf222e} svg{border:1px solid #ddd;background:#fafafa}
             text{font:11px monospace}</style></head><body>
             <h1>Scenario report</h1>
@@ -19,7 +19,8 @@ public enum HTMLReport {
 
             """
         for result in results {
-            html += "<h2 class=\"\(result.passed ? "pass" : "fail")\">\(result.passed ? "✔" : "✘") \(escape(result.scenario.name))</h2>\n"
+            let (style, mark) = result.skipped != nil ? ("skip", "–") : result.passed ? ("pass", "✔") : ("fail", "✘")
+            html += "<h2 class=\"\(style)\">\(mark) \(escape(result.scenario.name))</h2>\n"
             html += "<p>\(escape(result.scenario.source.file)) · \(String(format: "%.2f", result.seconds)) s</p>\n"
             if let reason = result.skipped { html += "<p>skipped: \(escape(reason))</p>\n" }
             if let error = result.error { html += "<p class=\"failure\">\(escape(error))</p>\n" }
