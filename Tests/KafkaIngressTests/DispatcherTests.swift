@@ -72,9 +72,9 @@ struct DispatcherTests {
         log.failuresLeft.withLock { $0["inv1"] = 3 }
         let dispatcher = Self.dispatcher(log, concurrency: 4)
         await dispatcher.submit([Self.invocation(1, key: "a", exclusive: true)])
-        await dispatcher.waitUntilDrained(["sub\u{0}t\u{0}0"])
+        await dispatcher.waitUntilDrained([SourcePartition(subscription: "sub", topic: "t", partition: 0)])
         #expect(log.events.withLock { $0.last } == "end inv1", "drained only once the retried invocation ended")
-        await dispatcher.waitUntilDrained(["sub\u{0}t\u{0}7"])  // nothing from there: returns at once
+        await dispatcher.waitUntilDrained([SourcePartition(subscription: "sub", topic: "t", partition: 7)])  // nothing from there: returns at once
         await dispatcher.stop()
     }
 }

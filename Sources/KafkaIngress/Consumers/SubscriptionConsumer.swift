@@ -19,7 +19,7 @@ final class SubscriptionConsumer: Sendable {
     private let target: Journal.Target
     private let journal: Journal
     private let deliver: @Sendable ([Invocation]) async -> Void
-    private let drain: @Sendable (Set<String>) async -> Void
+    private let drain: @Sendable (Set<SourcePartition>) async -> Void
     private let drainAll: @Sendable () async -> Void
     private let drainBeforeLeaving = Atomic<Bool>(false)
     private let logger: Logger
@@ -32,7 +32,7 @@ final class SubscriptionConsumer: Sendable {
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
-         drain: @escaping @Sendable (Set<String>) async -> Void, drainAll: @escaping @Sendable () async -> Void) {
+         drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void) {
         self.subscription = subscription
         var properties = cluster.librdkafkaProperties
         for (k, v) in subscription.options { properties[k] = v }
@@ -114,7 +114,7 @@ final class SubscriptionConsumer: Sendable {
         }
         // Stopping (delete, shutdown): journaled invocations finish without us.
         guard !isStopping else { return }
-        let sources = Set(partitions.map { Invocation.sourcePartition(subscription.id, $0.topic, $0.partition) })
+        let sources = Set(partitions.map { SourcePartition(subscription: subscription.id, topic: $0.topic, partition: $0.partition) })
         let done = DispatchSemaphore(value: 0)
         let drain = self.drain
         Task {

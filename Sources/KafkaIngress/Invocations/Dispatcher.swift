@@ -20,8 +20,8 @@ actor Dispatcher {
     private var open = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Open invocations per source partition, and who waits for some of them to reach zero.
-    private var openBySource: [String: Int] = [:]
-    private var drainWaiters: [(isDrained: @Sendable ([String: Int]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+    private var openBySource: [SourcePartition: Int] = [:]
+    private var drainWaiters: [(isDrained: @Sendable ([SourcePartition: Int]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     /// Once stopped, no new attempt starts (shutdown); open invocations stay journaled.
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
@@ -56,18 +56,17 @@ actor Dispatcher {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    /// Returns when no invocation from these source partitions is open (see `Invocation.sourcePartition`).
-    func waitUntilDrained(_ sources: Set<String>) async {
+    /// Returns when no invocation from these source partitions is open.
+    func waitUntilDrained(_ sources: Set<SourcePartition>) async {
         await waitUntil { open in sources.allSatisfy { open[$0] == nil } }
     }
 
     /// Returns when no invocation of this subscription is open.
     func waitUntilDrained(subscription: String) async {
-        let prefix = subscription + "\u{0}"
-        await waitUntil { open in !open.keys.contains { $0.hasPrefix(prefix) } }
+        await waitUntil { open in !open.keys.contains { $0.subscription == subscription } }
     }
 
-    private func waitUntil(_ isDrained: @escaping @Sendable ([String: Int]) -> Bool) async {
+    private func waitUntil(_ isDrained: @escaping @Sendable ([SourcePartition: Int]) -> Bool) async {
         if isDrained(openBySource) { return }
         await withCheckedContinuation { drainWaiters.append((isDrained, $0)) }
     }

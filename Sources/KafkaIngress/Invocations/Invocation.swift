@@ -27,11 +27,7 @@ struct Invocation: Sendable {
     var target: String { "\(service)/\(handler)" }
 
     /// The subscription's partition it came from: a revoke of that partition waits for it.
-    var sourcePartition: String { Self.sourcePartition(subscriptionID, topic, partition) }
-
-    static func sourcePartition(_ subscription: String, _ topic: String, _ partition: Int32) -> String {
-        "\(subscription)\u{0}\(topic)\u{0}\(partition)"
-    }
+    var sourcePartition: SourcePartition { SourcePartition(subscription: subscriptionID, topic: topic, partition: partition) }
 
     /// Invocations that must not overlap share this (service and key).
     var exclusivityKey: String? {
@@ -66,4 +62,12 @@ public struct InvocationView: Sendable, Equatable, Codable {
         case id, subscription, target, key, status, attempts, headers, output, error, topic, partition, offset
         case createdAt = "created_at", startedAt = "started_at", completedAt = "completed_at"
     }
+}
+
+/// A partition as one subscription consumes it. A value, not a joined string: the dispatcher
+/// counts open invocations by it twice per invocation.
+struct SourcePartition: Hashable, Sendable {
+    var subscription: String
+    var topic: String
+    var partition: Int32
 }
