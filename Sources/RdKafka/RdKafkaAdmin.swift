@@ -77,41 +77,33 @@ public final class RdKafkaAdmin: Sendable {
     }
 
     private func describeConsumerGroupBlocking(_ id: String, _ timeoutMs: Int32) throws -> ConsumerGroupInfo? {
-        let queue = rd_kafka_queue_new(handle.pointer)!
-        defer { rd_kafka_queue_destroy(queue) }
-        id.withCString { name in
-            var groups: [UnsafePointer<CChar>?] = [name]
-            rd_kafka_DescribeConsumerGroups(handle.pointer, &groups, 1, nil, queue)
-        }
         let what = "describing consumer group \(id)"
-        guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1000) else { throw RdKafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, what) }
-        defer { rd_kafka_event_destroy(event) }
-        let err = rd_kafka_event_error(event)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, what) }
-        var n = 0
-        guard let results = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event), &n), n > 0,
-              let group = results[0] else { return nil }
-        if let error = rd_kafka_ConsumerGroupDescription_error(group) {
-            let code = rd_kafka_error_code(error)
-            if code == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND { return nil }
-            throw RdKafkaError(code, what)
-        }
-        let state = rd_kafka_ConsumerGroupDescription_state(group)
-        if state == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD { return nil }
-        let members = (0..<rd_kafka_ConsumerGroupDescription_member_count(group)).compactMap { i -> ConsumerGroupInfo.Member? in
-            guard let member = rd_kafka_ConsumerGroupDescription_member(group, i) else { return nil }
-            var partitions: [PartitionOffset] = []
-            if let assignment = rd_kafka_MemberDescription_assignment(member), let list = rd_kafka_MemberAssignment_partitions(assignment) {
-                for j in 0..<Int(list.pointee.cnt) {
-                    let tp = list.pointee.elems[j]
-                    partitions.append(PartitionOffset(String(cString: tp.topic), tp.partition))
-                }
+        return try withAdminEvent(timeoutMs: timeoutMs, what: what) { queue in
+            id.withCString { name in
+                var groups: [UnsafePointer<CChar>?] = [name]
+                rd_kafka_DescribeConsumerGroups(handle.pointer, &groups, 1, nil, queue)
             }
-            return ConsumerGroupInfo.Member(memberID: String(cString: rd_kafka_MemberDescription_consumer_id(member)),
-                                            clientID: String(cString: rd_kafka_MemberDescription_client_id(member)),
-                                            host: String(cString: rd_kafka_MemberDescription_host(member)), assignment: partitions)
+        } read: { event in
+            var n = 0
+            guard let results = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event), &n), n > 0,
+                  let group = results[0] else { return nil }
+            if let error = rd_kafka_ConsumerGroupDescription_error(group) {
+                let code = rd_kafka_error_code(error)
+                if code == RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND { return nil }
+                throw RdKafkaError(code, what)
+            }
+            let state = rd_kafka_ConsumerGroupDescription_state(group)
+            if state == RD_KAFKA_CONSUMER_GROUP_STATE_DEAD { return nil }
+            let members = try (0..<rd_kafka_ConsumerGroupDescription_member_count(group)).compactMap { i -> ConsumerGroupInfo.Member? in
+                guard let member = rd_kafka_ConsumerGroupDescription_member(group, i) else { return nil }
+                let assigned = rd_kafka_MemberDescription_assignment(member).flatMap(rd_kafka_MemberAssignment_partitions)
+                return ConsumerGroupInfo.Member(memberID: String(cString: rd_kafka_MemberDescription_consumer_id(member)),
+                                                clientID: String(cString: rd_kafka_MemberDescription_client_id(member)),
+                                                host: String(cString: rd_kafka_MemberDescription_host(member)),
+                                                assignment: try assigned.map { try [PartitionOffset]($0, context: "assignment of") } ?? [])
+            }
+            return ConsumerGroupInfo(id: id, state: String(cString: rd_kafka_consumer_group_state_name(state)), members: members)
         }
-        return ConsumerGroupInfo(id: id, state: String(cString: rd_kafka_consumer_group_state_name(state)), members: members)
     }
 
     private func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -120,19 +112,28 @@ public final class RdKafkaAdmin: Sendable {
         }
     }
 
-    private func runAdmin(timeoutMs: Int32, what: String, start: (OpaquePointer) -> Void, result: (OpaquePointer) -> [OpaquePointer]) throws {
+    /// Starts an admin operation on a fresh queue, waits for its result event, throws the
+    /// operation's error, and lets `read` take what it needs from the event before it is freed.
+    private func withAdminEvent<T>(timeoutMs: Int32, what: String, start: (OpaquePointer) -> Void, read: (OpaquePointer) throws -> T) throws -> T {
         let queue = rd_kafka_queue_new(handle.pointer)!
         defer { rd_kafka_queue_destroy(queue) }
         start(queue)
-        guard let event = rd_kafka_queue_poll(queue, Int32(timeoutMs) + 1000) else {
+        guard let event = rd_kafka_queue_poll(queue, timeoutMs + 1000) else {
             throw RdKafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, what)
         }
         defer { rd_kafka_event_destroy(event) }
         let err = rd_kafka_event_error(event)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, what) }
-        for topicResult in result(event) {
-            let e = rd_kafka_topic_result_error(topicResult)
-            if e != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(e, what) }
+        return try read(event)
+    }
+
+    /// A topic operation: every topic's own result must be free of errors too.
+    private func runAdmin(timeoutMs: Int32, what: String, start: (OpaquePointer) -> Void, result: (OpaquePointer) -> [OpaquePointer]) throws {
+        try withAdminEvent(timeoutMs: timeoutMs, what: what, start: start) { event in
+            for topicResult in result(event) {
+                let e = rd_kafka_topic_result_error(topicResult)
+                if e != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(e, what) }
+            }
         }
     }
 

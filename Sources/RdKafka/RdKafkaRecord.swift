@@ -84,7 +84,7 @@ extension [PartitionOffset] {
     }
 
     /// Reads a C list, throwing the first per-partition error.
-    init(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, context: String) throws {
+    init(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>, context: String) throws {
         self = []
         for i in 0..<Int(list.pointee.cnt) {
             let e = list.pointee.elems[i]
