@@ -114,8 +114,8 @@ struct ScenarioRunnerTests {
         let scenario = try ScenarioYAML.parse("""
             name: delete with two instances
             topics: [{name: t, partitions: 4}]
-            services: [{name: O, kind: object, handlers: [{name: h, latency_ms: 2}]}]
-            subscriptions: [{name: s, topic: t, sink: O/h}]
+            services: [{name: O, kind: object, handlers: [{name: h, latency_ms: 2}, {name: witness, kind: shared}]}]
+            subscriptions: [{name: s, topic: t, sink: O/h}, {name: witness, topic: t, sink: O/witness}]
             steps:
               - produce: {topic: t, count: 100, key: "k{i % 10}"}
               - instances: 2
@@ -123,7 +123,8 @@ struct ScenarioRunnerTests {
               - wait: {invocations: 100, subscription: s}
               - delete: s
               - produce: {topic: t, count: 50, key: "k{i % 10}", value: "late-{i}"}
-              - sleep_ms: 500
+              # The later records were there to be read: the witness (still subscribed) read them.
+              - wait: {invocations: 150, subscription: witness}
             expect:
               - deletion_honoured: s
               - exactly_once: s
