@@ -68,12 +68,14 @@ public final class InvocationRecorder: Sendable {
         let response = fail
             ? InvocationResponse(outcome: .error(InvocationFailure(code: 500, message: "recorder: attempt \(attempt) fails on purpose"), retryAfterMs: nil))
             : InvocationResponse(outcome: .value(request.input))
+        // The handler echoes its input: payload and output are the same text.
+        let input = String(decoding: request.input, as: UTF8.self)
         let record = RecordedInvocation(
             invocationID: invocationID, service: service, handler: handler, key: request.key,
             headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
-            payload: String(decoding: request.input, as: UTF8.self), attempt: attempt,
+            payload: input, attempt: attempt,
             start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed",
-            output: fail ? "" : String(decoding: request.input, as: UTF8.self))
+            output: fail ? "" : input)
         state.withLock {
             $0.records.append(record)
             if !fail { $0.completed += 1 }

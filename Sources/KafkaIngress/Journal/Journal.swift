@@ -188,8 +188,12 @@ final class Journal: Sendable {
             }
             return state
         }
-        stateCache.withLock { $0[cacheKey] = $0[cacheKey] ?? state }
-        return stateCache.withLock { $0[cacheKey]! }
+        // A finish may have cached a newer state meanwhile: that one wins.
+        return stateCache.withLock { cache in
+            if let newer = cache[cacheKey] { return newer }
+            cache[cacheKey] = state
+            return state
+        }
     }
 
     /// Running is not journaled (a restart makes every open invocation pending again); the
@@ -203,8 +207,10 @@ final class Journal: Sendable {
     }
 
     func markRetrying(_ id: String, attempts: Int, error: String) async throws {
-        live.withLock { $0[id]?.running = false }
-        let started = live.withLock { $0[id]?.startedAt }
+        let started = live.withLock { live -> Int64? in
+            live[id]?.running = false
+            return live[id]?.startedAt
+        }
         try await db.write { db in
             try db.execute(sql: "UPDATE invocation SET status = 'retrying', attempts = ?, error = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
                            arguments: [attempts, error, started, id])

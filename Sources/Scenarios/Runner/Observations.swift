@@ -26,8 +26,6 @@ public struct Observations: Sendable {
     public var subscriptionIDs: [String: Set<String>]
     /// Scenario subscription name → its cluster and topic.
     public var subscriptionTopics: [String: TopicOnCluster]
-    /// Which cluster an invocation's record came from, by the subscription id in its headers.
-    public var clusterOfSubscriptionID: [String: String]
     /// Group members left after a deletion, per deleted subscription.
     public var groupMembersAfterDelete: [String: Int]
     /// Invocations journaled before a subscription was deleted and not completed at the end.
@@ -36,21 +34,25 @@ public struct Observations: Sendable {
     var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
     /// Injected faults that acted less often than written (reported as failures at their steps).
     public var unfiredFaults: [ExpectationFailure]
-    /// Produced records by "topic/partition/offset", built once: assertions look records up per invocation.
+    /// Produced records by "cluster/topic/partition/offset", built once: assertions look records up per invocation.
     private let producedIndex: [String: ProducedRecord]
+    /// Which cluster an invocation's record came from, by the subscription id in its headers.
+    private let clusterOfSubscriptionID: [String: String]
 
     init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
-         clusterOfSubscriptionID: [String: String], groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
+         groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
          consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?], unfiredFaults: [ExpectationFailure]) {
         self.produced = produced
         self.attempts = attempts
         self.subscriptionIDs = subscriptionIDs
         self.subscriptionTopics = subscriptionTopics
-        self.clusterOfSubscriptionID = clusterOfSubscriptionID
         self.consumerGroups = consumerGroups
         self.unfiredFaults = unfiredFaults
         self.groupMembersAfterDelete = groupMembersAfterDelete
         self.unfinishedAfterDelete = unfinishedAfterDelete
+        clusterOfSubscriptionID = subscriptionIDs.reduce(into: [:]) { all, entry in
+            for id in entry.value { all[id] = subscriptionTopics[entry.key]?.cluster }
+        }
         producedIndex = Dictionary(produced.map { ("\($0.cluster)/\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
     }
 

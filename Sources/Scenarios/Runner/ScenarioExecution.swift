@@ -65,16 +65,11 @@ final class ScenarioExecution {
             return ExpectationFailure(location: entry.location, expectation: "fault fired",
                                       message: "expected the fault \(entry.fault.summary) to act on \(wanted) request(s); it acted on \(fired)")
         }
-        let clusterOfID = ids.reduce(into: [String: String]()) { all, entry in
-            let cluster = subscriptionSpec(entry.key)?.cluster ?? scenario.cluster.name
-            for id in [entry.value] + (extraIDs[entry.key] ?? []) { all[id] = cluster }
-        }
         return Observations(
             produced: produced, attempts: environment.recorder.records,
             subscriptionIDs: ids.reduce(into: [:]) { all, entry in all[entry.key] = Set([entry.value]).union(extraIDs[entry.key] ?? []) },
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
-            clusterOfSubscriptionID: clusterOfID,
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
     }
 
@@ -87,9 +82,9 @@ final class ScenarioExecution {
             try await waitFor(count, all, timeoutMs)
         case .waitForGroupMembers(let count, let name, let timeoutMs):
             let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-            while try await assignedMembers(of: name) != count {
+            while case let members = try await assignedMembers(of: name), members != count {
                 guard ContinuousClock.now < deadline else {
-                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(try await assignedMembers(of: name)) have")
+                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(members) have")
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }
