@@ -20,11 +20,11 @@ public enum HTMLReport {
             """
         for result in results {
             let (style, mark) = result.skipped != nil ? ("skip", "–") : result.passed ? ("pass", "✔") : ("fail", "✘")
-            html += "<h2 class=\"\(style)\">\(mark) \(escape(result.scenario.name))</h2>\n"
-            html += "<p>\(escape(result.scenario.source.file)) · \(String(format: "%.2f", result.seconds)) s</p>\n"
-            if let reason = result.skipped { html += "<p>skipped: \(escape(reason))</p>\n" }
-            if let error = result.error { html += "<p class=\"failure\">\(escape(error))</p>\n" }
-            for failure in result.failures { html += "<p class=\"failure\">\(escape(failure.description))</p>\n" }
+            html += "<h2 class=\"\(style)\">\(mark) \(markupEscaped(result.scenario.name))</h2>\n"
+            html += "<p>\(markupEscaped(result.scenario.source.file)) · \(String(format: "%.2f", result.seconds)) s</p>\n"
+            if let reason = result.skipped { html += "<p>skipped: \(markupEscaped(reason))</p>\n" }
+            if let error = result.error { html += "<p class=\"failure\">\(markupEscaped(error))</p>\n" }
+            for failure in result.failures { html += "<p class=\"failure\">\(markupEscaped(failure.description))</p>\n" }
             if let observations = result.observations { html += timeline(observations) }
         }
         return html + "</body></html>\n"
@@ -39,14 +39,14 @@ public enum HTMLReport {
         var svg = "<svg width=\"\(Int(width) + labelWidth + 10)\" height=\"\(lanes.count * laneHeight + 20)\">\n"
         for (row, (lane, runs)) in lanes.enumerated() {
             let y = row * laneHeight + 4
-            svg += "<text x=\"4\" y=\"\(y + 10)\">\(escape(String(lane.prefix(32))))</text>\n"
+            svg += "<text x=\"4\" y=\"\(y + 10)\">\(markupEscaped(String(lane.prefix(32))))</text>\n"
             for run in runs {
                 let x = Double(labelWidth) + Double(run.start - t0) * scale
                 let w = max(1.0, Double(run.end - run.start) * scale)
                 let record = o.record(of: run).map { "record #\($0.index) \($0.topic)/\($0.partition)@\($0.offset)" } ?? run.invocationID
                 svg += "<rect x=\"\(String(format: "%.1f", x))\" y=\"\(y)\" width=\"\(String(format: "%.1f", w))\" height=\"\(laneHeight - 3)\" "
-                    + "fill=\"\(run.outcome == "completed" ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(escape(record)) attempt \(run.attempt) "
-                    + "\(run.end - run.start) µs, payload \(escape(String(run.payload.prefix(60))))</title></rect>\n"
+                    + "fill=\"\(run.outcome == "completed" ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
+                    + "\(run.end - run.start) µs, payload \(markupEscaped(String(run.payload.prefix(60))))</title></rect>\n"
             }
         }
         svg += "<text x=\"\(labelWidth)\" y=\"\(lanes.count * laneHeight + 16)\">0 ms</text>"
@@ -54,10 +54,6 @@ public enum HTMLReport {
         return svg + "</svg>\n"
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 
     private static func skippedNote(_ results: [ScenarioResult]) -> String {
         let skipped = results.filter { $0.skipped != nil }.count

@@ -8,11 +8,11 @@ public enum JUnitReport {
         let skipped = results.filter { $0.skipped != nil }.count
         let total = results.reduce(0) { $0 + $1.seconds }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"\(escape(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
+        xml += "<testsuite name=\"\(markupEscaped(suite))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", total))\">\n"
         for r in results {
-            xml += "  <testcase classname=\"\(escape(r.scenario.source.file))\" name=\"\(escape(r.scenario.name))\" time=\"\(String(format: "%.3f", r.seconds))\""
+            xml += "  <testcase classname=\"\(markupEscaped(r.scenario.source.file))\" name=\"\(markupEscaped(r.scenario.name))\" time=\"\(String(format: "%.3f", r.seconds))\""
             if let reason = r.skipped {
-                xml += ">\n    <skipped message=\"\(escape(reason))\"/>\n  </testcase>\n"
+                xml += ">\n    <skipped message=\"\(markupEscaped(reason))\"/>\n  </testcase>\n"
                 continue
             }
             if r.passed {
@@ -21,18 +21,14 @@ public enum JUnitReport {
             }
             xml += ">\n"
             if let error = r.error {
-                xml += "    <error message=\"\(escape(error))\"/>\n"
+                xml += "    <error message=\"\(markupEscaped(error))\"/>\n"
             }
             for f in r.failures {
-                xml += "    <failure message=\"\(escape(f.expectation))\">\(escape(f.description))</failure>\n"
+                xml += "    <failure message=\"\(markupEscaped(f.expectation))\">\(markupEscaped(f.description))</failure>\n"
             }
             xml += "  </testcase>\n"
         }
         return xml + "</testsuite>\n"
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }
