@@ -48,6 +48,11 @@ class KafkaPython:
     def group_consume(self, bootstrap, topic, group, count, timeout=30):
         c = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
                           enable_auto_commit=False, max_poll_records=1)
+        # Learn the topic's partitions before the first join. Otherwise the consumer may lead its
+        # group knowing no partitions, assign nothing, and rejoin; on a loaded machine
+        # kafka-python 3.0.12 then sometimes drops the second SyncGroup answer and never fetches
+        # (its log: "Received SyncGroup response", then no "Updated partition assignment").
+        c.partitions_for_topic(topic)
         out = self._drain(c, count, timeout)
         if out:
             c.commit({TopicPartition(topic, out[-1].partition): OffsetAndMetadata(out[-1].offset + 1, "", -1)})
