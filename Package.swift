@@ -41,19 +41,22 @@ let package = Package(
         .target(
             name: "FakeKafka",
             dependencies: [
-                "KafkaProtocol",
+                "KafkaProtocol", "LiveResources",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "RdKafka", dependencies: ["CRdKafka"]),
+        // Who opened what is still open: the leak checks of the test suites read it.
+        .target(name: "LiveResources"),
+        .target(name: "RdKafka", dependencies: ["CRdKafka", "LiveResources", .product(name: "Logging", package: "swift-log")]),
         // The Restate service protocol pieces both the ingress and the recorder need. No dependencies.
         .target(name: "RestateProtocol"),
         // Hummingbird servers that stop gracefully when their task is cancelled.
         .target(
             name: "HTTPServing",
             dependencies: [
+                "LiveResources",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +66,7 @@ let package = Package(
         .target(
             name: "KafkaIngress",
             dependencies: [
-                "RdKafka", "RestateProtocol", "HTTPServing",
+                "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -110,19 +113,27 @@ let package = Package(
         .testTarget(
             name: "KafkaProtocolTests",
             dependencies: [
-                "KafkaProtocol",
+                "KafkaProtocol", "HarnessTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol", "HarnessTestSupport"]),
-        // Helpers the test targets share: clusters on free ports, condition waits.
+        // Starts child processes that die with the test process (C: only async-signal-safe calls after fork).
+        .target(name: "ChildSpawn", path: "Tests/ChildSpawn"),
+        // Helpers the test targets share: clusters on free ports, condition waits, child
+        // processes, and the `.guarded` trait (held-back output, leak and resource checks).
         .target(
             name: "HarnessTestSupport",
-            dependencies: ["FakeKafka", "RdKafka", "KafkaProtocol", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "FakeKafka", "RdKafka", "KafkaProtocol", "LiveResources", "ChildSpawn",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/HarnessTestSupport",
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "HarnessTestSupportTests", dependencies: ["HarnessTestSupport", "LiveResources", "RdKafka"]),
         .testTarget(
             name: "FakeKafkaTests",
             dependencies: [
@@ -131,7 +142,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol"]),
+        .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol", "HarnessTestSupport"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",

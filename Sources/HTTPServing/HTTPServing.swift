@@ -1,4 +1,5 @@
 import Hummingbird
+import LiveResources
 import Logging
 import ServiceLifecycle
 
@@ -18,6 +19,8 @@ public func serve(
     // An unstructured task, so cancelling the caller does not tear connections down abruptly:
     // the cancellation is turned into a graceful shutdown instead.
     let server = Task { try await group.run() }
+    let registration = LiveResources.opened("HTTP server", "on \(host):\(port == 0 ? "(any port)" : "\(port)")")
+    defer { registration.close() }
     try await withTaskCancellationHandler {
         try await server.value
     } onCancel: {

@@ -1,4 +1,5 @@
 import Foundation
+import LiveResources
 import Logging
 import RestateProtocol
 import Synchronization
@@ -37,6 +38,8 @@ public actor KafkaIngress {
     private var subscriptions: [Subscription] = []
     private var consumers: [String: SubscriptionConsumer] = [:]
     private var started = false
+    /// Open from init (the journal and the HTTP client are) until `shutdown`.
+    private let registration: Registration
 
     public init(settings: Settings, logger: Logger = Logger(label: "ingress")) throws {
         self.settings = settings
@@ -51,6 +54,7 @@ public actor KafkaIngress {
         self.client = client
         self.catalog = catalog
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
+        registration = LiveResources.opened("Kafka ingress", "with data in \(settings.dataDirectory)")
     }
 
     /// Loads deployments and subscriptions, resumes open invocations and starts the consumers.
@@ -67,18 +71,24 @@ public actor KafkaIngress {
         for subscription in subscriptions { try startConsumer(subscription) }
     }
 
-    /// Leaves gracefully: each consumer stops polling, waits for its subscription's invocations
-    /// to end (bounded), then commits and leaves its group. Whatever is still open after that is
-    /// journaled and resumes on the next start.
-    public func shutdown() async {
+    /// Leaves within about `gracePeriod`: each consumer stops polling, waits for its
+    /// subscription's invocations to end, then commits and leaves its group. Attempts still
+    /// running when the period is over are abandoned: their invocations stay journaled and
+    /// resume on the next start, so nothing is lost.
+    public func shutdown(gracePeriod: Duration = .seconds(8)) async {
+        let deadline = ContinuousClock.now + gracePeriod
         await withTaskGroup(of: Void.self) { group in
             for consumer in consumers.values {
-                group.addTask { await consumer.stop(drainFirst: true) }
+                group.addTask { await consumer.stop(drainUntil: deadline) }
             }
         }
         consumers = [:]
-        await dispatcher.stop()
+        let dispatcher = self.dispatcher
+        if !(await withTimeout(max(.zero, deadline - .now)) { await dispatcher.stop() }) {
+            logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
+        }
         try? await client.shutdown()
+        registration.close()
     }
 
     // MARK: Subscriptions
@@ -110,7 +120,7 @@ public actor KafkaIngress {
         subscriptions.removeAll { $0.id == id }
         try await journal.markDeleted(subscription: id)
         if settings.defects.contains(.keepConsumingAfterDelete) { return true }
-        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop(drainFirst: false) }
+        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop(drainUntil: nil) }
         logger.info("subscription \(id) deleted")
         return true
     }

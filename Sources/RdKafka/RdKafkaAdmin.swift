@@ -1,16 +1,18 @@
-import Dispatch
 import CRdKafka
+import Dispatch
+import Logging
 
 /// Topic and group administration through librdkafka's Admin API. Every call waits for the
 /// broker on a thread of its own, never on the cooperative pool (which a blocking wait there can
 /// starve: the pool has a thread per core).
 public final class RdKafkaAdmin: Sendable {
     private let handle: Handle
+    private let context: Unmanaged<ClientContext>
     private let queue = DispatchQueue(label: "rdkafka.admin")
 
-    public init(_ properties: [String: String]) throws {
-        let conf = try makeConf(properties)
-        handle = Handle(pointer: try makeClient(RD_KAFKA_PRODUCER, conf, "admin client"))
+    /// - Parameter logger: where librdkafka's log lines go (filtered first by its `log_level` property).
+    public init(_ properties: [String: String], logger: Logger = Logger(label: "rdkafka")) throws {
+        (handle, context) = try makeClient(RD_KAFKA_PRODUCER, try makeConf(properties), "admin client", logger: logger)
     }
 
     /// Creates a topic; throws the broker's error for it (e.g. TOPIC_ALREADY_EXISTS).
@@ -138,7 +140,7 @@ public final class RdKafkaAdmin: Sendable {
     }
 
     deinit {
-        rd_kafka_destroy(handle.pointer)
+        destroyClient(handle, context, on: queue)
     }
 }
 

@@ -1,35 +1,24 @@
 import CRdKafka
 import Dispatch
+import Logging
 
 /// A librdkafka consumer (group or manual assignment). Blocking calls run on a Dispatch queue,
 /// never on Swift's cooperative pool.
 public final class RdKafkaConsumer: Sendable {
     private let handle: Handle
+    private let context: Unmanaged<ClientContext>
     private let queue = DispatchQueue(label: "rdkafka.consumer")
-    private let rebalanceBox: Unmanaged<RebalanceBox>?
 
     /// - Parameters:
     ///   - properties: librdkafka properties; `group.id` is needed to subscribe or commit.
+    ///   - logger: where librdkafka's log lines go (filtered first by its `log_level` property).
     ///   - onRebalance: called inside `poll`, on the consumer's queue, before partitions are
     ///     assigned and before they are given up; it may block (a revoke waits for it, so the
     ///     caller can finish work on the revoked partitions first). After a revoke, the stored
     ///     offsets are committed synchronously.
-    public init(_ properties: [String: String], onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil) throws {
-        let conf = try makeConf(properties)
-        if let onRebalance {
-            let box = Unmanaged.passRetained(RebalanceBox(onRebalance))
-            rd_kafka_conf_set_opaque(conf, box.toOpaque())
-            rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
-            rebalanceBox = box
-        } else {
-            rebalanceBox = nil
-        }
-        do {
-            handle = Handle(pointer: try makeClient(RD_KAFKA_CONSUMER, conf, "consumer"))
-        } catch {
-            rebalanceBox?.release()
-            throw error
-        }
+    public init(_ properties: [String: String], logger: Logger = Logger(label: "rdkafka"),
+                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil) throws {
+        (handle, context) = try makeClient(RD_KAFKA_CONSUMER, try makeConf(properties), "consumer", logger: logger, onRebalance: onRebalance)
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 
@@ -179,9 +168,9 @@ public final class RdKafkaConsumer: Sendable {
         }
     }
 
+    /// Not closed before: destroying closes it (leaving the group), after any call still running.
     deinit {
-        rd_kafka_destroy(handle.pointer)
-        rebalanceBox?.release()
+        destroyClient(handle, context, on: queue)
     }
 }
 
@@ -196,42 +185,4 @@ public struct RdKafkaPollBatch: Sendable {
 public enum RdKafkaRebalance: Sendable, Equatable {
     case assigned([PartitionOffset])
     case revoked([PartitionOffset])
-}
-
-/// Holds the Swift rebalance handler for the C callback (through librdkafka's opaque pointer).
-final class RebalanceBox: Sendable {
-    let handler: @Sendable (RdKafkaRebalance) -> Void
-
-    init(_ handler: @escaping @Sendable (RdKafkaRebalance) -> Void) {
-        self.handler = handler
-    }
-}
-
-/// librdkafka's rebalance callback: tell Swift, then apply the change, eagerly or incrementally
-/// according to the group's protocol.
-private func rebalanceCallback(
-    _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
-    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?
-) {
-    guard let rk, let opaque else { return }
-    let box = Unmanaged<RebalanceBox>.fromOpaque(opaque).takeUnretainedValue()
-    let list = partitions.flatMap { try? [PartitionOffset]($0, context: "rebalance") } ?? []
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
-    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        box.handler(.assigned(list))
-        if cooperative {
-            if let error = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            rd_kafka_assign(rk, partitions)
-        }
-    } else {
-        box.handler(.revoked(list))
-        // Only stored offsets are committed; no offset stored yet is not an error.
-        _ = rd_kafka_commit(rk, nil, 0)
-        if cooperative {
-            if let error = rd_kafka_incremental_unassign(rk, partitions) { rd_kafka_error_destroy(error) }
-        } else {
-            rd_kafka_assign(rk, nil)
-        }
-    }
 }

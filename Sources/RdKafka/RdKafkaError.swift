@@ -25,33 +25,6 @@ public struct RdKafkaError: Error, Equatable, CustomStringConvertible {
     public var description: String { "\(context): \(message) (\(name), \(code))" }
 }
 
-/// A librdkafka handle (thread-safe per librdkafka's documentation) that Swift may share.
-struct Handle: @unchecked Sendable {
-    let pointer: OpaquePointer
-}
-
-/// Builds a `rd_kafka_conf_t` from string properties, naming the property librdkafka rejects.
-func makeConf(_ properties: [String: String]) throws -> OpaquePointer {
-    let conf = rd_kafka_conf_new()!
-    var errstr = [CChar](repeating: 0, count: 512)
-    for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
-        if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
-            rd_kafka_conf_destroy(conf)
-            throw RdKafkaError(message: errorString(errstr), context: "setting \(key)=\(value)")
-        }
-    }
-    return conf
-}
-
-func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer, _ what: String) throws -> OpaquePointer {
-    var errstr = [CChar](repeating: 0, count: 512)
-    guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
-        rd_kafka_conf_destroy(conf)
-        throw RdKafkaError(message: errorString(errstr), context: "creating \(what)")
-    }
-    return rk
-}
-
 /// The librdkafka version linked in, e.g. "2.0.2".
 public var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
 

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Logging
 import Synchronization
 
 /// Where librdkafka put a record.
@@ -43,12 +44,15 @@ public final class RdKafkaProducer: Sendable {
     }
 
     private let handle: Handle
+    private let context: Unmanaged<ClientContext>
     /// The poller holds these, not `self`, so dropping the producer ends it.
     private let running = StopFlag()
     private let pollerDone = DispatchSemaphore(value: 0)
 
-    /// - Parameter properties: librdkafka properties, e.g. `bootstrap.servers`, `compression.codec`.
-    public init(_ properties: [String: String]) throws {
+    /// - Parameters:
+    ///   - properties: librdkafka properties, e.g. `bootstrap.servers`, `compression.codec`.
+    ///   - logger: where librdkafka's log lines go (filtered first by its `log_level` property).
+    public init(_ properties: [String: String], logger: Logger = Logger(label: "rdkafka")) throws {
         let conf = try makeConf(properties)
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
@@ -60,7 +64,7 @@ public final class RdKafkaProducer: Sendable {
                 callback.done(.success(Delivery(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset)))
             }
         }
-        handle = Handle(pointer: try makeClient(RD_KAFKA_PRODUCER, conf, "producer"))
+        (handle, context) = try makeClient(RD_KAFKA_PRODUCER, conf, "producer", logger: logger)
         let handle = self.handle, running = self.running, done = self.pollerDone
         Thread.detachNewThread {
             while running.isSet { rd_kafka_poll(handle.pointer, 50) }
@@ -162,11 +166,14 @@ public final class RdKafkaProducer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(err, "flushing producer") }
     }
 
+    /// Records still queued get up to 10 s to be delivered, on a thread of their own.
     deinit {
-        rd_kafka_flush(handle.pointer, 10_000)
-        running.clear()
-        pollerDone.wait()
-        rd_kafka_destroy(handle.pointer)
+        let handle = self.handle, running = self.running, pollerDone = self.pollerDone
+        destroyClient(handle, context) {
+            rd_kafka_flush(handle.pointer, 10_000)
+            running.clear()
+            pollerDone.wait()
+        }
     }
 }
 

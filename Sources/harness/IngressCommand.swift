@@ -73,6 +73,6 @@ struct IngressCommand: AsyncParsableCommand {
             group.cancelAll()
         }
         logger.info("stopping")
-        await ingress.shutdown()
+        await ingress.shutdown(gracePeriod: .seconds(7))
     }
 }

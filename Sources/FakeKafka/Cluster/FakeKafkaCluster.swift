@@ -1,4 +1,5 @@
 import KafkaProtocol
+import LiveResources
 import Logging
 import NIOCore
 import NIOPosix
@@ -35,6 +36,10 @@ public final class FakeKafkaCluster: Sendable {
         public var maxFrameSize: Int = 100 * 1024 * 1024
         /// How many requests the request log keeps (it reports how many it dropped).
         public var requestLogCapacity: Int = 10_000
+        /// Where brokers after the first listen when `port` is not 0: on the ports that follow it
+        /// (what `harness broker --port` promises), or on any free port, for when only the first
+        /// broker's address is written down elsewhere (an ingress's configuration).
+        public var laterBrokerPorts: LaterBrokerPorts = .following
         public var clusterId: String = "fake-kafka-cluster"
         public var logger: Logger = Logger(label: "fakekafka")
 
@@ -44,26 +49,37 @@ public final class FakeKafkaCluster: Sendable {
         }
     }
 
+    public enum LaterBrokerPorts: Sendable {
+        case following
+        case any
+    }
+
     let core: ClusterCore
-    private let ownsEventLoopGroup: Bool
+    private let registration = Mutex<Registration?>(nil)
     /// Listening channels of the brokers that are up.
     let listenerTable = Mutex<[Int32: any Channel]>([:])
     private let ticker = Mutex<RepeatedTask?>(nil)
 
-    private init(core: ClusterCore, ownsEventLoopGroup: Bool) {
+    private init(core: ClusterCore) {
         self.core = core
-        self.ownsEventLoopGroup = ownsEventLoopGroup
     }
 
     /// Starts the brokers and returns once all of them are listening.
+    ///
+    /// - Parameter eventLoopGroup: where the brokers run; by default NIO's process-wide group,
+    ///   so that many clusters in one process (a test run) do not each bring threads of their own.
     public static func start(_ configuration: Configuration = Configuration(), eventLoopGroup: (any EventLoopGroup)? = nil) async throws -> FakeKafkaCluster {
         precondition(configuration.brokers >= 1, "a cluster needs at least one broker")
-        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         let core = ClusterCore(configuration: configuration, eventLoopGroup: group, logger: configuration.logger)
-        let cluster = FakeKafkaCluster(core: core, ownsEventLoopGroup: eventLoopGroup == nil)
+        let cluster = FakeKafkaCluster(core: core)
+        cluster.registration.withLock { $0 = LiveResources.opened("FakeKafka cluster", "of \(configuration.brokers) broker(s)") }
         do {
             for id in 0..<Int32(configuration.brokers) {
-                let port = configuration.port == 0 ? 0 : configuration.port + Int(id)
+                let port = switch (configuration.port, id, configuration.laterBrokerPorts) {
+                case (0, _, _), (_, 1..., .any): 0
+                default: configuration.port + Int(id)
+                }
                 let channel = try await BrokerListener.bind(core: core, broker: id, host: configuration.host, port: port)
                 let bound = channel.localAddress?.port ?? port
                 cluster.listenerTable.withLock { $0[id] = channel }
@@ -90,7 +106,7 @@ public final class FakeKafkaCluster: Sendable {
             for group in state.groups.values { group.abandonParkedRequests(code: .coordinatorNotAvailable, effects: &effects) }
             state.wakeFetchers(for: nil, effects: &effects)
         }
-        if ownsEventLoopGroup { try await core.eventLoopGroup.shutdownGracefully() }
+        registration.withLock { $0?.close(); $0 = nil }
     }
 
     // MARK: Addresses

@@ -21,7 +21,7 @@ final class SubscriptionConsumer: Sendable {
     private let deliver: @Sendable ([Invocation]) async -> Void
     private let drain: @Sendable (Set<SourcePartition>) async -> Void
     private let drainAll: @Sendable () async -> Void
-    private let drainBeforeLeaving = Atomic<Bool>(false)
+    private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -29,6 +29,8 @@ final class SubscriptionConsumer: Sendable {
     static let batchSize = 1_000
     static let revokeDrainTimeout: Duration = .seconds(60)
     static let closeTimeout: Duration = .seconds(10)
+    /// The least time a graceful leave keeps for closing, whatever the drain took.
+    static let closeReserve: Duration = .seconds(1)
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
@@ -55,11 +57,12 @@ final class SubscriptionConsumer: Sendable {
     }
 
     /// Stops polling, then closes the consumer, which commits the stored offsets and leaves the
-    /// group. With `drainFirst`, the group is left only once this subscription's invocations have
-    /// ended (at most `revokeDrainTimeout`), so whoever takes the partitions over cannot overlap
-    /// them: that is a graceful leave. Without, the group is left at once (a deletion).
-    func stop(drainFirst: Bool) async {
-        drainBeforeLeaving.store(drainFirst, ordering: .relaxed)
+    /// group. With `drainUntil`, the group is left only once this subscription's invocations have
+    /// ended or the deadline has come, so whoever takes the partitions over does not overlap
+    /// them: that is a graceful leave. Without, the group is left at once (a deletion). Closing
+    /// gets whatever time remains before the deadline (at least a second), or `closeTimeout`.
+    func stop(drainUntil deadline: ContinuousClock.Instant?) async {
+        leaveDeadline.withLock { $0 = deadline }
         stopping.store(true, ordering: .releasing)
         await task.withLock { $0 }?.value
     }
@@ -75,14 +78,16 @@ final class SubscriptionConsumer: Sendable {
             } catch {
                 // Restate's behaviour: the subscription restarts from its committed offsets.
                 logger.error("consumer of \(subscription.source) failed, restarting in \(restartDelayMs) ms: \(error)")
-                try? await Task.sleep(for: .milliseconds(restartDelayMs))
+                // In steps, so a stop does not wait out the whole delay.
+                let restartAt = ContinuousClock.now + .milliseconds(restartDelayMs)
+                while !isStopping && ContinuousClock.now < restartAt { try? await Task.sleep(for: .milliseconds(50)) }
                 restartDelayMs = min(restartDelayMs * 2, 10_000)
             }
         }
     }
 
     private func consumeUntilStopped() async throws {
-        let consumer = try RdKafkaConsumer(properties) { [self] event in onRebalance(event) }
+        let consumer = try RdKafkaConsumer(properties, logger: logger) { [self] event in onRebalance(event) }
         try consumer.subscribe([subscription.topic])
         do {
             while !isStopping {
@@ -95,15 +100,17 @@ final class SubscriptionConsumer: Sendable {
             try? await consumer.close()
             throw error
         }
-        if drainBeforeLeaving.load(ordering: .relaxed) {
-            let drained = await withTimeout(Self.revokeDrainTimeout) { await self.drainAll() }
-            if !drained { logger.warning("leaving the group before this subscription's invocations ended") }
+        let deadline = leaveDeadline.withLock { $0 }
+        if let deadline {
+            let drained = await withTimeout(deadline - .now - Self.closeReserve) { await self.drainAll() }
+            if !drained { logger.warning("leaving the group before this subscription's invocations ended; they stay journaled") }
         }
         // librdkafka keeps trying to commit and leave while the coordinator is unreachable; a
         // shutdown must not wait for Kafka to come back. Uncommitted offsets are safe: the
         // records are journaled and redelivery is deduplicated.
-        let closed = await withTimeout(Self.closeTimeout) { try? await consumer.close() }
-        if !closed { logger.warning("the consumer did not close within \(Self.closeTimeout) (Kafka unreachable?); leaving without it") }
+        let closeTimeout = deadline.map { max(Self.closeReserve, $0 - .now) } ?? Self.closeTimeout
+        let closed = await withTimeout(closeTimeout) { try? await consumer.close() }
+        if !closed { logger.warning("the consumer did not close within \(closeTimeout) (Kafka unreachable?); leaving without it") }
     }
 
     /// Runs inside poll on the consumer's queue, which may block.

@@ -1,0 +1,132 @@
+import CRdKafka
+import Dispatch
+import LiveResources
+import Logging
+
+/// A librdkafka handle (thread-safe per librdkafka's documentation) that Swift may share.
+struct Handle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// What librdkafka's callbacks reach through the handle's opaque pointer: where its log lines go,
+/// the consumer's rebalance handler, and the handle's entry among the process's open resources.
+/// It lives until `rd_kafka_destroy` has returned, since librdkafka may log until then.
+final class ClientContext: Sendable {
+    let logger: Logger
+    let onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?
+    let registration: Registration
+
+    init(logger: Logger, onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?, registration: Registration) {
+        self.logger = logger
+        self.onRebalance = onRebalance
+        self.registration = registration
+    }
+
+    static func of(_ rk: OpaquePointer?) -> ClientContext? {
+        guard let rk, let opaque = rd_kafka_opaque(rk) else { return nil }
+        return Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    }
+}
+
+/// Builds a `rd_kafka_conf_t` from string properties, naming the property librdkafka rejects.
+func makeConf(_ properties: [String: String]) throws -> OpaquePointer {
+    let conf = rd_kafka_conf_new()!
+    var errstr = [CChar](repeating: 0, count: 512)
+    for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+        if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+            rd_kafka_conf_destroy(conf)
+            throw RdKafkaError(message: errorString(errstr), context: "setting \(key)=\(value)")
+        }
+    }
+    return conf
+}
+
+/// A librdkafka client whose log lines go to `logger` (not to stderr, librdkafka's default) and
+/// whose lifetime is recorded in `LiveResources` until `destroyClient` has finished.
+func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer, _ what: String, logger: Logger,
+                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil) throws -> (Handle, Unmanaged<ClientContext>) {
+    let clientID = rdKafkaProperty(conf, "client.id") ?? "rdkafka"
+    var logger = logger
+    logger[metadataKey: "rdkafka"] = "\(clientID) \(what)"
+    let context = Unmanaged.passRetained(ClientContext(
+        logger: logger, onRebalance: onRebalance, registration: LiveResources.opened("librdkafka \(what)", "'\(clientID)'")))
+    rd_kafka_conf_set_opaque(conf, context.toOpaque())
+    rd_kafka_conf_set_log_cb(conf, logCallback)
+    if onRebalance != nil { rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback) }
+    var errstr = [CChar](repeating: 0, count: 512)
+    guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+        rd_kafka_conf_destroy(conf)
+        context.takeRetainedValue().registration.close()
+        throw RdKafkaError(message: errorString(errstr), context: "creating \(what)")
+    }
+    return (Handle(pointer: rk), context)
+}
+
+/// Destroys the client on `queue` once the work already queued there is done (so no blocking
+/// call still uses the handle), off whatever thread dropped the last reference: destroying can
+/// block while librdkafka closes its connections and joins its threads.
+func destroyClient(_ handle: Handle, _ context: Unmanaged<ClientContext>, on queue: DispatchQueue = .global(), before: @escaping @Sendable () -> Void = {}) {
+    let context = UncheckedContext(context)
+    queue.async {
+        before()
+        rd_kafka_destroy(handle.pointer)
+        let released = context.value.takeRetainedValue()
+        released.registration.close()
+    }
+}
+
+private struct UncheckedContext: @unchecked Sendable {
+    let value: Unmanaged<ClientContext>
+    init(_ value: Unmanaged<ClientContext>) { self.value = value }
+}
+
+private func rdKafkaProperty(_ conf: OpaquePointer, _ name: String) -> String? {
+    var size = 0
+    guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK, size > 1 else { return nil }
+    var buffer = [CChar](repeating: 0, count: size)
+    guard rd_kafka_conf_get(conf, name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+    return errorString(buffer)
+}
+
+/// librdkafka's log callback: syslog levels to swift-log's. librdkafka still filters by its own
+/// `log_level` property first.
+private func logCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: UnsafePointer<CChar>?, _ message: UnsafePointer<CChar>?) {
+    guard let context = ClientContext.of(rk), let message else { return }
+    let swiftLevel: Logger.Level = switch level {
+    case ...3: .error
+    case 4: .warning
+    case 5: .notice
+    case 6: .info
+    default: .debug
+    }
+    let facility = facility.map { String(cString: $0) } ?? "-"
+    context.logger.log(level: swiftLevel, "\(facility): \(String(cString: message))")
+}
+
+/// librdkafka's rebalance callback: tell Swift, then apply the change, eagerly or incrementally
+/// according to the group's protocol.
+private func rebalanceCallback(
+    _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t,
+    _ partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let rk, let handler = ClientContext.of(rk)?.onRebalance else { return }
+    let list = partitions.flatMap { try? [PartitionOffset]($0, context: "rebalance") } ?? []
+    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+        handler(.assigned(list))
+        if cooperative {
+            if let error = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(error) }
+        } else {
+            rd_kafka_assign(rk, partitions)
+        }
+    } else {
+        handler(.revoked(list))
+        // Only stored offsets are committed; no offset stored yet is not an error.
+        _ = rd_kafka_commit(rk, nil, 0)
+        if cooperative {
+            if let error = rd_kafka_incremental_unassign(rk, partitions) { rd_kafka_error_destroy(error) }
+        } else {
+            rd_kafka_assign(rk, nil)
+        }
+    }
+}
