@@ -13,12 +13,16 @@ setup: ## Install system libraries, kcat and the pinned Python clients (idempote
 build: setup ## Build everything (debug)
 	$(SWIFT) build
 
-test: build ## Swift tests, then the conformance suite: what CI runs
-	$(SWIFT) test
+test: test-swift ## Swift tests, then the conformance suite: what CI runs (.ci/run adds a watchdog)
 	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
 
-test-swift: build ## Swift tests only
-	$(SWIFT) test
+# The suite's resource guard writes the run's peak descriptors and threads here.
+TEST_RESOURCES = .build/test-resources.txt
+
+test-swift: build ## Swift tests only (HARNESS_TEST_OUTPUT=live shows every test's log as it runs)
+	@rm -f $(TEST_RESOURCES)
+	HARNESS_TEST_RESOURCES=$(TEST_RESOURCES) $(SWIFT) test
+	@echo "test-swift: $$(tr '\n' ' ' < $(TEST_RESOURCES))"
 
 conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, aiokafka against FakeKafka
 	$(PYTHON) -m pytest conformance -q -p no:warnings -rs

@@ -5,7 +5,7 @@ import RdKafka
 import Testing
 
 /// Each control of the cluster, observed by a real client.
-@Suite("Controls observed by librdkafka", .timeLimit(.minutes(2)))
+@Suite("Controls observed by librdkafka", .guarded, .timeLimit(.minutes(2)))
 struct ControlsTests {
     @Test("an injected non-retriable error fails the delivery; a retriable one is retried")
     func injectedErrors() async throws {
@@ -115,6 +115,7 @@ struct ControlsTests {
             #expect(moved[0].valueString == "1")
             let fetches = cluster.requestLog().entries.filter { $0.apiKey == ApiKey.fetch.rawValue }
             #expect(fetches.contains { $0.broker == 1 - original })
+            try await consumer.close()
         }
     }
 
@@ -167,6 +168,7 @@ struct ControlsTests {
             let log = cluster.requestLog().entries
             #expect(log.filter { $0.apiKey == ApiKey.produce.rawValue }.allSatisfy { $0.apiVersion == 3 })
             #expect(log.filter { $0.apiKey == ApiKey.fetch.rawValue }.allSatisfy { $0.apiVersion == 4 })
+            try await consumer.close()
         }
     }
 }

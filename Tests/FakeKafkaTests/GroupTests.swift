@@ -4,7 +4,7 @@ import KafkaProtocol
 import RdKafka
 import Testing
 
-@Suite("Consumer groups and offsets through librdkafka", .timeLimit(.minutes(2)))
+@Suite("Consumer groups and offsets through librdkafka", .guarded, .timeLimit(.minutes(2)))
 struct GroupTests {
     @Test("two members split four partitions and rebalance when one leaves")
     func splitAndRebalance() async throws {
@@ -112,6 +112,7 @@ struct GroupTests {
             let after = try await consumer.offsetsForTimes([PartitionOffset(topic, 0, 9_000_000)])
             #expect(after == [PartitionOffset(topic, 0, -1)])
             #expect(try await consumer.watermarks(topic: topic, partition: 0) == (0, 10))
+            try await consumer.close()
         }
     }
 

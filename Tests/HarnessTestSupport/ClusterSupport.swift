@@ -72,7 +72,7 @@ public struct TimedOut: Error {
 }
 
 /// Polls until `count` records arrived, tolerating transient client errors (a reconnect, a
-/// leader change), and fails after `timeout` naming how many came.
+/// leader or coordinator change), and fails after `timeout` naming how many came.
 public func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration = .seconds(30),
              sourceLocation: SourceLocation = #_sourceLocation) async throws -> [RdKafkaRecord] {
     var records: [RdKafkaRecord] = []
@@ -84,12 +84,16 @@ public func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration =
         }
         do {
             if let r = try await consumer.poll(timeoutMs: 100) { records.append(r) }
-        } catch let error as RdKafkaError where error.code < 0 {
-            continue  // local, transient: librdkafka recovers by itself
+        } catch let error as RdKafkaError where error.code < 0 || coordinatorMoving.contains(error.code) {
+            continue  // transient: librdkafka recovers by itself
         }
     }
     return records
 }
+
+/// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: librdkafka reports
+/// them while it looks the group's coordinator up again, then carries on.
+private let coordinatorMoving: Set<Int32> = [14, 15, 16]
 
 public func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 

@@ -1,48 +1,49 @@
 import Foundation
 
-/// `harness ingress` as a child process.
-public struct IngressProcess {
-    public let process: Process
+/// `harness ingress` as a child process (see `ChildProcess`).
+public struct IngressProcess: Sendable {
+    public let child: ChildProcess
     public let adminURL: String
 
     /// Starts `harness ingress --admin-port 0 ARGUMENTS` (the binary beside the test bundle) and
     /// waits for its `ready` line.
-    public init(arguments: [String]) throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness")
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw ProcessStartError(description: "\(binary.path) is missing: build the package (swift build) before the tests")
+    public static func start(arguments: [String]) async throws -> IngressProcess {
+        let child = try await ChildProcess.start(try harnessBinary(), ["ingress", "--admin-port", "0", "--log-level", "warning"] + arguments)
+        do {
+            // The first line is "ready http://127.0.0.1:PORT".
+            let ready = try await child.waitForLine(matching: "^ready ")
+            return IngressProcess(child: child, adminURL: String(ready.dropFirst("ready ".count)))
+        } catch {
+            await child.kill()
+            throw error
         }
-        process = Process()
-        process.executableURL = binary
-        process.arguments = ["ingress", "--admin-port", "0", "--log-level", "warning"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.launchSerially()
-        // The first line is "ready http://127.0.0.1:PORT".
-        var line = Data()
-        while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) {
-            line += byte
-        }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("ready ") else {
-            process.terminate()
-            throw ProcessStartError(description: "harness ingress did not start: '\(text)'")
-        }
-        adminURL = String(text.dropFirst("ready ".count))
     }
 
     /// SIGKILL: no shutdown code runs, nothing is flushed or committed.
-    public func kill() {
-        guard process.isRunning else { return }
-        Foundation.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+    public func kill() async {
+        await child.kill()
     }
 }
 
-public struct ProcessStartError: Error, CustomStringConvertible {
-    public let description: String
-
-    public init(description: String) {
-        self.description = description
+/// Runs `body` with a started `harness ingress`, which is stopped (SIGTERM, then SIGKILL)
+/// however `body` ends.
+public func withIngressProcess<T>(arguments: [String], _ body: (IngressProcess) async throws -> T) async throws -> T {
+    let ingress = try await IngressProcess.start(arguments: arguments)
+    do {
+        let result = try await body(ingress)
+        await ingress.child.stop()
+        return result
+    } catch {
+        await ingress.child.stop()
+        throw error
     }
+}
+
+/// The `harness` executable beside the test bundle.
+public func harnessBinary() throws -> String {
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness").path
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        throw ChildProcessError("\(binary) is missing: build the package (swift build) before the tests")
+    }
+    return binary
 }

@@ -3,43 +3,16 @@ import Foundation
 /// Serves `Fixtures/sdk_services.py` (services written with the official Restate Python SDK)
 /// with hypercorn on a free loopback port for `body`, which gets the base URL.
 public func withSDKEndpoint<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-m", "hypercorn", "sdk_services:app", "--bind", "127.0.0.1:0"]
-    process.currentDirectoryURL = fixtures
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.launchSerially()
-    defer {
-        process.terminate()
-        process.waitUntilExit()
-    }
-    // hypercorn prints "Running on http://127.0.0.1:PORT (CTRL + C to quit)" when listening.
-    let port = try await readPort(from: output.fileHandleForReading, process: process)
-    return try await body(URL(string: "http://127.0.0.1:\(port)")!)
-}
-
-private func readPort(from handle: FileHandle, process: Process) async throws -> Int {
-    var seen = ""
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        let chunk = handle.availableData
-        if chunk.isEmpty {
-            guard process.isRunning else { break }
-            try await Task.sleep(for: .milliseconds(20))
-            continue
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    return try await withChildProcess("python3", ["-m", "hypercorn", "sdk_services:app", "--bind", "127.0.0.1:0"], directory: fixtures) { hypercorn in
+        // hypercorn prints "Running on http://127.0.0.1:PORT (CTRL + C to quit)" when listening.
+        let line: String
+        do {
+            line = try await hypercorn.waitForLine(matching: #"http://127\.0\.0\.1:[0-9]+"#)
+        } catch {
+            throw ChildProcessError("hypercorn did not start (is restate-sdk installed? `make setup`): \(error)")
         }
-        seen += String(decoding: chunk, as: UTF8.self)
-        if let range = seen.range(of: #"http://127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-           let port = Int(seen[range].split(separator: ":").last!) {
-            return port
-        }
+        let url = line.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression).map { String(line[$0]) }!
+        return try await body(URL(string: url)!)
     }
-    throw SDKEndpointError(description: "hypercorn did not start (is restate-sdk installed? `make setup`): \(seen)")
-}
-
-public struct SDKEndpointError: Error, CustomStringConvertible {
-    public let description: String
 }

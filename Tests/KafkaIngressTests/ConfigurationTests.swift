@@ -1,8 +1,9 @@
 import Foundation
+import HarnessTestSupport
 import KafkaIngress
 import Testing
 
-@Suite("restate.toml and RESTATE_INGRESS__KAFKA_CLUSTERS")
+@Suite("restate.toml and RESTATE_INGRESS__KAFKA_CLUSTERS", .guarded)
 struct ConfigurationTests {
     @Test("clusters with plain and PLAINTEXT:// brokers; librdkafka properties pass through untouched")
     func clusters() throws {

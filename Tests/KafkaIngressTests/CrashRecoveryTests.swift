@@ -8,7 +8,7 @@ import Testing
 
 /// The `harness ingress` process killed with SIGKILL mid-stream, then restarted on the same data
 /// directory: every record is invoked, and none is journaled twice.
-@Suite("Crash recovery", .timeLimit(.minutes(5)))
+@Suite("Crash recovery", .guarded, .timeLimit(.minutes(5)))
 struct CrashRecoveryTests {
     @Test("kill -9 mid-stream, restart: every record invoked, none journaled twice")
     func killAndRestart() async throws {
@@ -33,9 +33,9 @@ struct CrashRecoveryTests {
                 \(props)
                 """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
 
-            var ingress = try IngressProcess(arguments: ["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
+            let arguments = ["--config", dir + "/restate.toml", "--data-dir", dir + "/data"]
+            let ingress = try await IngressProcess.start(arguments: arguments)
             let admin = AdminClient(base: ingress.adminURL)
-            defer { try? admin.close() }
             #expect(try await admin.post("/deployments", ["uri": "http://127.0.0.1:\(recorderPort)", "use_http_11": true]).status == 201)
             let created = try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Counter/add"])
             #expect(created.status == 201, "\(created.body)")
@@ -54,33 +54,32 @@ struct CrashRecoveryTests {
             try await eventually("some invocations completed before the kill") {
                 recorder.records.filter { $0.outcome == "completed" }.count >= 60
             }
-            ingress.kill()
+            await ingress.kill()
             try produce(400..<600)
-            ingress = try IngressProcess(arguments: ["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
-            defer { ingress.kill() }
-            let restarted = AdminClient(base: ingress.adminURL)
-            defer { try? restarted.close() }
+            try await withIngressProcess(arguments: arguments) { ingress in
+                let restarted = AdminClient(base: ingress.adminURL)
 
-            try await eventually("all 600 records invoked", timeout: .seconds(120)) {
-                Set(recorder.records.filter { $0.outcome == "completed" }.map(\.payload)).count == 600
-            }
-            let listed = try await restarted.get("/invocations")
-            let invocations = try #require(try listed.json()["invocations"] as? [[String: Any]])
-            let coordinates = invocations.map { "\($0["partition"] ?? "")/\($0["offset"] ?? "")" }
-            #expect(invocations.count == 600, "one journal entry per record")
-            #expect(Set(coordinates).count == coordinates.count, "no record journaled twice")
-            try await eventually("every journaled invocation completed") {
-                let all = try await restarted.get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
-                return all.count == 600 && all.allSatisfy { $0["status"] as? String == "completed" }
-            }
-            // Per key, the values were produced in increasing order; the last completed
-            // invocation of each key must carry its last value (a re-run after the crash may
-            // repeat an attempt, never run an older record after a newer one completed).
-            for key in keys {
-                let runs = recorder.records.filter { $0.key == key && $0.outcome == "completed" }.sorted { $0.start < $1.start }
-                let values = runs.map { Int($0.payload)! }
-                let firstSeen = values.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
-                #expect(firstSeen == firstSeen.sorted(), "key \(key) ran out of order: \(values)")
+                try await eventually("all 600 records invoked", timeout: .seconds(120)) {
+                    Set(recorder.records.filter { $0.outcome == "completed" }.map(\.payload)).count == 600
+                }
+                let listed = try await restarted.get("/invocations")
+                let invocations = try #require(try listed.json()["invocations"] as? [[String: Any]])
+                let coordinates = invocations.map { "\($0["partition"] ?? "")/\($0["offset"] ?? "")" }
+                #expect(invocations.count == 600, "one journal entry per record")
+                #expect(Set(coordinates).count == coordinates.count, "no record journaled twice")
+                try await eventually("every journaled invocation completed") {
+                    let all = try await restarted.get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
+                    return all.count == 600 && all.allSatisfy { $0["status"] as? String == "completed" }
+                }
+                // Per key, the values were produced in increasing order; the last completed
+                // invocation of each key must carry its last value (a re-run after the crash may
+                // repeat an attempt, never run an older record after a newer one completed).
+                for key in keys {
+                    let runs = recorder.records.filter { $0.key == key && $0.outcome == "completed" }.sorted { $0.start < $1.start }
+                    let values = runs.map { Int($0.payload)! }
+                    let firstSeen = values.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+                    #expect(firstSeen == firstSeen.sorted(), "key \(key) ran out of order: \(values)")
+                }
             }
         }
     }

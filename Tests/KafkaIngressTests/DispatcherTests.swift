@@ -1,9 +1,10 @@
+import HarnessTestSupport
 import Synchronization
 import Testing
 @testable import KafkaIngress
 
 /// The dispatcher alone, with attempts that only record what ran when.
-@Suite("Dispatcher")
+@Suite("Dispatcher", .guarded)
 struct DispatcherTests {
     final class Log: Sendable {
         let events = Mutex<[String]>([])

@@ -1,8 +1,9 @@
 import Foundation
+import HarnessTestSupport
 @testable import KafkaIngress
 import Testing
 
-@Suite("Restate-style ids")
+@Suite("Restate-style ids", .guarded)
 struct ResourceIDTests {
     @Test("base62 with Restate's alphabet, most significant digit first, padded to 22")
     func base62() {
@@ -26,7 +27,7 @@ struct ResourceIDTests {
     }
 }
 
-@Suite("Journal encoding")
+@Suite("Journal encoding", .guarded)
 struct JournalEncodingTests {
     @Test("headers written by hand read back with JSONDecoder, order and odd characters kept")
     func headersRoundTrip() throws {

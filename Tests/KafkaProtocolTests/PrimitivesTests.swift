@@ -1,9 +1,10 @@
+import HarnessTestSupport
 import NIOCore
 import NIOTestUtils
 import Testing
 @testable import KafkaProtocol
 
-@Suite("Primitives")
+@Suite("Primitives", .guarded)
 struct PrimitivesTests {
     @Test("CRC-32C matches the published check values")
     func crc32cVectors() {

@@ -1,8 +1,9 @@
+import HarnessTestSupport
 import NIOCore
 import Testing
 @testable import KafkaProtocol
 
-@Suite("Record batches and codecs")
+@Suite("Record batches and codecs", .guarded)
 struct RecordBatchTests {
     static let records: [KafkaRecord] = (0..<50).map(record)
 

@@ -1,9 +1,10 @@
 import Foundation
+import HarnessTestSupport
 import Recorder
 import RestateProtocol
 import Testing
 
-@Suite("Recorder configuration and answers")
+@Suite("Recorder configuration and answers", .guarded)
 struct RecorderConfigurationTests {
     @Test("--service NAME:KIND:HANDLERS, with handler kinds")
     func serviceFlag() throws {

@@ -1,7 +1,8 @@
+import HarnessTestSupport
 import Testing
 @testable import RestateProtocol
 
-@Suite("Service protocol messages")
+@Suite("Service protocol messages", .guarded)
 struct RestateProtocolTests {
     @Test("an invocation request round-trips")
     func requestRoundTrip() throws {

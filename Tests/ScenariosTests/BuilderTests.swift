@@ -1,8 +1,9 @@
+import HarnessTestSupport
 import Scenarios
 import ScenarioTesting
 import Testing
 
-@Suite("Swift scenario builder", .timeLimit(.minutes(3)))
+@Suite("Swift scenario builder", .guarded, .timeLimit(.minutes(3)))
 struct BuilderTests {
     @Test("the builder makes the same model as YAML, located at the Swift lines")
     func sameModel() throws {
@@ -67,7 +68,7 @@ struct BuilderTests {
     @Test("a Swift scenario naming an undeclared subscription fails at that line before anything runs")
     func unknownSubscription() async {
         let line = #line + 4
-        let result = await ScenarioRunner().run(Scenario("typo") {
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(Scenario("typo") {
             Service("S", .service) { Handler("h") }
             Subscribe("s", topic: "t", sink: "S/h")
             Wait(invocations: 1, subscription: "z")

@@ -1,11 +1,12 @@
 import Foundation
+import HarnessTestSupport
 import KafkaIngress
 import Scenarios
 import Testing
 
 /// The proof that the assertions bite: the library's scenarios against an ingress told to have
 /// one defect each must fail, on the expectation that defect breaks, with a clear message.
-@Suite("Assertions catch a defective ingress", .timeLimit(.minutes(5)))
+@Suite("Assertions catch a defective ingress", .guarded, .timeLimit(.minutes(5)))
 struct DefectDetectionTests {
     @Test("each defect fails the expectation it breaks", arguments: [
         (DeliberateDefect.ignoreKeyOrder, "01-object-order.yaml", "no_overlap_per_key counter", "expected invocations of key"),
@@ -15,7 +16,7 @@ struct DefectDetectionTests {
     ])
     func defect(_ defect: DeliberateDefect, file: String, expectation: String, message: String) async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
-        let result = await ScenarioRunner(defects: [defect]).run(scenario)
+        let result = await ScenarioRunner(defects: [defect], concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         let failure = result.failures.first { $0.expectation == expectation }
         #expect(failure != nil, "\(defect): expected '\(expectation)' to fail; failures: \(result.failures.map(\.description)), error: \(result.error ?? "none")")
         #expect(failure?.message.contains(message) == true, "\(failure?.description ?? "")")
@@ -25,7 +26,7 @@ struct DefectDetectionTests {
     @Test("a dropped header fails headers_match_records")
     func droppedHeader() async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent("02-service-parallelism.yaml").path)
-        let result = await ScenarioRunner(defects: [.dropOffsetHeader]).run(scenario)
+        let result = await ScenarioRunner(defects: [.dropOffsetHeader], concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         let failure = try #require(result.failures.first { $0.expectation == "headers_match_records log" })
         #expect(failure.message.contains("name no produced record"), "\(failure)")
     }

@@ -7,7 +7,7 @@ import Yams
 /// docker/compose.yaml cannot run here (no Docker engine in CI), so this checks what our own code
 /// can: Restate's cluster list is valid configuration, and every harness command in the file is
 /// accepted by `harness run` (with --dry-run, against the repository's scenarios).
-@Suite("docker/compose.yaml")
+@Suite("docker/compose.yaml", .guarded)
 struct DockerComposeTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -27,20 +27,14 @@ struct DockerComposeTests {
     }
 
     @Test("every harness command in the file is a valid harness run invocation", arguments: ["harness", "harness-fake", "harness-local"])
-    func harnessCommand(service: String) throws {
+    func harnessCommand(service: String) async throws {
         let command = try #require(try services()[service]?["command"] as? String)
         var arguments = command.split(separator: " ").map(String.init).map { $0 == "/scenarios" ? Self.root.appendingPathComponent("scenarios").path : $0 }
         arguments.append("--dry-run")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("harness")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.launchSerially()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "harness \(arguments.joined(separator: " ")):\n\(text)")
+        let harness = try await ChildProcess.start(try harnessBinary(), arguments)
+        let status = await harness.waitForExit(timeout: .seconds(60))
+        let text = harness.outputText
+        #expect(status == 0, "harness \(arguments.joined(separator: " ")):\n\(text)")
         #expect(text.contains("would run"), "\(text)")
     }
 }

@@ -7,14 +7,14 @@ import Testing
 /// `--bootstrap-servers`: the scenario runs on a Kafka the harness did not start, reached only over
 /// the wire (librdkafka admin, producer and DescribeGroups). A FakeKafka cluster started apart
 /// from the runner stands in for it, so the test sees what the runner created there.
-@Suite("External Kafka target", .timeLimit(.minutes(5)))
+@Suite("External Kafka target", .guarded, .timeLimit(.minutes(5)))
 struct ExternalKafkaTargetTests {
     @Test("library scenarios run on an external Kafka, in topics of their own; those needing FakeKafka are skipped with the reason",
           arguments: ScenarioRunnerTests.libraryFiles)
     func library(file: String) async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
         try await withCluster(brokers: 1) { external in
-            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)))
+            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)), concurrency: ScenarioRunnerTests.concurrency)
             let result = await runner.run(scenario)
             #expect(result.error == nil, "\(result.error ?? "")")
             #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
@@ -46,7 +46,7 @@ struct ExternalKafkaTargetTests {
               - exactly_once: s
             """)
         try await withCluster { external in
-            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)))
+            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)), concurrency: ScenarioRunnerTests.concurrency)
             for _ in 0..<2 {
                 let result = await runner.run(scenario)
                 #expect(result.passed && result.skipped == nil, "\(result.error ?? "") \(result.failures)")

@@ -1,9 +1,15 @@
 import Foundation
+import HarnessTestSupport
 import Scenarios
 import Testing
 
-@Suite("Scenario runner (embedded target)", .timeLimit(.minutes(5)))
+@Suite("Scenario runner (embedded target)", .guarded, .timeLimit(.minutes(5)))
 struct ScenarioRunnerTests {
+    /// The embedded ingress's attempts at once in these tests: enough for every parallelism the
+    /// library asserts, while several scenarios share one process's descriptors (each attempt
+    /// holds a loopback connection, two descriptors here).
+    static let concurrency = 16
+
     static let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scenarios")
 
@@ -14,7 +20,7 @@ struct ScenarioRunnerTests {
     @Test("every scenario of the library passes against the reference ingress", arguments: libraryFiles)
     func library(file: String) async throws {
         let scenario = try ScenarioYAML.load(file: Self.library.appendingPathComponent(file).path)
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.error == nil, "\(result.error ?? "")")
         #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
     }
@@ -39,7 +45,7 @@ struct ScenarioRunnerTests {
               - final_outputs: {subscription: c, outputs: {k: "5"}}
               - final_outputs: {subscription: c, outputs: {k: "4"}}
             """, file: "wrong.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.error == nil)
         let messages = result.failures.map(\.description)
         #expect(messages.count == 4, "\(messages)")
@@ -66,7 +72,7 @@ struct ScenarioRunnerTests {
               - consumer_group: {subscription: s, members: 2}
               - consumer_group: {subscription: s, members: 1, client_id: mine}
             """, file: "groups.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.error == nil, "\(result.error ?? "")")
         #expect(result.failures.map(\.description) == [
             "groups.yaml:10:5: consumer_group nobody-uses-this: expected consumer group nobody-uses-this to exist; the cluster does not know it",
@@ -78,11 +84,11 @@ struct ScenarioRunnerTests {
     @Test("a target that cannot run a scenario skips it and says why")
     func skipped() async throws {
         let restart = try ScenarioYAML.parse("name: r\nsteps:\n  - restart: ingress\n")
-        let remote = ScenarioRunner(target: .remote(adminURL: "http://127.0.0.1:1", kafkaCluster: "k", advertisedHost: "127.0.0.1", brokerPort: 0))
+        let remote = ScenarioRunner(target: .remote(adminURL: "http://127.0.0.1:1", kafkaCluster: "k", advertisedHost: "127.0.0.1", brokerPort: 0), concurrency: ScenarioRunnerTests.concurrency)
         let result = await remote.run(restart)
         #expect(result.skipped == "it restarts the ingress, which an external ingress does not let the harness do")
         let fault = try ScenarioYAML.parse("name: f\nsteps:\n  - fault: {drop_connections: all}\n")
-        let external = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: "127.0.0.1:1")))
+        let external = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: "127.0.0.1:1")), concurrency: ScenarioRunnerTests.concurrency)
         #expect(await external.run(fault).skipped == "it injects faults, which need FakeKafka (not --bootstrap-servers)")
     }
 
@@ -99,13 +105,14 @@ struct ScenarioRunnerTests {
               - produce: {topic: u, count: 20, key: "k{i}"}
               - wait: {committed: fine}
               - produce: {topic: t, key: ok}
+              - wait: {invocations: 1, subscription: stuck}
               - produce: {topic: t, key_hex: "c328"}
               - wait: {committed: stuck, timeout_ms: 1500}
             """, file: "commits.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         // The non-UTF-8 key cannot become an object key: the consumer stops before it, so its
         // offset (and nothing after it) is never committed.
-        #expect(result.error?.hasPrefix("commits.yaml:12:5: waited 1500 ms for group ") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasPrefix("commits.yaml:13:5: waited 1500 ms for group ") == true, "\(result.error ?? "")")
         #expect(result.error?.hasSuffix("to commit every record; not committed: t/0: 1") == true, "\(result.error ?? "")")
     }
 
@@ -129,7 +136,7 @@ struct ScenarioRunnerTests {
               - deletion_honoured: s
               - exactly_once: s
             """)
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.passed, "\(result.error ?? "") \(result.failures)")
         #expect(result.observations?.subscriptionIDs["s"]?.count == 2)
     }
@@ -146,7 +153,7 @@ struct ScenarioRunnerTests {
               - produce: {topic: t, count: 3}
               - wait: {invocations: 3, subscription: s}
             """, file: "unfired.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.error == nil, "\(result.error ?? "")")
         #expect(result.failures.map(\.description) == [
             "unfired.yaml:5:5: fault fired: expected the fault DeleteTopics answered REQUEST_TIMED_OUT (2 times) to act on 2 request(s); it acted on 0",
@@ -164,14 +171,14 @@ struct ScenarioRunnerTests {
               - wait: {invocations: 2, subscription: s}
               - wait: {invocations: 3, subscription: s, timeout_ms: 1500}
             """, file: "wait.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.error?.hasPrefix("wait.yaml:7:5: waited 1500 ms for 3 completed invocations; 2 completed") == true, "\(result.error ?? "")")
     }
 
     @Test("instances: 2 adds an ingress instance in the same group, and it takes part")
     func secondInstance() async throws {
         let scenario = try ScenarioYAML.load(file: Self.library.appendingPathComponent("12-second-instance.yaml").path)
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         #expect(result.passed, "\(result.failures.map(\.description)) \(result.error ?? "")")
         let ids = try #require(result.observations?.subscriptionIDs["counter"])
         #expect(ids.count == 2, "one subscription id per instance")
@@ -189,14 +196,14 @@ struct ScenarioRunnerTests {
               - produce: {topic: t, count: 5, key: "k-{i % 2}", value: '{"n": {i}, "literal": "{x}"}'}
               - wait: {invocations: 5, subscription: s}
             """, file: "t.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         let produced = try #require(result.observations?.produced)
         #expect(produced.map(\.key) == ["k-0", "k-1", "k-0", "k-1", "k-0"])
         #expect(produced.last?.value == #"{"n": 4, "literal": "{x}"}"#)
     }
 }
 
-@Suite("Reports")
+@Suite("Reports", .guarded)
 struct ReportTests {
     @Test("JUnit: one test case per scenario, failures with location, XML escaped; HTML: a lane per key")
     func reports() async throws {
@@ -210,7 +217,7 @@ struct ReportTests {
             expect:
               - invocation_count: {subscription: s, count: 5}
             """, file: "r.yaml")
-        let result = await ScenarioRunner().run(scenario)
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         let xml = JUnitReport.render([result])
         #expect(xml.contains(#"<testsuite name="scenarios" tests="1" failures="1" errors="0""#))
         #expect(xml.contains(#"name="a &lt;tricky&gt; &amp; &quot;quoted&quot; name""#))

@@ -1,7 +1,8 @@
+import HarnessTestSupport
 import Scenarios
 import Testing
 
-@Suite("Scenario files")
+@Suite("Scenario files", .guarded)
 struct ScenarioYAMLTests {
     static let full = """
         name: per-key order
@@ -89,7 +90,7 @@ struct ScenarioYAMLTests {
     }
 }
 
-@Suite("Scenario files: faults and codecs")
+@Suite("Scenario files: faults and codecs", .guarded)
 struct ScenarioFaultYAMLTests {
     @Test("fault steps and compression read into the model; a bad codec is refused at its column")
     func faults() throws {
@@ -116,7 +117,7 @@ struct ScenarioFaultYAMLTests {
     }
 }
 
-@Suite("Scenario files: clusters, late subscriptions, values and every fault")
+@Suite("Scenario files: clusters, late subscriptions, values and every fault", .guarded)
 struct ScenarioFeatureYAMLTests {
     @Test("several clusters, cluster fields, subscribe steps, JSON/hex values, timestamps and consumer groups read into the model")
     func features() throws {

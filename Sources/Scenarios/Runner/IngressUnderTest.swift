@@ -27,15 +27,20 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
     private var ingress: KafkaIngress
     private let configuration: IngressConfiguration
     private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
-    private let defects: Set<DeliberateDefect>
+    private let options: Options
+
+    struct Options: Sendable {
+        var defects: Set<DeliberateDefect>
+        var concurrency: Int
+    }
 
     /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
-    init(clusters: [String: String], defects: Set<DeliberateDefect>) async throws {
+    init(clusters: [String: String], options: Options) async throws {
         configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, servers in
             KafkaClusterConfiguration(name: name, brokers: [servers], properties: Self.clusterProperties)
         })
-        self.defects = defects
-        ingress = try Self.make(configuration, dataDirectory, defects)
+        self.options = options
+        ingress = try Self.make(configuration, dataDirectory, options)
         try await ingress.start()
     }
 
@@ -52,11 +57,11 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
         return properties
     }
 
-    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ defects: Set<DeliberateDefect>) throws -> KafkaIngress {
+    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ options: Options) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
         logger.logLevel = ScenarioLog.level ?? .critical
-        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory,
-                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: defects), logger: logger)
+        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: options.concurrency,
+                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: options.defects), logger: logger)
     }
 
     func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
@@ -69,7 +74,7 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
 
     func restart() async throws {
         await ingress.shutdown()
-        ingress = try Self.make(configuration, dataDirectory, defects)
+        ingress = try Self.make(configuration, dataDirectory, options)
         try await ingress.start()
     }
 

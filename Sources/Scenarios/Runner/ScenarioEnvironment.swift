@@ -50,11 +50,11 @@ final class ScenarioEnvironment {
     /// Further embedded instances (`instances: N`), newest last, with their subscription ids.
     private(set) var extraInstances: [(ingress: EmbeddedIngress, ids: [String: String])] = []
     private let recorderURL: String
-    private let defects: Set<DeliberateDefect>
+    private let embedded: EmbeddedIngress.Options
     private let recorderServer: Task<Void, Error>
 
-    init(_ scenario: Scenario, target: ScenarioTarget, defects: Set<DeliberateDefect>) async throws {
-        self.defects = defects
+    init(_ scenario: Scenario, target: ScenarioTarget, embedded: EmbeddedIngress.Options) async throws {
+        self.embedded = embedded
         var advertisedHost = "127.0.0.1"
         if case .remote(_, _, let host) = target.ingress { advertisedHost = host }
         // An external ingress may connect from elsewhere: then listen on every interface.
@@ -72,7 +72,7 @@ final class ScenarioEnvironment {
         recorderURL = "http://\(advertisedHost):\(port)"
         switch target.ingress {
         case .embedded:
-            ingress = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), defects: defects)
+            ingress = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), options: embedded)
         case .remote(let adminURL, let kafkaCluster, _):
             ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster])
         }
@@ -99,7 +99,11 @@ final class ScenarioEnvironment {
                 config.logger.logLevel = ScenarioLog.level ?? .critical
                 config.host = listenHost
                 config.advertisedHost = advertisedHost
-                if spec.name == scenario.cluster.name { config.port = brokerPort }
+                if spec.name == scenario.cluster.name {
+                    // The ingress is configured with the first broker only; it learns the others.
+                    config.port = brokerPort
+                    config.laterBrokerPorts = .any
+                }
                 started[spec.name] = FakeKafkaUnderTest(try await FakeKafkaCluster.start(config))
             }
             return started
@@ -118,7 +122,7 @@ final class ScenarioEnvironment {
     func scale(to count: Int, subscriptions: [SubscriptionSpec], groups: [String: String], defaultCluster: String) async throws {
         guard ingress is EmbeddedIngress else { throw ScenarioSetupError(message: "instances: only the embedded target can add or remove ingress instances") }
         while extraInstances.count + 1 < count {
-            let instance = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), defects: defects)
+            let instance = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), options: embedded)
             try await instance.register(recorderURL: recorderURL)
             var ids: [String: String] = [:]
             for s in subscriptions {

@@ -25,10 +25,13 @@ public struct ScenarioRunner: Sendable {
     /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
     public var defects: Set<DeliberateDefect>
     public var target: ScenarioTarget
+    /// Attempts the embedded ingress runs at once (each holds a connection to the recorder).
+    public var concurrency: Int
 
-    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = []) {
+    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [], concurrency: Int = 256) {
         self.target = target
         self.defects = defects
+        self.concurrency = concurrency
     }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
@@ -52,7 +55,7 @@ public struct ScenarioRunner: Sendable {
         var runnable = scenario
         if case .external = target.kafka { runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)) }
         do {
-            let environment = try await ScenarioEnvironment(runnable, target: target, defects: defects)
+            let environment = try await ScenarioEnvironment(runnable, target: target, embedded: EmbeddedIngress.Options(defects: defects, concurrency: concurrency))
             do {
                 let observations = try await ScenarioExecution(scenario: runnable, environment: environment).run()
                 result.observations = observations

@@ -3,10 +3,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// JSON over HTTP to an admin API.
+/// JSON over HTTP to an admin API, through AsyncHTTPClient's process-wide client (which needs
+/// no shutdown, so no test can forget one).
 struct AdminClient: Sendable {
     let base: String
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    var http: HTTPClient { .shared }
 
     struct Result {
         var status: Int
@@ -33,8 +34,4 @@ struct AdminClient: Sendable {
 
     func get(_ path: String) async throws -> Result { try await request(.GET, path) }
     func post(_ path: String, _ json: [String: Any]) async throws -> Result { try await request(.POST, path, json: json) }
-
-    func close() throws {
-        try http.syncShutdown()
-    }
 }

@@ -88,7 +88,6 @@ final class IngressFixture: Sendable {
         await ingress.shutdown()
         servers.forEach { $0.cancel() }
         for server in servers { _ = try? await server.value }
-        try? await admin.http.shutdown()
     }
 
     /// Starts a server in a task and waits for its port.

@@ -1,0 +1,87 @@
+import FakeKafka
+import Foundation
+import HarnessTestSupport
+import KafkaProtocol
+import Recorder
+import Testing
+
+/// `harness ingress` stops within 10 s of SIGTERM whatever is in flight, and at once on a second
+/// signal; what it abandons stays journaled and completes after a restart.
+@Suite("Shutdown of harness ingress", .guarded, .timeLimit(.minutes(3)))
+struct ShutdownTests {
+    /// The first 7 attempts fail: with the CLI's retry policy (50 ms, doubling) the invocation is
+    /// still retrying several seconds after its first attempt.
+    static let services: [RecorderConfiguration.Service] = [
+        .init(name: "Counter", type: .virtualObject, handlers: [.init(name: "add", behaviour: .init(failFirstAttempts: 7))]),
+    ]
+
+    @Test("SIGTERM with an invocation in retry: exits within 10 s; after a restart the invocation completes, once")
+    func boundedWithRetryingInvocation() async throws {
+        try await withRetryingInvocation { ingress, recorder, arguments in
+            let asked = ContinuousClock.now
+            ingress.child.signal(SIGTERM)
+            let status = await ingress.child.waitForExit(timeout: .seconds(10))
+            let took = ContinuousClock.now - asked
+            #expect(status == 0, "exit status \(status.map(String.init) ?? "none: still running after \(took)")")
+            #expect(recorder.records.allSatisfy { $0.outcome != "completed" }, "the invocation was still retrying when stopped")
+
+            try await withIngressProcess(arguments: arguments) { _ in
+                try await eventually("the abandoned invocation completed after the restart", timeout: .seconds(60)) {
+                    recorder.records.contains { $0.outcome == "completed" }
+                }
+            }
+            #expect(recorder.records.filter { $0.outcome == "completed" }.count == 1)
+        }
+    }
+
+    @Test("a second SIGTERM while the first shutdown waits exits at once")
+    func secondSignalExitsAtOnce() async throws {
+        try await withRetryingInvocation { ingress, _, _ in
+            ingress.child.signal(SIGTERM)
+            // The graceful stop now waits for the retrying invocation; the second signal cuts it short.
+            try await ingress.child.waitForLine(matching: "stopping")
+            let asked = ContinuousClock.now
+            ingress.child.signal(SIGTERM)
+            let status = await ingress.child.waitForExit(timeout: .seconds(2))
+            #expect(status == 128 + SIGTERM, "exit status \(status.map(String.init) ?? "none") \(ContinuousClock.now - asked) after the second signal")
+            #expect(ingress.child.outputText.contains("second SIGTERM: exiting at once"))
+        }
+    }
+
+    /// A cluster, a recorder whose Counter/add fails its first attempts, and `harness ingress`
+    /// with one record of the Counter's subscription in retry.
+    private func withRetryingInvocation(
+        _ body: (IngressProcess, InvocationRecorder, [String]) async throws -> Void
+    ) async throws {
+        let recorder = InvocationRecorder(configuration: RecorderConfiguration(services: Self.services))
+        let (recorderTask, recorderPort) = try await IngressFixture.serve { ready in
+            try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
+        }
+        defer { recorderTask.cancel() }
+        try await withCluster(partitions: 1) { cluster in
+            let topic = uniqueName("shutdown")
+            try cluster.createTopic(topic, partitions: 1)
+            let dir = NSTemporaryDirectory() + uniqueName("shutdown")
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let properties = IngressFixture.testConsumerProperties.map { "\"\($0.key)\" = \"\($0.value)\"" }.joined(separator: "\n")
+            try """
+                [[ingress.kafka-clusters]]
+                name = "test"
+                brokers = ["PLAINTEXT://\(cluster.bootstrapServers)"]
+                \(properties)
+                """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
+            let arguments = ["--config", dir + "/restate.toml", "--data-dir", dir + "/data", "--log-level", "info"]
+            try await withIngressProcess(arguments: arguments) { ingress in
+                let admin = AdminClient(base: ingress.adminURL)
+                #expect(try await admin.post("/deployments", ["uri": "http://127.0.0.1:\(recorderPort)", "use_http_11": true]).status == 201)
+                #expect(try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Counter/add"]).status == 201)
+                try cluster.append([KafkaRecord(timestamp: 1, key: Array("k".utf8), value: Array("1".utf8))], to: .init(topic, 0))
+                try await eventually("two failed attempts") { recorder.records.count >= 2 }
+                try await body(ingress, recorder, arguments)
+            }
+        }
+        recorderTask.cancel()
+        _ = await recorderTask.result
+    }
+}
