@@ -2,12 +2,13 @@ import FakeKafka
 import Foundation
 import HarnessTestSupport
 import KafkaProtocol
+import RdKafka
 import Recorder
 import Testing
 
 /// `harness ingress` stops within 10 s of SIGTERM whatever is in flight, and at once on a second
 /// signal; what it abandons stays journaled and completes after a restart.
-@Suite("Shutdown of harness ingress", .guarded, .timeLimit(.minutes(3)))
+@Suite("Shutdown of the harness commands", .guarded, .timeLimit(.minutes(3)))
 struct ShutdownTests {
     /// The first 7 attempts fail: with the CLI's retry policy (50 ms, doubling) the invocation is
     /// still retrying several seconds after its first attempt.
@@ -45,6 +46,26 @@ struct ShutdownTests {
             let status = await ingress.child.waitForExit(timeout: .seconds(2))
             #expect(status == 128 + SIGTERM, "exit status \(status.map(String.init) ?? "none") \(ContinuousClock.now - asked) after the second signal")
             #expect(ingress.child.outputText.contains("second SIGTERM: exiting at once"))
+        }
+    }
+
+    @Test("harness broker (a consumer connected) and harness recorder exit with status 0 within 10 s of SIGTERM",
+          arguments: [["broker", "--port", "0"], ["recorder", "--port", "0", "--service", "Counter:object:add"]])
+    func otherCommandsStop(arguments: [String]) async throws {
+        try await withChildProcess(try harnessBinary(), arguments) { command in
+            let ready = try await command.waitForLine(matching: "^ready ")
+            let address = String(ready.dropFirst("ready ".count))
+            var consumer: RdKafkaConsumer?
+            if arguments[0] == "broker" {
+                consumer = try RdKafkaConsumer(["bootstrap.servers": address, "group.id": uniqueName("g"), "log_level": "0"])
+                try consumer?.subscribe([uniqueName("t")])
+                _ = try? await consumer?.poll(timeoutMs: 200)  // connects; the topic does not exist
+            }
+            let asked = ContinuousClock.now
+            command.signal(SIGTERM)
+            let status = await command.waitForExit(timeout: .seconds(10))
+            #expect(status == 0, "harness \(arguments[0]): exit status \(status.map(String.init) ?? "none: still running after \(ContinuousClock.now - asked)")")
+            try await consumer?.close()
         }
     }
 
