@@ -84,7 +84,8 @@ public actor KafkaIngress {
         }
         consumers = [:]
         let dispatcher = self.dispatcher
-        if !(await withTimeout(max(.zero, deadline - .now)) { await dispatcher.stop() }) {
+        // At least a moment, so attempts that are about to end are not reported as abandoned.
+        if !(await withTimeout(max(.milliseconds(200), deadline - .now)) { await dispatcher.stop() }) {
             logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
         }
         try? await client.shutdown()
