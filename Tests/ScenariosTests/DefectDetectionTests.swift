@@ -20,6 +20,7 @@ struct DefectDetectionTests {
         let failure = result.failures.first { $0.expectation == expectation }
         #expect(failure != nil, "\(defect): expected '\(expectation)' to fail; failures: \(result.failures.map(\.description)), error: \(result.error ?? "none")")
         #expect(failure?.message.contains(message) == true, "\(failure?.description ?? "")")
+        #expect(failure?.message.contains("Optional(") == false, "Swift syntax in a message for people: \(failure?.description ?? "")")
         #expect(failure?.location.file.hasSuffix(file) == true)
     }
 

@@ -19,14 +19,14 @@ extension Expectation {
                 let indices = runs.compactMap { o.record(of: $0)?.index }
                 let firstSeen = indices.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
                 if firstSeen != firstSeen.sorted() {
-                    return "expected key \(key.debugDescription) to run in produce order; it ran records #\(firstSeen.map(String.init).joined(separator: ", #"))"
+                    return "expected key \(quoted(key)) to run in produce order; it ran records #\(firstSeen.map(String.init).joined(separator: ", #"))"
                 }
             }
             return nil
         case .noOverlapPerKey(let s):
             for (key, runs) in byKey(o.completed(s), o) {
                 for (a, b) in zip(runs, runs.dropFirst()) where a.end > b.start {
-                    return "expected invocations of key \(key.debugDescription) not to overlap; \(describe(a, o)) ended \(a.end - b.start) µs after \(describe(b, o)) started"
+                    return "expected invocations of key \(quoted(key)) not to overlap; \(describe(a, o)) ended \(a.end - b.start) µs after \(describe(b, o)) started"
                 }
             }
             return nil
@@ -75,9 +75,9 @@ extension Expectation {
                 last[key] = run
             }
             for (key, output) in expected.sorted(by: { $0.key < $1.key }) {
-                guard let run = last[key] else { return "expected key \(key.debugDescription) to end with output \(output.debugDescription); it was never invoked" }
+                guard let run = last[key] else { return "expected key \(quoted(key)) to end with output \(quoted(output)); it was never invoked" }
                 if run.output != output {
-                    return "expected key \(key.debugDescription) to end with output \(output.debugDescription); its last invocation, \(describe(run, o)), returned \(run.output.debugDescription)"
+                    return "expected key \(quoted(key)) to end with output \(quoted(output)); its last invocation, \(describe(run, o)), returned \(quoted(run.output))"
                 }
             }
             return nil
@@ -88,7 +88,7 @@ extension Expectation {
                 return "expected consumer group \(name) to have \(n) member(s); it has \(group.members.count)"
             }
             if let client = e.clientID, let other = group.members.first(where: { $0.clientID != client }) {
-                return "expected every member of consumer group \(name) to have client.id \(client.debugDescription); one has \(other.clientID.debugDescription)"
+                return "expected every member of consumer group \(name) to have client.id \(quoted(client)); one has \(quoted(other.clientID))"
             }
             return nil
         }
@@ -117,8 +117,14 @@ extension Expectation {
         o.record(of: run).map { "record #\($0.index) (\($0.topic)/\($0.partition)@\($0.offset))" } ?? "invocation \(run.invocationID)"
     }
 
+    /// A key, output or client id as people read it: in quotes, or `null` when absent (never
+    /// Swift's `Optional(...)`).
+    private func quoted(_ text: String?) -> String {
+        text.map { "\"\($0)\"" } ?? "null"
+    }
+
     private func list(_ records: [ProducedRecord]) -> String {
-        records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \($0.key.debugDescription))" }.joined(separator: ", ")
+        records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \(quoted($0.key)))" }.joined(separator: ", ")
             + (records.count > 5 ? ", …" : "")
     }
 }
