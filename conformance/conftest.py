@@ -14,6 +14,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 HARNESS = os.environ.get("HARNESS_BIN", str(ROOT / ".build" / "debug" / "harness"))
 
 
+def spawn(args, **kwargs):
+    """Starts a child that the kernel kills if this test process dies (util-linux's setpriv sets
+    its parent-death signal), so a crashed run leaves no broker or ingress behind."""
+    return subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", *args], **kwargs)
+
+
 class Broker:
     def __init__(self, bootstrap, process, log):
         self.bootstrap = bootstrap
@@ -26,7 +32,7 @@ def broker():
     if not os.path.exists(HARNESS):
         pytest.fail(f"{HARNESS} not found: run `swift build` first (or set HARNESS_BIN)")
     log = tempfile.NamedTemporaryFile(prefix="fakekafka-", suffix=".log", delete=False)
-    process = subprocess.Popen(
+    process = spawn(
         [HARNESS, "broker", "--port", "0", "--brokers", "2", "--partitions", "4", "--log-level", "warning"],
         stdout=subprocess.PIPE, stderr=log, text=True)
     ready, _, _ = select.select([process.stdout], [], [], 30)

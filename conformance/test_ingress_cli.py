@@ -13,11 +13,11 @@ import pytest
 from confluent_kafka import Producer
 from openapi_spec_validator import validate
 
-from conftest import HARNESS, wait_for
+from conftest import HARNESS, spawn, wait_for
 
 
 def start(*args, env=None):
-    process = subprocess.Popen([HARNESS, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    process = spawn([HARNESS, *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     ready, _, _ = select.select([process.stdout], [], [], 30)
     line = process.stdout.readline() if ready else ""
     if not line.startswith("ready "):
@@ -44,10 +44,10 @@ def ingress_stack(broker, tmp_path):
                       '"auto.offset.reset" = "earliest"\n"topic.metadata.refresh.interval.ms" = "1000"\n')
     ingress, admin = start("ingress", "--config", str(config), "--admin-port", "0", "--data-dir", str(tmp_path / "data"), "--log-level", "warning")
     yield admin, recorder_url
-    for process in (ingress, recorder):
+    for name, process in (("ingress", ingress), ("recorder", recorder)):
         process.terminate()
         process.wait(30)
-        assert process.returncode == 0, f"{process.args[1]} exited with {process.returncode} after SIGTERM"
+        assert process.returncode == 0, f"harness {name} exited with {process.returncode} after SIGTERM"
 
 
 def test_records_reach_the_recorder_in_key_order(broker, topic, ingress_stack):

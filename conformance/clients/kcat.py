@@ -3,6 +3,8 @@ import re
 import subprocess
 import threading
 
+from conftest import spawn
+
 from . import NotSupported, Rec
 
 SEP = "\x1f"  # field separator unlikely to appear in test data
@@ -95,7 +97,7 @@ class _Member:
     """A `kcat -G` process; its assignment is read from the rebalance lines it prints."""
 
     def __init__(self, bootstrap, topic, group):
-        self.p = subprocess.Popen(["kcat", "-b", bootstrap, "-G", group, "-X", "session.timeout.ms=6000",
+        self.p = spawn(["kcat", "-b", bootstrap, "-G", group, "-X", "session.timeout.ms=6000",
                                    "-X", "heartbeat.interval.ms=200", topic],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.current = []
