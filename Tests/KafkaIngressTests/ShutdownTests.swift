@@ -10,10 +10,11 @@ import Testing
 /// signal; what it abandons stays journaled and completes after a restart.
 @Suite("Shutdown of the harness commands", .guarded, .timeLimit(.minutes(3)))
 struct ShutdownTests {
-    /// The first 7 attempts fail: with the CLI's retry policy (50 ms, doubling) the invocation is
-    /// still retrying several seconds after its first attempt.
+    /// The first 9 attempts fail: with the CLI's retry policy (50 ms, doubling, at most 10 s) the
+    /// tenth comes 22 s after the first, long after the first process has stopped (its graceful
+    /// stop keeps retrying for at most 7 s), so the stop always meets the invocation in retry.
     static let services: [RecorderConfiguration.Service] = [
-        .init(name: "Counter", type: .virtualObject, handlers: [.init(name: "add", behaviour: .init(failFirstAttempts: 7))]),
+        .init(name: "Counter", type: .virtualObject, handlers: [.init(name: "add", behaviour: .init(failFirstAttempts: 9))]),
     ]
 
     @Test("SIGTERM with an invocation in retry: exits within 10 s; after a restart the invocation completes, once")
