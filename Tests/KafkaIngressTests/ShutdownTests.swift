@@ -75,35 +75,22 @@ struct ShutdownTests {
     private func withRetryingInvocation(
         _ body: (IngressProcess, InvocationRecorder, [String]) async throws -> Void
     ) async throws {
-        let recorder = InvocationRecorder(configuration: RecorderConfiguration(services: Self.services))
-        let (recorderTask, recorderPort) = try await IngressFixture.serve { ready in
-            try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
-        }
-        defer { recorderTask.cancel() }
-        try await withCluster(partitions: 1) { cluster in
-            let topic = uniqueName("shutdown")
-            try cluster.createTopic(topic, partitions: 1)
-            let dir = NSTemporaryDirectory() + uniqueName("shutdown")
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let properties = IngressFixture.testConsumerProperties.map { "\"\($0.key)\" = \"\($0.value)\"" }.joined(separator: "\n")
-            try """
-                [[ingress.kafka-clusters]]
-                name = "test"
-                brokers = ["PLAINTEXT://\(cluster.bootstrapServers)"]
-                \(properties)
-                """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
-            let arguments = ["--config", dir + "/restate.toml", "--data-dir", dir + "/data", "--log-level", "info"]
-            try await withIngressProcess(arguments: arguments) { ingress in
-                let admin = AdminClient(base: ingress.adminURL)
-                #expect(try await admin.post("/deployments", ["uri": "http://127.0.0.1:\(recorderPort)", "use_http_11": true]).status == 201)
-                #expect(try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Counter/add"]).status == 201)
-                try cluster.append([KafkaRecord(timestamp: 1, key: Array("k".utf8), value: Array("1".utf8))], to: .init(topic, 0))
-                try await eventually("two failed attempts") { recorder.records.count >= 2 }
-                try await body(ingress, recorder, arguments)
+        try await IngressFixture.withRecorder(Self.services) { recorder, recorderPort in
+            try await withCluster(partitions: 1) { cluster in
+                let topic = uniqueName("shutdown")
+                try cluster.createTopic(topic, partitions: 1)
+                try await IngressFixture.withIngressFiles(cluster: cluster) { files in
+                    let arguments = files + ["--log-level", "info"]
+                    try await withIngressProcess(arguments: arguments) { ingress in
+                        let admin = AdminClient(base: ingress.adminURL)
+                        #expect(try await admin.post("/deployments", ["uri": "http://127.0.0.1:\(recorderPort)", "use_http_11": true]).status == 201)
+                        #expect(try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Counter/add"]).status == 201)
+                        try cluster.append([KafkaRecord(timestamp: 1, key: Array("k".utf8), value: Array("1".utf8))], to: .init(topic, 0))
+                        try await eventually("two failed attempts") { recorder.records.count >= 2 }
+                        try await body(ingress, recorder, arguments)
+                    }
+                }
             }
         }
-        recorderTask.cancel()
-        _ = await recorderTask.result
     }
 }

@@ -90,6 +90,38 @@ final class IngressFixture: Sendable {
         for server in servers { _ = try? await server.value }
     }
 
+    /// Serves a recorder of `services` on a free loopback port for `body` (which gets the
+    /// recorder and its port) and stops it afterwards.
+    static func withRecorder<T>(_ services: [RecorderConfiguration.Service],
+                                _ body: (InvocationRecorder, Int) async throws -> T) async throws -> T {
+        let recorder = InvocationRecorder(configuration: RecorderConfiguration(services: services))
+        let (task, port) = try await serve { ready in
+            try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
+        }
+        defer { task.cancel() }
+        let result = try await body(recorder, port)
+        task.cancel()
+        _ = await task.result
+        return result
+    }
+
+    /// A temporary directory holding a `restate.toml` that names `cluster` as Kafka cluster
+    /// "test", for `harness ingress`; `body` gets the arguments that point the ingress at it
+    /// (`--config`, `--data-dir`). The directory is removed afterwards.
+    static func withIngressFiles<T>(cluster: FakeKafkaCluster, _ body: ([String]) async throws -> T) async throws -> T {
+        let dir = NSTemporaryDirectory() + uniqueName("ingress")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let properties = testConsumerProperties.map { "\"\($0.key)\" = \"\($0.value)\"" }.joined(separator: "\n")
+        try """
+            [[ingress.kafka-clusters]]
+            name = "\(clusterName)"
+            brokers = ["PLAINTEXT://\(cluster.bootstrapServers)"]
+            \(properties)
+            """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
+        return try await body(["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
+    }
+
     /// Starts a server in a task and waits for its port.
     static func serve(_ run: @escaping @Sendable (@escaping @Sendable (Int) async -> Void) async throws -> Void) async throws -> (Task<Void, Error>, Int) {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
