@@ -27,7 +27,8 @@ public final class TestOutput: Sendable {
         }
         state.withLock { state in
             state.lines.append(line)
-            if state.lines.count > Self.capacity {
+            // Trimmed in chunks, so a chatty test does not pay for a shift per line.
+            if state.lines.count >= 2 * Self.capacity {
                 state.dropped += state.lines.count - Self.capacity
                 state.lines.removeFirst(state.lines.count - Self.capacity)
             }
@@ -42,7 +43,8 @@ public final class TestOutput: Sendable {
 
     /// Writes the held lines to stderr if the test failed.
     func showIfFailed() {
-        let (lines, dropped, failed) = state.withLock { ($0.lines, $0.dropped, $0.failed) }
+        let (kept, dropped, failed) = state.withLock { ($0.lines, $0.dropped + max(0, $0.lines.count - Self.capacity), $0.failed) }
+        let lines = kept.suffix(Self.capacity)
         guard failed, !lines.isEmpty else { return }
         var text = "──── output of failing test \"\(testName)\"" + (dropped > 0 ? " (last \(lines.count) lines; \(dropped) earlier dropped)" : "") + " ────\n"
         text += lines.joined(separator: "\n")
