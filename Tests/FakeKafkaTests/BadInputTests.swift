@@ -6,7 +6,7 @@ import RdKafka
 import Testing
 
 /// Bad input ends one client's connection (or gets an error answer); everyone else is served.
-@Suite("Bad input", .guarded, .timeLimit(.minutes(1)))
+@Suite("Bad input", .guarded)
 struct BadInputTests {
     /// Runs `attack` on one raw connection and checks a librdkafka producer still works after.
     private func survives(_ attack: (RawKafkaClient) async throws -> Void) async throws {

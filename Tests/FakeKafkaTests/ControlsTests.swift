@@ -5,7 +5,7 @@ import RdKafka
 import Testing
 
 /// Each control of the cluster, observed by a real client.
-@Suite("Controls observed by librdkafka", .guarded, .timeLimit(.minutes(2)))
+@Suite("Controls observed by librdkafka", .guarded)
 struct ControlsTests {
     @Test("an injected non-retriable error fails the delivery; a retriable one is retried")
     func injectedErrors() async throws {

@@ -4,7 +4,7 @@ import KafkaProtocol
 import RdKafka
 import Testing
 
-@Suite("Consumer groups and offsets through librdkafka", .guarded, .timeLimit(.minutes(2)))
+@Suite("Consumer groups and offsets through librdkafka", .guarded)
 struct GroupTests {
     @Test("two members split four partitions and rebalance when one leaves")
     func splitAndRebalance() async throws {

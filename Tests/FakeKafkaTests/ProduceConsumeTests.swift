@@ -5,7 +5,7 @@ import RdKafka
 import Testing
 
 /// Records produced by librdkafka 2.0.2 come back intact through librdkafka and introspection.
-@Suite("Produce and consume through librdkafka", .guarded, .timeLimit(.minutes(2)))
+@Suite("Produce and consume through librdkafka", .guarded)
 struct ProduceConsumeTests {
     @Test("keys, headers and timestamps survive under every codec",
           arguments: ["none", "gzip", "snappy", "lz4", "zstd"])

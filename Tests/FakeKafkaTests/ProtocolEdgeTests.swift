@@ -5,7 +5,7 @@ import NIOCore
 import Testing
 
 /// Wire-level behaviours a client library would hide: checked with exact bytes on one connection.
-@Suite("Protocol edges", .guarded, .timeLimit(.minutes(1)))
+@Suite("Protocol edges", .guarded)
 struct ProtocolEdgeTests {
     private func connect(_ cluster: FakeKafkaCluster) async throws -> RawKafkaClient {
         let broker = cluster.brokers[0]

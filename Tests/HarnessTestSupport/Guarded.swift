@@ -1,3 +1,4 @@
+import Foundation
 import LiveResources
 import Testing
 
@@ -8,7 +9,13 @@ import Testing
 /// (`LiveResources.owner`). When the suite ends, it fails the suite if anything its tests opened
 /// is still open, naming each resource and the test that opened it, and fails it if the process
 /// has exceeded its descriptor or thread limits (`ResourceMonitor`).
+///
+/// It also bounds each test's time (`timeLimit`, `HARNESS_TEST_TIME_LIMIT` seconds), counted from
+/// when the test gets its turn (`TestAdmission`). Swift Testing's own `.timeLimit` counts the wait
+/// for a turn too, which on a slow machine is most of the run, so suites do not use it.
 public struct GuardedTrait: SuiteTrait, TestTrait, TestScoping {
+    public static let timeLimit: Duration = .seconds(Int(ProcessInfo.processInfo.environment["HARNESS_TEST_TIME_LIMIT"] ?? "") ?? 300)
+
     /// How long a suite's resources get to finish closing after its last test (librdkafka
     /// destroys handles on threads of its own, a moment after the last reference goes).
     static let closeGrace: Duration = .seconds(15)
@@ -57,13 +64,32 @@ public struct GuardedTrait: SuiteTrait, TestTrait, TestScoping {
                     try await LiveResources.$owner.withValue(owner) {
                         ResourceMonitor.shared.testStarted(output.testName)
                         defer { ResourceMonitor.shared.testEnded(output.testName) }
-                        try await observeIssues.provideScope(for: test, testCase: testCase, performing: function)
+                        try await Self.withTimeLimit {
+                            try await observeIssues.provideScope(for: test, testCase: testCase, performing: function)
+                        }
                     }
                 }
             }
         } catch {
             output.markFailed()
             throw error
+        }
+    }
+
+    /// Runs `body`, cancelling it and failing with `TestTimeLimitExceeded` if it runs past
+    /// `timeLimit`. A body that ignores cancellation still runs to its end (`.ci/run`'s watchdog
+    /// ends a run that never does).
+    public static func withTimeLimit(_ limit: Duration = timeLimit, _ body: @Sendable () async throws -> Void) async throws {
+        try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await body() }
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw TestTimeLimitExceeded(limit: limit)
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         }
     }
 
@@ -74,6 +100,11 @@ public struct GuardedTrait: SuiteTrait, TestTrait, TestScoping {
 extension Trait where Self == GuardedTrait {
     /// See `GuardedTrait`.
     public static var guarded: GuardedTrait { GuardedTrait() }
+}
+
+public struct TestTimeLimitExceeded: Error, CustomStringConvertible {
+    public let limit: Duration
+    public var description: String { "the test ran for more than \(limit) after its turn came (HARNESS_TEST_TIME_LIMIT)" }
 }
 
 /// The guard's leak check on its own, so it can be tested on a deliberate leak.

@@ -3,7 +3,7 @@ import HarnessTestSupport
 import LiveResources
 import Testing
 
-@Suite("Child processes", .guarded, .timeLimit(.minutes(2)))
+@Suite("Child processes", .guarded)
 struct ChildProcessTests {
     @Test("a child's output is read line by line, and a stop ends its whole process group")
     func outputAndStop() async throws {

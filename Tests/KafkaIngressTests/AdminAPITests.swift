@@ -5,7 +5,7 @@ import Recorder
 import Testing
 
 /// The admin API over real HTTP: every error case of DESIGN.md §3, byte for byte.
-@Suite("Admin API", .guarded, .timeLimit(.minutes(3)))
+@Suite("Admin API", .guarded)
 struct AdminAPITests {
     static let services = [
         RecorderConfiguration.Service(name: "Counter", type: .virtualObject, handlers: [.init(name: "add")]),

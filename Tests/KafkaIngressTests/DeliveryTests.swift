@@ -9,7 +9,7 @@ import Testing
 
 /// Records in, invocations out, through the real path: FakeKafka, librdkafka in the ingress,
 /// HTTP to the recorder.
-@Suite("Delivery", .guarded, .timeLimit(.minutes(5)))
+@Suite("Delivery", .guarded)
 struct DeliveryTests {
     @Test("a Service handler gets every record with exactly the kafka.* and subscription headers")
     func headers() async throws {

@@ -6,7 +6,7 @@ import Recorder
 import Testing
 
 /// Two ingress instances in one consumer group, as a Restate cluster's nodes are.
-@Suite("Rebalance", .guarded, .timeLimit(.minutes(5)))
+@Suite("Rebalance", .guarded)
 struct RebalanceTests {
     @Test("a second instance joins the group mid-stream, then leaves: nothing lost, duplicated or reordered per key")
     func joinAndLeave() async throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// The ingress invoking services written with the official Restate Python SDK (restate-sdk
 /// 1.3.0 under hypercorn), fed from Kafka.
-@Suite("Restate SDK services", .guarded, .timeLimit(.minutes(3)))
+@Suite("Restate SDK services", .guarded)
 struct SDKServiceTests {
     @Test("a Counter object fed 1, 2, 3 on one key answers 1, 3, 6; Echo sees the exact headers")
     func counterAndHeaders() async throws {

@@ -8,7 +8,7 @@ import Testing
 
 /// `harness ingress` stops within 10 s of SIGTERM whatever is in flight, and at once on a second
 /// signal; what it abandons stays journaled and completes after a restart.
-@Suite("Shutdown of the harness commands", .guarded, .timeLimit(.minutes(3)))
+@Suite("Shutdown of the harness commands", .guarded)
 struct ShutdownTests {
     /// The first 9 attempts fail: with the CLI's retry policy (50 ms, doubling, at most 10 s) the
     /// tenth comes 22 s after the first, long after the first process has stopped (its graceful

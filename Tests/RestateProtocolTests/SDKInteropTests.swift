@@ -8,7 +8,7 @@ import FoundationNetworking
 
 /// The protocol pieces against services written with the official Restate Python SDK (1.3.0),
 /// served by hypercorn over HTTP/1.1.
-@Suite("Interop with restate-sdk (Python)", .guarded, .serialized, .timeLimit(.minutes(2)))
+@Suite("Interop with restate-sdk (Python)", .guarded, .serialized)
 struct SDKInteropTests {
     @Test("discovery lists the services and handler kinds")
     func discovery() async throws {

@@ -3,7 +3,7 @@ import Scenarios
 import ScenarioTesting
 import Testing
 
-@Suite("Swift scenario builder", .guarded, .timeLimit(.minutes(3)))
+@Suite("Swift scenario builder", .guarded)
 struct BuilderTests {
     @Test("the builder makes the same model as YAML, located at the Swift lines")
     func sameModel() throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// The proof that the assertions bite: the library's scenarios against an ingress told to have
 /// one defect each must fail, on the expectation that defect breaks, with a clear message.
-@Suite("Assertions catch a defective ingress", .guarded, .timeLimit(.minutes(5)))
+@Suite("Assertions catch a defective ingress", .guarded)
 struct DefectDetectionTests {
     @Test("each defect fails the expectation it breaks", arguments: [
         (DeliberateDefect.ignoreKeyOrder, "01-object-order.yaml", "no_overlap_per_key counter", "expected invocations of key"),

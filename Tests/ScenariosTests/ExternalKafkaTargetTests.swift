@@ -7,7 +7,7 @@ import Testing
 /// `--bootstrap-servers`: the scenario runs on a Kafka the harness did not start, reached only over
 /// the wire (librdkafka admin, producer and DescribeGroups). A FakeKafka cluster started apart
 /// from the runner stands in for it, so the test sees what the runner created there.
-@Suite("External Kafka target", .guarded, .timeLimit(.minutes(5)))
+@Suite("External Kafka target", .guarded)
 struct ExternalKafkaTargetTests {
     @Test("library scenarios run on an external Kafka, in topics of their own; those needing FakeKafka are skipped with the reason",
           arguments: ScenarioRunnerTests.libraryFiles)

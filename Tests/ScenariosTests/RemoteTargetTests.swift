@@ -5,7 +5,7 @@ import Testing
 
 /// The `restate` target (an external ingress reached through its admin API), exercised against
 /// the `harness ingress` binary as that external ingress.
-@Suite("Remote target", .guarded, .timeLimit(.minutes(3)))
+@Suite("Remote target", .guarded)
 struct RemoteTargetTests {
     @Test("the library passes against harness ingress reached over its admin API (or is skipped, with the reason)",
           arguments: ScenarioRunnerTests.libraryFiles)

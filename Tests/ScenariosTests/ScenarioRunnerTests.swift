@@ -3,7 +3,7 @@ import HarnessTestSupport
 import Scenarios
 import Testing
 
-@Suite("Scenario runner (embedded target)", .guarded, .timeLimit(.minutes(5)))
+@Suite("Scenario runner (embedded target)", .guarded)
 struct ScenarioRunnerTests {
     /// The embedded ingress's attempts at once in these tests: enough for every parallelism the
     /// library asserts, while several scenarios share one process's descriptors (each attempt
@@ -225,5 +225,37 @@ struct ReportTests {
         let html = HTMLReport.render([result])
         #expect(html.contains("S/h key k0") && html.contains("S/h key k1"), "one lane per key")
         #expect(html.components(separatedBy: "<rect ").count - 1 == 4, "one bar per attempt")
+    }
+
+    @Test("HTML: keys in natural order, overlapping attempts stacked on rows of their own, every expectation with its outcome")
+    func htmlTimeline() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: timeline
+            services:
+              - {name: S, kind: service, handlers: [{name: h, latency_ms: 500}]}
+              - {name: O, kind: object, handlers: [{name: h}]}
+            subscriptions: [{name: s, topic: t, sink: S/h}, {name: o, topic: u, sink: O/h}]
+            steps:
+              - produce: {topic: t, count: 3, key: same}
+              - produce: {topic: u, count: 12, key: "c{i}"}
+              - wait: {invocations: 3, subscription: s}
+              - wait: {invocations: 12, subscription: o}
+            expect:
+              - parallelism_at_least: {subscription: s, count: 2}
+              - invocation_count: {subscription: o, count: 13}
+            """, file: "timeline.yaml")
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+        let html = HTMLReport.render([result])
+        let c2 = try #require(html.range(of: ">O/h key c2<")), c10 = try #require(html.range(of: ">O/h key c10<"))
+        #expect(c2.lowerBound < c10.lowerBound, "c2 before c10, not in text order")
+        #expect(html.contains("✔ parallelism_at_least 2 s"), "a passed expectation is listed")
+        #expect(html.contains("✘ invocation_count 13 o"), "a failed expectation is listed")
+
+        // The Service's three attempts: as many rows as attempts ran at once.
+        let attempts = try #require(result.observations?.attempts.filter { $0.service == "S" })
+        let mostAtOnce = attempts.map { a in attempts.filter { $0.start <= a.start && a.start < $0.end }.count }.max() ?? 0
+        let rows = Set(html.matches(of: /<rect x="[0-9.]+" y="([0-9]+)"[^>]*><title>record #[0-9]+ t\//).map { String($0.1) })
+        #expect(mostAtOnce >= 2, "the 500 ms handler ran in parallel")
+        #expect(rows.count == mostAtOnce, "rows \(rows.sorted()) for \(mostAtOnce) attempts at once")
     }
 }
