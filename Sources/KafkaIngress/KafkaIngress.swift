@@ -15,11 +15,12 @@ public actor KafkaIngress {
         public var dataDirectory: String
         /// Attempts running at once, across all subscriptions.
         public var concurrency: Int
+        public static let defaultConcurrency = 256
         public var retry: RetryPolicy
         /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
         public var defects: Set<DeliberateDefect>
 
-        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = 256, retry: RetryPolicy = RetryPolicy(),
+        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, retry: RetryPolicy = RetryPolicy(),
                     defects: Set<DeliberateDefect> = []) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory

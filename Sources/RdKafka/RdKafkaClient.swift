@@ -66,18 +66,11 @@ func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer, _ what: String, 
 /// call still uses the handle), off whatever thread dropped the last reference: destroying can
 /// block while librdkafka closes its connections and joins its threads.
 func destroyClient(_ handle: Handle, _ context: Unmanaged<ClientContext>, on queue: DispatchQueue = .global(), before: @escaping @Sendable () -> Void = {}) {
-    let context = UncheckedContext(context)
     queue.async {
         before()
         rd_kafka_destroy(handle.pointer)
-        let released = context.value.takeRetainedValue()
-        released.registration.close()
+        context.takeRetainedValue().registration.close()
     }
-}
-
-private struct UncheckedContext: @unchecked Sendable {
-    let value: Unmanaged<ClientContext>
-    init(_ value: Unmanaged<ClientContext>) { self.value = value }
 }
 
 private func rdKafkaProperty(_ conf: OpaquePointer, _ name: String) -> String? {

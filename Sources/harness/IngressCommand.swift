@@ -28,7 +28,7 @@ struct IngressCommand: AsyncParsableCommand {
     var dataDir = "restate-data"
 
     @Option(help: "Invocation attempts running at once.")
-    var concurrency = 256
+    var concurrency = KafkaIngress.Settings.defaultConcurrency
 
     @Option(help: "Fail an invocation after this many attempts (default: retry forever, as Restate does).")
     var maxAttempts: Int?

@@ -7,10 +7,11 @@ import Synchronization
 /// The first signal asks the command to stop; it then has `stopLimit` to do so before the process
 /// exits regardless, and a second signal exits at once. A supervisor (a test, systemd, Docker)
 /// can therefore always count on the process being gone soon after it asked.
-/// Sendable: the sources are set once in init and only cancelled by the one waiter.
+/// Sendable: everything is set once in init; the handlers run on one serial queue.
 final class Interrupts: @unchecked Sendable {
-    /// The longest a command may take to stop after the first signal.
-    static let stopLimit: Duration = .seconds(10)
+    /// The longest a command may take to stop after the first signal (a little under 10 s, so
+    /// that a supervisor waiting 10 s always sees it gone).
+    static let stopLimit: DispatchTimeInterval = .milliseconds(9_500)
 
     private let stream: AsyncStream<Int32>
     private let sources: [any DispatchSourceSignal]
@@ -26,8 +27,8 @@ final class Interrupts: @unchecked Sendable {
             source.setEventHandler {
                 if count.increment() == 1 {
                     continuation.yield(sig)
-                    received.asyncAfter(deadline: .now() + .milliseconds(Int(Self.stopLimit.components.seconds) * 1000 - 500)) {
-                        Self.exitNow("did not stop within \(Self.stopLimit) of \(Self.name(sig)); exiting", code: 1)
+                    received.asyncAfter(deadline: .now() + Self.stopLimit) {
+                        Self.exitNow("did not stop within 10 s of \(Self.name(sig)); exiting", code: 1)
                     }
                 } else {
                     Self.exitNow("second \(Self.name(sig)): exiting at once", code: 128 + sig)

@@ -8,7 +8,7 @@ import Synchronization
 /// The child leads a process group of its own and is killed by the kernel if the test process
 /// dies (see `child_spawn`), so a crashed run leaves no process behind holding its output pipe.
 /// Its stdout and stderr go to a pipe read here: the lines go to the starting test's captured
-/// output (shown only if that test fails) and are kept for `waitForLine` and error messages.
+/// output (shown only if that test fails) and are kept for `waitForOutput` and error messages.
 ///
 /// Prefer `withChildProcess`, which stops the child however the body ends.
 public final class ChildProcess: Sendable {
@@ -69,39 +69,45 @@ public final class ChildProcess: Sendable {
 
     public var isRunning: Bool { exitStatus == nil }
 
-    /// What the child has printed so far (the last 64 KiB).
+    /// What the child has printed so far (its last 2,000 lines).
     public var outputText: String { output.text }
 
-    /// Waits for a line of output containing `pattern` (a regular expression) and returns it;
-    /// fails if the child exits first or `timeout` passes, quoting what it printed.
-    public func waitForLine(matching pattern: String, timeout: Duration = .seconds(60)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let line = output.firstLine(matching: pattern) { return line }
-            if let status = exitStatus, output.finished {
-                throw ChildProcessError("\(command) exited with status \(status) before printing a line matching '\(pattern)'; it printed:\n\(output.text)")
-            }
-            if ContinuousClock.now >= deadline {
-                throw ChildProcessError("\(command) printed no line matching '\(pattern)' within \(timeout); it printed:\n\(output.text)")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+    /// Waits until a line of output matches `pattern` (a regular expression) and returns the
+    /// matching text; fails if the child exits first or `timeout` passes, quoting what it printed.
+    @discardableResult
+    public func waitForOutput(matching pattern: String, timeout: Duration = .seconds(60)) async throws -> String {
+        var match: String?
+        let done = await waitUntil(timeout: timeout, every: .milliseconds(10)) {
+            match = output.firstMatch(of: pattern)
+            return match != nil || (exitStatus != nil && output.finished)
         }
+        if let match { return match }
+        if done, let status = exitStatus {
+            throw ChildProcessError("\(command) exited with status \(status) before printing '\(pattern)'; it printed:\n\(output.text)")
+        }
+        throw ChildProcessError("\(command) printed nothing matching '\(pattern)' within \(timeout); it printed:\n\(output.text)")
     }
 
     /// Waits up to `timeout` for the child to exit; returns its status, or nil if it still runs.
     /// Once it has exited, its output is read to the end (unless a process it left behind still
     /// holds the pipe) before this returns.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = exitStatus {
-                let readDeadline = ContinuousClock.now + .seconds(2)
-                while !output.finished && ContinuousClock.now < readDeadline { try? await Task.sleep(for: .milliseconds(5)) }
-                return status
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        guard await waitUntil(timeout: timeout, every: .milliseconds(10), { exitStatus != nil }) else { return nil }
+        _ = await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) { output.finished }
         return exitStatus
+    }
+
+    /// Runs `body`, then stops the child (SIGTERM, then SIGKILL after `grace`), whether `body`
+    /// returns or throws.
+    public func stopping<T>(after grace: Duration = .seconds(10), _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            await stop(grace: grace)
+            return result
+        } catch {
+            await stop(grace: grace)
+            throw error
+        }
     }
 
     /// Sends `signal` to the child's whole process group.
@@ -152,14 +158,7 @@ public func withChildProcess<T>(
     grace: Duration = .seconds(10), _ body: (ChildProcess) async throws -> T
 ) async throws -> T {
     let child = try await ChildProcess.start(executable, arguments, environment: environment, directory: directory)
-    do {
-        let result = try await body(child)
-        await child.stop(grace: grace)
-        return result
-    } catch {
-        await child.stop(grace: grace)
-        throw error
-    }
+    return try await child.stopping(after: grace) { try await body(child) }
 }
 
 public struct ChildProcessError: Error, CustomStringConvertible {
@@ -173,7 +172,6 @@ public struct ChildProcessError: Error, CustomStringConvertible {
 /// Reads a child's output on a thread of its own until every writer has closed it.
 private final class ChildOutput: Sendable {
     private struct State {
-        var text = ""
         var lines: [String] = []
         var partial = ""
         var finished = false
@@ -182,7 +180,6 @@ private final class ChildOutput: Sendable {
     private let state = Mutex(State())
     private let capture: TestOutput?
     private let label: String
-    static let keptBytes = 64 * 1024
     static let keptLines = 2_000
 
     init(capture: TestOutput?, label: String) {
@@ -214,22 +211,27 @@ private final class ChildOutput: Sendable {
                 if !rest.isEmpty { state.lines.append(rest) }
                 return rest.isEmpty ? [] : [rest]
             }
-            state.text += chunk
-            if state.text.utf8.count > Self.keptBytes { state.text = String(state.text.suffix(Self.keptBytes / 2)) }
             var pieces = (state.partial + chunk).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             state.partial = pieces.removeLast()
             state.lines += pieces
-            if state.lines.count > Self.keptLines { state.lines.removeFirst(state.lines.count - Self.keptLines / 2) }
+            // Trimmed in chunks, so a chatty child does not pay for a shift per line.
+            if state.lines.count >= 2 * Self.keptLines { state.lines.removeFirst(state.lines.count - Self.keptLines) }
             return pieces
         }
         for line in complete { capture?.append("\(label) \(line)") }
     }
 
-    var text: String { state.withLock { $0.text } }
+    var text: String { state.withLock { ($0.lines.suffix(Self.keptLines) + [$0.partial]).joined(separator: "\n") } }
     var finished: Bool { state.withLock { $0.finished } }
 
-    func firstLine(matching pattern: String) -> String? {
-        state.withLock { state in state.lines.first { $0.range(of: pattern, options: .regularExpression) != nil } }
+    /// The text matching `pattern` in the first line that has a match.
+    func firstMatch(of pattern: String) -> String? {
+        state.withLock { state in
+            for line in state.lines {
+                if let range = line.range(of: pattern, options: .regularExpression) { return String(line[range]) }
+            }
+            return nil
+        }
     }
 }
 

@@ -52,17 +52,27 @@ extension FakeKafkaCluster {
     }
 }
 
+/// Checks `condition` every `interval` until it holds, `timeout` has passed or the task is
+/// cancelled; returns whether it held. The one polling loop of the test support: `eventually` and the child-process and leak
+/// waits are built on it.
+public func waitUntil(timeout: Duration, every interval: Duration = .milliseconds(20),
+                      _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if try await condition() { return true }
+        if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+        try? await Task.sleep(for: interval)
+    }
+}
+
 /// Waits until `condition` holds, polling; fails the test with `message` after `timeout`.
 public func eventually(
     _ message: @autoclosure () -> String, timeout: Duration = .seconds(30),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ condition: () async throws -> Bool
 ) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
+    if try await waitUntil(timeout: timeout, condition) { return }
+    try Task.checkCancellation()
     Issue.record("timed out after \(timeout): \(message())", sourceLocation: sourceLocation)
     throw TimedOut()
 }
@@ -91,9 +101,8 @@ public func consume(_ consumer: RdKafkaConsumer, count: Int, timeout: Duration =
     return records
 }
 
-/// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: librdkafka reports
-/// them while it looks the group's coordinator up again, then carries on.
-private let coordinatorMoving: Set<Int32> = [14, 15, 16]
+/// librdkafka reports these while it looks the group's coordinator up again, then carries on.
+private let coordinatorMoving = Set([KafkaErrorCode.coordinatorLoadInProgress, .coordinatorNotAvailable, .notCoordinator].map { Int32($0.rawValue) })
 
 public func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 

@@ -111,12 +111,8 @@ public struct TestTimeLimitExceeded: Error, CustomStringConvertible {
 public enum LeakCheck {
     /// What the suite opened and has not closed after `grace`.
     public static func openResources(ofSuite suiteID: String, grace: Duration) async -> [LiveResources.Entry] {
-        let deadline = ContinuousClock.now + grace
-        while true {
-            let open = LiveResources.open(ownedBySuite: suiteID)
-            if open.isEmpty || ContinuousClock.now >= deadline { return open }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        _ = await waitUntil(timeout: grace) { LiveResources.open(ownedBySuite: suiteID).isEmpty }
+        return LiveResources.open(ownedBySuite: suiteID)
     }
 
     public static func report(suite: String, _ leaked: [LiveResources.Entry]) -> String {

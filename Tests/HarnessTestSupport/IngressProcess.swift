@@ -11,7 +11,7 @@ public struct IngressProcess: Sendable {
         let child = try await ChildProcess.start(try harnessBinary(), ["ingress", "--admin-port", "0", "--log-level", "warning"] + arguments)
         do {
             // The first line is "ready http://127.0.0.1:PORT".
-            let ready = try await child.waitForLine(matching: "^ready ")
+            let ready = try await child.waitForOutput(matching: "^ready .*")
             return IngressProcess(child: child, adminURL: String(ready.dropFirst("ready ".count)))
         } catch {
             await child.kill()
@@ -29,14 +29,7 @@ public struct IngressProcess: Sendable {
 /// however `body` ends.
 public func withIngressProcess<T>(arguments: [String], _ body: (IngressProcess) async throws -> T) async throws -> T {
     let ingress = try await IngressProcess.start(arguments: arguments)
-    do {
-        let result = try await body(ingress)
-        await ingress.child.stop()
-        return result
-    } catch {
-        await ingress.child.stop()
-        throw error
-    }
+    return try await ingress.child.stopping { try await body(ingress) }
 }
 
 /// The `harness` executable beside the test bundle.
@@ -46,4 +39,18 @@ public func harnessBinary() throws -> String {
         throw ChildProcessError("\(binary) is missing: build the package (swift build) before the tests")
     }
     return binary
+}
+
+/// A temporary directory holding a `restate.toml` with one Kafka cluster (`name`, `brokers`,
+/// librdkafka `properties`), for `harness ingress`; `body` gets the arguments that point the
+/// ingress at it (`--config`, `--data-dir`). The directory is removed afterwards.
+public func withIngressFiles<T>(cluster name: String, brokers: String, properties: [String: String],
+                                _ body: ([String]) async throws -> T) async throws -> T {
+    let dir = NSTemporaryDirectory() + uniqueName("ingress")
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let lines = properties.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"" }
+    try ([#"[[ingress.kafka-clusters]]"#, #"name = "\#(name)""#, #"brokers = ["PLAINTEXT://\#(brokers)"]"#] + lines)
+        .joined(separator: "\n").write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
+    return try await body(["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
 }

@@ -6,13 +6,12 @@ public func withSDKEndpoint<T>(_ body: (URL) async throws -> T) async throws -> 
     let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
     return try await withChildProcess("python3", ["-m", "hypercorn", "sdk_services:app", "--bind", "127.0.0.1:0"], directory: fixtures) { hypercorn in
         // hypercorn prints "Running on http://127.0.0.1:PORT (CTRL + C to quit)" when listening.
-        let line: String
+        let url: String
         do {
-            line = try await hypercorn.waitForLine(matching: #"http://127\.0\.0\.1:[0-9]+"#)
+            url = try await hypercorn.waitForOutput(matching: #"http://127\.0\.0\.1:[0-9]+"#)
         } catch {
             throw ChildProcessError("hypercorn did not start (is restate-sdk installed? `make setup`): \(error)")
         }
-        let url = line.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression).map { String(line[$0]) }!
         return try await body(URL(string: url)!)
     }
 }

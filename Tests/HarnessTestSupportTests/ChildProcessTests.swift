@@ -9,8 +9,8 @@ struct ChildProcessTests {
     func outputAndStop() async throws {
         // The shell starts a grandchild (sleep) and waits: a stop must end both.
         try await withChildProcess("sh", ["-c", "echo first; echo second >&2; sleep 600 & echo \"grandchild $!\"; wait"]) { shell in
-            #expect(try await shell.waitForLine(matching: "^second") == "second")
-            let line = try await shell.waitForLine(matching: "^grandchild ")
+            #expect(try await shell.waitForOutput(matching: "^second$") == "second")
+            let line = try await shell.waitForOutput(matching: "^grandchild [0-9]+")
             let grandchild = try #require(pid_t(line.split(separator: " ")[1]))
             let status = await shell.stop(grace: .seconds(5))
             #expect(status == 128 + SIGTERM)
@@ -21,7 +21,7 @@ struct ChildProcessTests {
     @Test("a child exiting early is reported with what it printed; a missing program is named")
     func earlyExitAndMissing() async throws {
         try await withChildProcess("sh", ["-c", "echo 'no ready line here'; exit 3"]) { child in
-            let error = await #expect(throws: ChildProcessError.self) { try await child.waitForLine(matching: "^ready") }
+            let error = await #expect(throws: ChildProcessError.self) { try await child.waitForOutput(matching: "^ready") }
             #expect(error?.description.contains("exited with status 3") == true, "\(error.map { "\($0)" } ?? "")")
             #expect(error?.description.contains("no ready line here") == true)
         }
@@ -32,7 +32,7 @@ struct ChildProcessTests {
     @Test("a child inherits no descriptor of the test process but its output pipe")
     func noInheritedDescriptors() async throws {
         try await withChildProcess("sh", ["-c", "ls /proc/self/fd | tr '\\n' ' '; echo"]) { child in
-            let line = try await child.waitForLine(matching: "^[0-9 ]+$")
+            let line = try await child.waitForOutput(matching: "^[0-9 ]+$")
             // 0, 1, 2 and the descriptor ls opens on /proc/self/fd.
             #expect(line.split(separator: " ").count <= 4, "\(line)")
         }

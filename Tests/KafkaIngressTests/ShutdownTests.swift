@@ -41,7 +41,7 @@ struct ShutdownTests {
         try await withRetryingInvocation { ingress, _, _ in
             ingress.child.signal(SIGTERM)
             // The graceful stop now waits for the retrying invocation; the second signal cuts it short.
-            try await ingress.child.waitForLine(matching: "stopping")
+            try await ingress.child.waitForOutput(matching: "stopping")
             let asked = ContinuousClock.now
             ingress.child.signal(SIGTERM)
             let status = await ingress.child.waitForExit(timeout: .seconds(2))
@@ -54,7 +54,7 @@ struct ShutdownTests {
           arguments: [["broker", "--port", "0"], ["recorder", "--port", "0", "--service", "Counter:object:add"]])
     func otherCommandsStop(arguments: [String]) async throws {
         try await withChildProcess(try harnessBinary(), arguments) { command in
-            let ready = try await command.waitForLine(matching: "^ready ")
+            let ready = try await command.waitForOutput(matching: "^ready .*")
             let address = String(ready.dropFirst("ready ".count))
             var consumer: RdKafkaConsumer?
             if arguments[0] == "broker" {

@@ -55,13 +55,14 @@ public final class FakeKafkaCluster: Sendable {
     }
 
     let core: ClusterCore
-    private let registration = Mutex<Registration?>(nil)
+    private let registration: Registration
     /// Listening channels of the brokers that are up.
     let listenerTable = Mutex<[Int32: any Channel]>([:])
     private let ticker = Mutex<RepeatedTask?>(nil)
 
     private init(core: ClusterCore) {
         self.core = core
+        registration = LiveResources.opened("FakeKafka cluster", "of \(core.configuration.brokers) broker(s)")
     }
 
     /// Starts the brokers and returns once all of them are listening.
@@ -73,13 +74,10 @@ public final class FakeKafkaCluster: Sendable {
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
         let core = ClusterCore(configuration: configuration, eventLoopGroup: group, logger: configuration.logger)
         let cluster = FakeKafkaCluster(core: core)
-        cluster.registration.withLock { $0 = LiveResources.opened("FakeKafka cluster", "of \(configuration.brokers) broker(s)") }
         do {
             for id in 0..<Int32(configuration.brokers) {
-                let port = switch (configuration.port, id, configuration.laterBrokerPorts) {
-                case (0, _, _), (_, 1..., .any): 0
-                default: configuration.port + Int(id)
-                }
+                let anyPort = configuration.port == 0 || (id > 0 && configuration.laterBrokerPorts == .any)
+                let port = anyPort ? 0 : configuration.port + Int(id)
                 let channel = try await BrokerListener.bind(core: core, broker: id, host: configuration.host, port: port)
                 let bound = channel.localAddress?.port ?? port
                 cluster.listenerTable.withLock { $0[id] = channel }
@@ -106,7 +104,7 @@ public final class FakeKafkaCluster: Sendable {
             for group in state.groups.values { group.abandonParkedRequests(code: .coordinatorNotAvailable, effects: &effects) }
             state.wakeFetchers(for: nil, effects: &effects)
         }
-        registration.withLock { $0?.close(); $0 = nil }
+        registration.close()
     }
 
     // MARK: Addresses

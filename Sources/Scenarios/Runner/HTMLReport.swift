@@ -82,7 +82,7 @@ public enum HTMLReport {
 
     /// Rows for one lane's attempts: each goes on the first row free at its start, so attempts
     /// that overlapped never share a row. O(attempts × rows), rows being the lane's parallelism.
-    static func stacked(_ runs: [RecordedInvocation]) -> [[RecordedInvocation]] {
+    private static func stacked(_ runs: [RecordedInvocation]) -> [[RecordedInvocation]] {
         var rows: [[RecordedInvocation]] = []
         var rowEnds: [Int64] = []
         for run in runs.sorted(by: { $0.start < $1.start }) {

@@ -28,7 +28,8 @@ public struct ScenarioRunner: Sendable {
     /// Attempts the embedded ingress runs at once (each holds a connection to the recorder).
     public var concurrency: Int
 
-    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [], concurrency: Int = 256) {
+    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [],
+                concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
         self.target = target
         self.defects = defects
         self.concurrency = concurrency

@@ -23,10 +23,10 @@ final class IngressFixture: Sendable {
     let adminURL: String
     let dataDirectory: String
     let admin: AdminClient
-    private let servers: [Task<Void, Error>]
+    private let adminServer: Task<Void, Error>
 
     private init(cluster: FakeKafkaCluster, recorder: InvocationRecorder, recorderURL: String, ingress: KafkaIngress,
-                 adminURL: String, dataDirectory: String, servers: [Task<Void, Error>]) {
+                 adminURL: String, dataDirectory: String, adminServer: Task<Void, Error>) {
         self.cluster = cluster
         self.recorder = recorder
         self.recorderURL = recorderURL
@@ -34,7 +34,7 @@ final class IngressFixture: Sendable {
         self.adminURL = adminURL
         self.dataDirectory = dataDirectory
         self.admin = AdminClient(base: adminURL)
-        self.servers = servers
+        self.adminServer = adminServer
     }
 
     /// Runs `body` with a fresh fixture and tears everything down afterwards.
@@ -43,30 +43,28 @@ final class IngressFixture: Sendable {
         concurrency: Int = 64, retry: RetryPolicy = RetryPolicy(initialDelayMs: 20, maxDelayMs: 200),
         _ body: (IngressFixture) async throws -> T
     ) async throws -> T {
-        try await withCluster(brokers: brokers, partitions: partitions) { cluster in
-            let recorder = InvocationRecorder(configuration: RecorderConfiguration(services: services))
-            let (recorderTask, recorderPort) = try await serve { ready in
-                try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
-            }
-            let dataDirectory = NSTemporaryDirectory() + uniqueName("ingress")
-            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-            let ingress = try makeIngress(cluster: cluster, dataDirectory: dataDirectory, concurrency: concurrency, retry: retry)
-            try await ingress.start()
-            let (adminTask, adminPort) = try await serve { ready in
-                try await AdminAPI(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
-            }
-            let fixture = IngressFixture(
-                cluster: cluster, recorder: recorder, recorderURL: "http://127.0.0.1:\(recorderPort)", ingress: ingress,
-                adminURL: "http://127.0.0.1:\(adminPort)", dataDirectory: dataDirectory, servers: [recorderTask, adminTask])
-            do {
-                let registered = try await fixture.request(.POST, "/deployments", json: ["uri": fixture.recorderURL, "use_http_11": true])
-                try #require(registered.status == 201, "registering the recorder: \(registered.body)")
-                let result = try await body(fixture)
-                await fixture.tearDown()
-                return result
-            } catch {
-                await fixture.tearDown()
-                throw error
+        try await withRecorder(services) { recorder, recorderPort in
+            try await withCluster(brokers: brokers, partitions: partitions) { cluster in
+                let dataDirectory = NSTemporaryDirectory() + uniqueName("ingress")
+                defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+                let ingress = try makeIngress(cluster: cluster, dataDirectory: dataDirectory, concurrency: concurrency, retry: retry)
+                try await ingress.start()
+                let (adminTask, adminPort) = try await serve { ready in
+                    try await AdminAPI(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
+                }
+                let fixture = IngressFixture(
+                    cluster: cluster, recorder: recorder, recorderURL: "http://127.0.0.1:\(recorderPort)", ingress: ingress,
+                    adminURL: "http://127.0.0.1:\(adminPort)", dataDirectory: dataDirectory, adminServer: adminTask)
+                do {
+                    let registered = try await fixture.request(.POST, "/deployments", json: ["uri": fixture.recorderURL, "use_http_11": true])
+                    try #require(registered.status == 201, "registering the recorder: \(registered.body)")
+                    let result = try await body(fixture)
+                    await fixture.tearDown()
+                    return result
+                } catch {
+                    await fixture.tearDown()
+                    throw error
+                }
             }
         }
     }
@@ -86,8 +84,8 @@ final class IngressFixture: Sendable {
 
     private func tearDown() async {
         await ingress.shutdown()
-        servers.forEach { $0.cancel() }
-        for server in servers { _ = try? await server.value }
+        adminServer.cancel()
+        _ = await adminServer.result
     }
 
     /// Serves a recorder of `services` on a free loopback port for `body` (which gets the
@@ -98,28 +96,22 @@ final class IngressFixture: Sendable {
         let (task, port) = try await serve { ready in
             try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
         }
-        defer { task.cancel() }
-        let result = try await body(recorder, port)
-        task.cancel()
-        _ = await task.result
-        return result
+        do {
+            let result = try await body(recorder, port)
+            task.cancel()
+            _ = await task.result
+            return result
+        } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+        }
     }
 
-    /// A temporary directory holding a `restate.toml` that names `cluster` as Kafka cluster
-    /// "test", for `harness ingress`; `body` gets the arguments that point the ingress at it
-    /// (`--config`, `--data-dir`). The directory is removed afterwards.
+    /// `withIngressFiles` naming `cluster` as Kafka cluster "test" with the test properties.
     static func withIngressFiles<T>(cluster: FakeKafkaCluster, _ body: ([String]) async throws -> T) async throws -> T {
-        let dir = NSTemporaryDirectory() + uniqueName("ingress")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let properties = testConsumerProperties.map { "\"\($0.key)\" = \"\($0.value)\"" }.joined(separator: "\n")
-        try """
-            [[ingress.kafka-clusters]]
-            name = "\(clusterName)"
-            brokers = ["PLAINTEXT://\(cluster.bootstrapServers)"]
-            \(properties)
-            """.write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
-        return try await body(["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
+        try await HarnessTestSupport.withIngressFiles(cluster: clusterName, brokers: cluster.bootstrapServers,
+                                                      properties: testConsumerProperties, body)
     }
 
     /// Starts a server in a task and waits for its port.
