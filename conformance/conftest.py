@@ -4,7 +4,6 @@ import pathlib
 import select
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
 
@@ -28,13 +27,16 @@ class Broker:
 
 
 @pytest.fixture
-def broker():
+def broker(tmp_path):
     if not os.path.exists(HARNESS):
         pytest.fail(f"{HARNESS} not found: run `swift build` first (or set HARNESS_BIN)")
-    log = tempfile.NamedTemporaryFile(prefix="fakekafka-", suffix=".log", delete=False)
+    # Under pytest's tmp_path (which keeps only the last few runs), not /tmp: one log per test
+    # used to pile up there, hundreds per run.
+    log = open(tmp_path / "fakekafka.log", "w")
     process = spawn(
         [HARNESS, "broker", "--port", "0", "--brokers", "2", "--partitions", "4", "--log-level", "warning"],
         stdout=subprocess.PIPE, stderr=log, text=True)
+    log.close()
     ready, _, _ = select.select([process.stdout], [], [], 30)
     line = process.stdout.readline() if ready else ""
     if not line.startswith("ready "):

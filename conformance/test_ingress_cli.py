@@ -4,7 +4,6 @@ import json
 import os
 import select
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
