@@ -9,6 +9,13 @@ import Synchronization
 ///
 /// Everything durable lives in the journal under `dataDirectory`; a restart with the same
 /// directory resumes subscriptions and open invocations.
+///
+/// One `KafkaIngress` is one Restate cluster, which may have several nodes (`nodes`, `setNodes`).
+/// As in Restate, every node runs a consumer of every subscription, in the subscription's group,
+/// while what those consumers ingest goes to one place that all nodes share (Restate's partition
+/// processors; here the journal and the dispatcher): a record is deduplicated against what any
+/// node ingested, an object key runs one invocation at a time whichever node read its records,
+/// and object state is one.
 public actor KafkaIngress {
     public struct Settings: Sendable {
         public var configuration: IngressConfiguration
@@ -16,15 +23,18 @@ public actor KafkaIngress {
         /// Attempts running at once, across all subscriptions.
         public var concurrency: Int
         public static let defaultConcurrency = 256
+        /// Nodes of the cluster, each with its own consumer of every subscription.
+        public var nodes: Int
         public var retry: RetryPolicy
         /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
         public var defects: Set<DeliberateDefect>
 
-        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, retry: RetryPolicy = RetryPolicy(),
-                    defects: Set<DeliberateDefect> = []) {
+        public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, nodes: Int = 1,
+                    retry: RetryPolicy = RetryPolicy(), defects: Set<DeliberateDefect> = []) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory
             self.concurrency = concurrency
+            self.nodes = max(1, nodes)
             self.retry = retry
             self.defects = defects
         }
@@ -33,11 +43,13 @@ public actor KafkaIngress {
     public let settings: Settings
     let logger: Logger
     private let journal: Journal
+    private let lock: DataDirectoryLock
     private let client: ServiceEndpointClient
     private let catalog: SharedCatalog
     private let dispatcher: Dispatcher
     private var subscriptions: [Subscription] = []
-    private var consumers: [String: SubscriptionConsumer] = [:]
+    /// Per node, its consumer of each subscription (by subscription id).
+    private var nodes: [[String: SubscriptionConsumer]]
     private var started = false
     /// Open from init (the journal and the HTTP client are) until `shutdown`.
     private let registration: Registration
@@ -45,6 +57,8 @@ public actor KafkaIngress {
     public init(settings: Settings, logger: Logger = Logger(label: "ingress")) throws {
         self.settings = settings
         self.logger = logger
+        try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+        lock = try DataDirectoryLock(directory: settings.dataDirectory)
         let journal = try Journal(directory: settings.dataDirectory)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
@@ -55,6 +69,7 @@ public actor KafkaIngress {
         self.client = client
         self.catalog = catalog
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
+        nodes = Array(repeating: [:], count: settings.nodes)
         registration = LiveResources.opened("Kafka ingress", "with data in \(settings.dataDirectory)")
     }
 
@@ -69,7 +84,30 @@ public actor KafkaIngress {
         if !open.isEmpty { logger.info("resuming \(open.count) open invocations") }
         await dispatcher.submit(open)
         subscriptions = try await journal.subscriptions()
-        for subscription in subscriptions { try startConsumer(subscription) }
+        for node in nodes.indices {
+            for subscription in subscriptions { startConsumer(subscription, node: node) }
+        }
+    }
+
+    /// The nodes running now.
+    public var nodeCount: Int { nodes.count }
+
+    /// Adds or removes nodes. A new node starts a consumer of every subscription, which joins the
+    /// subscription's group (the group rebalances onto it); a removed node leaves gracefully,
+    /// waiting for the invocations of its partitions first, as `shutdown` does. Node 0 stays.
+    public func setNodes(_ count: Int, gracePeriod: Duration = .seconds(8)) async {
+        while nodes.count < max(1, count) {
+            nodes.append([:])
+            for subscription in subscriptions { startConsumer(subscription, node: nodes.count - 1) }
+            logger.info("node \(nodes.count - 1) joined")
+        }
+        let deadline = ContinuousClock.now + gracePeriod
+        while nodes.count > max(1, count), let leaving = nodes.popLast() {
+            await withTaskGroup(of: Void.self) { group in
+                for consumer in leaving.values { group.addTask { await consumer.stop(drainUntil: deadline) } }
+            }
+            logger.info("node \(nodes.count) left")
+        }
     }
 
     /// Leaves within about `gracePeriod`: each consumer stops polling, waits for its
@@ -79,17 +117,18 @@ public actor KafkaIngress {
     public func shutdown(gracePeriod: Duration = .seconds(8)) async {
         let deadline = ContinuousClock.now + gracePeriod
         await withTaskGroup(of: Void.self) { group in
-            for consumer in consumers.values {
+            for consumer in nodes.flatMap(\.values) {
                 group.addTask { await consumer.stop(drainUntil: deadline) }
             }
         }
-        consumers = [:]
+        nodes = nodes.map { _ in [:] }
         let dispatcher = self.dispatcher
         // At least a moment, so attempts that are about to end are not reported as abandoned.
         if !(await withTimeout(max(.milliseconds(200), deadline - .now)) { await dispatcher.stop() }) {
             logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
         }
         try? await client.shutdown()
+        lock.release()
         registration.close()
     }
 
@@ -102,7 +141,7 @@ public actor KafkaIngress {
                                                  configuration: settings.configuration, handlerExists: catalog.handlerExists)
         try await journal.save(subscription)
         subscriptions.append(subscription)
-        try startConsumer(subscription)
+        for node in nodes.indices { startConsumer(subscription, node: node) }
         logger.info("subscription \(id): \(source) -> \(sink)")
         return subscription
     }
@@ -122,12 +161,15 @@ public actor KafkaIngress {
         subscriptions.removeAll { $0.id == id }
         try await journal.markDeleted(subscription: id)
         if settings.defects.contains(.keepConsumingAfterDelete) { return true }
-        if let consumer = consumers.removeValue(forKey: id) { await consumer.stop(drainUntil: nil) }
+        let stopping = nodes.indices.compactMap { nodes[$0].removeValue(forKey: id) }
+        await withTaskGroup(of: Void.self) { group in
+            for consumer in stopping { group.addTask { await consumer.stop(drainUntil: nil) } }
+        }
         logger.info("subscription \(id) deleted")
         return true
     }
 
-    private func startConsumer(_ subscription: Subscription) throws {
+    private func startConsumer(_ subscription: Subscription, node: Int) {
         guard let cluster = settings.configuration.cluster(named: subscription.cluster) else {
             // The configuration changed since the subscription was made; keep it, but say so.
             logger.error("subscription \(subscription.id) names cluster '\(subscription.cluster)', which the configuration no longer has")
@@ -139,11 +181,11 @@ public actor KafkaIngress {
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster,
             target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed),
-            journal: journal, logger: logger,
+            journal: journal, logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
             deliver: { invocations in await dispatcher.submit(invocations) },
             drain: { sources in await dispatcher.waitUntilDrained(sources) },
             drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) })
-        consumers[subscription.id] = consumer
+        nodes[node][subscription.id] = consumer
         consumer.start()
     }
 
@@ -189,4 +231,12 @@ public actor KafkaIngress {
 /// The service catalog, shared with invocation attempts that run outside the actor.
 final class SharedCatalog: Sendable {
     let state = Mutex(ServiceCatalog())
+}
+
+extension Logger {
+    func with(_ key: String, _ value: String) -> Logger {
+        var copy = self
+        copy[metadataKey: key] = "\(value)"
+        return copy
+    }
 }

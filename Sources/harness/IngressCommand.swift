@@ -30,6 +30,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Invocation attempts running at once.")
     var concurrency = KafkaIngress.Settings.defaultConcurrency
 
+    @Option(help: "Nodes of the cluster: each runs a consumer of every subscription in its group; all share the journal.")
+    var nodes = 1
+
     @Option(help: "Fail an invocation after this many attempts (default: retry forever, as Restate does).")
     var maxAttempts: Int?
 
@@ -38,6 +41,7 @@ struct IngressCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(adminPort) else { throw ValidationError("--admin-port must be in 0...65535, got \(adminPort)") }
+        guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1, got \(nodes)") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1, got \(maxAttempts)") }
     }
@@ -53,7 +57,7 @@ struct IngressCommand: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         let ingress = try KafkaIngress(
-            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency,
+            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency, nodes: nodes,
                             retry: RetryPolicy(maxAttempts: maxAttempts)),
             logger: logger)
         try await ingress.start()

@@ -25,6 +25,8 @@ protocol IngressUnderTest: Sendable {
 final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
     // Mutated only by `restart`, which the runner calls between steps, never concurrently.
     private var ingress: KafkaIngress
+    /// Nodes of the embedded cluster (`instances: N`); kept across restarts.
+    private var nodes = 1
     private let configuration: IngressConfiguration
     private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
     private let options: Options
@@ -57,10 +59,10 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
         return properties
     }
 
-    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ options: Options) throws -> KafkaIngress {
+    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ options: Options, nodes: Int = 1) throws -> KafkaIngress {
         var logger = Logger(label: "ingress")
         logger.logLevel = ScenarioLog.level ?? .critical
-        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: options.concurrency,
+        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: options.concurrency, nodes: nodes,
                                                 retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: options.defects), logger: logger)
     }
 
@@ -74,8 +76,14 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
 
     func restart() async throws {
         await ingress.shutdown()
-        ingress = try Self.make(configuration, dataDirectory, options)
+        ingress = try Self.make(configuration, dataDirectory, options, nodes: nodes)
         try await ingress.start()
+    }
+
+    /// Runs `count` nodes sharing the journal, each consuming every subscription in its group.
+    func setNodes(_ count: Int) async {
+        nodes = count
+        await ingress.setNodes(count)
     }
 
     /// Bounded: an invocation stuck in retries must not hang the run; the checks then report it.

@@ -47,14 +47,10 @@ final class ScenarioEnvironment {
     let kafka: [String: any KafkaUnderTest]
     let recorder: InvocationRecorder
     let ingress: any IngressUnderTest
-    /// Further embedded instances (`instances: N`), newest last, with their subscription ids.
-    private(set) var extraInstances: [(ingress: EmbeddedIngress, ids: [String: String])] = []
     private let recorderURL: String
-    private let embedded: EmbeddedIngress.Options
     private let recorderServer: Task<Void, Error>
 
     init(_ scenario: Scenario, target: ScenarioTarget, embedded: EmbeddedIngress.Options) async throws {
-        self.embedded = embedded
         var advertisedHost = "127.0.0.1"
         if case .remote(_, _, let host) = target.ingress { advertisedHost = host }
         // An external ingress may connect from elsewhere: then listen on every interface.
@@ -117,28 +113,17 @@ final class ScenarioEnvironment {
         return cluster
     }
 
-    /// Scales to `count` instances. A new one subscribes like the first, in the same groups
-    /// (`groups`: scenario subscription name → group id); a removed one leaves gracefully.
-    func scale(to count: Int, subscriptions: [SubscriptionSpec], groups: [String: String], defaultCluster: String) async throws {
-        guard ingress is EmbeddedIngress else { throw ScenarioSetupError(message: "instances: only the embedded target can add or remove ingress instances") }
-        while extraInstances.count + 1 < count {
-            let instance = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), options: embedded)
-            try await instance.register(recorderURL: recorderURL)
-            var ids: [String: String] = [:]
-            for s in subscriptions {
-                var options = s.options
-                options["group.id"] = groups[s.name]
-                ids[s.name] = try await instance.subscribe(cluster: s.cluster ?? defaultCluster, topic: s.topic, sink: s.sink, options: options)
-            }
-            extraInstances.append((instance, ids))
+    /// Runs `count` ingress instances: nodes of one embedded cluster, each with a consumer of
+    /// every subscription in its group, sharing the journal as Restate's nodes share partition
+    /// processors. A removed one leaves gracefully.
+    func scale(to count: Int) async throws {
+        guard let embedded = ingress as? EmbeddedIngress else {
+            throw ScenarioSetupError(message: "instances: only the embedded target can add or remove ingress instances")
         }
-        while extraInstances.count + 1 > count, let last = extraInstances.popLast() {
-            await last.ingress.shutdown()
-        }
+        await embedded.setNodes(count)
     }
 
     func shutdown() async {
-        for extra in extraInstances { await extra.ingress.shutdown() }
         await ingress.shutdown()
         recorderServer.cancel()
         _ = try? await recorderServer.value

@@ -7,8 +7,6 @@ final class ScenarioExecution {
     let environment: ScenarioEnvironment
     /// Scenario subscription name → the id the (first) ingress gave it.
     var ids: [String: String] = [:]
-    /// Ids of further ingress instances (their invocations count as the subscription's).
-    var extraIDs: [String: Set<String>] = [:]
     var produced: [ProducedRecord] = []
     var deleted: Set<String> = []
     var membersAfterDelete: [String: Int] = [:]
@@ -47,7 +45,6 @@ final class ScenarioExecution {
         }
         // Let what was ingested finish before judging (bounded: a stuck invocation fails the checks).
         await environment.ingress.settle()
-        for extra in environment.extraInstances { await extra.ingress.settle() }
         var unfinished: [String: Int] = [:]
         for name in deleted {
             unfinished[name] = try await environment.ingress.unfinished(subscription: ids[name] ?? "")
@@ -67,7 +64,7 @@ final class ScenarioExecution {
         }
         return Observations(
             produced: produced, attempts: environment.recorder.records,
-            subscriptionIDs: ids.reduce(into: [:]) { all, entry in all[entry.key] = Set([entry.value]).union(extraIDs[entry.key] ?? []) },
+            subscriptionIDs: ids.mapValues { Set([$0]) },
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
@@ -78,7 +75,7 @@ final class ScenarioExecution {
         case .produce(let p):
             produced += try await produce(p, startingAt: produced.count)
         case .waitForInvocations(let count, let subscription, let timeoutMs):
-            let all = subscription.map { name in Set([ids[name] ?? ""]).union(extraIDs[name] ?? []) }
+            let all = subscription.map { name in Set([ids[name] ?? ""]) }
             try await waitFor(count, all, timeoutMs)
         case .waitForGroupMembers(let count, let name, let timeoutMs):
             let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
@@ -105,23 +102,13 @@ final class ScenarioExecution {
             guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
             try await subscribe(s)
         case .deleteSubscription(let name):
-            // Every instance has its own copy of the subscription; deleting means all of them.
             try await environment.ingress.delete(subscription: ids[name] ?? "")
-            for extra in environment.extraInstances {
-                if let id = extra.ids[name] { try await extra.ingress.delete(subscription: id) }
-            }
             deleted.insert(name)
             membersAfterDelete[name] = try await membersOnceLeft(name)
         case .restartIngress:
             try await environment.ingress.restart()
         case .ingressInstances(let count):
-            let groups = Dictionary(uniqueKeysWithValues: scenario.subscriptions.map { ($0.name, group(of: $0.name)) })
-            let before = Set(environment.extraInstances.map { ObjectIdentifier($0.ingress) })
-            try await environment.scale(to: count, subscriptions: scenario.subscriptions.filter { ids[$0.name] != nil && !deleted.contains($0.name) }, groups: groups,
-                                        defaultCluster: scenario.cluster.name)
-            for extra in environment.extraInstances where !before.contains(ObjectIdentifier(extra.ingress)) {
-                for (name, id) in extra.ids { extraIDs[name, default: []].insert(id) }
-            }
+            try await environment.scale(to: count)
         case .fault(let fault):
             if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected {
                 injected.append((location, injectedFault, fired))
