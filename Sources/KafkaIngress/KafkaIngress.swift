@@ -25,17 +25,18 @@ public actor KafkaIngress {
         public static let defaultConcurrency = 256
         /// Nodes of the cluster, each with its own consumer of every subscription.
         public var nodes: Int
+        /// The configuration's `[default-retry-policy]` unless given.
         public var retry: RetryPolicy
         /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
         public var defects: Set<DeliberateDefect>
 
         public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, nodes: Int = 1,
-                    retry: RetryPolicy = RetryPolicy(), defects: Set<DeliberateDefect> = []) {
+                    retry: RetryPolicy? = nil, defects: Set<DeliberateDefect> = []) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory
             self.concurrency = concurrency
             self.nodes = max(1, nodes)
-            self.retry = retry
+            self.retry = retry ?? configuration.defaultRetryPolicy
             self.defects = defects
         }
     }
@@ -216,7 +217,33 @@ public actor KafkaIngress {
         try await journal.invocations(subscription: subscription)
     }
 
-    /// Returns once every invocation submitted so far has completed or failed.
+    public enum ResumeOutcome: Sendable, Equatable {
+        case resumed, unknown, completed, inboxed
+    }
+
+    /// As Restate's resume: a paused invocation is attempted again, from its first attempt; one
+    /// waiting for its next retry is retried now; a running one is left alone. Completed and
+    /// failed ones, and ones not yet started (waiting behind their key), are not resumed.
+    public func resumeInvocation(_ id: String) async throws -> ResumeOutcome {
+        switch try await journal.status(of: id) {
+        case nil: return .unknown
+        case .completed?, .failed?: return .completed
+        case .pending?: return .inboxed
+        case .running?: return .resumed
+        case .retrying?:
+            await dispatcher.retryNow(id)
+            return .resumed
+        case .paused?:
+            guard var invocation = try await journal.resume(id) else { return .resumed }
+            logger.info("invocation \(id) resumed")
+            invocation.paused = true
+            _ = await dispatcher.resume(invocation)
+            return .resumed
+        }
+    }
+
+    /// Returns once every invocation submitted so far has completed, failed or paused (and what
+    /// waits behind a paused one).
     public func waitUntilIdle() async {
         await dispatcher.waitUntilIdle()
     }

@@ -33,7 +33,9 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Nodes of the cluster: each runs a consumer of every subscription in its group; all share the journal.")
     var nodes = 1
 
-    @Option(help: "Fail an invocation after this many attempts (default: retry forever, as Restate does).")
+    @Option(help: ArgumentHelp(
+        "Attempts per invocation before on-max-attempts applies (Restate's default: 70, then pause).",
+        discussion: "Overrides max-attempts of [default-retry-policy] in --config, where the intervals and on-max-attempts (pause or kill) are set."))
     var maxAttempts: Int?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -56,9 +58,10 @@ struct IngressCommand: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
+        var retry = configuration.defaultRetryPolicy
+        if let maxAttempts { retry.maxAttempts = maxAttempts }
         let ingress = try KafkaIngress(
-            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency, nodes: nodes,
-                            retry: RetryPolicy(maxAttempts: maxAttempts)),
+            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency, nodes: nodes, retry: retry),
             logger: logger)
         try await ingress.start()
         let host = adminHost

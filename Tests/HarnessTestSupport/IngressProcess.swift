@@ -44,13 +44,13 @@ public func harnessBinary() throws -> String {
 /// A temporary directory holding a `restate.toml` with one Kafka cluster (`name`, `brokers`,
 /// librdkafka `properties`), for `harness ingress`; `body` gets the arguments that point the
 /// ingress at it (`--config`, `--data-dir`). The directory is removed afterwards.
-public func withIngressFiles<T>(cluster name: String, brokers: String, properties: [String: String],
+public func withIngressFiles<T>(cluster name: String, brokers: String, properties: [String: String], moreTOML: String = "",
                                 _ body: ([String]) async throws -> T) async throws -> T {
     let dir = NSTemporaryDirectory() + uniqueName("ingress")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let lines = properties.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"" }
-    try ([#"[[ingress.kafka-clusters]]"#, #"name = "\#(name)""#, #"brokers = ["PLAINTEXT://\#(brokers)"]"#] + lines)
+    try ([moreTOML, #"[[ingress.kafka-clusters]]"#, #"name = "\#(name)""#, #"brokers = ["PLAINTEXT://\#(brokers)"]"#] + lines)
         .joined(separator: "\n").write(toFile: dir + "/restate.toml", atomically: true, encoding: .utf8)
     return try await body(["--config", dir + "/restate.toml", "--data-dir", dir + "/data"])
 }

@@ -90,4 +90,32 @@ struct ConfigurationTests {
         let error = try #require(throws: ConfigurationError.self) { try IngressConfiguration.load(file: "/nonexistent/restate.toml", environment: [:]) }
         #expect(error.description.hasPrefix("/nonexistent/restate.toml: cannot read the file"))
     }
+
+    @Test("[default-retry-policy] as Restate reads it: durations, factor, a number or unlimited, pause or kill")
+    func retryPolicy() throws {
+        let config = try IngressConfiguration.parse("""
+            [default-retry-policy]
+            initial-interval = "100ms"
+            exponentiation-factor = 1.5
+            max-interval = "1m 30s"
+            max-attempts = "unlimited"
+            on-max-attempts = "kill"
+            """)
+        #expect(config.defaultRetryPolicy == RetryPolicy(initialDelayMs: 100, factor: 1.5, maxDelayMs: 90_000, maxAttempts: nil, onMaxAttempts: .kill))
+        let partial = try IngressConfiguration.parse("[default-retry-policy]\nmax-attempts = 5\n")
+        #expect(partial.defaultRetryPolicy == RetryPolicy(maxAttempts: 5), "keys left out keep Restate's defaults")
+    }
+
+    @Test("a bad [default-retry-policy] value is refused with its line", arguments: [
+        ("initial-interval = \"soon\"", "restate.toml:3: `default-retry-policy.initial-interval` must be a duration such as \"500ms\", \"60s\" or \"1m 30s\", got \"soon\""),
+        ("on-max-attempts = \"retry\"", "restate.toml:3: `default-retry-policy.on-max-attempts` must be \"pause\" or \"kill\", got \"retry\""),
+        ("max-attempts = 0", "restate.toml:3: `default-retry-policy.max-attempts` must be a positive number or \"unlimited\", got 0"),
+        ("max-retries = 3", "restate.toml:3: unknown key `default-retry-policy.max-retries`; expected initial-interval, exponentiation-factor, max-interval, max-attempts or on-max-attempts"),
+    ])
+    func badRetryPolicy(line: String, message: String) throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try IngressConfiguration.parse("# retries\n[default-retry-policy]\n\(line)\n")
+        }
+        #expect(error.description == message)
+    }
 }

@@ -25,6 +25,27 @@ struct ResourceIDTests {
         #expect(Set(ids).count == ids.count)
         #expect(!ResourceID.isWellFormed("sub_2" + String(repeating: "0", count: 22), prefix: "sub"))
     }
+
+    @Test("invocation ids: inv_1, an 11-digit partition key shared by one object key, a 22-digit uuid; 38 characters")
+    func invocationIDs() {
+        let a1 = InvocationID.make(key: "acct-1"), a2 = InvocationID.make(key: "acct-1"), b = InvocationID.make(key: "acct-2")
+        #expect([a1, a2, b].allSatisfy { $0.count == 38 && $0.hasPrefix("inv_1") && InvocationID.isWellFormed($0) })
+        #expect(a1 != a2)
+        #expect(a1.prefix(16) == a2.prefix(16), "one key, one partition key")
+        #expect(a1.prefix(16) != b.prefix(16))
+        #expect(InvocationID.make(key: nil).prefix(16) != InvocationID.make(key: nil).prefix(16), "services get a random partition key")
+    }
+
+    @Test("malformed invocation ids are described as Restate's id decoder describes them")
+    func invocationIDErrors() {
+        #expect(InvocationID.decodeError("") == "bad length")
+        #expect(InvocationID.decodeError("foo") == "bad format")
+        #expect(InvocationID.decodeError("xyz_1abc") == "unrecognized resource type: xyz")
+        #expect(InvocationID.decodeError("inv_2abc") == "unrecognized codec version")
+        #expect(InvocationID.decodeError(ResourceID.make(prefix: "sub")) == "id doesn't match the expected type")
+        #expect(InvocationID.decodeError("inv_1abc") == "bad length")
+        #expect(InvocationID.decodeError("inv_1" + String(repeating: "-", count: 33)) == "base62 decode error")
+    }
 }
 
 @Suite("Journal encoding", .guarded)

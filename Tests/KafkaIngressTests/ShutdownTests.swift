@@ -10,9 +10,15 @@ import Testing
 /// signal; what it abandons stays journaled and completes after a restart.
 @Suite("Shutdown of the harness commands", .guarded)
 struct ShutdownTests {
-    /// The first 9 attempts fail: with the CLI's retry policy (50 ms, doubling, at most 10 s) the
-    /// tenth comes 22 s after the first, long after the first process has stopped (its graceful
-    /// stop keeps retrying for at most 7 s), so the stop always meets the invocation in retry.
+    /// The first 9 attempts fail: with this retry policy (50 ms, doubling, at most 10 s) the tenth
+    /// comes 22 s after the first, long after the first process has stopped (its graceful stop
+    /// keeps retrying for at most 7 s), so the stop always meets the invocation in retry.
+    static let retryPolicy = """
+        [default-retry-policy]
+        initial-interval = "50ms"
+        max-interval = "10s"
+
+        """
     static let services: [RecorderConfiguration.Service] = [
         .init(name: "Counter", type: .virtualObject, handlers: [.init(name: "add", behaviour: .init(failFirstAttempts: 9))]),
     ]
@@ -79,7 +85,7 @@ struct ShutdownTests {
             try await withCluster(partitions: 1) { cluster in
                 let topic = uniqueName("shutdown")
                 try cluster.createTopic(topic, partitions: 1)
-                try await IngressFixture.withIngressFiles(cluster: cluster) { files in
+                try await IngressFixture.withIngressFiles(cluster: cluster, moreTOML: Self.retryPolicy) { files in
                     let arguments = files + ["--log-level", "info"]
                     try await withIngressProcess(arguments: arguments) { ingress in
                         let admin = AdminClient(base: ingress.adminURL)

@@ -86,6 +86,20 @@ public struct AdminAPI: Sendable {
             let subscription = request.uri.queryParameters.get("subscription")
             return Self.json(.ok, ["invocations": try await ingress.invocations(subscription: subscription)])
         }
+        router.patch("/invocations/:id/resume") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard InvocationID.isWellFormed(id) else {
+                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
+            }
+            // As Restate: resuming a running or backing-off invocation retries it now; a
+            // completed one cannot be resumed, nor one waiting behind its key.
+            switch try await ingress.resumeInvocation(id) {
+            case .resumed: return Response(status: .ok)
+            case .unknown: return AdminError(.notFound, "The requested invocation '\(id)' does not exist").response
+            case .completed: return AdminError(.conflict, "The invocation '\(id)' is completed, cannot be resumed.").response
+            case .inboxed: return AdminError(.tooEarly, "The invocation '\(id)' is either inboxed or scheduled, cannot be resumed.").response
+            }
+        }
         router.get("/openapi") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: AdminOpenAPI.document)))

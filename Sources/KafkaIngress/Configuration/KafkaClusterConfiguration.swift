@@ -45,9 +45,12 @@ public struct IngressConfiguration: Sendable, Equatable {
     public static let clustersEnvironmentVariable = "RESTATE_INGRESS__KAFKA_CLUSTERS"
 
     public var kafkaClusters: [KafkaClusterConfiguration]
+    /// `[default-retry-policy]`: how failing invocations are retried (Restate's defaults when absent).
+    public var defaultRetryPolicy: RetryPolicy
 
-    public init(kafkaClusters: [KafkaClusterConfiguration] = []) {
+    public init(kafkaClusters: [KafkaClusterConfiguration] = [], defaultRetryPolicy: RetryPolicy = RetryPolicy()) {
         self.kafkaClusters = kafkaClusters
+        self.defaultRetryPolicy = defaultRetryPolicy
     }
 
     public func cluster(named name: String) -> KafkaClusterConfiguration? {
@@ -75,8 +78,8 @@ public struct IngressConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    /// Parses a whole `restate.toml`. Sections other than `ingress.kafka-clusters` are Restate's
-    /// business and are ignored.
+    /// Parses a whole `restate.toml`. Sections other than `ingress.kafka-clusters` and
+    /// `default-retry-policy` are Restate's business and are ignored.
     public static func parse(_ text: String, source: String = "restate.toml", lineOffset: Int = 0) throws -> IngressConfiguration {
         let table: TOMLTable
         do {
@@ -86,11 +89,16 @@ public struct IngressConfiguration: Sendable, Equatable {
                                      message: "not valid TOML: \(error.description)")
         }
         let locator = KeyLocator(text: text, lineOffset: lineOffset)
-        guard let ingress = table["ingress"] else { return IngressConfiguration() }
+        return IngressConfiguration(kafkaClusters: try clusters(table, source, locator),
+                                    defaultRetryPolicy: try RetryPolicy(table["default-retry-policy"], source: source, lines: locator.lines, lineOffset: lineOffset))
+    }
+
+    private static func clusters(_ table: TOMLTable, _ source: String, _ locator: KeyLocator) throws -> [KafkaClusterConfiguration] {
+        guard let ingress = table["ingress"] else { return [] }
         guard let ingressTable = ingress.table else {
             throw ConfigurationError(source: source, line: locator.line(ofKey: "ingress", cluster: nil), message: "`ingress` must be a table")
         }
-        guard let clustersValue = ingressTable["kafka-clusters"] else { return IngressConfiguration() }
+        guard let clustersValue = ingressTable["kafka-clusters"] else { return [] }
         guard let clusters = clustersValue.array else {
             throw ConfigurationError(source: source, line: locator.line(ofKey: "kafka-clusters", cluster: nil),
                                      message: "`ingress.kafka-clusters` must be an array of tables")
@@ -126,7 +134,7 @@ public struct IngressConfiguration: Sendable, Equatable {
             }
             result.append(KafkaClusterConfiguration(name: name, brokers: brokers, properties: properties))
         }
-        return IngressConfiguration(kafkaClusters: result)
+        return result
     }
 }
 
@@ -144,7 +152,7 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 
 /// Finds the line of a key in the TOML text, so semantic errors can point at it (TOMLKit keeps
 /// positions only for syntax errors).
-private struct KeyLocator {
+struct KeyLocator {
     let lines: [Substring]
     let lineOffset: Int
 

@@ -2,11 +2,15 @@
 /// in parallel; never more than `concurrency` attempts at once.
 ///
 /// A retrying exclusive invocation keeps its key: later records of that key wait behind it, as
-/// they do in Restate.
+/// they do in Restate. So does a paused one, until it is resumed. Paused invocations and those
+/// waiting behind them are parked: open, but neither running nor due, so they do not keep the
+/// dispatcher from being idle or a partition from being drained.
 actor Dispatcher {
     enum AttemptResult: Sendable {
         case finished
         case retry(afterMs: Int)
+        /// Out of attempts: parked until `resume`.
+        case paused
     }
 
     typealias Attempt = @Sendable (Invocation) async -> AttemptResult
@@ -14,12 +18,18 @@ actor Dispatcher {
     private let concurrency: Int
     private let attempt: Attempt
     private var ready = FIFO<Invocation>()
-    /// Keys with an invocation in flight (or retrying), and what waits behind it.
+    /// Keys with an invocation in flight, retrying or paused, and what waits behind it.
     private var busyKeys: [String: FIFO<Invocation>] = [:]
+    private var pausedKeys: Set<String> = []
+    private var paused: [String: Invocation] = [:]
     private var inFlight = 0
+    private var retrying = 0
+    /// The back-off sleeps of invocations waiting to be retried, by invocation id.
+    private var backOffs: [String: Task<Void, Never>] = [:]
     private var open = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
-    /// Open invocations per source partition, and who waits for some of them to reach zero.
+    /// Open invocations per source partition that are not parked, and who waits for some of
+    /// them to reach zero.
     private var openBySource: [SourcePartition: Int] = [:]
     private var drainWaiters: [(isDrained: @Sendable ([SourcePartition: Int]) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
     /// Once stopped, no new attempt starts (shutdown); open invocations stay journaled.
@@ -34,36 +44,58 @@ actor Dispatcher {
     func submit(_ invocations: [Invocation]) {
         for invocation in invocations {
             open += 1
-            openBySource[invocation.sourcePartition, default: 0] += 1
+            if invocation.paused {
+                park(invocation)
+                continue
+            }
             if let key = invocation.exclusivityKey {
                 if busyKeys[key] != nil {
                     busyKeys[key]!.append(invocation)
+                    if !pausedKeys.contains(key) { count(invocation, +1) }
                     continue
                 }
                 busyKeys[key] = FIFO()
             }
+            count(invocation, +1)
             ready.append(invocation)
         }
         pump()
     }
 
-    /// Invocations submitted and not finished.
+    /// Invocations submitted and not finished (parked ones included).
     var openCount: Int { open }
 
-    /// Returns when nothing is open.
+    /// Returns when nothing runs, is due or waits to be retried (parked invocations may remain).
     func waitUntilIdle() async {
-        if open == 0 { return }
+        if isIdle { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
-    /// Returns when no invocation from these source partitions is open.
+    /// Returns when no invocation from these source partitions is open and unparked.
     func waitUntilDrained(_ sources: Set<SourcePartition>) async {
         await waitUntil { open in sources.allSatisfy { open[$0] == nil } }
     }
 
-    /// Returns when no invocation of this subscription is open.
+    /// Returns when no invocation of this subscription is open and unparked.
     func waitUntilDrained(subscription: String) async {
         await waitUntil { open in !open.keys.contains { $0.subscription == subscription } }
+    }
+
+    /// Attempts a paused invocation again (with its attempts counted from zero); returns false
+    /// when it is not paused here.
+    func resume(_ invocation: Invocation) -> Bool {
+        guard paused.removeValue(forKey: invocation.id) != nil else { return false }
+        var again = invocation
+        again.paused = false
+        again.attempts = 0
+        count(again, +1)
+        if let key = again.exclusivityKey {
+            pausedKeys.remove(key)
+            busyKeys[key, default: FIFO()].forEach { count($0, +1) }
+        }
+        ready.append(again)
+        pump()
+        return true
     }
 
     private func waitUntil(_ isDrained: @escaping @Sendable ([SourcePartition: Int]) -> Bool) async {
@@ -77,6 +109,8 @@ actor Dispatcher {
         if inFlight == 0 { return }
         await withCheckedContinuation { stopWaiters.append($0) }
     }
+
+    private var isIdle: Bool { inFlight == 0 && retrying == 0 && ready.isEmpty }
 
     private func pump() {
         while !stopped, inFlight < concurrency, let next = ready.popFirst() {
@@ -98,12 +132,7 @@ actor Dispatcher {
         switch result {
         case .finished:
             open -= 1
-            let source = invocation.sourcePartition
-            openBySource[source]! -= 1
-            if openBySource[source] == 0 {
-                openBySource[source] = nil
-                resumeDrainedWaiters()
-            }
+            count(invocation, -1)
             if let key = invocation.exclusivityKey {
                 if let next = busyKeys[key]?.popFirst() {
                     ready.append(next)
@@ -111,19 +140,43 @@ actor Dispatcher {
                     busyKeys[key] = nil
                 }
             }
-            if open == 0 {
-                idleWaiters.forEach { $0.resume() }
-                idleWaiters = []
-            }
         case .retry(let delay):
             var again = invocation
             again.attempts += 1
-            Task {
+            retrying += 1
+            backOffs[again.id] = Task {
                 try? await Task.sleep(for: .milliseconds(delay))
                 self.requeue(again)
             }
+        case .paused:
+            count(invocation, -1)
+            park(invocation)
         }
         pump()
+        resumeIdleWaiters()
+    }
+
+    /// Holds a paused invocation (and its key, with what waits behind it) until `resume`.
+    private func park(_ invocation: Invocation) {
+        paused[invocation.id] = invocation
+        guard let key = invocation.exclusivityKey else { return }
+        pausedKeys.insert(key)
+        if busyKeys[key] == nil { busyKeys[key] = FIFO() }
+        busyKeys[key]!.forEach { count($0, -1) }
+    }
+
+    /// Adds to (or takes from) the open count of the invocation's source partition.
+    private func count(_ invocation: Invocation, _ delta: Int) {
+        let source = invocation.sourcePartition
+        let now = openBySource[source, default: 0] + delta
+        openBySource[source] = now == 0 ? nil : now
+        if now == 0 { resumeDrainedWaiters() }
+    }
+
+    private func resumeIdleWaiters() {
+        guard isIdle, !idleWaiters.isEmpty else { return }
+        idleWaiters.forEach { $0.resume() }
+        idleWaiters = []
     }
 
     private func resumeDrainedWaiters() {
@@ -134,7 +187,14 @@ actor Dispatcher {
         }
     }
 
+    /// Cuts short the back-off of an invocation waiting to be retried.
+    func retryNow(_ id: String) {
+        backOffs[id]?.cancel()
+    }
+
     private func requeue(_ invocation: Invocation) {
+        backOffs[invocation.id] = nil
+        retrying -= 1
         ready.append(invocation)
         pump()
     }
@@ -146,6 +206,10 @@ struct FIFO<Element>: Sendable where Element: Sendable {
     private var head = 0
 
     var isEmpty: Bool { head == items.count }
+
+    func forEach(_ body: (Element) -> Void) {
+        items[head...].forEach(body)
+    }
 
     mutating func append(_ element: Element) { items.append(element) }
 

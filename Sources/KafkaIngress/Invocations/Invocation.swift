@@ -1,6 +1,8 @@
 /// Where an invocation stands. Stored as its raw value.
 public enum InvocationStatus: String, Sendable, Codable, CaseIterable {
-    case pending, running, retrying, completed, failed
+    /// `paused`: its attempts ran out under `on-max-attempts = pause`; it stays open (and its
+    /// object key blocked) until resumed.
+    case pending, running, retrying, paused, completed, failed
 
     var isFinal: Bool { self == .completed || self == .failed }
 }
@@ -20,6 +22,8 @@ struct Invocation: Sendable {
     var headers: [(String, String)]
     var payload: [UInt8]
     var attempts: Int
+    /// Out of attempts and waiting to be resumed (see `RetryPolicy.OnMaxAttempts.pause`).
+    var paused = false
     /// The record it came from.
     var topic: String
     var partition: Int32

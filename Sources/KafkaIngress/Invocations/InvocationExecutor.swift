@@ -61,9 +61,16 @@ struct InvocationExecutor: Sendable {
 
     private func failedAttempt(_ invocation: Invocation, _ number: Int, _ error: String, retryAfterMs: Int? = nil) async throws -> Dispatcher.AttemptResult {
         if let max = retry.maxAttempts, number >= max {
-            try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
-                                     error: "\(error) (gave up after \(number) attempts)", mutations: [])
-            return .finished
+            switch retry.onMaxAttempts {
+            case .kill:
+                try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
+                                         error: "\(error) (killed after \(number) attempts)", mutations: [])
+                return .finished
+            case .pause:
+                logger.warning("invocation \(invocation.id) paused after \(number) attempts: \(error)")
+                try await journal.markPaused(invocation.id, attempts: number, error: error)
+                return .paused
+            }
         }
         logger.debug("invocation \(invocation.id) attempt \(number) failed: \(error)")
         try await journal.markRetrying(invocation.id, attempts: number, error: error)

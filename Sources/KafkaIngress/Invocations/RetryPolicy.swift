@@ -1,17 +1,30 @@
-/// How failed attempts are retried: exponential backoff, optionally bounded.
+/// How failed attempts are retried: exponential backoff, then, after `maxAttempts`, the
+/// invocation is paused or killed. The defaults are Restate's `[default-retry-policy]` (1.6 and
+/// 1.7): first retry after 500 ms, factor 2, at most 60 s apart, paused after 70 attempts.
 public struct RetryPolicy: Sendable, Equatable {
+    /// What happens once `maxAttempts` attempts have failed (Restate's `on-max-attempts`).
+    public enum OnMaxAttempts: String, Sendable, Equatable, CaseIterable {
+        /// The invocation stops being attempted but stays open: an object key stays blocked
+        /// behind it until it is resumed (`PATCH /invocations/{id}/resume`).
+        case pause
+        /// The invocation ends as failed; an object key's next record runs.
+        case kill
+    }
+
     public var initialDelayMs: Int
     public var factor: Double
     public var maxDelayMs: Int
-    /// After this many attempts the invocation is failed; nil retries forever (Restate's behaviour
-    /// for a retryable error).
+    /// Attempts in all, the first included; nil retries forever (Restate's `unlimited`).
     public var maxAttempts: Int?
+    public var onMaxAttempts: OnMaxAttempts
 
-    public init(initialDelayMs: Int = 50, factor: Double = 2, maxDelayMs: Int = 10_000, maxAttempts: Int? = nil) {
+    public init(initialDelayMs: Int = 500, factor: Double = 2, maxDelayMs: Int = 60_000, maxAttempts: Int? = 70,
+                onMaxAttempts: OnMaxAttempts = .pause) {
         self.initialDelayMs = initialDelayMs
         self.factor = factor
         self.maxDelayMs = maxDelayMs
         self.maxAttempts = maxAttempts
+        self.onMaxAttempts = onMaxAttempts
     }
 
     /// The wait before attempt `attempts + 1`, after `attempts` failed ones.

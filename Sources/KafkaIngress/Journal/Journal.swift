@@ -144,7 +144,7 @@ final class Journal: Sendable {
                 }
                 guard record.offset > highWater[producer]! else { continue }
                 highWater[producer] = record.offset
-                let id = ResourceID.make(prefix: "inv")
+                let id = InvocationID.make(key: key)
                 let payload = record.value ?? []
                 try insert.execute(arguments: [id, sub.id, service, handler, key, target.exclusive, headersJSON, Data(payload),
                                                record.topic, record.partition, record.offset, now])
@@ -160,16 +160,20 @@ final class Journal: Sendable {
         }
     }
 
-    /// Invocations not yet completed or failed, in journal order: what a restart resumes.
-    func openInvocations() async throws -> [Invocation] {
+    /// Invocations not yet completed or failed (or just `id`), in journal order: what a restart
+    /// resumes. Paused ones come back paused.
+    func openInvocations(id: String? = nil) async throws -> [Invocation] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, topic, partition FROM invocation WHERE status NOT IN ('completed', 'failed') ORDER BY seq")
+            try Row.fetchAll(db, sql: """
+                SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition
+                FROM invocation WHERE status NOT IN ('completed', 'failed') \(id == nil ? "" : "AND id = ?") ORDER BY seq
+                """, arguments: StatementArguments(id.map { [$0] } ?? []))
                 .map { row in
                     let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
                     return Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
                                       handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
                                       headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"],
-                                      topic: row["topic"], partition: row["partition"])
+                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"])
                 }
         }
     }
@@ -207,13 +211,40 @@ final class Journal: Sendable {
     }
 
     func markRetrying(_ id: String, attempts: Int, error: String) async throws {
+        try await markOpen(id, status: .retrying, attempts: attempts, error: error)
+    }
+
+    func markPaused(_ id: String, attempts: Int, error: String) async throws {
+        try await markOpen(id, status: .paused, attempts: attempts, error: error)
+        live.withLock { _ = $0.removeValue(forKey: id) }
+    }
+
+    /// A paused invocation to be attempted again (its attempt count starts over, as Restate's
+    /// resume does); nil when `id` is not paused.
+    func resume(_ id: String) async throws -> Invocation? {
+        let changed = try await db.write { db in
+            try db.execute(sql: "UPDATE invocation SET status = 'retrying', attempts = 0 WHERE id = ? AND status = 'paused'", arguments: [id])
+            return db.changesCount
+        }
+        guard changed == 1 else { return nil }
+        return try await openInvocations(id: id).first
+    }
+
+    /// The journaled status of an invocation (running is not journaled); nil when unknown.
+    func status(of id: String) async throws -> InvocationStatus? {
+        try await db.read { db in
+            try String.fetchOne(db, sql: "SELECT status FROM invocation WHERE id = ?", arguments: [id]).flatMap(InvocationStatus.init(rawValue:))
+        }
+    }
+
+    private func markOpen(_ id: String, status: InvocationStatus, attempts: Int, error: String) async throws {
         let started = live.withLock { live -> Int64? in
             live[id]?.running = false
             return live[id]?.startedAt
         }
         try await db.write { db in
-            try db.execute(sql: "UPDATE invocation SET status = 'retrying', attempts = ?, error = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
-                           arguments: [attempts, error, started, id])
+            try db.execute(sql: "UPDATE invocation SET status = ?, attempts = ?, error = ?, started_at = COALESCE(started_at, ?) WHERE id = ?",
+                           arguments: [status.rawValue, attempts, error, started, id])
         }
     }
 

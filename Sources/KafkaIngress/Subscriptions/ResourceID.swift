@@ -6,7 +6,7 @@ import Foundation
 /// little-endian machine the number written is the byte-swapped ULID; we do the same so ids look
 /// alike (and sort alike) to anyone comparing them with Restate's.
 enum ResourceID {
-    private static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+    static let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
     /// 62^22 > 2^128, so 22 digits always suffice.
     static let encodedLength = 22
 
@@ -34,8 +34,8 @@ enum ResourceID {
         return bytes
     }
 
-    /// Base62 of a big-endian unsigned number, left-padded with '0' to 22 digits.
-    static func base62<S: Sequence>(_ bigEndian: S) -> String where S.Element == UInt8 {
+    /// Base62 of a big-endian unsigned number, left-padded with '0' to `length` digits.
+    static func base62<S: Sequence>(_ bigEndian: S, length: Int = encodedLength) -> String where S.Element == UInt8 {
         var number = Array(bigEndian)
         var digits: [UInt8] = []
         while number.contains(where: { $0 != 0 }) {
@@ -48,7 +48,51 @@ enum ResourceID {
             }
             digits.append(alphabet[remainder])
         }
-        while digits.count < encodedLength { digits.append(UInt8(ascii: "0")) }
+        while digits.count < length { digits.append(UInt8(ascii: "0")) }
         return String(decoding: digits.reversed(), as: UTF8.self)
+    }
+}
+
+/// Invocation ids as Restate writes them: `inv_1`, the partition key (a u64, 11 base62 digits)
+/// and the invocation's 128-bit uuid (22 digits), 38 characters in all. Restate derives an
+/// object's partition key from a hash of its key, so invocations of one key share the prefix;
+/// ours does the same with FNV-1a (Restate's own hash differs, so the digits do not match
+/// Restate's for the same key), and a random one for services.
+enum InvocationID {
+    static let prefix = "inv_1"
+    static let partitionKeyLength = 11
+    static let length = prefix.count + partitionKeyLength + ResourceID.encodedLength
+
+    static func make(key: String?, now: Date = Date()) -> String {
+        let partitionKey = key.map(fnv1a) ?? UInt64.random(in: .min ... .max)
+        let keyBytes = (0..<8).map { UInt8(truncatingIfNeeded: partitionKey >> (56 - 8 * $0)) }
+        return prefix + ResourceID.base62(keyBytes, length: partitionKeyLength) + ResourceID.base62(ResourceID.ulidBytes(now: now).reversed())
+    }
+
+    static func isWellFormed(_ id: String) -> Bool { decodeError(id) == nil }
+
+    /// Why `id` is not an invocation id, in the words of Restate's id decoder; nil when it is one.
+    static func decodeError(_ id: String) -> String? {
+        guard !id.isEmpty else { return "bad length" }
+        guard let separator = id.firstIndex(of: "_") else { return "bad format" }
+        let type = String(id[..<separator])
+        let known = ["inv", "dp", "sub", "prom", "sign", "snap", "mut", "vq"]
+        guard known.contains(type) else { return "unrecognized resource type: \(type)" }
+        let rest = id[id.index(after: separator)...]
+        guard rest.first == "1" else { return "unrecognized codec version" }
+        guard type == "inv" else { return "id doesn't match the expected type" }
+        let body = rest.dropFirst().utf8
+        guard body.count == partitionKeyLength + ResourceID.encodedLength else { return "bad length" }
+        guard body.allSatisfy({ ResourceID.alphabet.contains($0) }) else { return "base62 decode error" }
+        return nil
+    }
+
+    private static func fnv1a(_ key: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return hash
     }
 }

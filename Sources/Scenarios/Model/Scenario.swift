@@ -1,5 +1,21 @@
 import KafkaProtocol
 
+/// A retry policy with the knobs of Restate's `[default-retry-policy]`. Restate's default waits
+/// 500 ms, then twice as long each time, so scenarios whose handlers fail on purpose set a fast
+/// one to stay quick.
+public struct RetryPolicySpec: Sendable, Equatable {
+    public enum OnMaxAttempts: String, Sendable, Equatable, CaseIterable { case pause, kill }
+
+    public var initialIntervalMs = 500
+    public var exponentiationFactor = 2.0
+    public var maxIntervalMs = 60_000
+    /// nil: unlimited.
+    public var maxAttempts: Int? = 70
+    public var onMaxAttempts = OnMaxAttempts.pause
+
+    public init() {}
+}
+
 /// A scenario: what to set up, what to do, and what must hold afterwards. YAML files and the
 /// Swift builder both produce this.
 public struct Scenario: Sendable, Equatable {
@@ -13,6 +29,8 @@ public struct Scenario: Sendable, Equatable {
     public var subscriptions: [SubscriptionSpec]
     public var steps: [Located<Step>]
     public var expectations: [Located<Expectation>]
+    /// How the embedded ingress retries failing invocations; nil: Restate's default policy.
+    public var retryPolicy: RetryPolicySpec?
     /// Where the scenario came from (a file, or a Swift source location).
     public var source: SourceLocation
 

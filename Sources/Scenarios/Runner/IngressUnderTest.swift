@@ -34,6 +34,7 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
     struct Options: Sendable {
         var defects: Set<DeliberateDefect>
         var concurrency: Int
+        var retry: RetryPolicySpec?
     }
 
     /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
@@ -63,7 +64,7 @@ final class EmbeddedIngress: IngressUnderTest, @unchecked Sendable {
         var logger = Logger(label: "ingress")
         logger.logLevel = ScenarioLog.level ?? .critical
         return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: options.concurrency, nodes: nodes,
-                                                retry: RetryPolicy(initialDelayMs: 20, maxDelayMs: 500), defects: options.defects), logger: logger)
+                                                retry: options.retry.map(RetryPolicy.init) ?? RetryPolicy(), defects: options.defects), logger: logger)
     }
 
     func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
@@ -178,4 +179,11 @@ final class RemoteIngress: IngressUnderTest {
 struct RemoteIngressError: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
+}
+
+extension RetryPolicy {
+    init(_ spec: RetryPolicySpec) {
+        self.init(initialDelayMs: spec.initialIntervalMs, factor: spec.exponentiationFactor, maxDelayMs: spec.maxIntervalMs,
+                  maxAttempts: spec.maxAttempts, onMaxAttempts: spec.onMaxAttempts == .pause ? .pause : .kill)
+    }
 }

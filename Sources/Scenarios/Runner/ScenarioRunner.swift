@@ -56,7 +56,7 @@ public struct ScenarioRunner: Sendable {
         var runnable = scenario
         if case .external = target.kafka { runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)) }
         do {
-            let environment = try await ScenarioEnvironment(runnable, target: target, embedded: EmbeddedIngress.Options(defects: defects, concurrency: concurrency))
+            let environment = try await ScenarioEnvironment(runnable, target: target, embedded: EmbeddedIngress.Options(defects: defects, concurrency: concurrency, retry: runnable.retryPolicy))
             do {
                 let observations = try await ScenarioExecution(scenario: runnable, environment: environment).run()
                 result.observations = observations

@@ -12,6 +12,8 @@ import Yams
 /// services:
 ///   - {name: Counter, kind: object, handlers: [{name: add, kind: exclusive, latency_ms: 2, fail_first_attempts: 0}]}
 /// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}, cluster: eu}]
+/// retry_policy: {initial_interval_ms: 20, exponentiation_factor: 2, max_interval_ms: 500, max_attempts: 70, on_max_attempts: pause}
+///                                    # the embedded ingress's; Restate's default (500 ms … 60 s, 70, pause) when absent
 /// steps:
 ///   - produce: {topic: orders, count: 100, key: "user-{i % 10}", value: "{i}", headers: {h: v}, partition: 0, compression: zstd}
 ///   - produce: {topic: orders, key_hex: "c328"}          # raw key bytes (here not valid UTF-8)
@@ -81,7 +83,7 @@ private struct ScenarioParser {
     let reader: YAMLNodeReader
 
     func scenario(_ root: Node) throws -> Scenario {
-        let fields = try reader.mapping(root, "scenario", allowed: ["name", "cluster", "clusters", "topics", "services", "subscriptions", "steps", "expect"], required: ["name"])
+        let fields = try reader.mapping(root, "scenario", allowed: ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "steps", "expect"], required: ["name"])
         if fields.contains(where: { $0.key == "cluster" }), let clusters = fields.first(where: { $0.key == "clusters" }) {
             throw reader.fail(clusters.keyNode, "give either 'cluster' (one) or 'clusters' (several), not both")
         }
@@ -98,6 +100,7 @@ private struct ScenarioParser {
             case "topics": scenario.topics = try reader.sequence(value, "topics").map(topic)
             case "services": scenario.services = try reader.sequence(value, "services").map(service)
             case "subscriptions": scenario.subscriptions = try reader.sequence(value, "subscriptions").map(subscription)
+            case "retry_policy": scenario.retryPolicy = try retryPolicy(value)
             case "steps": scenario.steps = try reader.sequence(value, "steps").map { Located(try step($0), at: reader.location($0)) }
             case "expect": scenario.expectations = try reader.sequence(value, "expect").map { Located(try expectation($0), at: reader.location($0)) }
             default: break
@@ -105,6 +108,24 @@ private struct ScenarioParser {
         }
         try scenario.checkReferences()
         return scenario
+    }
+
+    func retryPolicy(_ node: Node) throws -> RetryPolicySpec {
+        var spec = RetryPolicySpec()
+        let keys = ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"]
+        for (key, value, _) in try reader.mapping(node, "retry_policy", allowed: keys, required: []) {
+            switch key {
+            case "initial_interval_ms": spec.initialIntervalMs = try reader.int(value, "retry_policy.initial_interval_ms")
+            case "exponentiation_factor":
+                spec.exponentiationFactor = try reader.double(value, "retry_policy.exponentiation_factor")
+                guard spec.exponentiationFactor >= 1 else { throw reader.fail(value, "retry_policy.exponentiation_factor must be at least 1") }
+            case "max_interval_ms": spec.maxIntervalMs = try reader.int(value, "retry_policy.max_interval_ms")
+            case "max_attempts":
+                spec.maxAttempts = value.string == "unlimited" ? nil : try reader.int(value, "retry_policy.max_attempts (a number or unlimited)", min: 1)
+            default: spec.onMaxAttempts = try reader.oneOf(value, "retry_policy.on_max_attempts", RetryPolicySpec.OnMaxAttempts.self)
+            }
+        }
+        return spec
     }
 
     func cluster(_ node: Node, named: Bool) throws -> ClusterSpec {

@@ -109,9 +109,9 @@ final class IngressFixture: Sendable {
     }
 
     /// `withIngressFiles` naming `cluster` as Kafka cluster "test" with the test properties.
-    static func withIngressFiles<T>(cluster: FakeKafkaCluster, _ body: ([String]) async throws -> T) async throws -> T {
+    static func withIngressFiles<T>(cluster: FakeKafkaCluster, moreTOML: String = "", _ body: ([String]) async throws -> T) async throws -> T {
         try await HarnessTestSupport.withIngressFiles(cluster: clusterName, brokers: cluster.bootstrapServers,
-                                                      properties: testConsumerProperties, body)
+                                                      properties: testConsumerProperties, moreTOML: moreTOML, body)
     }
 
     /// Starts a server in a task and waits for its port.
