@@ -64,6 +64,32 @@ struct RetryPolicyTests {
         }
     }
 
+    @Test("a paused invocation is still paused after a restart, its key still blocked, and can be resumed then")
+    func pausedAcrossRestart() async throws {
+        try await IngressFixture.with(services: Self.services, retry: Self.policy(.pause)) { f in
+            let topic = uniqueName("restart")
+            try f.cluster.createTopic(topic, partitions: 1)
+            let id = try await f.subscribe(topic, to: "Counter/add")
+            try f.produce(topic, [(key: "k", value: "0"), (key: "k", value: "1")], partitions: 1)
+            try await eventually("k's first record paused") {
+                try await f.ingress.invocations(subscription: id).first?.status == .paused
+            }
+            await f.ingress.shutdown()
+            let restarted = try IngressFixture.makeIngress(cluster: f.cluster, dataDirectory: f.dataDirectory, retry: Self.policy(.pause))
+            try await restarted.start()
+            #expect(await restarted.waitUntilIdle(timeout: .seconds(10)))
+            #expect(try await restarted.invocations(subscription: id).map(\.status) == [.paused, .pending])
+            #expect(f.recorder.records.filter { $0.payload == "0" }.count == 3, "not attempted again by the restart")
+            #expect(!f.recorder.records.contains { $0.payload == "1" })
+            let first = try #require(try await restarted.invocations(subscription: id).first?.id)
+            #expect(try await restarted.resumeInvocation(first) == .resumed)
+            try await eventually("resumed after the restart, then the next record of the key ran") {
+                f.recorder.records.contains { $0.payload == "0" && $0.outcome == "completed" } && f.recorder.records.contains { $0.payload == "1" }
+            }
+            await restarted.shutdown()
+        }
+    }
+
     @Test("kill: the invocation fails after max-attempts and the key's next record runs")
     func kill() async throws {
         try await IngressFixture.with(services: Self.services, retry: Self.policy(.kill)) { f in
