@@ -30,7 +30,8 @@ public struct RdKafkaRecord: Sendable, Equatable {
         value = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) }
         var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(m, &type)
-        timestamp = type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts
+        // -1 is Kafka's "no timestamp" in a v2 batch, which librdkafka reports as a create time.
+        timestamp = type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts == -1 ? nil : ts
         var headers: [RdKafkaHeader] = []
         var hdrs: OpaquePointer?
         if rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {

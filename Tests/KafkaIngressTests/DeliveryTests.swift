@@ -24,9 +24,11 @@ struct DeliveryTests {
             sent.append(OutgoingRecord(topic: topic, partition: 1, key: nil as String?, value: "\"no key\""))
             sent.append(OutgoingRecord(topic: topic, partition: 2, key: [0xff, 0x00, 0xfe], value: Array("\"binary key\"".utf8)))
             _ = try await producer.sendAll(sent)
+            // Kafka's "no timestamp" (-1): Restate leaves kafka.timestamp out.
+            try f.cluster.append([KafkaRecord(timestamp: -1, key: Array("late".utf8), value: Array("\"no timestamp\"".utf8))], to: TopicPartition(topic, 0))
 
-            let seen = try await f.waitForCompleted(sent.count)
-            #expect(seen.count == sent.count, "one invocation per record")
+            let seen = try await f.waitForCompleted(sent.count + 1)
+            #expect(seen.count == sent.count + 1, "one invocation per record")
             var stored: [String: KafkaRecord] = [:]
             for p in 0..<3 {
                 for r in try f.cluster.records(TopicPartition(topic, Int32(p))) { stored["\(p)/\(r.offset)"] = r }
@@ -36,8 +38,9 @@ struct DeliveryTests {
                 let record = try #require(stored["\(h["kafka.partition"] ?? "")/\(h["kafka.offset"] ?? "")"], "headers \(h) name no stored record")
                 var expected = [
                     "kafka.offset": String(record.offset), "kafka.partition": h["kafka.partition"] ?? "",
-                    "kafka.topic": topic, "kafka.timestamp": String(record.timestamp), "restate.subscription.id": id,
+                    "kafka.topic": topic, "restate.subscription.id": id,
                 ]
+                if record.timestamp != -1 { expected["kafka.timestamp"] = String(record.timestamp) }
                 if let key = record.key {
                     expected["kafka.key"] = Data(key).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 }
@@ -47,6 +50,8 @@ struct DeliveryTests {
             }
             let binary = try #require(seen.first { $0.payload == "\"binary key\"" })
             #expect(binary.headers["kafka.key"] == "_wD-", "URL-safe alphabet, padding kept")
+            let untimed = try #require(seen.first { $0.payload == "\"no timestamp\"" })
+            #expect(untimed.headers["kafka.timestamp"] == nil)
         }
     }
 

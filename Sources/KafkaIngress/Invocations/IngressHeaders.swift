@@ -3,14 +3,18 @@ import RdKafka
 
 /// The headers the ingress gives every handler, describing the record it came from.
 enum IngressHeaders {
+    /// As Restate: `kafka.timestamp` and `kafka.key` only when the record has them; the record's
+    /// own Kafka headers are not passed on.
     static func make(for record: RdKafkaRecord, subscriptionID: String) -> [(String, String)] {
         var headers = [
             ("kafka.offset", String(record.offset)),
             ("kafka.topic", record.topic),
             ("kafka.partition", String(record.partition)),
-            ("kafka.timestamp", String(record.timestamp ?? 0)),
-            ("restate.subscription.id", subscriptionID),
         ]
+        if let timestamp = record.timestamp {
+            headers.append(("kafka.timestamp", String(timestamp)))
+        }
+        headers.append(("restate.subscription.id", subscriptionID))
         if let key = record.key {
             headers.append(("kafka.key", urlSafeBase64(key)))
         }
