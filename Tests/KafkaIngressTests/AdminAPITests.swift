@@ -1,10 +1,11 @@
 import Foundation
+import NIOHTTP1
 import HarnessTestSupport
 import KafkaIngress
 import Recorder
 import Testing
 
-/// The admin API over real HTTP: every error case of DESIGN.md §3, byte for byte.
+/// The admin API over real HTTP: Restate's statuses and error texts, byte for byte.
 @Suite("Admin API", .guarded)
 struct AdminAPITests {
     static let services = [
@@ -77,8 +78,8 @@ struct AdminAPITests {
         }
     }
 
-    @Test("unknown ids are 404; malformed bodies are 400 naming the problem")
-    func notFoundAndBadBodies() async throws {
+    @Test("unknown and malformed ids: Restate's statuses and texts (axum's plain text for an id that does not parse)")
+    func ids() async throws {
         try await IngressFixture.with(services: Self.services) { f in
             let missing = "sub_10000000000000000000000"
             let get = try await f.request(.GET, "/subscriptions/\(missing)")
@@ -86,16 +87,58 @@ struct AdminAPITests {
             #expect(get.body == #"{"message":"The requested subscription '\#(missing)' does not exist","restate_code":null}"#)
             let delete = try await f.request(.DELETE, "/subscriptions/\(missing)")
             #expect(delete.status == 404)
-            #expect(delete.body == get.body)
+            #expect(delete.body == #"{"message":"not found in the schema registry: subscription with id '\#(missing)'","restate_code":null}"#)
+            for (method, path, text) in [
+                (HTTPMethod.GET, "/subscriptions/foo", "Invalid URL: Cannot parse `subscription` with value `foo`: bad format"),
+                (.DELETE, "/subscriptions/sub_2abc", "Invalid URL: Cannot parse `subscription` with value `sub_2abc`: unrecognized codec version"),
+                (.GET, "/subscriptions/sub_1abc", "Invalid URL: Cannot parse `subscription` with value `sub_1abc`: bad length"),
+                (.GET, "/deployments/\(missing)", "Invalid URL: Cannot parse `deployment` with value `\(missing)`: id doesn't match the expected type"),
+            ] {
+                let result = try await f.request(method, path)
+                #expect(result.status == 400, "\(path)")
+                #expect(result.body == text)
+                #expect(result.headers["content-type"] == "text/plain; charset=utf-8")
+            }
+        }
+    }
 
-            let noSink = try await f.request(.POST, "/subscriptions", json: ["source": "kafka://test/orders"])
-            #expect(noSink.status == 400)
-            #expect(noSink.body.contains("missing field `sink`"), "\(noSink.body)")
-            let notJSON = try await f.request(.POST, "/subscriptions", raw: "{source:")
-            #expect(notJSON.status == 400)
-            let badOptions = try await f.request(.POST, "/subscriptions", json: ["source": "kafka://test/orders", "sink": "service://Counter/add", "options": ["n": 1]])
-            #expect(badOptions.status == 400)
-            #expect(badOptions.body.contains("options.n"), "\(badOptions.body)")
+    /// The refusals axum makes before Restate's handler runs, derived from axum 0.8.9 and
+    /// serde_json (Restate 1.7.6's Cargo.lock): plain text, serde_json's message and position.
+    @Test("request bodies: no JSON Content-Type is 415, bad JSON 400, the wrong shape 422, with axum's and serde_json's texts", arguments: [
+        (nil, #"{"source":"kafka://test/t","sink":"service://Counter/add"}"#, 415, "Expected request with `Content-Type: application/json`"),
+        ("text/plain", #"{"source":"kafka://test/t","sink":"service://Counter/add"}"#, 415, "Expected request with `Content-Type: application/json`"),
+        ("application/json", "", 400, "Failed to parse the request body as JSON: EOF while parsing a value at line 1 column 0"),
+        ("application/json", "{source:", 400, "Failed to parse the request body as JSON: key must be a string at line 1 column 2"),
+        ("application/json", #"{"source":"kafka://test/t""#, 400, "Failed to parse the request body as JSON: EOF while parsing an object at line 1 column 26"),
+        ("application/json", #"{"source":"kafka://test/t"} x"#, 400, "Failed to parse the request body as JSON: trailing characters at line 1 column 29"),
+        ("application/json", "nope", 400, "Failed to parse the request body as JSON: expected ident at line 1 column 2"),
+        ("application/json", #"{"source":"kafka://test/t"}"#, 422, "Failed to deserialize the JSON body into the target type: missing field `sink` at line 1 column 27"),
+        ("application/json", #"{"source":123,"sink":"service://Counter/add"}"#, 422,
+         "Failed to deserialize the JSON body into the target type: source: invalid type: integer `123`, expected a string at line 1 column 13"),
+        ("application/json", #"{"source":"","sink":"service://Counter/add"}"#, 422,
+         "Failed to deserialize the JSON body into the target type: source: empty string at line 1 column 12"),
+        ("application/json", #"{"source":"kafka://test/t","sink":"service://Counter/add","options":{"n":1}}"#, 422,
+         "Failed to deserialize the JSON body into the target type: options.n: invalid type: integer `1`, expected a string at line 1 column 74"),
+        ("application/json", #"{"source":"kafka://test/t","source":"kafka://test/t","sink":"service://Counter/add"}"#, 422,
+         "Failed to deserialize the JSON body into the target type: duplicate field `source` at line 1 column 35"),
+    ] as [(String?, String, Int, String)])
+    func bodies(contentType: String?, body: String, status: Int, text: String) async throws {
+        try await IngressFixture.with(services: Self.services) { f in
+            let result = try await f.request(.POST, "/subscriptions", raw: body, contentType: contentType)
+            #expect(result.status == status)
+            #expect(result.body == text)
+            #expect(result.headers["content-type"] == "text/plain; charset=utf-8")
+            #expect(try Self.ids(try await f.request(.GET, "/subscriptions")) == [], "nothing was created")
+        }
+    }
+
+    @Test("a JSON Content-Type with parameters or a +json suffix is accepted")
+    func contentTypes() async throws {
+        try await IngressFixture.with(services: Self.services) { f in
+            for type in ["application/json; charset=utf-8", "application/vnd.restate+json"] {
+                let result = try await f.request(.POST, "/subscriptions", raw: #"{"source":"kafka://test/t","sink":"service://Counter/add"}"#, contentType: type)
+                #expect(result.status == 201, "\(type): \(result.body)")
+            }
         }
     }
 
@@ -110,13 +153,21 @@ struct AdminAPITests {
             #expect(names == ["Counter", "Log"])
             let id = try #require(deployments.first?["id"] as? String)
             #expect(try await f.request(.GET, "/deployments/\(id)").status == 200)
-            #expect(try await f.request(.GET, "/deployments/dp_nope").status == 404)
+            let unknown = try await f.request(.GET, "/deployments/dp_10000000000000000000000")
+            #expect(unknown.status == 404)
+            #expect(unknown.body == #"{"message":"The requested deployment 'dp_10000000000000000000000' does not exist","restate_code":null}"#)
 
             let unreachable = try await f.request(.POST, "/deployments", json: ["uri": "http://127.0.0.1:1"])
             #expect(unreachable.status == 400)
             #expect(unreachable.body.contains("META0003"), "\(unreachable.body)")
-            let relative = try await f.request(.POST, "/deployments", json: ["uri": "not a uri"])
+            let relative = try await f.request(.POST, "/deployments", json: ["uri": "/services"])
             #expect(relative.status == 400)
+            #expect(relative.body == #"{"message":"The request field 'uri' is invalid. Reason: The provided uri /services is not absolute, only absolute URIs can be used.","restate_code":null}"#)
+            for shape in [#"{"uri":"not a uri"}"#, #"{"uri":5}"#, #"{"url":"http://x"}"#, "[]"] {
+                let refused = try await f.request(.POST, "/deployments", raw: shape)
+                #expect(refused.status == 422, "\(shape)")
+                #expect(refused.body == "Failed to deserialize the JSON body into the target type: data did not match any variant of untagged enum RegisterDeploymentRequest")
+            }
         }
     }
 

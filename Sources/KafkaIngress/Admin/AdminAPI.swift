@@ -23,9 +23,9 @@ public struct AdminAPI: Sendable {
 
         router.post("/subscriptions") { request, context in
             let body: CreateSubscriptionRequest
-            do {
-                body = try await Self.decode(CreateSubscriptionRequest.self, request, context)
-            } catch let error as AdminError {
+            do throws(AxumRejection) {
+                body = try CreateSubscriptionRequest(try await Self.body(request))
+            } catch {
                 return error.response
             }
             do {
@@ -42,23 +42,32 @@ public struct AdminAPI: Sendable {
         }
         router.get("/subscriptions/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
+            if let rejection = Self.malformedPath(id, name: "subscription", type: "sub") { return rejection.response }
             guard let subscription = await ingress.subscription(id) else { return AdminError.subscriptionNotFound(id).response }
             return Self.json(.ok, SubscriptionResponse(subscription))
         }
         router.delete("/subscriptions/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard try await ingress.deleteSubscription(id) else { return AdminError.subscriptionNotFound(id).response }
+            if let rejection = Self.malformedPath(id, name: "subscription", type: "sub") { return rejection.response }
+            guard try await ingress.deleteSubscription(id) else {
+                return AdminError(.notFound, "not found in the schema registry: subscription with id '\(id)'").response
+            }
             return Response(status: .accepted)
         }
 
         router.post("/deployments") { request, context in
+            let body: RegisterDeploymentRequest
+            do throws(AxumRejection) {
+                body = try RegisterDeploymentRequest(try await Self.body(request))
+            } catch {
+                return error.response
+            }
             do {
-                let body = try await Self.decode(RegisterDeploymentRequest.self, request, context)
                 if body.useHTTP11 == false {
                     throw AdminError(.badRequest, "this ingress reaches deployments over HTTP/1.1 only; omit use_http_11 or set it to true")
                 }
                 guard let url = URL(string: body.uri), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                    throw AdminError(.badRequest, "The request field 'uri' is invalid. Reason: expected an absolute http(s) URI, got '\(body.uri)'")
+                    throw AdminError(.badRequest, "The request field 'uri' is invalid. Reason: The provided uri \(body.uri) is not absolute, only absolute URIs can be used.")
                 }
                 let deployment: Deployment
                 do {
@@ -76,6 +85,7 @@ public struct AdminAPI: Sendable {
         }
         router.get("/deployments/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
+            if let rejection = Self.malformedPath(id, name: "deployment", type: "dp") { return rejection.response }
             guard let deployment = await ingress.deployments().first(where: { $0.id == id }) else {
                 return AdminError(.notFound, "The requested deployment '\(id)' does not exist").response
             }
@@ -110,22 +120,21 @@ public struct AdminAPI: Sendable {
 
     // MARK: Helpers
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: BasicRequestContext) async throws -> T {
+    /// A path id that is not one, refused as axum refuses a `Path` it cannot parse.
+    private static func malformedPath(_ id: String, name: String, type: String) -> AxumRejection? {
+        ResourceID.decodeError(id, type: type).map { problem in
+            AxumRejection(status: .badRequest, text: "Invalid URL: Cannot parse `\(name)` with value `\(id)`: \(problem)")
+        }
+    }
+
+    private static func body(_ request: Request) async throws(AxumRejection) -> JSONRequestBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: 1 << 20)
         } catch {
-            throw AdminError(.contentTooLarge, "the request body is larger than 1 MiB")
+            throw AxumRejection(status: .contentTooLarge, text: "Failed to buffer the request body: length limit exceeded")
         }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw AdminError(.badRequest, "Failed to deserialize the JSON body: missing field `\(key.stringValue)`")
-        } catch let DecodingError.typeMismatch(_, c), let DecodingError.valueNotFound(_, c) {
-            throw AdminError(.badRequest, "Failed to deserialize the JSON body: `\(c.codingPath.map(\.stringValue).joined(separator: "."))`: \(c.debugDescription)")
-        } catch {
-            throw AdminError(.badRequest, "Failed to parse the request body as JSON: \(error.localizedDescription)")
-        }
+        return try JSONRequestBody(contentType: request.headers[.contentType], bytes: Array(buffer.readableBytesView))
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, headers: HTTPFields = [:]) -> Response {
@@ -172,25 +181,6 @@ struct AdminError: Error {
             case message
             case restateCode = "restate_code"
         }
-    }
-}
-
-struct CreateSubscriptionRequest: Decodable {
-    var source: String
-    var sink: String
-    var options: [String: String]?
-}
-
-struct RegisterDeploymentRequest: Decodable {
-    var uri: String
-    var additionalHeaders: [String: String]?
-    var useHTTP11: Bool?
-    var force: Bool?
-
-    enum CodingKeys: String, CodingKey {
-        case uri, force
-        case additionalHeaders = "additional_headers"
-        case useHTTP11 = "use_http_11"
     }
 }
 

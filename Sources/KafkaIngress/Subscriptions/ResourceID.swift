@@ -17,10 +17,24 @@ enum ResourceID {
 
     /// Whether `id` has the shape `make(prefix:)` produces.
     static func isWellFormed(_ id: String, prefix: String) -> Bool {
-        let head = prefix + "_1"
-        guard id.hasPrefix(head) else { return false }
-        let body = id.utf8.dropFirst(head.utf8.count)
-        return body.count == encodedLength && body.allSatisfy { alphabet.contains($0) }
+        decodeError(id, type: prefix) == nil
+    }
+
+    /// Why `id` is not an id of this type, in the words of Restate's id decoder (its checks, in
+    /// its order); nil when it is one. `bodyLength`: base62 digits after the version.
+    static func decodeError(_ id: String, type expected: String, bodyLength: Int = encodedLength) -> String? {
+        guard !id.isEmpty else { return "bad length" }
+        guard let separator = id.firstIndex(of: "_") else { return "bad format" }
+        let type = String(id[..<separator])
+        let known = ["inv", "dp", "sub", "prom", "sign", "snap", "mut", "vq"]
+        guard known.contains(type) else { return "unrecognized resource type: \(type)" }
+        let rest = id[id.index(after: separator)...]
+        guard rest.first == "1" else { return "unrecognized codec version" }
+        guard type == expected else { return "id doesn't match the expected type" }
+        let body = rest.dropFirst().utf8
+        guard body.count == bodyLength else { return "bad length" }
+        guard body.allSatisfy({ alphabet.contains($0) }) else { return "base62 decode error" }
+        return nil
     }
 
     /// 48 bits of milliseconds then 80 random bits, big-endian.
@@ -71,20 +85,8 @@ enum InvocationID {
 
     static func isWellFormed(_ id: String) -> Bool { decodeError(id) == nil }
 
-    /// Why `id` is not an invocation id, in the words of Restate's id decoder; nil when it is one.
     static func decodeError(_ id: String) -> String? {
-        guard !id.isEmpty else { return "bad length" }
-        guard let separator = id.firstIndex(of: "_") else { return "bad format" }
-        let type = String(id[..<separator])
-        let known = ["inv", "dp", "sub", "prom", "sign", "snap", "mut", "vq"]
-        guard known.contains(type) else { return "unrecognized resource type: \(type)" }
-        let rest = id[id.index(after: separator)...]
-        guard rest.first == "1" else { return "unrecognized codec version" }
-        guard type == "inv" else { return "id doesn't match the expected type" }
-        let body = rest.dropFirst().utf8
-        guard body.count == partitionKeyLength + ResourceID.encodedLength else { return "bad length" }
-        guard body.allSatisfy({ ResourceID.alphabet.contains($0) }) else { return "base62 decode error" }
-        return nil
+        ResourceID.decodeError(id, type: "inv", bodyLength: partitionKeyLength + ResourceID.encodedLength)
     }
 
     private static func fnv1a(_ key: String) -> UInt64 {

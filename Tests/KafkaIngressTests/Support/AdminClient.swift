@@ -19,11 +19,13 @@ struct AdminClient: Sendable {
         }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil) async throws -> Result {
+    /// `contentType` goes with a body (nil: none).
+    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil,
+                 contentType: String? = "application/json") async throws -> Result {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
         if let body = try json.map({ try JSONSerialization.data(withJSONObject: $0) }) ?? raw.map({ Data($0.utf8) }) {
-            request.headers.add(name: "content-type", value: "application/json")
+            if let contentType { request.headers.add(name: "content-type", value: contentType) }
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         let response = try await http.execute(request, timeout: .seconds(30))

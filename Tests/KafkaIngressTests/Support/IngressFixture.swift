@@ -127,8 +127,9 @@ final class IngressFixture: Sendable {
 
     // MARK: Admin API
 
-    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil) async throws -> AdminClient.Result {
-        try await admin.request(method, path, json: json, raw: raw)
+    func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil,
+                 contentType: String? = "application/json") async throws -> AdminClient.Result {
+        try await admin.request(method, path, json: json, raw: raw, contentType: contentType)
     }
 
     /// Creates a subscription of `topic` to `service/handler`; returns its id.
