@@ -78,6 +78,11 @@ public actor KafkaIngress {
     public func start() async throws {
         guard !started else { return }
         started = true
+        for cluster in settings.configuration.kafkaClusters {
+            for key in SubscriptionConsumer.forcedProperties.keys.sorted() where cluster.properties[key] != nil {
+                logger.warning("\(key) will be ignored", metadata: ["cluster": "\(cluster.name)"])
+            }
+        }
         for deployment in try await journal.deployments() {
             catalog.state.withLock { $0.register(deployment) }
         }
@@ -140,6 +145,9 @@ public actor KafkaIngress {
         let catalog = self.catalog.state.withLock { $0 }
         let subscription = try Subscription.make(id: id, source: source, sink: sink, options: options,
                                                  configuration: settings.configuration, handlerExists: catalog.handlerExists)
+        for key in SubscriptionConsumer.forcedProperties.keys.sorted() where options[key] != nil {
+            logger.warning("\(key) will be ignored")
+        }
         try await journal.save(subscription)
         subscriptions.append(subscription)
         for node in nodes.indices { startConsumer(subscription, node: node) }

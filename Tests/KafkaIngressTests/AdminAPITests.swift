@@ -1,7 +1,8 @@
+import FakeKafka
 import Foundation
-import NIOHTTP1
 import HarnessTestSupport
 import KafkaIngress
+import NIOHTTP1
 import Recorder
 import Testing
 
@@ -18,7 +19,8 @@ struct AdminAPITests {
         try await IngressFixture.with(services: Self.services) { f in
             let created = try await f.request(.POST, "/subscriptions", json: [
                 "source": "kafka://test/orders", "sink": "service://Counter/add",
-                "options": ["auto.offset.reset": "earliest", "sasl.password": "hunter2", "sasl.username": "bob", "ssl.key.pem": "KEY"],
+                "options": ["auto.offset.reset": "earliest", "sasl.password": "hunter2", "sasl.username": "bob", "ssl.key.pem": "KEY",
+                            "ssl.keystore.location": "/k.p12", "My.Secret.Thing": "s", "sasl.oauthbearer.client.id": "cid"],
             ])
             #expect(created.status == 201)
             let body = try created.json()
@@ -28,6 +30,8 @@ struct AdminAPITests {
             #expect(body["options"] as? [String: String] == [
                 "auto.offset.reset": "earliest", "client.id": "restate", "group.id": id,
                 "sasl.password": "***", "sasl.username": "***", "ssl.key.pem": "***",
+                // Restate's markers, matched anywhere in the lower-cased key; a client id is no secret.
+                "ssl.keystore.location": "***", "My.Secret.Thing": "***", "sasl.oauthbearer.client.id": "cid",
             ])
             #expect(!created.body.contains("hunter2"))
 
@@ -47,6 +51,22 @@ struct AdminAPITests {
             let deleted = try await f.request(.DELETE, "/subscriptions/\(id)")
             #expect(deleted.status == 202)
             #expect(try Self.ids(try await f.request(.GET, "/subscriptions")) == [other])
+        }
+    }
+
+    @Test("enable.auto.commit=false is stored as given but overridden: the consumer commits anyway, as Restate's does")
+    func forcedAutoCommit() async throws {
+        try await IngressFixture.with(services: Self.services) { f in
+            let topic = uniqueName("forced")
+            try f.cluster.createTopic(topic, partitions: 1)
+            let id = try await f.subscribe(topic, to: "Log/record", options: ["enable.auto.commit": "false", "enable.auto.offset.store": "true"])
+            let shown = try await f.request(.GET, "/subscriptions/\(id)")
+            #expect((try shown.json()["options"] as? [String: String])?["enable.auto.commit"] == "false")
+            try f.produce(topic, [(key: "a", value: "1"), (key: "b", value: "2")], partitions: 1)
+            _ = try await f.waitForCompleted(2)
+            try await eventually("the group committed both records") {
+                f.cluster.committedOffsets(group: id)[TopicPartition(topic, 0)]?.offset == 2
+            }
         }
     }
 

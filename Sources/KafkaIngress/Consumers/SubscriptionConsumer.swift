@@ -26,6 +26,8 @@ final class SubscriptionConsumer: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
+    static let forcedProperties = ["enable.auto.commit": "true", "enable.auto.offset.store": "false"]
+
     static let batchSize = 1_000
     static let revokeDrainTimeout: Duration = .seconds(60)
     static let closeTimeout: Duration = .seconds(10)
@@ -36,11 +38,12 @@ final class SubscriptionConsumer: Sendable {
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
          drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void) {
         self.subscription = subscription
+        // As Restate: the cluster's properties, then the subscription's options, then the two
+        // that offsets depend on, whatever the user set (a user value is warned about on create).
+        // Offsets are stored by hand once journaled; librdkafka commits what was stored.
         var properties = cluster.librdkafkaProperties
         for (k, v) in subscription.options { properties[k] = v }
-        // Offsets are stored by hand once journaled; librdkafka commits what was stored.
-        properties["enable.auto.offset.store"] = "false"
-        properties["enable.auto.commit"] = properties["enable.auto.commit"] ?? "true"
+        for (key, value) in Self.forcedProperties { properties[key] = value }
         self.properties = properties
         self.target = target
         self.journal = journal

@@ -90,8 +90,9 @@ public enum SubscriptionError: Error, Equatable, CustomStringConvertible {
 
 extension Subscription {
     /// Validates a create request the way Restate does (source, then sink, then the cluster) and
-    /// fills in the defaults: `group.id` = the id unless the options or the cluster set one,
-    /// `client.id` = "restate". `auto.offset.reset` is left to librdkafka.
+    /// stores the options as Restate 1.7 does: `group.id` always (the options', else the
+    /// cluster's, else the subscription id), `client.id` = "restate" when neither the options nor
+    /// the cluster set one. `auto.offset.reset` is left to librdkafka.
     static func make(
         id: String, source: String, sink: String, options: [String: String],
         configuration: IngressConfiguration, handlerExists: (String, String) -> Bool
@@ -105,8 +106,8 @@ extension Subscription {
             throw .unknownCluster(cluster, available: configuration.kafkaClusters.map(\.name))
         }
         var options = options
-        if options["group.id"] == nil && clusterConfig.properties["group.id"] == nil { options["group.id"] = id }
-        if options["client.id"] == nil { options["client.id"] = "restate" }
+        options["group.id"] = options["group.id"] ?? clusterConfig.properties["group.id"] ?? id
+        if options["client.id"] == nil && clusterConfig.properties["client.id"] == nil { options["client.id"] = "restate" }
         return Subscription(id: id, source: source, sink: sink, options: options)
     }
 }
