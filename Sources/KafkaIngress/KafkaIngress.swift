@@ -184,12 +184,14 @@ public actor KafkaIngress {
             logger.error("subscription \(subscription.id) names cluster '\(subscription.cluster)', which the configuration no longer has")
             return
         }
-        var (exclusive, keyed) = catalog.state.withLock { ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service)) }
+        var (exclusive, keyed, workflowRun) = catalog.state.withLock {
+            ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service), $0.isWorkflowRun(subscription.service, subscription.handler))
+        }
         if settings.defects.contains(.ignoreKeyOrder) { exclusive = false }
         let dispatcher = self.dispatcher
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster,
-            target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed),
+            target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun),
             journal: journal, logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
             deliver: { invocations in await dispatcher.submit(invocations) },
             drain: { sources in await dispatcher.waitUntilDrained(sources) },

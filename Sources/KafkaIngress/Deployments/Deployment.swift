@@ -41,6 +41,12 @@ struct ServiceCatalog: Sendable {
         return h.isExclusive(in: s)
     }
 
+    /// Whether the handler is a workflow's run handler: one run per workflow id (the key).
+    func isWorkflowRun(_ service: String, _ handler: String) -> Bool {
+        guard let (_, s) = lookup(service), s.ty == .workflow, let h = s.handlers.first(where: { $0.name == handler }) else { return false }
+        return h.ty == .workflow
+    }
+
     /// Whether the service is keyed (virtual object or workflow): its records need a key.
     func isKeyed(_ service: String) -> Bool {
         guard let (_, s) = lookup(service) else { return false }

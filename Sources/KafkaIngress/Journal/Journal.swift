@@ -63,6 +63,9 @@ final class Journal: Sendable {
                                            PRIMARY KEY (service, key, name));
                 """)
         }
+        m.registerMigration("v2: invocations by object key") { db in
+            try db.execute(sql: "CREATE INDEX invocation_by_key ON invocation (service, key)")
+        }
         return m
     }
 
@@ -112,11 +115,17 @@ final class Journal: Sendable {
         var exclusive: Bool
         /// Whether the record key is the object key (virtual objects and workflows).
         var keyed: Bool
+        /// A workflow's run handler: the key is the workflow id, which runs once. As in Restate
+        /// (where the id is derived from the key, so a second record makes the same invocation
+        /// id), a later record with the same key attaches to the existing run instead of
+        /// starting another: nothing new is invoked.
+        var workflowRun = false
     }
 
     /// Journals the records of one poll in one transaction. A record at or below its producer's
     /// high-water mark was journaled before (a redelivery after a crash or rebalance) and is
-    /// dropped. Returns the new invocations in record order.
+    /// dropped, as is one for a workflow id that already ran. Returns the new invocations in
+    /// record order.
     func append(_ records: [RdKafkaRecord], target: Target, keys: [String?]) async throws -> [Invocation] {
         let now = Self.nowMs()
         let sub = target.subscription
@@ -144,6 +153,7 @@ final class Journal: Sendable {
                 }
                 guard record.offset > highWater[producer]! else { continue }
                 highWater[producer] = record.offset
+                if target.workflowRun, let key, try Self.workflowExists(db, service: service, handler: handler, key: key) { continue }
                 let id = InvocationID.make(key: key)
                 let payload = record.value ?? []
                 try insert.execute(arguments: [id, sub.id, service, handler, key, target.exclusive, headersJSON, Data(payload),
@@ -158,6 +168,11 @@ final class Journal: Sendable {
             }
             return out
         }
+    }
+
+    private static func workflowExists(_ db: Database, service: String, handler: String, key: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM invocation WHERE service = ? AND key = ? AND handler = ? LIMIT 1"),
+                          arguments: [service, key, handler]) ?? false
     }
 
     /// Invocations not yet completed or failed (or just `id`), in journal order: what a restart

@@ -35,9 +35,23 @@ extension Expectation {
             return peak >= n ? nil : "expected at least \(n) invocations at once; at most \(peak) ran at the same time"
         case .delivered(let s, let exactlyOnce):
             let source = o.subscriptionTopics[s]
-            let due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
+            var due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
             var counts: [Int: Int] = [:]
             for run in o.completed(s) { if let r = o.record(of: run) { counts[r.index, default: 0] += 1 } }
+            if o.workflowRuns.contains(s) {
+                // A workflow runs once per id: a later record with the same key attaches to the
+                // first one's run (Restate derives the invocation id from the key), so only the
+                // first record of each key is due, and the others must not run.
+                var seen: Set<String?> = []
+                let (first, later) = due.reduce(into: ([ProducedRecord](), [ProducedRecord]())) { split, r in
+                    if seen.insert(r.key).inserted { split.0.append(r) } else { split.1.append(r) }
+                }
+                let rerun = later.filter { counts[$0.index] != nil }
+                if !rerun.isEmpty {
+                    return "expected one run per workflow id; \(rerun.count) later record(s) of an id ran the workflow again, e.g. \(list(rerun))"
+                }
+                due = first
+            }
             let missing = due.filter { counts[$0.index] == nil }
             if !missing.isEmpty { return "expected every one of \(due.count) records invoked; \(missing.count) never were, e.g. \(list(missing))" }
             if exactlyOnce {

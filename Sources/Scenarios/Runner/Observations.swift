@@ -22,10 +22,12 @@ public struct Observations: Sendable {
     public var produced: [ProducedRecord]
     /// Every attempt the recorder saw (completed and failed).
     public var attempts: [RecordedInvocation]
-    /// Scenario subscription name → the ids the ingress instances gave it (one per instance).
+    /// Scenario subscription name → the id the ingress gave it.
     public var subscriptionIDs: [String: Set<String>]
     /// Scenario subscription name → its cluster and topic.
     public var subscriptionTopics: [String: TopicOnCluster]
+    /// Subscriptions whose sink is a workflow's run handler: one run per workflow id (key).
+    public var workflowRuns: Set<String> = []
     /// Group members left after a deletion, per deleted subscription.
     public var groupMembersAfterDelete: [String: Int]
     /// Invocations journaled before a subscription was deleted and not completed at the end.

@@ -62,12 +62,17 @@ final class ScenarioExecution {
             return ExpectationFailure(location: entry.location, expectation: "fault fired",
                                       message: "expected the fault \(entry.fault.summary) to act on \(wanted) request(s); it acted on \(fired)")
         }
-        return Observations(
+        var observations = Observations(
             produced: produced, attempts: environment.recorder.records,
             subscriptionIDs: ids.mapValues { Set([$0]) },
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
+        observations.workflowRuns = Set(scenario.subscriptions.filter { s in
+            let parts = s.sink.split(separator: "/").map(String.init)
+            return scenario.services.contains { $0.name == parts.first && $0.kind == .workflow && $0.handlers.contains { $0.name == parts.last && $0.kind == .workflow } }
+        }.map(\.name))
+        return observations
     }
 
     private func perform(_ step: Step, at location: SourceLocation) async throws {
