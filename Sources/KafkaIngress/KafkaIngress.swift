@@ -49,6 +49,7 @@ public actor KafkaIngress {
     private let catalog: SharedCatalog
     private let dispatcher: Dispatcher
     private var subscriptions: [Subscription] = []
+    private var clusters: KafkaClusterRegistry
     /// Per node, its consumer of each subscription (by subscription id).
     private var nodes: [[String: SubscriptionConsumer]]
     private var started = false
@@ -71,6 +72,7 @@ public actor KafkaIngress {
         self.catalog = catalog
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
         nodes = Array(repeating: [:], count: settings.nodes)
+        clusters = KafkaClusterRegistry(configured: settings.configuration.kafkaClusters, registered: [])
         registration = LiveResources.opened("Kafka ingress", "with data in \(settings.dataDirectory)")
     }
 
@@ -83,6 +85,7 @@ public actor KafkaIngress {
                 logger.warning("\(key) will be ignored", metadata: ["cluster": "\(cluster.name)"])
             }
         }
+        clusters = KafkaClusterRegistry(configured: settings.configuration.kafkaClusters, registered: try await journal.kafkaClusters())
         for deployment in try await journal.deployments() {
             catalog.state.withLock { $0.register(deployment) }
         }
@@ -144,7 +147,7 @@ public actor KafkaIngress {
         let id = ResourceID.make(prefix: "sub")
         let catalog = self.catalog.state.withLock { $0 }
         let subscription = try Subscription.make(id: id, source: source, sink: sink, options: options,
-                                                 configuration: settings.configuration, handlerExists: catalog.handlerExists)
+                                                 configuration: IngressConfiguration(kafkaClusters: clusters.all), handlerExists: catalog.handlerExists)
         for key in SubscriptionConsumer.forcedProperties.keys.sorted() where options[key] != nil {
             logger.warning("\(key) will be ignored")
         }
@@ -170,18 +173,15 @@ public actor KafkaIngress {
         subscriptions.removeAll { $0.id == id }
         try await journal.markDeleted(subscription: id)
         if settings.defects.contains(.keepConsumingAfterDelete) { return true }
-        let stopping = nodes.indices.compactMap { nodes[$0].removeValue(forKey: id) }
-        await withTaskGroup(of: Void.self) { group in
-            for consumer in stopping { group.addTask { await consumer.stop(drainUntil: nil) } }
-        }
+        await stopConsumers(of: id)
         logger.info("subscription \(id) deleted")
         return true
     }
 
     private func startConsumer(_ subscription: Subscription, node: Int) {
-        guard let cluster = settings.configuration.cluster(named: subscription.cluster) else {
-            // The configuration changed since the subscription was made; keep it, but say so.
-            logger.error("subscription \(subscription.id) names cluster '\(subscription.cluster)', which the configuration no longer has")
+        guard let cluster = clusters.cluster(named: subscription.cluster) else {
+            // The cluster was removed (forced) or left the configuration; the subscription stays.
+            logger.error("subscription \(subscription.id) is not consumed: its Kafka cluster '\(subscription.cluster)' is neither registered nor configured")
             return
         }
         var (exclusive, keyed, workflowRun) = catalog.state.withLock {
@@ -198,6 +198,77 @@ public actor KafkaIngress {
             drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) })
         nodes[node][subscription.id] = consumer
         consumer.start()
+    }
+
+    // MARK: Kafka clusters
+
+    /// Every cluster subscriptions may name, with where it comes from.
+    public func kafkaClusters() -> [KafkaClusterView] {
+        clusters.all.map { cluster in
+            if let registered = clusters.registered.first(where: { $0.name == cluster.name }) {
+                let shadowed = clusters.isConfigured(cluster.name)
+                return KafkaClusterView(name: cluster.name, properties: registered.properties, createdAt: registered.createdAt,
+                                        info: shadowed ? [KafkaClusterView.shadowsConfiguration] : [])
+            }
+            var properties = cluster.properties
+            // As Restate shows a cluster of the configuration file.
+            properties["metadata.broker.list"] = cluster.brokers.joined(separator: ",")
+            return KafkaClusterView(name: cluster.name, properties: properties, createdAt: 0, info: [KafkaClusterView.fromConfiguration])
+        }
+    }
+
+    public func createKafkaCluster(name: String, properties: [String: String]) async throws -> KafkaClusterView {
+        let cluster = RegisteredKafkaCluster(name: name, properties: properties, createdAt: Journal.nowMs())
+        var updated = clusters
+        try updated.add(cluster)
+        warnAboutForcedProperties(properties, cluster: name)
+        try await journal.save(cluster)
+        clusters = updated
+        logger.info("kafka cluster '\(name)' registered")
+        return KafkaClusterView(name: name, properties: properties, createdAt: cluster.createdAt, info: [])
+    }
+
+    /// Replaces the cluster's properties and restarts the subscriptions on it, as Restate does
+    /// when a cluster's configuration changes.
+    public func updateKafkaCluster(name: String, properties: [String: String]) async throws -> KafkaClusterView {
+        var updated = clusters
+        if let changed = try updated.update(name, properties: properties) {
+            warnAboutForcedProperties(properties, cluster: name)
+            try await journal.save(changed)
+            clusters = updated
+            for subscription in subscriptions where subscription.cluster == name {
+                logger.info("kafka cluster '\(name)' changed: restarting subscription \(subscription.id)")
+                await stopConsumers(of: subscription.id)
+                for node in nodes.indices { startConsumer(subscription, node: node) }
+            }
+        }
+        return kafkaClusters().first { $0.name == name }!
+    }
+
+    /// Refused while subscriptions use the cluster, unless `force`: then they stay, stopped.
+    public func deleteKafkaCluster(name: String, force: Bool) async throws {
+        let users = subscriptions.filter { $0.cluster == name }
+        var updated = clusters
+        try updated.remove(name, usedBy: users.map(\.id), force: force)
+        try await journal.deleteKafkaCluster(named: name)
+        clusters = updated
+        for subscription in users {
+            logger.error("subscription \(subscription.id) is not consumed any more: its Kafka cluster '\(name)' was removed")
+            await stopConsumers(of: subscription.id)
+        }
+    }
+
+    private func warnAboutForcedProperties(_ properties: [String: String], cluster: String) {
+        for key in SubscriptionConsumer.forcedProperties.keys.sorted() where properties[key] != nil {
+            logger.warning("\(key) will be ignored", metadata: ["cluster": "\(cluster)"])
+        }
+    }
+
+    private func stopConsumers(of id: String) async {
+        let stopping = nodes.indices.compactMap { nodes[$0].removeValue(forKey: id) }
+        await withTaskGroup(of: Void.self) { group in
+            for consumer in stopping { group.addTask { await consumer.stop(drainUntil: nil) } }
+        }
     }
 
     // MARK: Deployments

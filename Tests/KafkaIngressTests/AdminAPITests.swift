@@ -197,7 +197,8 @@ struct AdminAPITests {
             let doc = try await f.request(.GET, "/openapi")
             #expect(doc.status == 200)
             let paths = try #require(try doc.json()["paths"] as? [String: Any])
-            #expect(Set(paths.keys) == ["/subscriptions", "/subscriptions/{subscription}", "/deployments", "/deployments/{deployment}", "/invocations", "/health"])
+            #expect(Set(paths.keys) == ["/subscriptions", "/subscriptions/{subscription}", "/deployments", "/deployments/{deployment}", "/invocations",
+                                        "/invocations/{invocation_id}/resume", "/kafka-clusters", "/kafka-clusters/{cluster_name}", "/health"])
         }
     }
 

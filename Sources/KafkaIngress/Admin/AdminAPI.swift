@@ -110,6 +110,7 @@ public struct AdminAPI: Sendable {
             case .inboxed: return AdminError(.tooEarly, "The invocation '\(id)' is either inboxed or scheduled, cannot be resumed.").response
             }
         }
+        addKafkaClusterRoutes(to: router)
         router.get("/openapi") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: AdminOpenAPI.document)))
@@ -127,7 +128,7 @@ public struct AdminAPI: Sendable {
         }
     }
 
-    private static func body(_ request: Request) async throws(AxumRejection) -> JSONRequestBody {
+    static func body(_ request: Request) async throws(AxumRejection) -> JSONRequestBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: 1 << 20)

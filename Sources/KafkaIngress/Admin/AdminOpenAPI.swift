@@ -4,7 +4,7 @@ enum AdminOpenAPI {
     {
       "openapi": "3.0.3",
       "info": {"title": "IngressHarness Kafka ingress admin API", "version": "1.0.0",
-               "description": "Restate's subscription and deployment endpoints, plus an invocation listing."},
+               "description": "Restate's subscription, deployment, Kafka cluster and invocation-resume endpoints, plus an invocation listing."},
       "paths": {
         "/subscriptions": {
           "post": {
@@ -68,6 +68,46 @@ enum AdminOpenAPI {
             "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
               "type": "object", "required": ["invocations"],
               "properties": {"invocations": {"type": "array", "items": {"$ref": "#/components/schemas/Invocation"}}}}}}}}
+          }
+        },
+        "/invocations/{invocation_id}/resume": {
+          "parameters": [{"name": "invocation_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "patch": {
+            "summary": "Resume a paused invocation (or retry a backing-off one now)", "operationId": "resume_invocation",
+            "responses": {"200": {"description": "OK"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                          "409": {"$ref": "#/components/responses/Error"}, "425": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/kafka-clusters": {
+          "post": {
+            "summary": "Register a Kafka cluster", "operationId": "create_kafka_cluster",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+              "type": "object", "required": ["name", "properties"],
+              "properties": {"name": {"type": "string"}, "properties": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+            "responses": {"201": {"description": "Created", "headers": {"Location": {"schema": {"type": "string"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+          },
+          "get": {"summary": "List Kafka clusters", "operationId": "list_kafka_clusters", "responses": {"200": {"description": "OK"}}}
+        },
+        "/kafka-clusters/{cluster_name}": {
+          "parameters": [{"name": "cluster_name", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {
+            "summary": "Get a Kafka cluster", "operationId": "get_kafka_cluster",
+            "parameters": [{"name": "include_subscriptions", "in": "query", "required": false, "schema": {"type": "boolean"}}],
+            "responses": {"200": {"description": "OK"}, "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "patch": {
+            "summary": "Replace a Kafka cluster's properties (its subscriptions restart)", "operationId": "update_kafka_cluster",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+              "type": "object", "required": ["properties"],
+              "properties": {"properties": {"type": "object", "additionalProperties": {"type": "string"}}}}}}},
+            "responses": {"200": {"description": "OK"}, "400": {"$ref": "#/components/responses/Error"},
+                          "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
+          },
+          "delete": {
+            "summary": "Remove a Kafka cluster", "operationId": "delete_kafka_cluster",
+            "parameters": [{"name": "force", "in": "query", "required": false, "schema": {"type": "boolean"}}],
+            "responses": {"202": {"description": "Accepted"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
           }
         },
         "/health": {"get": {"summary": "Liveness", "operationId": "health", "responses": {"200": {"description": "OK"}}}}

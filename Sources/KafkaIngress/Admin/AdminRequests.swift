@@ -23,6 +23,38 @@ struct CreateSubscriptionRequest {
     }
 }
 
+struct CreateKafkaClusterRequest {
+    var name: String
+    var properties: [String: String]
+
+    init(_ body: JSONRequestBody) throws(AxumRejection) {
+        let fields = try StructReader(body.root, name: "CreateKafkaClusterRequest", fieldCount: 2)
+        var name: String?, properties: [String: String]?
+        for (key, keyEnd, value) in fields.members {
+            switch key {
+            case "name": name = try fields.once(name, key, keyEnd, value) { v throws(AxumRejection) in try StructReader.clusterName(v, path: key) }
+            case "properties": properties = try fields.once(properties, key, keyEnd, value) { v throws(AxumRejection) in try StructReader.stringMap(v, path: key) }
+            default: continue
+            }
+        }
+        self.name = try fields.required(name, "name")
+        self.properties = try fields.required(properties, "properties")
+    }
+}
+
+struct UpdateKafkaClusterRequest {
+    var properties: [String: String]
+
+    init(_ body: JSONRequestBody) throws(AxumRejection) {
+        let fields = try StructReader(body.root, name: "UpdateKafkaClusterRequest", fieldCount: 1)
+        var properties: [String: String]?
+        for (key, keyEnd, value) in fields.members where key == "properties" {
+            properties = try fields.once(properties, key, keyEnd, value) { v throws(AxumRejection) in try StructReader.stringMap(v, path: key) }
+        }
+        self.properties = try fields.required(properties, "properties")
+    }
+}
+
 /// Restate's is an untagged enum (an HTTP endpoint or a Lambda ARN), so any shape error gives
 /// serde's one message for untagged enums, without a position.
 struct RegisterDeploymentRequest {
@@ -106,6 +138,20 @@ struct StructReader {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%".unicodeScalars)
         if s.unicodeScalars.contains(where: { !allowed.contains($0) }) { return "invalid uri character" }
         return nil
+    }
+
+    /// A cluster name (`DeserializeFromStr` of an `http::uri::Authority`).
+    static func clusterName(_ node: JSONNode, path: String) throws(AxumRejection) -> String {
+        guard case .string(let s) = node.value else {
+            throw .data("\(path): invalid type: \(node.unexpected), expected a string \(node.typeErrorPosition)")
+        }
+        if let problem = KafkaClusterRegistry.nameError(s) { throw .data("\(path): \(problem) \(node.end)") }
+        return s
+    }
+
+    static func stringMap(_ node: JSONNode, path: String) throws(AxumRejection) -> [String: String] {
+        if case .null = node.value { throw .data("\(path): invalid type: null, expected a map \(node.end)") }
+        return try optionalStringMap(node, path: path) ?? [:]
     }
 
     static func optionalStringMap(_ node: JSONNode, path: String) throws(AxumRejection) -> [String: String]? {

@@ -18,7 +18,8 @@ public struct KafkaClusterConfiguration: Sendable, Equatable, Codable {
     /// The librdkafka properties this cluster contributes to a consumer.
     public var librdkafkaProperties: [String: String] {
         var all = properties
-        all["bootstrap.servers"] = brokers.joined(separator: ",")
+        // A cluster registered through the admin API names its brokers in its properties.
+        if !brokers.isEmpty { all["bootstrap.servers"] = brokers.joined(separator: ",") }
         return all
     }
 

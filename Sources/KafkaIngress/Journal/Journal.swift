@@ -66,6 +66,9 @@ final class Journal: Sendable {
         m.registerMigration("v2: invocations by object key") { db in
             try db.execute(sql: "CREATE INDEX invocation_by_key ON invocation (service, key)")
         }
+        m.registerMigration("v3: Kafka clusters registered through the admin API") { db in
+            try db.execute(sql: "CREATE TABLE kafka_cluster (name TEXT PRIMARY KEY, properties TEXT NOT NULL, created_at INTEGER NOT NULL)")
+        }
         return m
     }
 
@@ -105,6 +108,28 @@ final class Journal: Sendable {
         try await db.read { db in
             try String.fetchAll(db, sql: "SELECT body FROM deployment ORDER BY registered, rowid")
         }.map { try JSONDecoder().decode(Deployment.self, from: Data($0.utf8)) }
+    }
+
+    /// Kafka clusters registered through the admin API, oldest first.
+    func kafkaClusters() async throws -> [RegisteredKafkaCluster] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, properties, created_at FROM kafka_cluster ORDER BY created_at, rowid").map { row in
+                RegisteredKafkaCluster(name: row["name"], properties: try JSONDecoder().decode([String: String].self, from: Data((row["properties"] as String).utf8)),
+                                       createdAt: row["created_at"])
+            }
+        }
+    }
+
+    func save(_ cluster: RegisteredKafkaCluster) async throws {
+        let properties = try Self.json(cluster.properties)
+        try await db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO kafka_cluster (name, properties, created_at) VALUES (?, ?, ?)",
+                           arguments: [cluster.name, properties, cluster.createdAt])
+        }
+    }
+
+    func deleteKafkaCluster(named name: String) async throws {
+        try await db.write { db in try db.execute(sql: "DELETE FROM kafka_cluster WHERE name = ?", arguments: [name]) }
     }
 
     // MARK: Records in, invocations out
