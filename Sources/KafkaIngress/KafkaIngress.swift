@@ -189,13 +189,17 @@ public actor KafkaIngress {
         }
         if settings.defects.contains(.ignoreKeyOrder) { exclusive = false }
         let dispatcher = self.dispatcher
+        let catalog = self.catalog
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster,
             target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun),
             journal: journal, logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
             deliver: { invocations in await dispatcher.submit(invocations) },
             drain: { sources in await dispatcher.waitUntilDrained(sources) },
-            drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) })
+            drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) },
+            sinkExists: { [service = subscription.service, handler = subscription.handler] in
+                catalog.state.withLock { $0.handlerExists(service, handler) }
+            })
         nodes[node][subscription.id] = consumer
         consumer.start()
     }
@@ -286,6 +290,16 @@ public actor KafkaIngress {
         catalog.state.withLock { $0.register(deployment) }
         logger.info("deployment \(deployment.id) at \(uri): \(manifest.services.map(\.name))")
         return deployment
+    }
+
+    /// Removes a deployment; services it alone served are gone, and subscriptions to them stall
+    /// (Restate checks none). Returns false for an unknown id.
+    public func removeDeployment(_ id: String) async throws -> Bool {
+        guard catalog.state.withLock({ $0.deployments.contains { $0.id == id } }) else { return false }
+        try await journal.deleteDeployment(id)
+        catalog.state.withLock { $0.remove(id) }
+        logger.info("deployment \(id) removed")
+        return true
     }
 
     public func deployments() -> [Deployment] {

@@ -92,6 +92,17 @@ public struct AdminAPI: Sendable {
             return Self.json(.ok, deployment)
         }
 
+        router.delete("/deployments/:id") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            if let rejection = Self.malformedPath(id, name: "deployment", type: "dp") { return rejection.response }
+            // Restate removes deployments only by force; without, it answers 501 with no body.
+            guard request.uri.queryParameters.get("force") == "true" else { return Response(status: .notImplemented) }
+            guard try await ingress.removeDeployment(id) else {
+                return AdminError(.notFound, "not found in the schema registry: deployment with id '\(id)'").response
+            }
+            return Response(status: .accepted)
+        }
+
         router.get("/invocations") { request, _ in
             let subscription = request.uri.queryParameters.get("subscription")
             return Self.json(.ok, ["invocations": try await ingress.invocations(subscription: subscription)])

@@ -59,6 +59,11 @@ enum AdminOpenAPI {
             "summary": "Get a deployment", "operationId": "get_deployment",
             "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deployment"}}}},
                           "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "delete": {
+            "summary": "Remove a deployment (force=true only, as Restate)", "operationId": "delete_deployment",
+            "parameters": [{"name": "force", "in": "query", "required": false, "schema": {"type": "boolean"}}],
+            "responses": {"202": {"description": "Accepted"}, "404": {"$ref": "#/components/responses/Error"}, "501": {"description": "Only forced removal is supported"}}
           }
         },
         "/invocations": {

@@ -21,6 +21,8 @@ final class SubscriptionConsumer: Sendable {
     private let deliver: @Sendable ([Invocation]) async -> Void
     private let drain: @Sendable (Set<SourcePartition>) async -> Void
     private let drainAll: @Sendable () async -> Void
+    /// Whether the sink's service and handler are registered now.
+    private let sinkExists: @Sendable () -> Bool
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -36,8 +38,10 @@ final class SubscriptionConsumer: Sendable {
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
-         drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void) {
+         drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void,
+         sinkExists: @escaping @Sendable () -> Bool) {
         self.subscription = subscription
+        self.sinkExists = sinkExists
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
         // Offsets are stored by hand once journaled; librdkafka commits what was stored.
@@ -137,6 +141,12 @@ final class SubscriptionConsumer: Sendable {
     }
 
     private func ingest(_ records: [RdKafkaRecord], _ consumer: RdKafkaConsumer) async throws {
+        // As Restate: a record whose sink is gone (its deployment removed, or re-registered
+        // without it) is not ingested; the subscription stalls at it, restarting from the
+        // committed offset, until the service is registered again.
+        if let first = records.first, !sinkExists() {
+            throw PoisonRecord(record: first, reason: "service and handler \(subscription.service)/\(subscription.handler) are not registered")
+        }
         var keys: [String?] = []
         keys.reserveCapacity(records.count)
         var poison: PoisonRecord?

@@ -23,6 +23,10 @@ struct ServiceCatalog: Sendable {
         deployments.append(deployment)
     }
 
+    mutating func remove(_ id: String) {
+        deployments.removeAll { $0.id == id }
+    }
+
     /// The deployment serving `service`, and the service's definition there.
     func lookup(_ service: String) -> (Deployment, EndpointManifest.Service)? {
         for deployment in deployments.reversed() {

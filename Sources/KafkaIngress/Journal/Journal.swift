@@ -103,6 +103,10 @@ final class Journal: Sendable {
         }
     }
 
+    func deleteDeployment(_ id: String) async throws {
+        try await db.write { db in try db.execute(sql: "DELETE FROM deployment WHERE id = ?", arguments: [id]) }
+    }
+
     /// Deployments in registration order.
     func deployments() async throws -> [Deployment] {
         try await db.read { db in
