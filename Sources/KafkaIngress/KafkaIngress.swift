@@ -323,7 +323,7 @@ public actor KafkaIngress {
         switch try await journal.status(of: id) {
         case nil: return .unknown
         case .completed?, .failed?: return .completed
-        case .pending?: return .inboxed
+        case .pending?: return journal.isRunning(id) ? .resumed : .inboxed
         case .running?: return .resumed
         case .retrying?:
             await dispatcher.retryNow(id)

@@ -177,6 +177,10 @@ struct AdminAPITests {
             #expect(unknown.status == 404)
             #expect(unknown.body == #"{"message":"The requested deployment 'dp_10000000000000000000000' does not exist","restate_code":null}"#)
 
+            let again = try await f.request(.POST, "/deployments", json: ["uri": f.recorderURL, "use_http_11": true])
+            #expect(again.status == 200, "registering the same endpoint again answers 200, as Restate does")
+            #expect(try again.json()["id"] as? String == id)
+
             let unreachable = try await f.request(.POST, "/deployments", json: ["uri": "http://127.0.0.1:1"])
             #expect(unreachable.status == 400)
             #expect(unreachable.body.contains("META0003"), "\(unreachable.body)")

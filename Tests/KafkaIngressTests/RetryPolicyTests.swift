@@ -90,6 +90,24 @@ struct RetryPolicyTests {
         }
     }
 
+    @Test("resuming an invocation whose first attempt runs answers 200 and leaves it running, as Restate does")
+    func resumeRunning() async throws {
+        let slow = [RecorderConfiguration.Service(name: "Log", type: .service, handlers: [.init(name: "record", behaviour: .init(latencyMs: 1_000))])]
+        try await IngressFixture.with(services: slow) { f in
+            let topic = uniqueName("running")
+            try f.cluster.createTopic(topic, partitions: 1)
+            let id = try await f.subscribe(topic, to: "Log/record")
+            try f.produce(topic, [(key: "a", value: "0")], partitions: 1)
+            try await eventually("the first attempt running") {
+                try await f.ingress.invocations(subscription: id).first?.status == .running
+            }
+            let running = try #require(try await f.ingress.invocations(subscription: id).first?.id)
+            #expect(try await f.request(.PATCH, "/invocations/\(running)/resume").status == 200)
+            let completed = try await f.waitForCompleted(1)
+            #expect(completed.count == 1 && f.recorder.records.count == 1, "one attempt, not restarted")
+        }
+    }
+
     @Test("kill: the invocation fails after max-attempts and the key's next record runs")
     func kill() async throws {
         try await IngressFixture.with(services: Self.services, retry: Self.policy(.kill)) { f in

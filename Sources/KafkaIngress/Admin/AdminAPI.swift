@@ -70,12 +70,15 @@ public struct AdminAPI: Sendable {
                     throw AdminError(.badRequest, "The request field 'uri' is invalid. Reason: The provided uri \(body.uri) is not absolute, only absolute URIs can be used.")
                 }
                 let deployment: Deployment
+                let known: Bool
                 do {
+                    known = await ingress.deployments().contains { $0.uri == body.uri }
                     deployment = try await ingress.registerDeployment(uri: body.uri, additionalHeaders: body.additionalHeaders ?? [:])
                 } catch let error as EndpointError {
                     throw AdminError(.badRequest, "[META0003] \(error)", code: "META0003")
                 }
-                return Self.json(.created, deployment, headers: [.location: "deployments/\(deployment.id)"])
+                // As Restate (unversioned paths): 201 for a new deployment, 200 for one registered again.
+                return Self.json(known ? .ok : .created, deployment, headers: [.location: "deployments/\(deployment.id)"])
             } catch let error as AdminError {
                 return error.response
             }

@@ -274,6 +274,11 @@ final class Journal: Sendable {
         return try await openInvocations(id: id).first
     }
 
+    /// Whether an attempt of the invocation runs now (running is not journaled).
+    func isRunning(_ id: String) -> Bool {
+        live.withLock { $0[id]?.running ?? false }
+    }
+
     /// The journaled status of an invocation (running is not journaled); nil when unknown.
     func status(of id: String) async throws -> InvocationStatus? {
         try await db.read { db in
