@@ -48,6 +48,7 @@ public actor KafkaIngress {
     private let client: ServiceEndpointClient
     private let catalog: SharedCatalog
     private let dispatcher: Dispatcher
+    let metrics = IngressMetrics()
     private var subscriptions: [Subscription] = []
     private var clusters: KafkaClusterRegistry
     /// Per node, its consumer of each subscription (by subscription id).
@@ -199,7 +200,8 @@ public actor KafkaIngress {
             drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) },
             sinkExists: { [service = subscription.service, handler = subscription.handler] in
                 catalog.state.withLock { $0.handlerExists(service, handler) }
-            })
+            },
+            metrics: metrics)
         nodes[node][subscription.id] = consumer
         consumer.start()
     }

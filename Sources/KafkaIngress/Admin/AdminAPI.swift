@@ -130,6 +130,11 @@ public struct AdminAPI: Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(string: AdminOpenAPI.document)))
         }
         router.get("/health") { _, _ in Response(status: .ok) }
+        // Restate serves this on its node port (5122); this ingress has one server, the admin API's.
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: ingress.metrics.exposition())))
+        }
         return router
     }
 

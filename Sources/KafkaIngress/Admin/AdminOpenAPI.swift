@@ -115,6 +115,8 @@ enum AdminOpenAPI {
             "responses": {"202": {"description": "Accepted"}, "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"}}
           }
         },
+        "/metrics": {"get": {"summary": "Prometheus metrics (restate_kafka_ingress_requests_total)", "operationId": "metrics",
+                             "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         "/health": {"get": {"summary": "Liveness", "operationId": "health", "responses": {"200": {"description": "OK"}}}}
       },
       "components": {

@@ -23,6 +23,7 @@ final class SubscriptionConsumer: Sendable {
     private let drainAll: @Sendable () async -> Void
     /// Whether the sink's service and handler are registered now.
     private let sinkExists: @Sendable () -> Bool
+    private let metrics: IngressMetrics
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -39,8 +40,9 @@ final class SubscriptionConsumer: Sendable {
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
          drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void,
-         sinkExists: @escaping @Sendable () -> Bool) {
+         sinkExists: @escaping @Sendable () -> Bool, metrics: IngressMetrics) {
         self.subscription = subscription
+        self.metrics = metrics
         self.sinkExists = sinkExists
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
@@ -169,6 +171,11 @@ final class SubscriptionConsumer: Sendable {
                 next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)
             }
             try consumer.storeOffsets(Array(next.values))
+            var ingested: [SourcePartition: Int] = [:]
+            for invocation in invocations { ingested[invocation.sourcePartition, default: 0] += 1 }
+            for (source, count) in ingested {
+                metrics.ingested(count, subscription: source.subscription, topic: source.topic, partition: source.partition)
+            }
             if !invocations.isEmpty { await deliver(invocations) }
         }
         if let poison { throw poison }
