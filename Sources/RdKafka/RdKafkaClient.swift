@@ -9,16 +9,20 @@ struct Handle: @unchecked Sendable {
 }
 
 /// What librdkafka's callbacks reach through the handle's opaque pointer: where its log lines go,
-/// the consumer's rebalance handler, and the handle's entry among the process's open resources.
+/// the consumer's rebalance and statistics handlers, and the handle's entry among the process's
+/// open resources.
 /// It lives until `rd_kafka_destroy` has returned, since librdkafka may log until then.
 final class ClientContext: Sendable {
     let logger: Logger
     let onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?
+    let onStatistics: (@Sendable (String) -> Void)?
     let registration: Registration
 
-    init(logger: Logger, onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?, registration: Registration) {
+    init(logger: Logger, onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?, onStatistics: (@Sendable (String) -> Void)?,
+         registration: Registration) {
         self.logger = logger
         self.onRebalance = onRebalance
+        self.onStatistics = onStatistics
         self.registration = registration
     }
 
@@ -44,15 +48,18 @@ func makeConf(_ properties: [String: String]) throws -> OpaquePointer {
 /// A librdkafka client whose log lines go to `logger` (not to stderr, librdkafka's default) and
 /// whose lifetime is recorded in `LiveResources` until `destroyClient` has finished.
 func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer, _ what: String, logger: Logger,
-                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil) throws -> (Handle, Unmanaged<ClientContext>) {
+                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil,
+                onStatistics: (@Sendable (String) -> Void)? = nil) throws -> (Handle, Unmanaged<ClientContext>) {
     let clientID = rdKafkaProperty(conf, "client.id") ?? "rdkafka"
     var logger = logger
     logger[metadataKey: "rdkafka"] = "\(clientID) \(what)"
     let context = Unmanaged.passRetained(ClientContext(
-        logger: logger, onRebalance: onRebalance, registration: LiveResources.opened("librdkafka \(what)", "'\(clientID)'")))
+        logger: logger, onRebalance: onRebalance, onStatistics: onStatistics,
+        registration: LiveResources.opened("librdkafka \(what)", "'\(clientID)'")))
     rd_kafka_conf_set_opaque(conf, context.toOpaque())
     rd_kafka_conf_set_log_cb(conf, logCallback)
     if onRebalance != nil { rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback) }
+    if onStatistics != nil { rd_kafka_conf_set_stats_cb(conf, statisticsCallback) }
     var errstr = [CChar](repeating: 0, count: 512)
     guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
         rd_kafka_conf_destroy(conf)
@@ -94,6 +101,14 @@ private func logCallback(_ rk: OpaquePointer?, _ level: Int32, _ facility: Unsaf
     }
     let facility = facility.map { String(cString: $0) } ?? "-"
     context.logger.log(level: swiftLevel, "\(facility): \(String(cString: message))")
+}
+
+/// librdkafka's statistics callback (every `statistics.interval.ms`, served by poll): the JSON
+/// document to Swift. Returning 0 leaves freeing it to librdkafka.
+private func statisticsCallback(_ rk: OpaquePointer?, _ json: UnsafeMutablePointer<CChar>?, _ length: Int, _ opaque: UnsafeMutableRawPointer?) -> Int32 {
+    guard let json, let handler = ClientContext.of(rk)?.onStatistics else { return 0 }
+    handler(String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self))
+    return 0
 }
 
 /// librdkafka's rebalance callback: tell Swift, then apply the change, eagerly or incrementally

@@ -16,9 +16,12 @@ public final class RdKafkaConsumer: Sendable {
     ///     assigned and before they are given up; it may block (a revoke waits for it, so the
     ///     caller can finish work on the revoked partitions first). After a revoke, the stored
     ///     offsets are committed synchronously.
+    ///   - onStatistics: librdkafka's statistics JSON, every `statistics.interval.ms` (when set),
+    ///     called inside `poll`.
     public init(_ properties: [String: String], logger: Logger = Logger(label: "rdkafka"),
-                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil) throws {
-        (handle, context) = try makeClient(RD_KAFKA_CONSUMER, try makeConf(properties), "consumer", logger: logger, onRebalance: onRebalance)
+                onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil, onStatistics: (@Sendable (String) -> Void)? = nil) throws {
+        (handle, context) = try makeClient(RD_KAFKA_CONSUMER, try makeConf(properties), "consumer", logger: logger,
+                                           onRebalance: onRebalance, onStatistics: onStatistics)
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 

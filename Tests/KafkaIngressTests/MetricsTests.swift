@@ -30,6 +30,22 @@ struct MetricsTests {
             }
             let stored = try (0..<2).map { try f.cluster.records(TopicPartition(topic, Int32($0))).count }
             #expect(counts == [#"partition="0""#: Double(stored[0]), #"partition="1""#: Double(stored[1])].filter { $0.value > 0 }, "\(metrics.body)")
+            #expect(!metrics.body.contains("restate_kafka_ingress_consumer_lag"), "no lag without statistics.interval.ms, as in Restate")
+        }
+    }
+
+    @Test("restate_kafka_ingress_consumer_lag per partition, from librdkafka's statistics when statistics.interval.ms is set")
+    func consumerLag() async throws {
+        try await IngressFixture.with(services: Self.services) { f in
+            let topic = uniqueName("lag")
+            try f.cluster.createTopic(topic, partitions: 1)
+            let id = try await f.subscribe(topic, to: "Log/record", options: ["statistics.interval.ms": "100"])
+            try f.produce(topic, [(key: "a", value: "1"), (key: "a", value: "2")], partitions: 1)
+            _ = try await f.waitForCompleted(2)
+            let caughtUp = #"restate_kafka_ingress_consumer_lag{subscription="\#(id)",topic="\#(topic)",partition="0"} 0"#
+            try await eventually("the lag of partition 0 reported as 0 once everything was read") {
+                try await f.request(.GET, "/metrics").body.split(separator: "\n").contains { $0.hasPrefix(caughtUp) }
+            }
         }
     }
 }

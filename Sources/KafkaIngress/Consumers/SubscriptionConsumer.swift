@@ -96,7 +96,8 @@ final class SubscriptionConsumer: Sendable {
     }
 
     private func consumeUntilStopped() async throws {
-        let consumer = try RdKafkaConsumer(properties, logger: logger) { [self] event in onRebalance(event) }
+        let consumer = try RdKafkaConsumer(properties, logger: logger, onRebalance: { [self] event in onRebalance(event) },
+                                           onStatistics: { [metrics, id = subscription.id] json in metrics.statistics(json, subscription: id) })
         try consumer.subscribe([subscription.topic])
         do {
             while !isStopping {

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Prometheus
 
@@ -13,6 +14,7 @@ final class IngressMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
 
     static let requestsTotal = "restate.kafka_ingress.requests.total"
+    static let consumerLag = "restate.kafka_ingress.consumer.lag"
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -25,6 +27,20 @@ final class IngressMetrics: Sendable {
     func ingested(_ count: Int, subscription: String, topic: String, partition: Int32) {
         Counter(label: Self.requestsTotal, dimensions: [("subscription", subscription), ("topic", topic), ("partition", String(partition))],
                 factory: factory).increment(by: count)
+    }
+
+    /// `restate.kafka_ingress.consumer.lag` per partition from librdkafka's statistics, which it
+    /// emits only when `statistics.interval.ms` is set (Restate sets no default either).
+    func statistics(_ json: String, subscription: String) {
+        guard let document = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+              let topics = document["topics"] as? [String: [String: Any]] else { return }
+        for (topic, details) in topics {
+            for (partition, stats) in details["partitions"] as? [String: [String: Any]] ?? [:] where partition != "-1" {
+                guard let lag = (stats["consumer_lag"] as? NSNumber)?.doubleValue else { continue }
+                Gauge(label: Self.consumerLag, dimensions: [("subscription", subscription), ("topic", topic), ("partition", partition)],
+                      factory: factory).record(lag)
+            }
+        }
     }
 
     /// The Prometheus text exposition of everything recorded so far.
