@@ -83,7 +83,7 @@ private struct ScenarioParser {
     let reader: YAMLNodeReader
 
     func scenario(_ root: Node) throws -> Scenario {
-        let fields = try reader.mapping(root, "scenario", allowed: ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "steps", "expect"], required: ["name"])
+        let fields = try reader.mapping(root, "scenario", allowed: ScenarioGrammar.keys("scenario"), required: ["name"])
         if fields.contains(where: { $0.key == "cluster" }), let clusters = fields.first(where: { $0.key == "clusters" }) {
             throw reader.fail(clusters.keyNode, "give either 'cluster' (one) or 'clusters' (several), not both")
         }
@@ -112,8 +112,7 @@ private struct ScenarioParser {
 
     func retryPolicy(_ node: Node) throws -> RetryPolicySpec {
         var spec = RetryPolicySpec()
-        let keys = ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"]
-        for (key, value, _) in try reader.mapping(node, "retry_policy", allowed: keys, required: []) {
+        for (key, value, _) in try reader.mapping(node, "retry_policy", allowed: ScenarioGrammar.keys("retry_policy"), required: []) {
             switch key {
             case "initial_interval_ms": spec.initialIntervalMs = try reader.int(value, "retry_policy.initial_interval_ms")
             case "exponentiation_factor":
@@ -130,7 +129,7 @@ private struct ScenarioParser {
 
     func cluster(_ node: Node, named: Bool) throws -> ClusterSpec {
         var spec = ClusterSpec()
-        let allowed = named ? ["name", "brokers", "partitions"] : ["brokers", "partitions"]
+        let allowed = ScenarioGrammar.keys(named ? "named_cluster" : "cluster")
         for (key, value, _) in try reader.mapping(node, "cluster", allowed: allowed, required: named ? ["name"] : []) {
             switch key {
             case "name": spec.name = try reader.string(value, "cluster.name")
@@ -143,7 +142,7 @@ private struct ScenarioParser {
 
     func topic(_ node: Node) throws -> TopicSpec {
         var spec = TopicSpec(name: "")
-        for (key, value, _) in try reader.mapping(node, "topic", allowed: ["name", "partitions", "cluster"], required: ["name"]) {
+        for (key, value, _) in try reader.mapping(node, "topic", allowed: ScenarioGrammar.keys("topic"), required: ["name"]) {
             switch key {
             case "name": spec.name = try reader.string(value, "topic name")
             case "cluster": spec.cluster = try reader.string(value, "topic cluster")
@@ -155,7 +154,7 @@ private struct ScenarioParser {
 
     func service(_ node: Node) throws -> ServiceSpec {
         var spec = ServiceSpec(name: "", kind: .service, handlers: [])
-        for (key, value, _) in try reader.mapping(node, "service", allowed: ["name", "kind", "handlers"], required: ["name", "kind", "handlers"]) {
+        for (key, value, _) in try reader.mapping(node, "service", allowed: ScenarioGrammar.keys("service"), required: ["name", "kind", "handlers"]) {
             switch key {
             case "name": spec.name = try reader.string(value, "service name")
             case "kind": spec.kind = try reader.oneOf(value, "service kind", ServiceSpec.Kind.self)
@@ -167,7 +166,7 @@ private struct ScenarioParser {
 
     func handler(_ node: Node) throws -> ServiceSpec.Handler {
         var spec = ServiceSpec.Handler(name: "")
-        for (key, value, _) in try reader.mapping(node, "handler", allowed: ["name", "kind", "latency_ms", "fail_first_attempts"], required: ["name"]) {
+        for (key, value, _) in try reader.mapping(node, "handler", allowed: ScenarioGrammar.keys("handler"), required: ["name"]) {
             switch key {
             case "name": spec.name = try reader.string(value, "handler name")
             case "kind": spec.kind = try reader.oneOf(value, "handler kind", ServiceSpec.Handler.Kind.self)
@@ -180,7 +179,7 @@ private struct ScenarioParser {
 
     func subscription(_ node: Node) throws -> SubscriptionSpec {
         var spec = SubscriptionSpec(name: "", topic: "", sink: "")
-        for (key, value, _) in try reader.mapping(node, "subscription", allowed: ["name", "topic", "sink", "options", "cluster"], required: ["name", "topic", "sink"]) {
+        for (key, value, _) in try reader.mapping(node, "subscription", allowed: ScenarioGrammar.keys("subscription"), required: ["name", "topic", "sink"]) {
             switch key {
             case "cluster": spec.cluster = try reader.string(value, "subscription cluster")
             case "name": spec.name = try reader.string(value, "subscription name")
@@ -195,7 +194,7 @@ private struct ScenarioParser {
     }
 
     func step(_ node: Node) throws -> Step {
-        let kinds = ["produce", "wait", "subscribe", "delete", "restart", "instances", "fault", "sleep_ms"]
+        let kinds = ScenarioGrammar.keys("step")
         let fields = try reader.mapping(node, "step", allowed: kinds)
         guard fields.count == 1, let (key, value, _) = fields.first else {
             throw reader.fail(node, "a step has exactly one of: \(kinds.joined(separator: ", "))")
@@ -203,8 +202,7 @@ private struct ScenarioParser {
         switch key {
         case "produce":
             var p = ProduceStep(topic: "")
-            let produceKeys = ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "headers", "partition", "compression", "timestamp", "cluster"]
-            let produceFields = try reader.mapping(value, "produce", allowed: produceKeys, required: ["topic"])
+            let produceFields = try reader.mapping(value, "produce", allowed: ScenarioGrammar.keys("produce"), required: ["topic"])
             let values = produceFields.filter { $0.key.hasPrefix("value") }
             if values.count > 1 { throw reader.fail(values[1].keyNode, "produce: give one of value, value_json, value_hex") }
             if produceFields.contains(where: { $0.key == "key" }), let hex = produceFields.first(where: { $0.key == "key_hex" }) {
@@ -233,7 +231,7 @@ private struct ScenarioParser {
             return .produce(p)
         case "wait":
             var count = 0, members: Int?, subscription: String?, committed: String?, timeout = 60_000
-            for (k, v, _) in try reader.mapping(value, "wait", allowed: ["invocations", "group_members", "committed", "subscription", "timeout_ms"]) {
+            for (k, v, _) in try reader.mapping(value, "wait", allowed: ScenarioGrammar.keys("wait")) {
                 switch k {
                 case "invocations": count = try reader.int(v, "wait.invocations", min: 1)
                 case "committed": committed = try reader.string(v, "wait.committed")
@@ -270,8 +268,8 @@ private struct ScenarioParser {
     }
 
     func fault(_ node: Node) throws -> FaultStep {
-        let kinds = ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator", "cap_version"]
-        let fields = try reader.mapping(node, "fault", allowed: kinds + ["cluster"])
+        let kinds = ScenarioGrammar.keys("fault").filter { $0 != "cluster" }
+        let fields = try reader.mapping(node, "fault", allowed: ScenarioGrammar.keys("fault"))
         let chosen = fields.filter { $0.key != "cluster" }
         guard chosen.count == 1, let (key, value, _) = chosen.first else {
             throw reader.fail(node, "a fault has exactly one of: \(kinds.joined(separator: ", ")) (and optionally cluster)")
@@ -280,7 +278,7 @@ private struct ScenarioParser {
         switch key {
         case "move_leader":
             var topic = "", partition: Int32 = 0, to: Int32 = 0
-            for (k, v, _) in try reader.mapping(value, "move_leader", allowed: ["topic", "partition", "to"], required: ["topic", "partition", "to"]) {
+            for (k, v, _) in try reader.mapping(value, "move_leader", allowed: ScenarioGrammar.keys("move_leader"), required: ["topic", "partition", "to"]) {
                 switch k {
                 case "topic": topic = try reader.string(v, "move_leader.topic")
                 case "partition": partition = Int32(try reader.int(v, "move_leader.partition"))
@@ -299,13 +297,13 @@ private struct ScenarioParser {
             fault = .dropConnections(broker: try reader.string(value, "drop_connections") == "all" ? nil : Int32(try reader.int(value, "drop_connections (a broker id or all)")))
         case "move_coordinator":
             var subscription = "", to: Int32 = 0
-            for (k, v, _) in try reader.mapping(value, "move_coordinator", allowed: ["subscription", "to"], required: ["subscription", "to"]) {
+            for (k, v, _) in try reader.mapping(value, "move_coordinator", allowed: ScenarioGrammar.keys("move_coordinator"), required: ["subscription", "to"]) {
                 if k == "subscription" { subscription = try reader.string(v, "move_coordinator.subscription") } else { to = Int32(try reader.int(v, "move_coordinator.to")) }
             }
             fault = .moveCoordinator(subscription: subscription, toBroker: to)
         default:
             var api = ApiKey.fetch, max: Int16?
-            for (k, v, _) in try reader.mapping(value, "cap_version", allowed: ["api", "max"], required: ["api", "max"]) {
+            for (k, v, _) in try reader.mapping(value, "cap_version", allowed: ScenarioGrammar.keys("cap_version"), required: ["api", "max"]) {
                 if k == "api" { api = try apiKey(v, "cap_version.api") } else {
                     max = try reader.string(v, "cap_version.max") == "none" ? nil : Int16(try reader.int(v, "cap_version.max"))
                 }
@@ -318,7 +316,7 @@ private struct ScenarioParser {
 
     func injected(_ node: Node) throws -> InjectedFault {
         let actions = ["error", "delay_ms", "disconnect", "drop_response"], frequencies = ["times", "always", "probability"]
-        let fields = try reader.mapping(node, "inject", allowed: ["api", "topic", "partition", "broker"] + actions + frequencies, required: ["api"])
+        let fields = try reader.mapping(node, "inject", allowed: ScenarioGrammar.keys("inject"), required: ["api"])
         let chosenActions = fields.filter { actions.contains($0.key) }
         guard chosenActions.count == 1 else { throw reader.fail(node, "inject: give exactly one of: \(actions.joined(separator: ", "))") }
         if fields.filter({ frequencies.contains($0.key) }).count > 1 { throw reader.fail(node, "inject: give at most one of: \(frequencies.joined(separator: ", "))") }
@@ -364,13 +362,12 @@ private struct ScenarioParser {
     }
 
     func expectation(_ node: Node) throws -> Expectation {
-        let kinds = ["ordered_per_key", "no_overlap_per_key", "parallelism_at_least", "exactly_once", "at_least_once",
-                     "headers_match_records", "deletion_honoured", "invocation_count", "consumer_group", "final_outputs"]
+        let kinds = ScenarioGrammar.keys("expectation")
         let fields = try reader.mapping(node, "expectation", allowed: kinds)
         guard fields.count == 1, let (key, value, _) = fields.first else { throw reader.fail(node, "an expectation has exactly one of: \(kinds.joined(separator: ", "))") }
         func counted(_ what: String) throws -> (String, Int) {
             var subscription = "", count = 0
-            for (k, v, _) in try reader.mapping(value, what, allowed: ["subscription", "count"], required: ["subscription", "count"]) {
+            for (k, v, _) in try reader.mapping(value, what, allowed: ScenarioGrammar.keys("counted_expectation"), required: ["subscription", "count"]) {
                 if k == "subscription" { subscription = try reader.string(v, "\(what).subscription") } else { count = try reader.int(v, "\(what).count") }
             }
             return (subscription, count)
@@ -387,13 +384,13 @@ private struct ScenarioParser {
         case "deletion_honoured": return .deletionHonoured(subscription: try reader.string(value, key))
         case "final_outputs":
             var subscription = "", outputs: [String: String] = [:]
-            for (k, v, _) in try reader.mapping(value, key, allowed: ["subscription", "outputs"], required: ["subscription", "outputs"]) {
+            for (k, v, _) in try reader.mapping(value, key, allowed: ScenarioGrammar.keys("final_outputs"), required: ["subscription", "outputs"]) {
                 if k == "subscription" { subscription = try reader.string(v, "final_outputs.subscription") } else { outputs = try reader.stringMap(v, "final_outputs.outputs") }
             }
             return .finalOutputs(subscription: subscription, outputs: outputs)
         case "consumer_group":
             var e = ConsumerGroupExpectation()
-            let fields = try reader.mapping(value, key, allowed: ["group", "subscription", "members", "client_id", "cluster"])
+            let fields = try reader.mapping(value, key, allowed: ScenarioGrammar.keys("consumer_group"))
             for (k, v, _) in fields {
                 switch k {
                 case "group": e.group = try reader.string(v, "consumer_group.group")

@@ -1,0 +1,35 @@
+/// The keys of every mapping a scenario file may contain, by the name the parser and the JSON
+/// Schema (`schema/scenario.schema.json`, one `$defs` entry per name) give it. The parser takes
+/// its allowed keys from here, and a test compares this table with the schema both ways, so the
+/// editor's completion and the parser cannot drift apart.
+public enum ScenarioGrammar {
+    public static let mappings: [String: [String]] = [
+        "scenario": ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "steps", "expect"],
+        "cluster": ["brokers", "partitions"],
+        "named_cluster": ["name", "brokers", "partitions"],
+        "retry_policy": ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"],
+        "topic": ["name", "partitions", "cluster"],
+        "service": ["name", "kind", "handlers"],
+        "handler": ["name", "kind", "latency_ms", "fail_first_attempts"],
+        "subscription": ["name", "topic", "sink", "options", "cluster"],
+        "step": ["produce", "wait", "subscribe", "delete", "restart", "instances", "fault", "sleep_ms"],
+        "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "headers", "partition", "compression", "timestamp", "cluster"],
+        "wait": ["invocations", "group_members", "committed", "subscription", "timeout_ms"],
+        "fault": ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator",
+                  "cap_version", "cluster"],
+        "move_leader": ["topic", "partition", "to"],
+        "move_coordinator": ["subscription", "to"],
+        "cap_version": ["api", "max"],
+        "inject": ["api", "topic", "partition", "broker", "error", "delay_ms", "disconnect", "drop_response", "times", "always", "probability"],
+        "expectation": ["ordered_per_key", "no_overlap_per_key", "parallelism_at_least", "exactly_once", "at_least_once",
+                        "headers_match_records", "deletion_honoured", "invocation_count", "consumer_group", "final_outputs"],
+        "counted_expectation": ["subscription", "count"],
+        "final_outputs": ["subscription", "outputs"],
+        "consumer_group": ["group", "subscription", "members", "client_id", "cluster"],
+    ]
+
+    static func keys(_ mapping: String) -> [String] {
+        guard let keys = mappings[mapping] else { preconditionFailure("no mapping '\(mapping)' in ScenarioGrammar") }
+        return keys
+    }
+}
