@@ -13,7 +13,7 @@ public enum ScenarioGrammar {
         "handler": ["name", "kind", "latency_ms", "fail_first_attempts"],
         "subscription": ["name", "topic", "sink", "options", "cluster"],
         "step": ["produce", "wait", "subscribe", "delete", "restart", "instances", "fault", "sleep_ms"],
-        "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "headers", "partition", "compression", "timestamp", "cluster"],
+        "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "value_file", "headers", "partition", "compression", "timestamp", "cluster"],
         "wait": ["invocations", "group_members", "committed", "subscription", "timeout_ms"],
         "fault": ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator",
                   "cap_version", "cluster"],

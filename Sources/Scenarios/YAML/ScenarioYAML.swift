@@ -204,7 +204,7 @@ private struct ScenarioParser {
             var p = ProduceStep(topic: "")
             let produceFields = try reader.mapping(value, "produce", allowed: ScenarioGrammar.keys("produce"), required: ["topic"])
             let values = produceFields.filter { $0.key.hasPrefix("value") }
-            if values.count > 1 { throw reader.fail(values[1].keyNode, "produce: give one of value, value_json, value_hex") }
+            if values.count > 1 { throw reader.fail(values[1].keyNode, "produce: give one of value, value_json, value_hex, value_file") }
             if produceFields.contains(where: { $0.key == "key" }), let hex = produceFields.first(where: { $0.key == "key_hex" }) {
                 throw reader.fail(hex.keyNode, "produce: give key or key_hex, not both")
             }
@@ -214,6 +214,7 @@ private struct ScenarioParser {
                 case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp"))
                 case "value_json": p.value = try reader.json(v, "produce.value_json")
                 case "value_hex": p.valueHex = try hex(v, "produce.value_hex")
+                case "value_file": p.valueHex = try valueFile(v)
                 case "topic": p.topic = try reader.string(v, "produce.topic")
                 case "count": p.count = try reader.int(v, "produce.count", min: 1)
                 case "key": p.key = v.null != nil ? nil : try reader.string(v, "produce.key")
@@ -259,6 +260,17 @@ private struct ScenarioParser {
             return .restartIngress
         default: return .sleep(ms: try reader.int(value, "sleep_ms"))
         }
+    }
+
+    /// A value kept in a file next to the scenario (relative paths are the scenario file's).
+    func valueFile(_ node: Node) throws -> String {
+        let path = try reader.string(node, "produce.value_file")
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: reader.file).deletingLastPathComponent().appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw reader.fail(node, "produce.value_file: cannot read \(url.path)")
+        }
+        return data.map { String(format: "%02x", $0) }.joined()
     }
 
     func hex(_ node: Node, _ what: String) throws -> String {
