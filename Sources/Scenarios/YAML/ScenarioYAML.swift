@@ -2,7 +2,8 @@ import Foundation
 import KafkaProtocol
 import Yams
 
-/// Reads scenario files. The format (every key is optional unless marked):
+/// Reads scenario files. The reference is docs/scenarios.md (and schema/scenario.schema.json);
+/// in short (every key is optional unless marked):
 ///
 /// ```yaml
 /// name: per-key order                # required
