@@ -201,7 +201,7 @@ public actor KafkaIngress {
             sinkExists: { [service = subscription.service, handler = subscription.handler] in
                 catalog.state.withLock { $0.handlerExists(service, handler) }
             },
-            metrics: metrics)
+            metrics: metrics, loseOrderAfterRevoke: settings.defects.contains(.loseKeyOrderAfterRebalance))
         nodes[node][subscription.id] = consumer
         consumer.start()
     }

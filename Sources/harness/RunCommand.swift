@@ -37,6 +37,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Use this Kafka (host:port,…) instead of FakeKafka. Each run gets topics of its own; scenarios with faults are skipped.")
     var bootstrapServers: String?
 
+    @Option(help: "The seed of scenarios that explore (replaces the one in their explore: key), to replay an exploration.")
+    var seed: UInt64?
+
+    @Option(help: "Where an exploration writes the scenario of a failing run (default: beside the scenario file).")
+    var replayDir: String?
+
     @Flag(help: "Read and check the files, say which scenarios the target would run or skip, and stop.")
     var dryRun = false
 
@@ -66,7 +72,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
-        let runner = ScenarioRunner(target: scenarioTarget)
+        var runner = ScenarioRunner(target: scenarioTarget)
+        runner.seed = seed
+        runner.replayDirectory = replayDir
         if dryRun {
             for scenario in scenarios {
                 say("\(scenario.source.file): \(scenario.name): " + (runner.unsupported(scenario).map { "would skip: \($0)" } ?? "would run"))
@@ -85,6 +93,14 @@ struct RunCommand: AsyncParsableCommand {
             say(result.passed ? " passed in \(String(format: "%.2f", result.seconds)) s" : " FAILED in \(String(format: "%.2f", result.seconds)) s")
             if let error = result.error { say("    error: \(error)") }
             for failure in result.failures { say("    \(failure)") }
+            if let exploration = result.exploration {
+                if let run = exploration.failedRun {
+                    say("    exploration: run \(run + 1) of seed \(exploration.seed) failed, with \(exploration.faults.joined(separator: "; "))")
+                    say("    replay: " + (exploration.replayFile.map { "harness run \($0)" } ?? "harness run --seed \(exploration.seed) \(scenario.source.file)"))
+                } else {
+                    say("    exploration: \(exploration.runs) runs of seed \(exploration.seed) passed")
+                }
+            }
         }
         let failed = results.filter { !$0.passed }, skipped = results.filter { $0.skipped != nil }
         say("\n\(results.count - failed.count - skipped.count) of \(results.count) scenarios passed"

@@ -24,6 +24,9 @@ final class SubscriptionConsumer: Sendable {
     /// Whether the sink's service and handler are registered now.
     private let sinkExists: @Sendable () -> Bool
     private let metrics: IngressMetrics
+    /// `DeliberateDefect.loseKeyOrderAfterRebalance`: armed, and tripped by a revoke.
+    private let loseOrderAfterRevoke: Bool
+    private let revoked = Atomic<Bool>(false)
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -40,8 +43,9 @@ final class SubscriptionConsumer: Sendable {
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
          logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
          drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void,
-         sinkExists: @escaping @Sendable () -> Bool, metrics: IngressMetrics) {
+         sinkExists: @escaping @Sendable () -> Bool, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
         self.subscription = subscription
+        self.loseOrderAfterRevoke = loseOrderAfterRevoke
         self.metrics = metrics
         self.sinkExists = sinkExists
         // As Restate: the cluster's properties, then the subscription's options, then the two
@@ -131,6 +135,7 @@ final class SubscriptionConsumer: Sendable {
         }
         // Stopping (delete, shutdown): journaled invocations finish without us.
         guard !isStopping else { return }
+        revoked.store(true, ordering: .relaxed)
         let sources = Set(partitions.map { SourcePartition(subscription: subscription.id, topic: $0.topic, partition: $0.partition) })
         let done = DispatchSemaphore(value: 0)
         let drain = self.drain
@@ -165,6 +170,8 @@ final class SubscriptionConsumer: Sendable {
         // What precedes a poison record is ingested; the poison record itself stops the subscription.
         let accepted = Array(records.prefix(keys.count))
         if !accepted.isEmpty {
+            var target = self.target
+            if loseOrderAfterRevoke && revoked.load(ordering: .relaxed) { target.exclusive = false }
             let invocations = try await journal.append(accepted, target: target, keys: keys)
             logger.trace("journaled \(invocations.count) of \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]

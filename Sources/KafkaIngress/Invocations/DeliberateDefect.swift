@@ -9,4 +9,7 @@ public enum DeliberateDefect: String, Sendable, CaseIterable {
     case keepConsumingAfterDelete
     /// Every completed invocation is sent to the handler a second time.
     case invokeTwice
+    /// After its first rebalance, a consumer journals records as if the handler were shared: a
+    /// defect that only some interleavings of faults reveal (for exploration's tests).
+    case loseKeyOrderAfterRebalance
 }

@@ -31,6 +31,10 @@ public struct Scenario: Sendable, Equatable {
     public var expectations: [Located<Expectation>]
     /// How the embedded ingress retries failing invocations; nil: Restate's default policy.
     public var retryPolicy: RetryPolicySpec?
+    /// Run it several times with faults drawn from a seed (see `ExploreSpec`).
+    public var explore: ExploreSpec?
+    /// Steps an exploration inserted (by index): their injected faults need not act.
+    public var exploredSteps: Set<Int> = []
     /// Where the scenario came from (a file, or a Swift source location).
     public var source: SourceLocation
 

@@ -36,9 +36,9 @@ final class ScenarioExecution {
                 throw ScenarioStepError(location: scenario.source, message: "\(error)")
             }
         }
-        for step in scenario.steps {
+        for (index, step) in scenario.steps.enumerated() {
             do {
-                try await perform(step.value, at: step.location)
+                try await perform(step.value, at: step.location, explored: scenario.exploredSteps.contains(index))
             } catch {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
@@ -75,7 +75,7 @@ final class ScenarioExecution {
         return observations
     }
 
-    private func perform(_ step: Step, at location: SourceLocation) async throws {
+    private func perform(_ step: Step, at location: SourceLocation, explored: Bool) async throws {
         switch step {
         case .produce(let p):
             produced += try await produce(p, startingAt: produced.count)
@@ -115,7 +115,7 @@ final class ScenarioExecution {
         case .ingressInstances(let count):
             try await environment.scale(to: count)
         case .fault(let fault):
-            if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected {
+            if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected, !explored {
                 injected.append((location, injectedFault, fired))
             }
         case .sleep(let ms):
@@ -136,7 +136,18 @@ final class ScenarioExecution {
 
     private func apply(_ fault: FaultStep, cluster: String?) async throws -> (@Sendable () -> Int)? {
         if case .onCluster(let name, let inner) = fault { return try await apply(inner, cluster: name) }
-        return try await environment.kafka(cluster, in: scenario).apply(fault) { self.group(of: $0) }
+        let kafka = try environment.kafka(cluster, in: scenario)
+        // A group fault right after the subscription is made (as an exploration may place it)
+        // acts once the group exists: the subscription's consumer needs a moment to join.
+        switch fault {
+        case .rebalance(let subscription), .moveCoordinator(let subscription, _):
+            let deadline = ContinuousClock.now + .seconds(30)
+            while try await kafka.group(group(of: subscription)) == nil, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        default: break
+        }
+        return try await kafka.apply(fault) { self.group(of: $0) }
     }
 
     private func spec(of cluster: String?) -> ClusterSpec {

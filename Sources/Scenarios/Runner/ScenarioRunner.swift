@@ -15,6 +15,8 @@ public struct ScenarioResult: Sendable {
     public var observations: Observations?
     /// Why the scenario did not run on this target (it needs what the target lacks).
     public var skipped: String?
+    /// For a scenario with `explore:`: the runs made, and the one that failed.
+    public var exploration: ExplorationOutcome?
 
     /// True also when skipped: nothing failed.
     public var passed: Bool { failures.isEmpty && error == nil }
@@ -27,6 +29,10 @@ public struct ScenarioRunner: Sendable {
     public var target: ScenarioTarget
     /// Attempts the embedded ingress runs at once (each holds a connection to the recorder).
     public var concurrency: Int
+    /// Replaces the seed of scenarios that explore (`--seed`).
+    public var seed: UInt64?
+    /// Where an exploration writes the scenario of a failed run (nil: beside the scenario file).
+    public var replayDirectory: String?
 
     public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [],
                 concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
@@ -52,6 +58,15 @@ public struct ScenarioRunner: Sendable {
             result.skipped = reason
             return result
         }
+        if var spec = scenario.explore {
+            spec.seed = seed ?? spec.seed
+            return await explore(scenario, spec, started: started)
+        }
+        return await runOnce(scenario, started: started)
+    }
+
+    func runOnce(_ scenario: Scenario, started: ContinuousClock.Instant = .now) async -> ScenarioResult {
+        var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
         // A real Kafka keeps what earlier runs wrote: give this run topics of its own.
         var runnable = scenario
         if case .external = target.kafka { runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)) }

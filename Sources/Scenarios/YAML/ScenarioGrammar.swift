@@ -4,7 +4,8 @@
 /// editor's completion and the parser cannot drift apart.
 public enum ScenarioGrammar {
     public static let mappings: [String: [String]] = [
-        "scenario": ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "steps", "expect"],
+        "scenario": ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "explore", "steps", "expect"],
+        "explore": ["runs", "seed", "faults", "per_run"],
         "cluster": ["brokers", "partitions"],
         "named_cluster": ["name", "brokers", "partitions"],
         "retry_policy": ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"],

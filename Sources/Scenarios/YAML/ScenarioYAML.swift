@@ -102,6 +102,7 @@ private struct ScenarioParser {
             case "services": scenario.services = try reader.sequence(value, "services").map(service)
             case "subscriptions": scenario.subscriptions = try reader.sequence(value, "subscriptions").map(subscription)
             case "retry_policy": scenario.retryPolicy = try retryPolicy(value)
+            case "explore": scenario.explore = try explore(value)
             case "steps": scenario.steps = try reader.sequence(value, "steps").map { Located(try step($0), at: reader.location($0)) }
             case "expect": scenario.expectations = try reader.sequence(value, "expect").map { Located(try expectation($0), at: reader.location($0)) }
             default: break
@@ -123,6 +124,21 @@ private struct ScenarioParser {
             case "max_attempts":
                 spec.maxAttempts = value.string == "unlimited" ? nil : try reader.int(value, "retry_policy.max_attempts (a number or unlimited)", min: 1)
             default: spec.onMaxAttempts = try reader.oneOf(value, "retry_policy.on_max_attempts", RetryPolicySpec.OnMaxAttempts.self)
+            }
+        }
+        return spec
+    }
+
+    func explore(_ node: Node) throws -> ExploreSpec {
+        var spec = ExploreSpec()
+        for (key, value, _) in try reader.mapping(node, "explore", allowed: ScenarioGrammar.keys("explore"), required: ["runs", "seed"]) {
+            switch key {
+            case "runs": spec.runs = try reader.int(value, "explore.runs", min: 1)
+            case "seed": spec.seed = UInt64(try reader.int(value, "explore.seed", min: 0))
+            case "per_run": spec.perRun = try reader.int(value, "explore.per_run", min: 1)
+            default:
+                spec.faults = try reader.sequence(value, "explore.faults").map { try reader.oneOf($0, "explore.faults", ExploreSpec.FaultKind.self) }
+                guard !spec.faults.isEmpty else { throw reader.fail(value, "explore.faults: name at least one of \(ExploreSpec.FaultKind.allCases.map(\.rawValue).joined(separator: ", "))") }
             }
         }
         return spec
