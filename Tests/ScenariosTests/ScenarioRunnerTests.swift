@@ -257,4 +257,26 @@ struct ReportTests {
         #expect(mostAtOnce >= 2, "the 500 ms handler ran in parallel")
         #expect(rows.count == mostAtOnce, "rows \(rows.sorted()) for \(mostAtOnce) attempts at once")
     }
+
+    @Test("HTML: a failed expectation sits above the timeline, and the attempts of the records it names are outlined")
+    func htmlHighlightsInvolvedRecords() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: outlined
+            services: [{name: O, kind: object, handlers: [{name: h}]}]
+            subscriptions: [{name: o, topic: t, sink: O/h}]
+            steps:
+              - produce: {topic: t, count: 6, key: k, value: "{i}"}
+              - wait: {invocations: 6, subscription: o}
+            expect:
+              - final_outputs: {subscription: o, outputs: {k: "4"}}
+            """, file: "outlined.yaml")
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+        #expect(result.failures.map(\.records) == [[5]], "the failure names record #5, its last invocation")
+        let html = HTMLReport.render([result])
+        let outlined = html.matches(of: /<rect class="involved"[^>]*><title>([^<]*)</).map { String($0.1) }
+        #expect(outlined.count == 1 && outlined.first?.hasPrefix("record #5 ") == true, "\(outlined)")
+        let failure = try #require(html.range(of: "final_outputs o: expected key"))
+        let timeline = try #require(html.range(of: "<svg"))
+        #expect(failure.upperBound < timeline.lowerBound)
+    }
 }

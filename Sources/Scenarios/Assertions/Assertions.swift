@@ -7,18 +7,36 @@ public struct ExpectationFailure: Sendable, Equatable, CustomStringConvertible {
     public var expectation: String
     public var message: String
 
+    /// Indices of the produced records the failure is about (the report highlights them).
+    public var records: [Int] = []
+
     public var description: String { "\(location): \(expectation): \(message)" }
+}
+
+/// The records a failing check names, collected as its message is written.
+final class InvolvedRecords {
+    private(set) var indices: [Int] = []
+
+    func add<S: Sequence>(_ more: S) where S.Element == Int {
+        for index in more where !indices.contains(index) { indices.append(index) }
+    }
 }
 
 extension Expectation {
     /// Checks the expectation; nil when it holds.
     func check(_ o: Observations) -> String? {
+        check(o, involved: InvolvedRecords())
+    }
+
+    /// `check`, noting in `involved` the records its message names.
+    func check(_ o: Observations, involved: InvolvedRecords) -> String? {
         switch self {
         case .orderedPerKey(let s):
             for (key, runs) in byKey(o.completed(s), o) {
                 let indices = runs.compactMap { o.record(of: $0)?.index }
                 let firstSeen = indices.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
                 if firstSeen != firstSeen.sorted() {
+                    involved.add(firstSeen)
                     return "expected key \(quoted(key)) to run in produce order; it ran records #\(firstSeen.map(String.init).joined(separator: ", #"))"
                 }
             }
@@ -26,7 +44,7 @@ extension Expectation {
         case .noOverlapPerKey(let s):
             for (key, runs) in byKey(o.completed(s), o) {
                 for (a, b) in zip(runs, runs.dropFirst()) where a.end > b.start {
-                    return "expected invocations of key \(quoted(key)) not to overlap; \(describe(a, o)) ended \(a.end - b.start) µs after \(describe(b, o)) started"
+                    return "expected invocations of key \(quoted(key)) not to overlap; \(describe(a, o, involved)) ended \(a.end - b.start) µs after \(describe(b, o, involved)) started"
                 }
             }
             return nil
@@ -48,15 +66,15 @@ extension Expectation {
                 }
                 let rerun = later.filter { counts[$0.index] != nil }
                 if !rerun.isEmpty {
-                    return "expected one run per workflow id; \(rerun.count) later record(s) of an id ran the workflow again, e.g. \(list(rerun))"
+                    return "expected one run per workflow id; \(rerun.count) later record(s) of an id ran the workflow again, e.g. \(list(rerun, involved))"
                 }
                 due = first
             }
             let missing = due.filter { counts[$0.index] == nil }
-            if !missing.isEmpty { return "expected every one of \(due.count) records invoked; \(missing.count) never were, e.g. \(list(missing))" }
+            if !missing.isEmpty { return "expected every one of \(due.count) records invoked; \(missing.count) never were, e.g. \(list(missing, involved))" }
             if exactlyOnce {
                 let twice = due.filter { (counts[$0.index] ?? 0) > 1 }
-                if !twice.isEmpty { return "expected each record invoked exactly once; \(twice.count) were invoked more than once, e.g. \(list(twice))" }
+                if !twice.isEmpty { return "expected each record invoked exactly once; \(twice.count) were invoked more than once, e.g. \(list(twice, involved))" }
             }
             return nil
         case .headersMatchRecords(let s):
@@ -70,14 +88,17 @@ extension Expectation {
                 if r.timestamp != -1 { expected["kafka.timestamp"] = String(r.timestamp) }
                 if let key = r.keyBytes { expected["kafka.key"] = Data(key).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
                 let got = run.headers.filter { $0.key.hasPrefix("kafka.") || $0.key == "restate.subscription.id" }
-                if got != expected { return "record #\(r.index) (\(r.topic)/\(r.partition)@\(r.offset)): expected headers \(expected.sorted { $0.key < $1.key }), got \(got.sorted { $0.key < $1.key })" }
+                if got != expected {
+                    involved.add([r.index])
+                    return "record #\(r.index) (\(r.topic)/\(r.partition)@\(r.offset)): expected headers \(expected.sorted { $0.key < $1.key }), got \(got.sorted { $0.key < $1.key })"
+                }
             }
             return nil
         case .deletionHonoured(let s):
             guard let members = o.groupMembersAfterDelete[s] else { return "the scenario never deleted '\(s)'" }
             if members > 0 { return "expected the group to be empty after the delete; \(members) member(s) remain" }
             let late = o.completed(s).compactMap { o.record(of: $0) }.filter { $0.producedAfterDeleting.contains(s) }
-            if !late.isEmpty { return "expected nothing produced after the delete to be invoked; \(late.count) were, e.g. \(list(late))" }
+            if !late.isEmpty { return "expected nothing produced after the delete to be invoked; \(late.count) were, e.g. \(list(late, involved))" }
             if let unfinished = o.unfinishedAfterDelete[s], unfinished > 0 { return "expected what was ingested before the delete to complete; \(unfinished) did not" }
             return nil
         case .invocationCount(let s, let n):
@@ -93,7 +114,7 @@ extension Expectation {
             for (key, output) in expected.sorted(by: { $0.key < $1.key }) {
                 guard let run = last[key] else { return "expected key \(quoted(key)) to end with output \(quoted(output)); it was never invoked" }
                 if run.output != output {
-                    return "expected key \(quoted(key)) to end with output \(quoted(output)); its last invocation, \(describe(run, o)), returned \(quoted(run.output))"
+                    return "expected key \(quoted(key)) to end with output \(quoted(output)); its last invocation, \(describe(run, o, involved)), returned \(quoted(run.output))"
                 }
             }
             return nil
@@ -129,8 +150,10 @@ extension Expectation {
         return grouped.map { ($0.key, $0.value.sorted { $0.start < $1.start }) }.sorted { ($0.0 ?? "") < ($1.0 ?? "") }
     }
 
-    private func describe(_ run: RecordedInvocation, _ o: Observations) -> String {
-        o.record(of: run).map { "record #\($0.index) (\($0.topic)/\($0.partition)@\($0.offset))" } ?? "invocation \(run.invocationID)"
+    private func describe(_ run: RecordedInvocation, _ o: Observations, _ involved: InvolvedRecords) -> String {
+        guard let record = o.record(of: run) else { return "invocation \(run.invocationID)" }
+        involved.add([record.index])
+        return "record #\(record.index) (\(record.topic)/\(record.partition)@\(record.offset))"
     }
 
     /// A key, output or client id as people read it: in quotes, or `null` when absent (never
@@ -139,8 +162,9 @@ extension Expectation {
         text.map { "\"\($0)\"" } ?? "null"
     }
 
-    private func list(_ records: [ProducedRecord]) -> String {
-        records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \(quoted($0.key)))" }.joined(separator: ", ")
+    private func list(_ records: [ProducedRecord], _ involved: InvolvedRecords) -> String {
+        involved.add(records.map(\.index))
+        return records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \(quoted($0.key)))" }.joined(separator: ", ")
             + (records.count > 5 ? ", …" : "")
     }
 }

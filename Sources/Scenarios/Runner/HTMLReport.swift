@@ -4,7 +4,9 @@ import Recorder
 /// A self-contained HTML page: per scenario, its result, the expectations it checked (each passed
 /// or failed), and a timeline with one lane per key and handler, each attempt a bar (green
 /// completed, red failed). Attempts of one lane that overlapped in time sit on rows of their own,
-/// so a lane's height is its parallelism, and ordering and overlap show at a glance.
+/// so a lane's height is its parallelism, and ordering and overlap show at a glance. A failed
+/// expectation sits right above the timeline, and the attempts of the records it names are
+/// outlined there.
 public enum HTMLReport {
     static let rowHeight = 14
     static let laneGap = 3
@@ -22,7 +24,7 @@ public enum HTMLReport {
             <p>\(results.filter { $0.passed && $0.skipped == nil }.count) of \(results.count) scenarios passed\(skippedNote(results)).</p>
             <p class="legend">Timelines: one lane per handler and key, in natural key order; a bar per attempt, green when it
             completed, red when it failed; attempts of a lane that overlapped in time are stacked, so a lane's height is its parallelism.
-            Hover a bar for its record and attempt.</p>
+            Bars outlined in black are the records a failed expectation names. Hover a bar for its record and attempt.</p>
 
             """
         for result in results {
@@ -31,9 +33,9 @@ public enum HTMLReport {
             html += "<p>\(markupEscaped(result.scenario.source.file)) · \(String(format: "%.2f", result.seconds)) s</p>\n"
             if let reason = result.skipped { html += "<p>skipped: \(markupEscaped(reason))</p>\n" }
             if let error = result.error { html += "<p class=\"failure\">\(markupEscaped(error))</p>\n" }
-            for failure in result.failures { html += "<p class=\"failure\">\(markupEscaped(failure.description))</p>\n" }
             if result.skipped == nil && result.error == nil { html += expectations(result) }
-            if let observations = result.observations { html += timeline(observations) }
+            for failure in result.failures { html += "<p class=\"failure\">\(markupEscaped(failure.description))</p>\n" }
+            if let observations = result.observations { html += timeline(observations, involved: Set(result.failures.flatMap(\.records))) }
         }
         return html + "</body></html>\n"
     }
@@ -50,7 +52,7 @@ public enum HTMLReport {
         return html + "</ul>\n"
     }
 
-    private static func timeline(_ o: Observations) -> String {
+    private static func timeline(_ o: Observations, involved: Set<Int>) -> String {
         let attempts = o.attempts
         guard let t0 = attempts.map(\.start).min(), let t1 = attempts.map(\.end).max(), t1 > t0 else { return "<p>No invocations.</p>\n" }
         let lanes = Dictionary(grouping: attempts) { "\($0.service)/\($0.handler) \($0.key.isEmpty ? "(no key)" : "key " + $0.key)" }
@@ -66,8 +68,10 @@ public enum HTMLReport {
                 for run in runs {
                     let x = Double(labelWidth) + Double(run.start - t0) * scale
                     let w = max(1.0, Double(run.end - run.start) * scale)
-                    let record = o.record(of: run).map { "record #\($0.index) \($0.topic)/\($0.partition)@\($0.offset)" } ?? run.invocationID
-                    svg += "<rect x=\"\(String(format: "%.1f", x))\" y=\"\(y + row * rowHeight)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 3)\" "
+                    let produced = o.record(of: run)
+                    let record = produced.map { "record #\($0.index) \($0.topic)/\($0.partition)@\($0.offset)" } ?? run.invocationID
+                    let outline = produced.map { involved.contains($0.index) } == true ? "class=\"involved\" stroke=\"#000\" stroke-width=\"2\" " : ""
+                    svg += "<rect \(outline)x=\"\(String(format: "%.1f", x))\" y=\"\(y + row * rowHeight)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 3)\" "
                         + "fill=\"\(run.outcome == "completed" ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
                         + "\(run.end - run.start) µs, payload \(markupEscaped(String(run.payload.prefix(60))))</title></rect>\n"
                 }

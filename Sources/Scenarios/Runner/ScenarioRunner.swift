@@ -77,8 +77,11 @@ public struct ScenarioRunner: Sendable {
                 result.observations = observations
                 result.failures += observations.unfiredFaults
                 for expectation in runnable.expectations {
-                    if let message = expectation.value.check(observations) {
-                        result.failures.append(ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message))
+                    let involved = InvolvedRecords()
+                    if let message = expectation.value.check(observations, involved: involved) {
+                        var failure = ExpectationFailure(location: expectation.location, expectation: expectation.value.label, message: message)
+                        failure.records = involved.indices
+                        result.failures.append(failure)
                     }
                 }
             } catch let error as ScenarioStepError {
