@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing need on a fresh Debian machine: librdkafka and the codec
 # libraries (apt), SQLite (for the ingress journal), kcat, procps (.ci/run lists and ends leftover
-# processes with ps and pgrep), and the pinned Python clients of the conformance suite (pip).
+# processes with ps and pgrep), Chromium (a test loads the HTML report in it, headless), and the
+# pinned Python clients of the conformance suite (pip).
 # Skips what is already there, so running it again is quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(librdkafka-dev kcat zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libsqlite3-dev pkg-config curl procps)
+APT_PACKAGES=(librdkafka-dev kcat zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libsqlite3-dev pkg-config curl procps chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
