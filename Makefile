@@ -29,7 +29,7 @@ conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, ai
 
 run: build ## Run the scenario library (scenarios/) on the embedded target; reports in .build/reports/
 	@mkdir -p .build/reports
-	.build/debug/harness run scenarios --html .build/reports/scenarios.html --junit .build/reports/junit.xml
+	.build/debug/harness run scenarios --html .build/reports/scenarios.html --junit .build/reports/junit.xml --replay-dir .build/reports
 
 demo: build ## The whole path by hand: FakeKafka + recorder + `harness ingress`, kcat, the admin API (KEEP=1 keeps it up)
 	@scripts/demo.sh

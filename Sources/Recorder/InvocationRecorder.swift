@@ -4,6 +4,13 @@ import Synchronization
 
 /// One invocation attempt the recorder received.
 public struct RecordedInvocation: Sendable, Equatable, Codable {
+    /// How the attempt ended (written as "completed" or "failed" in `/records`).
+    public enum Outcome: String, Sendable, Codable {
+        case completed
+        /// A retryable failure the recorder was told to inject.
+        case failed
+    }
+
     public var invocationID: String
     public var service: String
     public var handler: String
@@ -16,8 +23,7 @@ public struct RecordedInvocation: Sendable, Equatable, Codable {
     /// Epoch microseconds.
     public var start: Int64
     public var end: Int64
-    /// "completed" or "failed" (a retryable failure the recorder was told to inject).
-    public var outcome: String
+    public var outcome: Outcome
     /// What the handler returned (it echoes its input), as text; empty for a failed attempt.
     public var output: String
 
@@ -74,7 +80,7 @@ public final class InvocationRecorder: Sendable {
             invocationID: invocationID, service: service, handler: handler, key: request.key,
             headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
             payload: input, attempt: attempt,
-            start: start, end: Self.nowMicros(), outcome: fail ? "failed" : "completed",
+            start: start, end: Self.nowMicros(), outcome: fail ? .failed : .completed,
             output: fail ? "" : input)
         state.withLock {
             $0.records.append(record)

@@ -40,8 +40,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The seed of scenarios that explore (replaces the one in their explore: key), to replay an exploration.")
     var seed: UInt64?
 
-    @Option(help: "Where an exploration writes the scenario of a failing run (default: beside the scenario file).")
-    var replayDir: String?
+    @Option(help: "Where an exploration writes the scenario of a failing run.")
+    var replayDir = "."
 
     @Flag(help: "Read and check the files, say which scenarios the target would run or skip, and stop.")
     var dryRun = false

@@ -38,7 +38,7 @@ struct CrashRecoveryTests {
                     }
                     try produce(0..<400)
                     try await eventually("some invocations completed before the kill") {
-                        recorder.records.filter { $0.outcome == "completed" }.count >= 60
+                        recorder.records.filter { $0.outcome == .completed }.count >= 60
                     }
                     await ingress.kill()
                     try produce(400..<600)
@@ -46,7 +46,7 @@ struct CrashRecoveryTests {
                         let restarted = AdminClient(base: ingress.adminURL)
 
                         try await eventually("all 600 records invoked", timeout: .seconds(120)) {
-                            Set(recorder.records.filter { $0.outcome == "completed" }.map(\.payload)).count == 600
+                            Set(recorder.records.filter { $0.outcome == .completed }.map(\.payload)).count == 600
                         }
                         let listed = try await restarted.get("/invocations")
                         let invocations = try #require(try listed.json()["invocations"] as? [[String: Any]])
@@ -61,7 +61,7 @@ struct CrashRecoveryTests {
                         // invocation of each key must carry its last value (a re-run after the crash may
                         // repeat an attempt, never run an older record after a newer one completed).
                         for key in keys {
-                            let runs = recorder.records.filter { $0.key == key && $0.outcome == "completed" }.sorted { $0.start < $1.start }
+                            let runs = recorder.records.filter { $0.key == key && $0.outcome == .completed }.sorted { $0.start < $1.start }
                             let values = runs.map { Int($0.payload)! }
                             let firstSeen = values.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
                             #expect(firstSeen == firstSeen.sorted(), "key \(key) ran out of order: \(values)")

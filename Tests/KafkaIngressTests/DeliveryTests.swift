@@ -157,7 +157,7 @@ struct DeliveryTests {
                 f.recorder.records.filter { $0.handler == "witness" }.count == 40
             }
             try await eventually("the 20 ingested before the delete completed") {
-                f.recorder.records.filter { $0.handler == "slow" && $0.outcome == "completed" }.count == 20
+                f.recorder.records.filter { $0.handler == "slow" && $0.outcome == .completed }.count == 20
             }
             let slow = f.recorder.records.filter { $0.handler == "slow" }
             #expect(slow.allSatisfy { $0.payload.hasPrefix("before-") }, "nothing produced after the delete was invoked")

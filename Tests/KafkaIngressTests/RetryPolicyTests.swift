@@ -50,10 +50,10 @@ struct RetryPolicyTests {
             #expect(resumed.status == 200, "\(resumed.body)")
             // The recorder counts attempts per invocation, so the fourth (the first after resume) succeeds.
             try await eventually("the resumed invocation completed and the key's next record was attempted") {
-                f.recorder.records.contains { $0.payload == "0" && $0.outcome == "completed" } && f.recorder.records.contains { $0.payload == "1" }
+                f.recorder.records.contains { $0.payload == "0" && $0.outcome == .completed } && f.recorder.records.contains { $0.payload == "1" }
             }
             let firstOfNext = try #require(f.recorder.records.first { $0.payload == "1" })
-            let completion = try #require(f.recorder.records.first { $0.payload == "0" && $0.outcome == "completed" })
+            let completion = try #require(f.recorder.records.first { $0.payload == "0" && $0.outcome == .completed })
             #expect(firstOfNext.start >= completion.end, "k's next record ran only after the resumed one completed")
             try await eventually("the resumed invocation journaled as completed") {
                 try await f.ingress.invocations(subscription: id).first?.status == .completed
@@ -84,7 +84,7 @@ struct RetryPolicyTests {
             let first = try #require(try await restarted.invocations(subscription: id).first?.id)
             #expect(try await restarted.resumeInvocation(first) == .resumed)
             try await eventually("resumed after the restart, then the next record of the key ran") {
-                f.recorder.records.contains { $0.payload == "0" && $0.outcome == "completed" } && f.recorder.records.contains { $0.payload == "1" }
+                f.recorder.records.contains { $0.payload == "0" && $0.outcome == .completed } && f.recorder.records.contains { $0.payload == "1" }
             }
             await restarted.shutdown()
         }

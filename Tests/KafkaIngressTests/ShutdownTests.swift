@@ -31,14 +31,14 @@ struct ShutdownTests {
             let status = await ingress.child.waitForExit(timeout: .seconds(10))
             let took = ContinuousClock.now - asked
             #expect(status == 0, "exit status \(status.map(String.init) ?? "none: still running after \(took)")")
-            #expect(recorder.records.allSatisfy { $0.outcome != "completed" }, "the invocation was still retrying when stopped")
+            #expect(recorder.records.allSatisfy { $0.outcome != .completed }, "the invocation was still retrying when stopped")
 
             try await withIngressProcess(arguments: arguments) { _ in
                 try await eventually("the abandoned invocation completed after the restart", timeout: .seconds(60)) {
-                    recorder.records.contains { $0.outcome == "completed" }
+                    recorder.records.contains { $0.outcome == .completed }
                 }
             }
-            #expect(recorder.records.filter { $0.outcome == "completed" }.count == 1)
+            #expect(recorder.records.filter { $0.outcome == .completed }.count == 1)
         }
     }
 

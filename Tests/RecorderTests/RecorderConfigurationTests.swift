@@ -47,7 +47,7 @@ struct RecorderConfigurationTests {
         let second = try InvocationResponse(decoding: try #require(try await recorder.invoke(service: "S", handler: "h", body: request)))
         #expect(second.outcome == .value(Array("42".utf8)))
         #expect(try await recorder.invoke(service: "S", handler: "nope", body: request) == nil)
-        #expect(recorder.records.map(\.outcome) == ["failed", "completed"])
+        #expect(recorder.records.map(\.outcome) == [.failed, .completed])
         #expect(recorder.records.map(\.attempt) == [1, 2])
         #expect(recorder.records.last?.headers == ["a": "b"])
         #expect(recorder.counts == (attempts: 2, completed: 1))

@@ -106,7 +106,7 @@ struct ScenarioFaultYAMLTests {
               - fault: {start_broker: 1}
             """)
         #expect(s.steps.map(\.value) == [
-            .produce(ProduceStep(topic: "t", compression: "zstd")),
+            .produce(ProduceStep(topic: "t", compression: .zstd)),
             .fault(.moveLeader(topic: "t", partition: 1, toBroker: 2)), .fault(.rebalance(subscription: "s")),
             .fault(.stopBroker(1)), .fault(.startBroker(1)),
         ])

@@ -1,5 +1,6 @@
 import Foundation
 import RdKafka
+import RestateProtocol
 
 /// The headers the ingress gives every handler, describing the record it came from.
 enum IngressHeaders {
@@ -7,16 +8,16 @@ enum IngressHeaders {
     /// own Kafka headers are not passed on.
     static func make(for record: RdKafkaRecord, subscriptionID: String) -> [(String, String)] {
         var headers = [
-            ("kafka.offset", String(record.offset)),
-            ("kafka.topic", record.topic),
-            ("kafka.partition", String(record.partition)),
+            (KafkaIngressHeader.offset, String(record.offset)),
+            (KafkaIngressHeader.topic, record.topic),
+            (KafkaIngressHeader.partition, String(record.partition)),
         ]
         if let timestamp = record.timestamp {
-            headers.append(("kafka.timestamp", String(timestamp)))
+            headers.append((KafkaIngressHeader.timestamp, String(timestamp)))
         }
-        headers.append(("restate.subscription.id", subscriptionID))
+        headers.append((KafkaIngressHeader.subscriptionID, subscriptionID))
         if let key = record.key {
-            headers.append(("kafka.key", urlSafeBase64(key)))
+            headers.append((KafkaIngressHeader.key, urlSafeBase64(key)))
         }
         return headers
     }

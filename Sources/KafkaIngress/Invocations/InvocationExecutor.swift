@@ -22,7 +22,7 @@ struct InvocationExecutor: Sendable {
             if let key = invocation.key { state = try await journal.objectState(service: invocation.service, key: key) }
             let request = InvocationRequest(
                 id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
-                headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != "kafka.offset" } : invocation.headers,
+                headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
                 input: invocation.payload, retryCount: UInt32(invocation.attempts))
             let response: InvocationResponse
             do {

@@ -1,5 +1,6 @@
 import Foundation
 import Recorder
+import RestateProtocol
 
 /// A failed expectation: where it was written, and expected versus actual with the records involved.
 public struct ExpectationFailure: Sendable, Equatable, CustomStringConvertible {
@@ -80,14 +81,14 @@ extension Expectation {
         case .headersMatchRecords(let s):
             let ids = o.subscriptionIDs[s] ?? []
             for run in o.completed(s) {
-                let id = run.headers["restate.subscription.id"].flatMap { ids.contains($0) ? $0 : nil } ?? ids.sorted().joined(separator: "|")
+                let id = run.headers[KafkaIngressHeader.subscriptionID].flatMap { ids.contains($0) ? $0 : nil } ?? ids.sorted().joined(separator: "|")
                 guard let r = o.record(of: run) else { return "an invocation's headers name no produced record: \(run.headers)" }
-                var expected = ["kafka.topic": r.topic, "kafka.partition": String(r.partition), "kafka.offset": String(r.offset),
-                                "restate.subscription.id": id]
+                var expected = [KafkaIngressHeader.topic: r.topic, KafkaIngressHeader.partition: String(r.partition), KafkaIngressHeader.offset: String(r.offset),
+                                KafkaIngressHeader.subscriptionID: id]
                 // Kafka's -1 is "no timestamp", for which Restate sends no header.
-                if r.timestamp != -1 { expected["kafka.timestamp"] = String(r.timestamp) }
-                if let key = r.keyBytes { expected["kafka.key"] = Data(key).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
-                let got = run.headers.filter { $0.key.hasPrefix("kafka.") || $0.key == "restate.subscription.id" }
+                if r.timestamp != -1 { expected[KafkaIngressHeader.timestamp] = String(r.timestamp) }
+                if let key = r.keyBytes { expected[KafkaIngressHeader.key] = Data(key).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
+                let got = run.headers.filter { $0.key.hasPrefix("kafka.") || $0.key == KafkaIngressHeader.subscriptionID }
                 if got != expected {
                     involved.add([r.index])
                     return "record #\(r.index) (\(r.topic)/\(r.partition)@\(r.offset)): expected headers \(expected.sorted { $0.key < $1.key }), got \(got.sorted { $0.key < $1.key })"

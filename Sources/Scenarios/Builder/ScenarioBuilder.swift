@@ -1,3 +1,5 @@
+import KafkaProtocol
+
 /// The Swift way to write a scenario: the same model as a YAML file, with each step and
 /// expectation located at the Swift line that wrote it (so a failure points there).
 ///
@@ -79,7 +81,7 @@ public struct Subscribe: ScenarioComponent {
 public struct Produce: ScenarioComponent {
     let step: Located<Step>
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
-                partition: Int32? = nil, compression: String = "none", timestamp: Int64? = nil, cluster: String? = nil,
+                partition: Int32? = nil, compression: CompressionCodec = .none, timestamp: Int64? = nil, cluster: String? = nil,
                 filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         var p = ProduceStep(topic: topic, count: count, key: key, value: value, headers: headers, partition: partition, compression: compression)
         p.timestamp = timestamp

@@ -67,10 +67,10 @@ public struct TopicCapture: Sendable {
         config["log_level"] = config["log_level"] ?? "3"
         let admin = try RdKafkaAdmin(config)
         let partitionCount = try await admin.topics()[topic]
-        guard let partitionCount else { throw CaptureError(message: "topic \(topic) does not exist on \(bootstrapServers)") }
+        guard let partitionCount else { throw ScenarioError("topic \(topic) does not exist on \(bootstrapServers)") }
         let chosen = partitions ?? Array(0..<partitionCount)
         if let wrong = chosen.first(where: { !(0..<partitionCount).contains($0) }) {
-            throw CaptureError(message: "topic \(topic) has no partition \(wrong) (it has \(partitionCount))")
+            throw ScenarioError("topic \(topic) has no partition \(wrong) (it has \(partitionCount))")
         }
         config["group.id"] = "harness-capture-\(UUID().uuidString)"
         config["enable.auto.commit"] = "false"
@@ -103,7 +103,7 @@ public struct TopicCapture: Sendable {
         // are then among them, whichever partitions they come from.
         while !remaining.isEmpty {
             let batch = try await consumer.pollBatch(max: 1_000, timeoutMs: 200)
-            if let error = batch.errors.first { throw CaptureError(message: "reading \(topic): \(error)") }
+            if let error = batch.errors.first { throw ScenarioError("reading \(topic): \(error)") }
             for record in batch.records {
                 guard let range = remaining[record.partition], range.contains(record.offset) else { continue }
                 byPartition[record.partition, default: []].append(Record(
@@ -149,7 +149,3 @@ public struct TopicCapture: Sendable {
     }
 }
 
-public struct CaptureError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
-}

@@ -216,7 +216,7 @@ extension ScenarioRunner {
         guard let original = try? String(contentsOfFile: file, encoding: .utf8),
               let text = plan.replayText(of: original, scenario, seed: seed, run: run) else { return nil }
         let source = URL(fileURLWithPath: file)
-        let directory = replayDirectory.map { URL(fileURLWithPath: $0) } ?? source.deletingLastPathComponent()
+        let directory = URL(fileURLWithPath: replayDirectory ?? NSTemporaryDirectory() + "harness-replays")
         let name = source.deletingPathExtension().lastPathComponent + ".seed-\(seed)-run-\(run).yaml"
         let target = directory.appendingPathComponent(name)
         do {

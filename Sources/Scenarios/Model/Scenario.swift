@@ -267,7 +267,7 @@ public struct ProduceStep: Sendable, Equatable {
     public var headers: [String: String]
     public var partition: Int32?
     /// The codec of the batches written (none, gzip, snappy, lz4, zstd).
-    public var compression: String
+    public var compression: CompressionCodec
     /// Raw key bytes in hex (e.g. "c328", not valid UTF-8), instead of `key`.
     public var keyHex: String?
     /// Raw value bytes in hex, instead of `value`.
@@ -278,7 +278,7 @@ public struct ProduceStep: Sendable, Equatable {
     public var cluster: String?
 
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
-                partition: Int32? = nil, compression: String = "none") {
+                partition: Int32? = nil, compression: CompressionCodec = .none) {
         self.topic = topic
         self.count = count
         self.key = key

@@ -72,7 +72,7 @@ public enum HTMLReport {
                     let record = produced.map { "record #\($0.index) \($0.topic)/\($0.partition)@\($0.offset)" } ?? run.invocationID
                     let outline = produced.map { involved.contains($0.index) } == true ? "class=\"involved\" stroke=\"#000\" stroke-width=\"2\" " : ""
                     svg += "<rect \(outline)x=\"\(String(format: "%.1f", x))\" y=\"\(y + row * rowHeight)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 3)\" "
-                        + "fill=\"\(run.outcome == "completed" ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
+                        + "fill=\"\(run.outcome == .completed ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
                         + "\(run.end - run.start) µs, payload \(markupEscaped(String(run.payload.prefix(60))))</title></rect>\n"
                 }
             }

@@ -122,17 +122,17 @@ final class RemoteIngress: IngressUnderTest {
 
     /// A server started next to the harness (docker compose) may still be booting.
     private func waitUntilHealthy(within limit: Duration) async throws {
-        let deadline = ContinuousClock.now + limit
-        while true {
+        var lastError: (any Error)?
+        guard try await Polling.until(timeout: limit, every: .milliseconds(500), {
             do {
                 _ = try await call(.GET, "/health", nil, expect: [200])
-                return
+                return true
             } catch {
-                guard ContinuousClock.now < deadline else {
-                    throw RemoteIngressError(message: "the admin API at \(adminURL) did not answer GET /health within \(limit): \(error)")
-                }
-                try await Task.sleep(for: .milliseconds(500))
+                lastError = error
+                return false
             }
+        }) else {
+            throw ScenarioError("the admin API at \(adminURL) did not answer GET /health within \(limit): \(lastError.map { "\($0)" } ?? "no answer")")
         }
     }
 
@@ -140,7 +140,7 @@ final class RemoteIngress: IngressUnderTest {
         let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterNames[cluster] ?? cluster)/\(topic)", "sink": "service://\(sink)", "options": options],
                                   expect: [200, 201])
         guard let id = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String else {
-            throw RemoteIngressError(message: "POST /subscriptions answered without an id: \(String(decoding: body, as: UTF8.self))")
+            throw ScenarioError("POST /subscriptions answered without an id: \(String(decoding: body, as: UTF8.self))")
         }
         return id
     }
@@ -150,7 +150,7 @@ final class RemoteIngress: IngressUnderTest {
     }
 
     func restart() async throws {
-        throw RemoteIngressError(message: "an external ingress cannot be restarted by the harness")
+        throw ScenarioError("an external ingress cannot be restarted by the harness")
     }
 
     /// An external ingress does not say when it is idle; the scenario's waits decide.
@@ -170,16 +170,12 @@ final class RemoteIngress: IngressUnderTest {
         let response = try await http.execute(request, timeout: .seconds(30))
         let body = Data((try await response.body.collect(upTo: 16 << 20)).readableBytesView)
         guard expect.contains(Int(response.status.code)) else {
-            throw RemoteIngressError(message: "\(method) \(path): HTTP \(response.status.code): \(String(decoding: body, as: UTF8.self))")
+            throw ScenarioError("\(method) \(path): HTTP \(response.status.code): \(String(decoding: body, as: UTF8.self))")
         }
         return body
     }
 }
 
-struct RemoteIngressError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
 
 extension RetryPolicy {
     init(_ spec: RetryPolicySpec) {

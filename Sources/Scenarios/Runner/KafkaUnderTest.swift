@@ -22,6 +22,10 @@ struct GroupSnapshot: Sendable, Equatable {
     }
 
     var members: [Member]
+    /// The group's generation, and whether it is stable (FakeKafka only: a rebalance fault waits
+    /// for a new stable generation).
+    var generation: Int32? = nil
+    var stable = true
 }
 
 /// The Kafka cluster a scenario runs on: FakeKafka in this process (faults available), or an
@@ -64,7 +68,8 @@ final class FakeKafkaUnderTest: KafkaUnderTest {
 
     func group(_ id: String) async throws -> GroupSnapshot? {
         cluster.group(id).map { g in
-            GroupSnapshot(members: g.members.map { .init(clientID: $0.clientId, assignedPartitions: $0.assignment?.count ?? 0) })
+            GroupSnapshot(members: g.members.map { .init(clientID: $0.clientId, assignedPartitions: $0.assignment?.count ?? 0) },
+                          generation: g.generation, stable: g.state == .stable)
         }
     }
 
@@ -101,15 +106,18 @@ final class ExternalKafka: KafkaUnderTest {
     init(bootstrapServers: String) async throws {
         self.bootstrapServers = bootstrapServers
         admin = try RdKafkaAdmin(["bootstrap.servers": bootstrapServers, "log_level": "3"])
-        let deadline = ContinuousClock.now + .seconds(60)
-        while true {
+        var lastError: (any Error)?
+        let admin = self.admin
+        guard try await Polling.until(timeout: .seconds(60), every: .milliseconds(500), {
             do {
                 _ = try await admin.topics(timeoutMs: 5_000)
-                return
+                return true
             } catch {
-                guard ContinuousClock.now < deadline else { throw ExternalKafkaError(message: "Kafka at \(bootstrapServers) did not answer within 60 s: \(error)") }
-                try await Task.sleep(for: .milliseconds(500))
+                lastError = error
+                return false
             }
+        }) else {
+            throw ScenarioError("Kafka at \(bootstrapServers) did not answer within 60 s: \(lastError.map { "\($0)" } ?? "no answer")")
         }
     }
 
@@ -158,7 +166,7 @@ final class ExternalKafka: KafkaUnderTest {
     }
 
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)? {
-        throw ExternalKafkaError(message: "faults need FakeKafka; this run uses an external Kafka (--bootstrap-servers)")
+        throw ScenarioError("faults need FakeKafka; this run uses an external Kafka (--bootstrap-servers)")
     }
 
     func shutdown() async {
@@ -173,7 +181,3 @@ final class ExternalKafka: KafkaUnderTest {
     }
 }
 
-struct ExternalKafkaError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}

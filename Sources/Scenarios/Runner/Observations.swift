@@ -1,4 +1,5 @@
 import Recorder
+import RestateProtocol
 
 /// A record the scenario produced, and when.
 public struct ProducedRecord: Sendable, Equatable {
@@ -61,14 +62,14 @@ public struct Observations: Sendable {
     /// Completed attempts of one subscription.
     func completed(_ subscription: String) -> [RecordedInvocation] {
         guard let ids = subscriptionIDs[subscription] else { return [] }
-        return attempts.filter { $0.outcome == "completed" && ids.contains($0.headers["restate.subscription.id"] ?? "") }
+        return attempts.filter { $0.outcome == .completed && ids.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") }
     }
 
     /// The produced record an invocation came from.
     func record(of invocation: RecordedInvocation) -> ProducedRecord? {
         let h = invocation.headers
-        guard let topic = h["kafka.topic"], let p = h["kafka.partition"].flatMap(Int32.init), let o = h["kafka.offset"].flatMap(Int64.init),
-              let cluster = clusterOfSubscriptionID[h["restate.subscription.id"] ?? ""] else { return nil }
+        guard let topic = h[KafkaIngressHeader.topic], let p = h[KafkaIngressHeader.partition].flatMap(Int32.init), let o = h[KafkaIngressHeader.offset].flatMap(Int64.init),
+              let cluster = clusterOfSubscriptionID[h[KafkaIngressHeader.subscriptionID] ?? ""] else { return nil }
         return producedIndex["\(cluster)/\(topic)/\(p)/\(o)"]
     }
 }

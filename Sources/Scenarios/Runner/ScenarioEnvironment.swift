@@ -79,10 +79,10 @@ final class ScenarioEnvironment {
         if !scenario.additionalClusters.isEmpty {
             let names = scenario.clusters.map(\.name).joined(separator: ", ")
             if case .external = target.kafka {
-                throw ScenarioSetupError(message: "the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); --bootstrap-servers provides one")
+                throw ScenarioError("the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); --bootstrap-servers provides one")
             }
             if case .remote = target.ingress {
-                throw ScenarioSetupError(message: "the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); an external ingress is configured with one")
+                throw ScenarioError("the scenario uses \(scenario.clusters.count) Kafka clusters (\(names)); an external ingress is configured with one")
             }
         }
         switch target.kafka {
@@ -109,7 +109,7 @@ final class ScenarioEnvironment {
     /// The cluster a topic, subscription or step names (nil: the default one).
     func kafka(_ name: String?, in scenario: Scenario) throws -> any KafkaUnderTest {
         let name = name ?? scenario.cluster.name
-        guard let cluster = kafka[name] else { throw ScenarioSetupError(message: "unknown cluster '\(name)'") }
+        guard let cluster = kafka[name] else { throw ScenarioError("unknown cluster '\(name)'") }
         return cluster
     }
 
@@ -118,7 +118,7 @@ final class ScenarioEnvironment {
     /// processors. A removed one leaves gracefully.
     func scale(to count: Int) async throws {
         guard let embedded = ingress as? EmbeddedIngress else {
-            throw ScenarioSetupError(message: "instances: only the embedded target can add or remove ingress instances")
+            throw ScenarioError("instances: only the embedded target can add or remove ingress instances")
         }
         await embedded.setNodes(count)
     }
@@ -138,10 +138,6 @@ enum ScenarioLog {
     static let level = ProcessInfo.processInfo.environment["SCENARIO_INGRESS_LOG"].flatMap(Logger.Level.init(rawValue:))
 }
 
-struct ScenarioSetupError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
 
 extension ServiceSpec {
     var recorderService: RecorderConfiguration.Service {

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaProtocol
+import RestateProtocol
 
 /// One run of a scenario's steps; collects what the expectations look at.
 final class ScenarioExecution {
@@ -83,28 +84,26 @@ final class ScenarioExecution {
             let all = subscription.map { name in Set([ids[name] ?? ""]) }
             try await waitFor(count, all, timeoutMs)
         case .waitForGroupMembers(let count, let name, let timeoutMs):
-            let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-            while case let members = try await assignedMembers(of: name), members != count {
-                guard ContinuousClock.now < deadline else {
-                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(members) have")
-                }
-                try await Task.sleep(for: .milliseconds(10))
+            var members = 0
+            guard try await Polling.until(timeout: .milliseconds(timeoutMs), every: .milliseconds(10), {
+                members = try await assignedMembers(of: name)
+                return members == count
+            }) else {
+                throw ScenarioError("waited \(timeoutMs) ms for \(count) members with partitions in group \(group(of: name)); \(members) have")
             }
         case .waitForCommitted(let name, let timeoutMs):
-            guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
+            guard let s = subscriptionSpec(name) else { throw ScenarioError("unknown subscription '\(name)'") }
             let kafka = try environment.kafka(s.cluster, in: scenario)
-            let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-            while true {
-                let lag = try await kafka.uncommitted(group: group(of: name), topic: s.topic).filter { $0.value > 0 }
-                if lag.isEmpty { break }
-                guard ContinuousClock.now < deadline else {
-                    let detail = lag.sorted { $0.key < $1.key }.map { "\(s.topic)/\($0.key): \($0.value)" }.joined(separator: ", ")
-                    throw WaitTimedOut(message: "waited \(timeoutMs) ms for group \(group(of: name)) to commit every record; not committed: \(detail)")
-                }
-                try await Task.sleep(for: .milliseconds(50))
+            var lag: [Int32: Int64] = [:]
+            guard try await Polling.until(timeout: .milliseconds(timeoutMs), every: .milliseconds(50), {
+                lag = try await kafka.uncommitted(group: group(of: name), topic: s.topic).filter { $0.value > 0 }
+                return lag.isEmpty
+            }) else {
+                let detail = lag.sorted { $0.key < $1.key }.map { "\(s.topic)/\($0.key): \($0.value)" }.joined(separator: ", ")
+                throw ScenarioError("waited \(timeoutMs) ms for group \(group(of: name)) to commit every record; not committed: \(detail)")
             }
         case .subscribe(let name):
-            guard let s = subscriptionSpec(name) else { throw ScenarioSetupError(message: "unknown subscription '\(name)'") }
+            guard let s = subscriptionSpec(name) else { throw ScenarioError("unknown subscription '\(name)'") }
             try await subscribe(s)
         case .deleteSubscription(let name):
             try await environment.ingress.delete(subscription: ids[name] ?? "")
@@ -130,7 +129,7 @@ final class ScenarioExecution {
             if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
             ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
         } catch {
-            throw ScenarioSetupError(message: "creating subscription '\(s.name)' (\(cluster.name)/\(s.topic) → \(s.sink)): \(error)")
+            throw ScenarioError("creating subscription '\(s.name)' (\(cluster.name)/\(s.topic) → \(s.sink)): \(error)")
         }
     }
 
@@ -141,13 +140,19 @@ final class ScenarioExecution {
         // acts once the group exists: the subscription's consumer needs a moment to join.
         switch fault {
         case .rebalance(let subscription), .moveCoordinator(let subscription, _):
-            let deadline = ContinuousClock.now + .seconds(30)
-            while try await kafka.group(group(of: subscription)) == nil, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            _ = try await Polling.until(timeout: .seconds(30)) { try await kafka.group(group(of: subscription)) != nil }
         default: break
         }
-        return try await kafka.apply(fault) { self.group(of: $0) }
+        guard case .rebalance(let subscription) = fault else { return try await kafka.apply(fault) { self.group(of: $0) } }
+        // A rebalance is done when the group is stable again in a later generation: the next
+        // step then meets the consumers after their revoke and assignment, whatever the timing.
+        let before = try await kafka.group(group(of: subscription))?.generation ?? 0
+        let fired = try await kafka.apply(fault) { self.group(of: $0) }
+        _ = try await Polling.until(timeout: .seconds(30)) {
+            guard let now = try await kafka.group(group(of: subscription)) else { return false }
+            return now.stable && (now.generation ?? 0) > before && now.members.contains { $0.assignedPartitions > 0 }
+        }
+        return fired
     }
 
     private func spec(of cluster: String?) -> ClusterSpec {
@@ -170,12 +175,12 @@ final class ScenarioExecution {
     /// it after answering, so this waits (bounded) for the group to empty and reports who stayed.
     private func membersOnceLeft(_ name: String) async throws -> Int {
         let kafka = try environment.kafka(subscriptionSpec(name)?.cluster, in: scenario)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while true {
-            let members = try await kafka.group(group(of: name))?.members.count ?? 0
-            if members == 0 || ContinuousClock.now >= deadline { return members }
-            try await Task.sleep(for: .milliseconds(20))
+        var members = 0
+        _ = try await Polling.until(timeout: .seconds(30)) {
+            members = try await kafka.group(group(of: name))?.members.count ?? 0
+            return members == 0
         }
+        return members
     }
 
     private func produce(_ p: ProduceStep, startingAt first: Int) async throws -> [ProducedRecord] {
@@ -197,15 +202,14 @@ final class ScenarioExecution {
             let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? Template.render(p.value, i)
             let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, count)) } ?? Int32(i % Int(count))
             guard (0..<count).contains(partition) else {
-                throw ScenarioSetupError(message: "partition \(partition) of topic \(p.topic) does not exist (it has \(count))")
+                throw ScenarioError("partition \(partition) of topic \(p.topic) does not exist (it has \(count))")
             }
             let record = RecordToProduce(partition: partition, key: key, value: rawValue ?? Array(value.utf8), headers: headers, timestamp: timestamp)
             byPartition[partition, default: []].append((first + i, record, value))
         }
-        let codec = CompressionCodec.allCases.first { $0.description == p.compression } ?? .none
         var out: [ProducedRecord] = []
         for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let offsets = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: codec)
+            let offsets = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: p.compression)
             for (item, offset) in zip(items, offsets) {
                 out.append(ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
                                           key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
@@ -217,16 +221,13 @@ final class ScenarioExecution {
 
     /// Waits for completed invocations of these subscription ids (all when nil).
     private func waitFor(_ count: Int, _ subscriptionIDs: Set<String>?, _ timeoutMs: Int) async throws {
-        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
         let recorder = environment.recorder
-        func done() -> Int {
-            recorder.records.filter { $0.outcome == "completed" && (subscriptionIDs?.contains($0.headers["restate.subscription.id"] ?? "") ?? true) }.count
-        }
-        while done() < count {
-            guard ContinuousClock.now < deadline else {
-                throw WaitTimedOut(message: "waited \(timeoutMs) ms for \(count) completed invocations; \(done()) completed")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        var done = 0
+        guard try await Polling.until(timeout: .milliseconds(timeoutMs), every: .milliseconds(10), {
+            done = recorder.records.filter { $0.outcome == .completed && (subscriptionIDs?.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") ?? true) }.count
+            return done >= count
+        }) else {
+            throw ScenarioError("waited \(timeoutMs) ms for \(count) completed invocations; \(done) completed")
         }
     }
 }

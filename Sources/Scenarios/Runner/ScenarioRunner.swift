@@ -31,7 +31,8 @@ public struct ScenarioRunner: Sendable {
     public var concurrency: Int
     /// Replaces the seed of scenarios that explore (`--seed`).
     public var seed: UInt64?
-    /// Where an exploration writes the scenario of a failed run (nil: beside the scenario file).
+    /// Where an exploration writes the scenario of a failed run (nil: the temporary directory;
+    /// never beside the scenario, where a later `harness run` of the folder would pick it up).
     public var replayDirectory: String?
 
     public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [],
@@ -105,6 +106,7 @@ extension ScenarioRunner {
         let steps = scenario.steps.map(\.value)
         if case .external = target.kafka {
             if steps.contains(where: { if case .fault = $0 { true } else { false } }) { return "it injects faults, which need FakeKafka (not --bootstrap-servers)" }
+            if scenario.explore != nil { return "it explores faults, which need FakeKafka (not --bootstrap-servers)" }
             if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; --bootstrap-servers gives one" }
         }
         if case .remote = target.ingress {
@@ -135,10 +137,6 @@ struct ScenarioStepError: Error, CustomStringConvertible {
     var description: String { "\(location): \(message)" }
 }
 
-struct WaitTimedOut: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
-}
 
 /// `{i}` and `{i % N}` in keys and values.
 enum Template {

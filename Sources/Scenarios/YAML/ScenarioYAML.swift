@@ -239,10 +239,11 @@ private struct ScenarioParser {
                 case "headers": p.headers = try reader.stringMap(v, "produce.headers")
                 case "key_hex": p.keyHex = try hex(v, "produce.key_hex")
                 case "compression":
-                    p.compression = try reader.string(v, "produce.compression")
-                    guard ["none", "gzip", "snappy", "lz4", "zstd"].contains(p.compression) else {
-                        throw reader.fail(v, "produce.compression: '\(p.compression)' is not one of: none, gzip, snappy, lz4, zstd")
+                    let name = try reader.string(v, "produce.compression")
+                    guard let codec = CompressionCodec.allCases.first(where: { $0.description == name }) else {
+                        throw reader.fail(v, "produce.compression: '\(name)' is not one of: \(CompressionCodec.allCases.map(\.description).joined(separator: ", "))")
                     }
+                    p.compression = codec
                 default: p.partition = Int32(try reader.int(v, "produce.partition"))
                 }
             }

@@ -160,10 +160,10 @@ final class IngressFixture: Sendable {
 
     /// Waits until the recorder has seen `count` completed attempts.
     func waitForCompleted(_ count: Int, timeout: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws -> [RecordedInvocation] {
-        try await eventually("\(recorder.records.filter { $0.outcome == "completed" }.count) of \(count) invocations completed",
+        try await eventually("\(recorder.records.filter { $0.outcome == .completed }.count) of \(count) invocations completed",
                              timeout: timeout, sourceLocation: sourceLocation) {
-            recorder.records.filter { $0.outcome == "completed" }.count >= count
+            recorder.records.filter { $0.outcome == .completed }.count >= count
         }
-        return recorder.records.filter { $0.outcome == "completed" }
+        return recorder.records.filter { $0.outcome == .completed }
     }
 }
