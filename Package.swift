@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
         .library(name: "Recorder", targets: ["Recorder"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
+        .library(name: "ScenarioRunner", targets: ["ScenarioRunner"]),
         .library(name: "ScenarioTesting", targets: ["ScenarioTesting"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
@@ -91,11 +92,20 @@ let package = Package(
             ]
         ),
         // Scenarios: the model, YAML files, the runner and the assertions.
+        // The scenario vocabulary: model, YAML and schema grammar, builder, assertions, reports.
         .target(
             name: "Scenarios",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol",
+                "KafkaProtocol", "Recorder", "RestateProtocol",
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Running scenarios: the targets (FakeKafka or an external Kafka; the embedded or a remote
+        // ingress), steps and faults, exploration, capture.
+        .target(
+            name: "ScenarioRunner",
+            dependencies: [
+                "Scenarios", "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -103,11 +113,11 @@ let package = Package(
             ]
         ),
         // Scenarios under Swift Testing: failures reported at the line that wrote them.
-        .target(name: "ScenarioTesting", dependencies: ["Scenarios"]),
+        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner"]),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios",
+                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios", "ScenarioRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,7 +157,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol", "HarnessTestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

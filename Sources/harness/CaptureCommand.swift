@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScenarioRunner
 import Scenarios
 import Synchronization
 

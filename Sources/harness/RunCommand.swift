@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScenarioRunner
 import Scenarios
 
 /// `harness run`: runs scenario files against the embedded target.

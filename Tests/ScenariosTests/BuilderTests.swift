@@ -1,4 +1,5 @@
 import HarnessTestSupport
+import ScenarioRunner
 import Scenarios
 import ScenarioTesting
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import HarnessTestSupport
 import KafkaProtocol
 import RdKafka
+import ScenarioRunner
 import Scenarios
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import HarnessTestSupport
 import KafkaIngress
+import ScenarioRunner
 import Scenarios
 import Testing
 

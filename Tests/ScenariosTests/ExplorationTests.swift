@@ -1,6 +1,7 @@
 import Foundation
 import HarnessTestSupport
 import KafkaIngress
+@testable import ScenarioRunner
 @testable import Scenarios
 import Testing
 

@@ -1,6 +1,7 @@
 import FakeKafka
 import Foundation
 import HarnessTestSupport
+import ScenarioRunner
 import Scenarios
 import Testing
 

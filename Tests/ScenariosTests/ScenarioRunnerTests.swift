@@ -1,5 +1,6 @@
 import Foundation
 import HarnessTestSupport
+import ScenarioRunner
 import Scenarios
 import Testing
 

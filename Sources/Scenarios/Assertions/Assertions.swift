@@ -12,11 +12,20 @@ public struct ExpectationFailure: Sendable, Equatable, CustomStringConvertible {
     public var records: [Int] = []
 
     public var description: String { "\(location): \(expectation): \(message)" }
+
+    public init(location: SourceLocation, expectation: String, message: String, records: [Int] = []) {
+        self.location = location
+        self.expectation = expectation
+        self.message = message
+        self.records = records
+    }
 }
 
 /// The records a failing check names, collected as its message is written.
-final class InvolvedRecords {
-    private(set) var indices: [Int] = []
+public final class InvolvedRecords {
+    public private(set) var indices: [Int] = []
+
+    public init() {}
 
     func add<S: Sequence>(_ more: S) where S.Element == Int {
         for index in more where !indices.contains(index) { indices.append(index) }
@@ -25,12 +34,12 @@ final class InvolvedRecords {
 
 extension Expectation {
     /// Checks the expectation; nil when it holds.
-    func check(_ o: Observations) -> String? {
+    public func check(_ o: Observations) -> String? {
         check(o, involved: InvolvedRecords())
     }
 
     /// `check`, noting in `involved` the records its message names.
-    func check(_ o: Observations, involved: InvolvedRecords) -> String? {
+    public func check(_ o: Observations, involved: InvolvedRecords) -> String? {
         switch self {
         case .orderedPerKey(let s):
             for (key, runs) in byKey(o.completed(s), o) {
@@ -132,7 +141,7 @@ extension Expectation {
         }
     }
 
-    var label: String {
+    public var label: String {
         switch self {
         case .orderedPerKey(let s): "ordered_per_key \(s)"
         case .noOverlapPerKey(let s): "no_overlap_per_key \(s)"

@@ -216,7 +216,7 @@ public indirect enum FaultStep: Sendable, Equatable {
 
 extension FaultStep {
     /// The request fault, when this is one (also on another cluster).
-    var injected: InjectedFault? {
+    public var injected: InjectedFault? {
         switch self {
         case .inject(let f): f
         case .onCluster(_, let inner): inner.injected
@@ -333,7 +333,7 @@ public struct ConsumerGroupExpectation: Sendable, Hashable {
 
 extension Scenario {
     /// The same scenario with every topic name suffixed (topics, subscriptions, steps).
-    func suffixingTopics(_ suffix: String) -> Scenario {
+    public func suffixingTopics(_ suffix: String) -> Scenario {
         var s = self
         s.topics = topics.map { var t = $0; t.name += suffix; return t }
         s.subscriptions = subscriptions.map { var x = $0; x.topic += suffix; return x }

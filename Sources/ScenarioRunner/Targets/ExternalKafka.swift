@@ -1,100 +1,13 @@
+import Scenarios
 import FakeKafka
 import Foundation
 import KafkaProtocol
 import RdKafka
 import Synchronization
 
-/// A record to write: its partition is chosen by the runner, so both kinds of cluster place a
-/// key identically and the scenario knows each record's coordinates.
-struct RecordToProduce {
-    var partition: Int32
-    var key: [UInt8]?
-    var value: [UInt8]
-    var headers: [(String, [UInt8])]
-    var timestamp: Int64
-}
-
-/// A consumer group's members as the runner's checks need them.
-struct GroupSnapshot: Sendable, Equatable {
-    struct Member: Sendable, Equatable {
-        var clientID: String
-        var assignedPartitions: Int
-    }
-
-    var members: [Member]
-    /// The group's generation, and whether it is stable (FakeKafka only: a rebalance fault waits
-    /// for a new stable generation).
-    var generation: Int32? = nil
-    var stable = true
-}
-
-/// The Kafka cluster a scenario runs on: FakeKafka in this process (faults available), or an
-/// external cluster reached only through the wire protocol (`--bootstrap-servers`).
-protocol KafkaUnderTest: AnyObject, Sendable {
-    var bootstrapServers: String { get }
-    func createTopic(_ name: String, partitions: Int32?) async throws
-    /// Partition count, nil when the topic does not exist.
-    func partitions(of topic: String) async throws -> Int32?
-    /// Writes the records of one partition in order with this codec; returns their offsets.
-    func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64]
-    /// nil when the group does not exist (or has no state left).
-    func group(_ id: String) async throws -> GroupSnapshot?
-    /// Per partition of the topic, how many records lie beyond the group's committed offset.
-    func uncommitted(group: String, topic: String) async throws -> [Int32: Int64]
-    /// Applies a fault; for an injected one, returns how to read how often it has acted so far.
-    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)?
-    func shutdown() async
-}
-
-/// FakeKafka in this process: records are appended directly, faults use its controls.
-final class FakeKafkaUnderTest: KafkaUnderTest {
-    let cluster: FakeKafkaCluster
-
-    init(_ cluster: FakeKafkaCluster) { self.cluster = cluster }
-
-    var bootstrapServers: String { cluster.bootstrapServers }
-
-    func createTopic(_ name: String, partitions: Int32?) async throws { try cluster.createTopic(name, partitions: partitions) }
-
-    func partitions(of topic: String) async throws -> Int32? { cluster.topics[topic] }
-
-    func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
-        let batch = records.map { r in
-            KafkaRecord(timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map { KafkaRecordHeader(key: $0.0, value: $0.1) })
-        }
-        let base = try cluster.append(batch, to: TopicPartition(topic, partition), compression: compression)
-        return records.indices.map { base + Int64($0) }
-    }
-
-    func group(_ id: String) async throws -> GroupSnapshot? {
-        cluster.group(id).map { g in
-            GroupSnapshot(members: g.members.map { .init(clientID: $0.clientId, assignedPartitions: $0.assignment?.count ?? 0) },
-                          generation: g.generation, stable: g.state == .stable)
-        }
-    }
-
-    func uncommitted(group: String, topic: String) async throws -> [Int32: Int64] {
-        let committed = cluster.committedOffsets(group: group)
-        var lag: [Int32: Int64] = [:]
-        for partition in 0..<(cluster.topics[topic] ?? 0) {
-            let tp = TopicPartition(topic, partition)
-            lag[partition] = try cluster.watermarks(tp).high - (committed[tp]?.offset ?? 0)
-        }
-        return lag
-    }
-
-    func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)? {
-        guard let id = try await fault.apply(to: cluster, groupOf: subscription) else { return nil }
-        let cluster = self.cluster
-        return { cluster.timesFired(id) }
-    }
-
-    func shutdown() async { try? await cluster.shutdown() }
-}
-
 /// A Kafka cluster the harness did not start (a real Kafka): topics through the Admin API,
 /// records through a librdkafka producer, groups through DescribeGroups.
-final class ExternalKafka: KafkaUnderTest {
+final class ExternalKafka: KafkaTarget {
     let bootstrapServers: String
     private let admin: RdKafkaAdmin
     /// One producer per codec, made when first needed (`compression.codec` is per producer).
@@ -180,4 +93,3 @@ final class ExternalKafka: KafkaUnderTest {
         }
     }
 }
-

@@ -1,3 +1,4 @@
+import Scenarios
 import FakeKafka
 import Foundation
 import KafkaIngress
@@ -44,9 +45,9 @@ public struct ScenarioTarget: Sendable, Equatable {
 /// What a scenario runs in: the Kafka clusters, the recorder in this process, and the ingress under test.
 final class ScenarioEnvironment {
     /// By scenario cluster name.
-    let kafka: [String: any KafkaUnderTest]
+    let kafka: [String: any KafkaTarget]
     let recorder: InvocationRecorder
-    let ingress: any IngressUnderTest
+    let ingress: any IngressTarget
     private let recorderURL: String
     private let recorderServer: Task<Void, Error>
 
@@ -75,7 +76,7 @@ final class ScenarioEnvironment {
         try await ingress.register(recorderURL: recorderURL)
     }
 
-    private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaUnderTest] {
+    private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaTarget] {
         if !scenario.additionalClusters.isEmpty {
             let names = scenario.clusters.map(\.name).joined(separator: ", ")
             if case .external = target.kafka {
@@ -89,7 +90,7 @@ final class ScenarioEnvironment {
         case .external(let servers):
             return [scenario.cluster.name: try await ExternalKafka(bootstrapServers: servers)]
         case .fake(let brokerPort):
-            var started: [String: any KafkaUnderTest] = [:]
+            var started: [String: any KafkaTarget] = [:]
             for spec in scenario.clusters {
                 var config = FakeKafkaCluster.Configuration(brokers: spec.brokers, defaultPartitions: spec.partitions)
                 config.logger.logLevel = ScenarioLog.level ?? .critical
@@ -100,14 +101,14 @@ final class ScenarioEnvironment {
                     config.port = brokerPort
                     config.laterBrokerPorts = .any
                 }
-                started[spec.name] = FakeKafkaUnderTest(try await FakeKafkaCluster.start(config))
+                started[spec.name] = FakeKafkaTarget(try await FakeKafkaCluster.start(config))
             }
             return started
         }
     }
 
     /// The cluster a topic, subscription or step names (nil: the default one).
-    func kafka(_ name: String?, in scenario: Scenario) throws -> any KafkaUnderTest {
+    func kafka(_ name: String?, in scenario: Scenario) throws -> any KafkaTarget {
         let name = name ?? scenario.cluster.name
         guard let cluster = kafka[name] else { throw ScenarioError("unknown cluster '\(name)'") }
         return cluster

@@ -1,3 +1,4 @@
+import Scenarios
 import Foundation
 
 /// Writes captured records as a scenario that reproduces them on FakeKafka: the topic with its

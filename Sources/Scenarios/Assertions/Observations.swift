@@ -16,6 +16,19 @@ public struct ProducedRecord: Sendable, Equatable {
     public var timestamp: Int64
     /// Subscriptions (by scenario name) already deleted when this record was produced.
     public var producedAfterDeleting: Set<String>
+
+    public init(index: Int, cluster: String, topic: String, partition: Int32, offset: Int64, key: String?, keyBytes: [UInt8]?, value: String, timestamp: Int64, producedAfterDeleting: Set<String>) {
+        self.index = index
+        self.cluster = cluster
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.keyBytes = keyBytes
+        self.value = value
+        self.timestamp = timestamp
+        self.producedAfterDeleting = producedAfterDeleting
+    }
 }
 
 /// Everything the assertions look at once the steps have run.
@@ -42,7 +55,7 @@ public struct Observations: Sendable {
     /// Which cluster an invocation's record came from, by the subscription id in its headers.
     private let clusterOfSubscriptionID: [String: String]
 
-    init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
+    public init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
          groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
          consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?], unfiredFaults: [ExpectationFailure]) {
         self.produced = produced
@@ -78,4 +91,34 @@ public struct Observations: Sendable {
 public struct TopicOnCluster: Sendable, Equatable {
     public var cluster: String
     public var topic: String
+
+    public init(cluster: String, topic: String) {
+        self.cluster = cluster
+        self.topic = topic
+    }
+}
+
+/// A consumer group's members as the runner's checks need them.
+public struct GroupSnapshot: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
+        public var clientID: String
+        public var assignedPartitions: Int
+
+        public init(clientID: String, assignedPartitions: Int) {
+            self.clientID = clientID
+            self.assignedPartitions = assignedPartitions
+        }
+    }
+
+    public var members: [Member]
+    /// The group's generation, and whether it is stable (FakeKafka only: a rebalance fault waits
+    /// for a new stable generation).
+    public var generation: Int32?
+    public var stable: Bool
+
+    public init(members: [Member], generation: Int32? = nil, stable: Bool = true) {
+        self.members = members
+        self.generation = generation
+        self.stable = stable
+    }
 }

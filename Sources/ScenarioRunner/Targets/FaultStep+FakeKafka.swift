@@ -1,3 +1,4 @@
+import Scenarios
 import FakeKafka
 import KafkaProtocol
 import NIOCore

@@ -1,0 +1,95 @@
+import Scenarios
+import AsyncHTTPClient
+import Foundation
+import KafkaIngress
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// `KafkaIngress` in this process, on its own temporary journal.
+final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
+    // Mutated only by `restart`, which the runner calls between steps, never concurrently.
+    private var ingress: KafkaIngress
+    /// Nodes of the embedded cluster (`instances: N`); kept across restarts.
+    private var nodes = 1
+    private let configuration: IngressConfiguration
+    private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
+    private let options: Options
+
+    struct Options: Sendable {
+        var defects: Set<DeliberateDefect>
+        var concurrency: Int
+        var retry: RetryPolicySpec?
+    }
+
+    /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
+    init(clusters: [String: String], options: Options) async throws {
+        configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, servers in
+            KafkaClusterConfiguration(name: name, brokers: [servers], properties: Self.clusterProperties)
+        })
+        self.options = options
+        ingress = try Self.make(configuration, dataDirectory, options)
+        try await ingress.start()
+    }
+
+    private static var clusterProperties: [String: String] {
+        var properties = KafkaClusterConfiguration.quickOnLoopback
+        // librdkafka's syslog levels: 0 quiet, 3 errors, 4 warnings, 6 info, 7 debug.
+        properties["log_level"] = switch ScenarioLog.level {
+        case nil: "0"
+        case .trace?, .debug?: "7"
+        case .info?, .notice?: "6"
+        case .warning?: "4"
+        default: "3"
+        }
+        return properties
+    }
+
+    private static func make(_ configuration: IngressConfiguration, _ dataDirectory: String, _ options: Options, nodes: Int = 1) throws -> KafkaIngress {
+        var logger = Logger(label: "ingress")
+        logger.logLevel = ScenarioLog.level ?? .critical
+        return try KafkaIngress(settings: .init(configuration: configuration, dataDirectory: dataDirectory, concurrency: options.concurrency, nodes: nodes,
+                                                retry: options.retry.map(RetryPolicy.init) ?? RetryPolicy(), defects: options.defects), logger: logger)
+    }
+
+    func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
+
+    func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
+        try await ingress.createSubscription(source: "kafka://\(cluster)/\(topic)", sink: "service://\(sink)", options: options).id
+    }
+
+    func delete(subscription id: String) async throws { _ = try await ingress.deleteSubscription(id) }
+
+    func restart() async throws {
+        await ingress.shutdown()
+        ingress = try Self.make(configuration, dataDirectory, options, nodes: nodes)
+        try await ingress.start()
+    }
+
+    /// Runs `count` nodes sharing the journal, each consuming every subscription in its group.
+    func setNodes(_ count: Int) async {
+        nodes = count
+        await ingress.setNodes(count)
+    }
+
+    /// Bounded: an invocation stuck in retries must not hang the run; the checks then report it.
+    func settle() async {
+        _ = await ingress.waitUntilIdle(timeout: .seconds(30))
+    }
+
+    func unfinished(subscription id: String) async throws -> Int? {
+        try await ingress.invocations(subscription: id).filter { $0.status != .completed }.count
+    }
+
+    func shutdown() async {
+        await ingress.shutdown()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
+    }
+}
+
+extension RetryPolicy {
+    init(_ spec: RetryPolicySpec) {
+        self.init(initialDelayMs: spec.initialIntervalMs, factor: spec.exponentiationFactor, maxDelayMs: spec.maxIntervalMs,
+                  maxAttempts: spec.maxAttempts, onMaxAttempts: spec.onMaxAttempts == .pause ? .pause : .kill)
+    }
+}

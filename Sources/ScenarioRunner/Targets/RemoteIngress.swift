@@ -1,0 +1,81 @@
+import Scenarios
+import AsyncHTTPClient
+import Foundation
+import KafkaIngress
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// An ingress reached through a Restate-style admin API (a real Restate server, or `harness
+/// ingress`), whose configuration knows the scenario's Kafka clusters under its own names.
+final class RemoteIngress: IngressTarget {
+    let adminURL: String
+    /// Scenario cluster name → the name in the ingress's configuration.
+    let clusterNames: [String: String]
+    private let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    init(adminURL: String, clusterNames: [String: String]) {
+        self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
+        self.clusterNames = clusterNames
+    }
+
+    func register(recorderURL: String) async throws {
+        try await waitUntilHealthy(within: .seconds(60))
+        _ = try await call(.POST, "/deployments", ["uri": recorderURL, "use_http_11": true], expect: [200, 201])
+    }
+
+    /// A server started next to the harness (docker compose) may still be booting.
+    private func waitUntilHealthy(within limit: Duration) async throws {
+        var lastError: (any Error)?
+        guard try await Polling.until(timeout: limit, every: .milliseconds(500), {
+            do {
+                _ = try await call(.GET, "/health", nil, expect: [200])
+                return true
+            } catch {
+                lastError = error
+                return false
+            }
+        }) else {
+            throw ScenarioError("the admin API at \(adminURL) did not answer GET /health within \(limit): \(lastError.map { "\($0)" } ?? "no answer")")
+        }
+    }
+
+    func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
+        let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterNames[cluster] ?? cluster)/\(topic)", "sink": "service://\(sink)", "options": options],
+                                  expect: [200, 201])
+        guard let id = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["id"] as? String else {
+            throw ScenarioError("POST /subscriptions answered without an id: \(String(decoding: body, as: UTF8.self))")
+        }
+        return id
+    }
+
+    func delete(subscription id: String) async throws {
+        _ = try await call(.DELETE, "/subscriptions/\(id)", nil, expect: [200, 202, 204])
+    }
+
+    func restart() async throws {
+        throw ScenarioError("an external ingress cannot be restarted by the harness")
+    }
+
+    /// An external ingress does not say when it is idle; the scenario's waits decide.
+    func settle() async {}
+
+    func unfinished(subscription id: String) async throws -> Int? { nil }
+
+    func shutdown() async { try? await http.shutdown() }
+
+    private func call(_ method: HTTPMethod, _ path: String, _ json: [String: Any]?, expect: Set<Int>) async throws -> Data {
+        var request = HTTPClientRequest(url: adminURL + path)
+        request.method = method
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let body = Data((try await response.body.collect(upTo: 16 << 20)).readableBytesView)
+        guard expect.contains(Int(response.status.code)) else {
+            throw ScenarioError("\(method) \(path): HTTP \(response.status.code): \(String(decoding: body, as: UTF8.self))")
+        }
+        return body
+    }
+}
