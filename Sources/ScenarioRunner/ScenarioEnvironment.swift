@@ -96,6 +96,7 @@ final class ScenarioEnvironment {
                 config.logger.logLevel = ScenarioLog.level ?? .critical
                 config.host = listenHost
                 config.advertisedHost = advertisedHost
+                config.faultRandomness = scenario.seed.map { SeededGenerator(seed: $0) }
                 if spec.name == scenario.cluster.name {
                     // The ingress is configured with the first broker only; it learns the others.
                     config.port = brokerPort

@@ -45,7 +45,9 @@ public struct ScenarioRunner: Sendable {
             spec.seed = seed ?? spec.seed
             return await explore(scenario, spec, started: started)
         }
-        return await runOnce(scenario, started: started)
+        var seeded = scenario
+        seeded.seed = seed ?? scenario.seed
+        return await runOnce(seeded, started: started)
     }
 
     func runOnce(_ scenario: Scenario, started: ContinuousClock.Instant = .now) async -> ScenarioResult {

@@ -49,6 +49,35 @@ struct ControlsTests {
         }
     }
 
+    @Test("probabilistic faults decided by a seeded generator repeat with the seed, and differ with another")
+    func seededProbability() async throws {
+        /// xorshift64*: any seedable generator will do.
+        struct Seeded: RandomNumberGenerator, Sendable {
+            var state: UInt64
+            mutating func next() -> UInt64 {
+                state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+                return state &* 2_685_821_657_736_338_717
+            }
+        }
+        func pattern(seed: UInt64) async throws -> [Bool] {
+            try await withCluster(configure: { $0.faultRandomness = Seeded(state: seed) }) { cluster in
+                let topic = uniqueName("seeded")
+                try cluster.createTopic(topic, partitions: 1)
+                let producer = try RdKafkaProducer(cluster.clientConfig(["linger.ms": "0"]))
+                cluster.inject(Fault(apiKey: .produce, action: .error(.messageTooLarge), frequency: .probability(0.5)))
+                var outcomes: [Bool] = []
+                for i in 0..<16 {
+                    outcomes.append((try? await producer.send(OutgoingRecord(topic: topic, key: "k", value: "\(i)"))) != nil)
+                }
+                return outcomes
+            }
+        }
+        let first = try await pattern(seed: 11)
+        #expect(try await pattern(seed: 11) == first, "the same seed, the same faults")
+        #expect(try await pattern(seed: 12) != first)
+        #expect(first.contains(true) && first.contains(false))
+    }
+
     @Test("a delayed response arrives no sooner than the delay")
     func delayedResponse() async throws {
         try await withCluster { cluster in

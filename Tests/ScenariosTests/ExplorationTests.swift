@@ -73,6 +73,7 @@ struct ExplorationTests {
         #expect(replay == directory + "/replays/order.seed-42-run-\(failedRun).yaml")
         let text = try String(contentsOfFile: replay, encoding: .utf8)
         #expect(!text.contains("explore:"))
+        #expect(text.contains("seed: \(ExploreSpec(seed: 42).runSeed(failedRun))  # run \(failedRun) of exploration seed 42"), "the run's own seed, for its probabilistic choices")
         #expect(text.contains("  - fault: {rebalance: account}  # explored: seed 42, run \(failedRun)"), "\(text)")
 
         let replayed = await defective.run(try ScenarioYAML.load(file: replay))

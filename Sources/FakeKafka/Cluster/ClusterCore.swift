@@ -16,7 +16,7 @@ final class ClusterCore: Sendable {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity))
+        self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity, faultRandomness: configuration.faultRandomness))
     }
 
     /// Runs `body` with exclusive access to the state, then runs the effects it queued (promise

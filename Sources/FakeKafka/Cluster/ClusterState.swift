@@ -48,13 +48,14 @@ struct ClusterState {
     var nextProducerId: Int64 = 1000
     var fetchWaiters: [Int: FetchWaiter] = [:]
     var nextWaiterId = 0
-    var faults = FaultTable()
+    var faults: FaultTable
     var versionCaps: [ApiKey: Int16] = [:]
     var requestLog: RequestLog
     var nextTopicLeader: Int32 = 0
 
-    init(requestLogCapacity: Int) {
+    init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {
         requestLog = RequestLog(capacity: requestLogCapacity)
+        faults = FaultTable(randomness: faultRandomness)
     }
 
     func partition(_ tp: TopicPartition) -> PartitionLog? {

@@ -41,6 +41,9 @@ public final class FakeKafkaCluster: Sendable {
         /// broker's address is written down elsewhere (an ingress's configuration).
         public var laterBrokerPorts: LaterBrokerPorts = .following
         public var clusterId: String = "fake-kafka-cluster"
+        /// Decides faults injected with a probability; give a seeded generator to make a run's
+        /// choices repeatable (the scenario runner passes the scenario's seed).
+        public var faultRandomness: (any RandomNumberGenerator & Sendable)?
         public var logger: Logger = Logger(label: "fakekafka")
 
         public init(brokers: Int = 1, defaultPartitions: Int32 = 4) {

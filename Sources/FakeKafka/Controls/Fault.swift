@@ -53,6 +53,12 @@ public struct FaultID: Hashable, Sendable {
 /// The faults in force, consumed as requests match them.
 struct FaultTable {
     private var faults: [(id: FaultID, fault: Fault, remaining: Int?)] = []
+    /// Decides probabilistic faults; seeded (`Configuration.faultRandomness`) to make them repeatable.
+    private var randomness: any RandomNumberGenerator & Sendable
+
+    init(randomness: (any RandomNumberGenerator & Sendable)? = nil) {
+        self.randomness = randomness ?? SystemRandomNumberGenerator()
+    }
     private var nextId = 0
     /// How often each fault acted, kept after it is used up or removed.
     private(set) var fired: [FaultID: Int] = [:]
@@ -80,7 +86,7 @@ struct FaultTable {
             let f = faults[i]
             guard f.fault.apiKey == apiKey, f.fault.topicPartition == partition,
                   f.fault.broker == nil || f.fault.broker == broker else { continue }
-            if case .probability(let p) = f.fault.frequency, Double.random(in: 0..<1) >= p { continue }
+            if case .probability(let p) = f.fault.frequency, Double.random(in: 0..<1, using: &randomness) >= p { continue }
             if let remaining = f.remaining {
                 if remaining <= 1 { faults.remove(at: i) } else { faults[i].remaining = remaining - 1 }
             }

@@ -52,9 +52,10 @@ struct ExplorationPlan {
 
     /// The scenario of this run; the inserted steps are marked so an injected fault that never
     /// meets a request does not fail the run (where it lands is chance, not a claim).
-    func apply(to scenario: Scenario) -> Scenario {
+    func apply(to scenario: Scenario, seed: UInt64) -> Scenario {
         var out = scenario
         out.explore = nil
+        out.seed = seed
         var steps: [Located<Step>] = []
         var explored: Set<Int> = []
         for (index, step) in scenario.steps.enumerated() {
@@ -73,7 +74,7 @@ struct ExplorationPlan {
 
     /// The original file with the faults written in as ordinary steps, and without `explore:`:
     /// replaying it runs exactly this run. Needs block-style steps (one `- ` per step line).
-    func replayText(of original: String, _ scenario: Scenario, seed: UInt64, run: Int) -> String? {
+    func replayText(of original: String, _ scenario: Scenario, seed: UInt64, run: Int, runSeed: UInt64) -> String? {
         var lines = original.components(separatedBy: "\n")
         // Bottom up, so earlier line numbers stay valid.
         for (before, faults) in insertions.reversed() {
@@ -83,11 +84,11 @@ struct ExplorationPlan {
             let added = faults.reversed().map { "\(indent)- fault: \($0.yaml)  # explored: seed \(seed), run \(run)" }
             for text in added { lines.insert(text, at: line) }
         }
-        // Drop the explore key (and a block under it).
+        // The explore key (and a block under it) becomes the run's own seed.
         if let start = lines.firstIndex(where: { $0.hasPrefix("explore:") }) {
             var end = start + 1
             while end < lines.count, lines[end].hasPrefix(" ") || lines[end].hasPrefix("\t") { end += 1 }
-            lines.removeSubrange(start..<end)
+            lines.replaceSubrange(start..<end, with: ["seed: \(runSeed)  # run \(run) of exploration seed \(seed)"])
         }
         return lines.joined(separator: "\n")
     }
@@ -100,7 +101,7 @@ extension ScenarioRunner {
         var last = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
         for run in 0..<spec.runs {
             let plan = ExplorationPlan.draw(scenario, spec, run: run)
-            var result = await runOnce(plan.apply(to: scenario), started: started)
+            var result = await runOnce(plan.apply(to: scenario, seed: spec.runSeed(run)), started: started)
             let faults = plan.insertions.flatMap { $0.faults.map { "fault: \($0.yaml)" } }
             var outcome = ExplorationOutcome(seed: spec.seed, runs: run + 1, failedRun: nil, faults: faults, replayFile: nil)
             if !result.passed {
@@ -120,7 +121,7 @@ extension ScenarioRunner {
     private func writeReplay(_ scenario: Scenario, _ plan: ExplorationPlan, _ seed: UInt64, _ run: Int) -> String? {
         let file = scenario.source.file
         guard let original = try? String(contentsOfFile: file, encoding: .utf8),
-              let text = plan.replayText(of: original, scenario, seed: seed, run: run) else { return nil }
+              let text = plan.replayText(of: original, scenario, seed: seed, run: run, runSeed: ExploreSpec(seed: seed).runSeed(run)) else { return nil }
         let source = URL(fileURLWithPath: file)
         let directory = URL(fileURLWithPath: replayDirectory ?? NSTemporaryDirectory() + "harness-replays")
         let name = source.deletingPathExtension().lastPathComponent + ".seed-\(seed)-run-\(run).yaml"

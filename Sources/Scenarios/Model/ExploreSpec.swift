@@ -34,6 +34,13 @@ public struct ExploreSpec: Sendable, Equatable {
     public func generator(run: Int) -> SeededGenerator {
         SeededGenerator(seed: seed ^ (UInt64(run) &+ 1) &* 0x9E37_79B9_7F4A_7C15)
     }
+
+    /// The seed of run `run`'s own random choices (its probabilistic faults), apart from the
+    /// draw of its faults.
+    public func runSeed(_ run: Int) -> UInt64 {
+        // Kept below 2^62 so it reads back from YAML as an integer.
+        (seed ^ (UInt64(run) &+ 1) &* 0xD1B5_4A32_D192_ED03) & 0x3FFF_FFFF_FFFF_FFFF
+    }
 }
 
 /// SplitMix64: small, fast and the same on every platform, which is what a replayable seed needs

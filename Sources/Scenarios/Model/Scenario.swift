@@ -33,6 +33,8 @@ public struct Scenario: Sendable, Equatable {
     public var retryPolicy: RetryPolicySpec?
     /// Run it several times with faults drawn from a seed (see `ExploreSpec`).
     public var explore: ExploreSpec?
+    /// The seed of a run's random choices (faults injected with a probability); nil: unseeded.
+    public var seed: UInt64?
     /// Steps an exploration inserted (by index): their injected faults need not act.
     public var exploredSteps: Set<Int> = []
     /// Where the scenario came from (a file, or a Swift source location).

@@ -103,6 +103,7 @@ private struct ScenarioParser {
             case "subscriptions": scenario.subscriptions = try reader.sequence(value, "subscriptions").map(subscription)
             case "retry_policy": scenario.retryPolicy = try retryPolicy(value)
             case "explore": scenario.explore = try explore(value)
+            case "seed": scenario.seed = UInt64(try reader.int(value, "seed", min: 0))
             case "steps": scenario.steps = try reader.sequence(value, "steps").map { Located(try step($0), at: reader.location($0)) }
             case "expect": scenario.expectations = try reader.sequence(value, "expect").map { Located(try expectation($0), at: reader.location($0)) }
             default: break
