@@ -13,9 +13,7 @@ struct MetricsTests {
     @Test("restate_kafka_ingress_requests_total counts ingested records per subscription, topic and partition")
     func requestsTotal() async throws {
         try await IngressFixture.with(services: Self.services) { f in
-            let topic = uniqueName("metrics")
-            try f.cluster.createTopic(topic, partitions: 2)
-            let id = try await f.subscribe(topic, to: "Log/record")
+            let (topic, id) = try await f.subscribedTopic("metrics", to: "Log/record", partitions: 2)
             try f.produce(topic, [(key: "a", value: "1"), (key: "a", value: "2"), (key: "a", value: "3"), (key: "b", value: "4")], partitions: 2)
             _ = try await f.waitForCompleted(4)
             let metrics = try await f.request(.GET, "/metrics")
@@ -37,9 +35,7 @@ struct MetricsTests {
     @Test("restate_kafka_ingress_consumer_lag per partition, from librdkafka's statistics when statistics.interval.ms is set")
     func consumerLag() async throws {
         try await IngressFixture.with(services: Self.services) { f in
-            let topic = uniqueName("lag")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Log/record", options: ["statistics.interval.ms": "100"])
+            let (topic, id) = try await f.subscribedTopic("lag", to: "Log/record", partitions: 1, options: ["statistics.interval.ms": "100"])
             try f.produce(topic, [(key: "a", value: "1"), (key: "a", value: "2")], partitions: 1)
             _ = try await f.waitForCompleted(2)
             let caughtUp = #"restate_kafka_ingress_consumer_lag{subscription="\#(id)",topic="\#(topic)",partition="0"} 0"#

@@ -19,9 +19,7 @@ struct RetryPolicyTests {
     @Test("pause: the invocation stays open as paused, its key blocked (the next record never attempted); resume completes it, then the key moves on")
     func pause() async throws {
         try await IngressFixture.with(services: Self.services, retry: Self.policy(.pause)) { f in
-            let topic = uniqueName("pause")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Counter/add")
+            let (topic, id) = try await f.subscribedTopic("pause", to: "Counter/add", partitions: 1)
             try f.produce(topic, [(key: "k", value: "0"), (key: "k", value: "1"), (key: "j", value: "2")], partitions: 1)
             try await eventually("k's first and j's record paused") {
                 try await f.ingress.invocations(subscription: id).filter { $0.status == .paused }.count == 2
@@ -67,9 +65,7 @@ struct RetryPolicyTests {
     @Test("a paused invocation is still paused after a restart, its key still blocked, and can be resumed then")
     func pausedAcrossRestart() async throws {
         try await IngressFixture.with(services: Self.services, retry: Self.policy(.pause)) { f in
-            let topic = uniqueName("restart")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Counter/add")
+            let (topic, id) = try await f.subscribedTopic("restart", to: "Counter/add", partitions: 1)
             try f.produce(topic, [(key: "k", value: "0"), (key: "k", value: "1")], partitions: 1)
             try await eventually("k's first record paused") {
                 try await f.ingress.invocations(subscription: id).first?.status == .paused
@@ -94,9 +90,7 @@ struct RetryPolicyTests {
     func resumeRunning() async throws {
         let slow = [RecorderConfiguration.Service(name: "Log", type: .service, handlers: [.init(name: "record", behaviour: .init(latencyMs: 1_000))])]
         try await IngressFixture.with(services: slow) { f in
-            let topic = uniqueName("running")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Log/record")
+            let (topic, id) = try await f.subscribedTopic("running", to: "Log/record", partitions: 1)
             try f.produce(topic, [(key: "a", value: "0")], partitions: 1)
             try await eventually("the first attempt running") {
                 try await f.ingress.invocations(subscription: id).first?.status == .running
@@ -111,9 +105,7 @@ struct RetryPolicyTests {
     @Test("kill: the invocation fails after max-attempts and the key's next record runs")
     func kill() async throws {
         try await IngressFixture.with(services: Self.services, retry: Self.policy(.kill)) { f in
-            let topic = uniqueName("kill")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Counter/add")
+            let (topic, id) = try await f.subscribedTopic("kill", to: "Counter/add", partitions: 1)
             try f.produce(topic, [(key: "k", value: "0"), (key: "k", value: "1")], partitions: 1)
             try await eventually("both records killed after three attempts each") {
                 try await f.ingress.invocations(subscription: id).filter { $0.status == .failed }.count == 2

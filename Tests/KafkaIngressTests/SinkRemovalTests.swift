@@ -15,9 +15,7 @@ struct SinkRemovalTests {
     @Test("DELETE /deployments/{id}?force=true: the subscription stops at the next record, commits nothing more, and resumes when the service is back")
     func deploymentRemoved() async throws {
         try await IngressFixture.with(services: Self.services) { f in
-            let topic = uniqueName("sink")
-            try f.cluster.createTopic(topic, partitions: 1)
-            let id = try await f.subscribe(topic, to: "Log/record")
+            let (topic, id) = try await f.subscribedTopic("sink", to: "Log/record", partitions: 1)
             try f.produce(topic, [(key: "a", value: "before")], partitions: 1)
             _ = try await f.waitForCompleted(1)
             let tp = TopicPartition(topic, 0)

@@ -133,6 +133,13 @@ final class IngressFixture: Sendable {
     }
 
     /// Creates a subscription of `topic` to `service/handler`; returns its id.
+    /// A new topic (named from `prefix`) on the fixture's cluster, subscribed to `sink`.
+    func subscribedTopic(_ prefix: String, to sink: String, partitions: Int32 = 1, options: [String: String] = [:]) async throws -> (topic: String, id: String) {
+        let topic = uniqueName(prefix)
+        try cluster.createTopic(topic, partitions: partitions)
+        return (topic, try await subscribe(topic, to: sink, options: options))
+    }
+
     func subscribe(_ topic: String, to sink: String, options: [String: String] = [:]) async throws -> String {
         let result = try await request(.POST, "/subscriptions", json: ["source": "kafka://\(Self.clusterName)/\(topic)", "sink": "service://\(sink)", "options": options])
         try #require(result.status == 201, "creating the subscription: \(result.body)")
