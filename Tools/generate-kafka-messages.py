@@ -39,6 +39,7 @@ SERVED = {
     "DeleteTopics": (1, 1),
     "InitProducerId": (0, 4),
     "OffsetForLeaderEpoch": (2, 2),
+    "CreatePartitions": (0, 3),
 }
 
 # The embedded consumer-protocol payloads (JoinGroup metadata, SyncGroup assignment) are also

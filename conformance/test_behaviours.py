@@ -117,6 +117,25 @@ def test_admin_create_and_delete(broker, topic, client):
 
 
 @pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_admin_create_partitions(broker, topic, client):
+    """CreatePartitions grows a topic, and refuses to shrink it or grow an unknown one, with
+    Kafka's error messages; records then reach the new partitions."""
+    run_or_skip(client.create_topic, broker.bootstrap, topic, 2)
+    wait_for(lambda: client.topics(broker.bootstrap).get(topic) == 2, f"{topic} with 2 partitions")
+    client.create_partitions(broker.bootstrap, topic, 5)
+    wait_for(lambda: client.topics(broker.bootstrap).get(topic) == 5, f"{topic} grown to 5 partitions")
+    with pytest.raises(Exception) as shrink:
+        client.create_partitions(broker.bootstrap, topic, 3)
+    assert "INVALID_PARTITIONS" in str(shrink.value).upper() or "InvalidPartitions" in repr(shrink.value), repr(shrink.value)
+    with pytest.raises(Exception) as unknown:
+        client.create_partitions(broker.bootstrap, topic + "-nope", 3)
+    assert "UNKNOWN_TOPIC" in str(unknown.value).upper() or "UnknownTopic" in repr(unknown.value), repr(unknown.value)
+    client.produce(broker.bootstrap, topic, [Rec(b"k", b"v", partition=4)])
+    got = client.consume(broker.bootstrap, topic, [4], 1)
+    assert [(r.partition, r.value) for r in got] == [(4, b"v")]
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
 def test_auto_create_on_produce(broker, topic, client):
     if client.name == "kcat":
         client.produce_lines(broker.bootstrap, topic, [(b"k", b"v")])

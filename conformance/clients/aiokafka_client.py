@@ -5,7 +5,7 @@ import threading
 import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.structs import OffsetAndMetadata
 
 from . import Rec
@@ -104,6 +104,9 @@ class AIOKafka:
 
     def delete_topic(self, bootstrap, name):
         self._admin(bootstrap, lambda a: a.delete_topics([name]))
+
+    def create_partitions(self, bootstrap, name, total):
+        self._admin(bootstrap, lambda a: a.create_partitions({name: NewPartitions(total)}))
 
     def groups(self, bootstrap):
         async def describe(a):

@@ -2,7 +2,7 @@
 import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 from . import Rec
 
@@ -81,6 +81,11 @@ class Confluent:
     def delete_topic(self, bootstrap, name):
         a = AdminClient(_conf(bootstrap))
         a.delete_topics([name])[name].result(10)
+
+    def create_partitions(self, bootstrap, name, total):
+        """Grows the topic to `total` partitions; raises with the broker's error message."""
+        a = AdminClient(_conf(bootstrap))
+        a.create_partitions([NewPartitions(name, total)])[name].result(10)
 
     def groups(self, bootstrap):
         """{group id: (state, number of members)} from ListGroups and DescribeGroups."""

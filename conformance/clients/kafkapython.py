@@ -2,7 +2,7 @@
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
+from kafka.admin import NewPartitions, NewTopic
 from kafka.structs import OffsetAndMetadata
 
 from . import Rec
@@ -78,6 +78,13 @@ class KafkaPython:
         a = KafkaAdminClient(bootstrap_servers=bootstrap)
         a.delete_topics([name])
         a.close()
+
+    def create_partitions(self, bootstrap, name, total):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            a.create_partitions({name: NewPartitions(total)})
+        finally:
+            a.close()
 
     def groups(self, bootstrap):
         a = KafkaAdminClient(bootstrap_servers=bootstrap)

@@ -84,6 +84,7 @@ class Kcat:
         raise NotSupported("kcat has no topic administration")
 
     delete_topic = create_topic
+    create_partitions = create_topic
 
     def groups(self, bootstrap):
         raise NotSupported("kcat does not list or describe groups")

@@ -33,6 +33,7 @@ enum RequestRouter {
         case .createTopics: return try serve(CreateTopicsAPI.self, &body, fault, context)
         case .deleteTopics: return try serve(DeleteTopicsAPI.self, &body, fault, context)
         case .initProducerId: return try serve(InitProducerIdAPI.self, &body, fault, context)
+        case .createPartitions: return try serve(CreatePartitionsAPI.self, &body, fault, context)
         case .offsetForLeaderEpoch: return try serve(OffsetForLeaderEpochAPI.self, &body, fault, context)
         }
     }

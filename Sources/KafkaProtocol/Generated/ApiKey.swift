@@ -21,6 +21,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case deleteTopics = 20
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case createPartitions = 37
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
@@ -43,6 +44,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: 1...1
         case .initProducerId: 0...4
         case .offsetForLeaderEpoch: 2...2
+        case .createPartitions: 0...3
         }
     }
 
@@ -66,6 +68,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: DeleteTopicsRequest.self
         case .initProducerId: InitProducerIdRequest.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.self
+        case .createPartitions: CreatePartitionsRequest.self
         }
     }
 
@@ -89,6 +92,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: DeleteTopicsResponse.self
         case .initProducerId: InitProducerIdResponse.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochResponse.self
+        case .createPartitions: CreatePartitionsResponse.self
         }
     }
 
@@ -112,6 +116,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: "DeleteTopics"
         case .initProducerId: "InitProducerId"
         case .offsetForLeaderEpoch: "OffsetForLeaderEpoch"
+        case .createPartitions: "CreatePartitions"
         }
     }
 }
@@ -154,4 +159,6 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     InitProducerIdResponse.self,
     OffsetForLeaderEpochRequest.self,
     OffsetForLeaderEpochResponse.self,
+    CreatePartitionsRequest.self,
+    CreatePartitionsResponse.self,
 ]

@@ -22,6 +22,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case topicAlreadyExists = 36
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
+    case invalidReplicaAssignment = 39
     case unsupportedVersion = 35
     case invalidRequest = 42
     case outOfOrderSequenceNumber = 45
@@ -58,6 +59,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .topicAlreadyExists: "TOPIC_ALREADY_EXISTS"
         case .invalidPartitions: "INVALID_PARTITIONS"
         case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
+        case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
         case .unsupportedVersion: "UNSUPPORTED_VERSION"
         case .invalidRequest: "INVALID_REQUEST"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"

@@ -887,6 +887,55 @@ extension OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult {
     }
 }
 
+extension CreatePartitionsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topics = [CreatePartitionsRequest.CreatePartitionsTopic.fixture(version: version)]
+        v.timeoutMs = 123456
+        v.validateOnly = true
+        return v
+    }
+}
+extension CreatePartitionsRequest.CreatePartitionsAssignment {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.brokerIds = [123456]
+        return v
+    }
+}
+extension CreatePartitionsRequest.CreatePartitionsTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.count = 123456
+        v.assignments = [CreatePartitionsRequest.CreatePartitionsAssignment.fixture(version: version)]
+        return v
+    }
+}
+
+extension CreatePartitionsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.results = [CreatePartitionsResponse.CreatePartitionsTopicResult.fixture(version: version)]
+        return v
+    }
+}
+extension CreatePartitionsResponse.CreatePartitionsTopicResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        return v
+    }
+}
+
 extension ConsumerProtocolSubscription {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -966,6 +1015,8 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("InitProducerIdResponse", InitProducerIdResponse.versions, { InitProducerIdResponse.fixture(version: $0) }),
     ("OffsetForLeaderEpochRequest", OffsetForLeaderEpochRequest.versions, { OffsetForLeaderEpochRequest.fixture(version: $0) }),
     ("OffsetForLeaderEpochResponse", OffsetForLeaderEpochResponse.versions, { OffsetForLeaderEpochResponse.fixture(version: $0) }),
+    ("CreatePartitionsRequest", CreatePartitionsRequest.versions, { CreatePartitionsRequest.fixture(version: $0) }),
+    ("CreatePartitionsResponse", CreatePartitionsResponse.versions, { CreatePartitionsResponse.fixture(version: $0) }),
     ("ConsumerProtocolSubscription", ConsumerProtocolSubscription.versions, { ConsumerProtocolSubscription.fixture(version: $0) }),
     ("ConsumerProtocolAssignment", ConsumerProtocolAssignment.versions, { ConsumerProtocolAssignment.fixture(version: $0) }),
 ]
