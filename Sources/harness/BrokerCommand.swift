@@ -32,10 +32,44 @@ struct BrokerCommand: AsyncParsableCommand {
     @Flag(help: "Refuse to create unknown topics on Metadata requests.")
     var noAutoCreate = false
 
+    @Option(help: "PLAINTEXT, or SASL_PLAINTEXT (clients authenticate with --sasl-mechanisms as one of --user).")
+    var securityProtocol = "PLAINTEXT"
+
+    @Option(help: "With SASL_PLAINTEXT: the mechanisms offered, comma-separated (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).")
+    var saslMechanisms = "PLAIN"
+
+    @Option(name: .customLong("user"), help: ArgumentHelp("With SASL_PLAINTEXT: a user allowed in, as NAME:PASSWORD (repeatable).", valueName: "name:password"))
+    var users: [String] = []
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
+    /// The SASL settings the options describe (nil for PLAINTEXT).
+    private func sasl() throws -> SASLConfiguration? {
+        switch securityProtocol {
+        case "PLAINTEXT": return nil
+        case "SASL_PLAINTEXT": break
+        case "SSL", "SASL_SSL": throw ValidationError("--security-protocol \(securityProtocol) is not supported yet (TLS listeners are not implemented); use PLAINTEXT or SASL_PLAINTEXT")
+        default: throw ValidationError("--security-protocol must be PLAINTEXT or SASL_PLAINTEXT, got '\(securityProtocol)'")
+        }
+        let mechanisms = try saslMechanisms.split(separator: ",").map { name in
+            guard let m = SASLConfiguration.Mechanism(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--sasl-mechanisms: '\(name)' is not one of \(SASLConfiguration.Mechanism.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return m
+        }
+        guard !mechanisms.isEmpty else { throw ValidationError("--sasl-mechanisms is empty") }
+        var credentials: [String: String] = [:]
+        for user in users {
+            guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--user must be NAME:PASSWORD, got '\(user)'") }
+            credentials[String(user[..<colon])] = String(user[user.index(after: colon)...])
+        }
+        guard !credentials.isEmpty else { throw ValidationError("SASL_PLAINTEXT needs at least one --user NAME:PASSWORD") }
+        return SASLConfiguration(mechanisms: mechanisms, users: credentials)
+    }
+
     func validate() throws {
+        _ = try sasl()
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1, got \(brokers)") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1, got \(partitions)") }
         guard (0...65535).contains(port), port == 0 || port + brokers - 1 <= 65535 else {
@@ -54,6 +88,7 @@ struct BrokerCommand: AsyncParsableCommand {
         config.advertisedHost = advertisedHost
         config.autoCreateTopics = !noAutoCreate
         config.logger = logger
+        config.sasl = try sasl()
         let cluster = try await FakeKafkaCluster.start(config)
         for topic in topics {
             try cluster.createTopic(topic.name, partitions: topic.partitions)

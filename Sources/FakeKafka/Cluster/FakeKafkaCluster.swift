@@ -44,6 +44,8 @@ public final class FakeKafkaCluster: Sendable {
         /// Decides faults injected with a probability; give a seeded generator to make a run's
         /// choices repeatable (the scenario runner passes the scenario's seed).
         public var faultRandomness: (any RandomNumberGenerator & Sendable)?
+        /// SASL on every listener (SASL_PLAINTEXT); nil: PLAINTEXT.
+        public var sasl: SASLConfiguration?
         public var logger: Logger = Logger(label: "fakekafka")
 
         public init(brokers: Int = 1, defaultPartitions: Int32 = 4) {

@@ -17,11 +17,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     /// Completes when every earlier response has been written.
     private var tail: EventLoopFuture<Void>?
     private var registeredClientId = false
+    /// This connection's SASL exchange, when the listener requires one.
+    private var sasl: SASLAuthenticator?
 
     init(core: ClusterCore, broker: Int32) {
         self.core = core
         self.broker = broker
         self.logger = core.logger
+        sasl = core.configuration.sasl.map(SASLAuthenticator.init)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -67,6 +70,19 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             return state.faults.take(apiKey, broker: broker, partition: nil)
         }
         logger.trace("request \(ApiKey(rawValue: header.apiKey)?.description ?? "\(header.apiKey)") v\(header.apiVersion) correlation \(header.correlationId) from \(header.clientId ?? "-")")
+        if sasl != nil {
+            if apiKey == .saslHandshake || apiKey == .saslAuthenticate {
+                do {
+                    let (answer, close) = try authenticate(apiKey!, header, &frame)
+                    return enqueue(context.eventLoop.makeSucceededFuture(answer), context: context, closeAfter: close)
+                } catch {
+                    return closeBadClient(context: context, "\(apiKey!) v\(header.apiVersion): \(error)")
+                }
+            }
+            guard sasl!.admits(header.apiKey) else {
+                return closeBadClient(context: context, "\(apiKey.map { "\($0)" } ?? "ApiKey(\(header.apiKey))") before SASL authentication")
+            }
+        }
         let requestContext = RequestContext(core: core, broker: broker, header: header, eventLoop: context.eventLoop, clientHost: clientHost)
         let response: EventLoopFuture<ByteBuffer?>
         do {
@@ -80,15 +96,36 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             let api = ApiKey(rawValue: header.apiKey)?.description ?? "ApiKey(\(header.apiKey))"
             return closeBadClient(context: context, "\(api) v\(header.apiVersion) correlation \(header.correlationId): \(error)")
         }
+        enqueue(response, context: context)
+    }
+
+    /// Writes the response after every earlier one; `closeAfter` ends the connection once it
+    /// is out (a failed SASL exchange, as Kafka does).
+    private func enqueue(_ response: EventLoopFuture<ByteBuffer?>, context: ChannelHandlerContext, closeAfter: Bool = false) {
         let channel = context.channel
         let previous = tail ?? context.eventLoop.makeSucceededVoidFuture()
         let logger = self.logger
-        tail = previous.flatMap { response.hop(to: channel.eventLoop) }.map { frame in
-            if let frame { channel.writeAndFlush(frame, promise: nil) }
+        tail = previous.flatMap { response.hop(to: channel.eventLoop) }.flatMap { frame -> EventLoopFuture<Void> in
+            guard let frame else { return channel.eventLoop.makeSucceededVoidFuture() }
+            let written = channel.writeAndFlush(frame)
+            return closeAfter ? written.flatMap { channel.close() } : written
         }.flatMapErrorThrowing { error in
             logger.error("request failed: \(error)")
             channel.close(promise: nil)
         }
+    }
+
+    /// Answers SaslHandshake and SaslAuthenticate from this connection's exchange.
+    private func authenticate(_ apiKey: ApiKey, _ header: RequestHeader, _ body: inout ByteBuffer) throws -> (ByteBuffer, close: Bool) {
+        let version = header.apiVersion
+        let flexible = ResponseHeader.isFlexible(apiKey: apiKey, version: version)
+        if apiKey == .saslHandshake {
+            let (response, close) = sasl!.handshake(try SaslHandshakeRequest(from: &body, version: version))
+            return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
+        }
+        let (response, close) = sasl!.authenticate(try SaslAuthenticateRequest(from: &body, version: version))
+        if close { logger.warning("SASL authentication failed: \(response.errorMessage ?? "")") }
+        return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

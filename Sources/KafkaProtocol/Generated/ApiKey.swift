@@ -16,11 +16,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case syncGroup = 14
     case describeGroups = 15
     case listGroups = 16
+    case saslHandshake = 17
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case saslAuthenticate = 36
     case createPartitions = 37
 
     /// The versions served for this API.
@@ -39,11 +41,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .syncGroup: 0...3
         case .describeGroups: 0...4
         case .listGroups: 0...2
+        case .saslHandshake: 0...1
         case .apiVersions: 0...3
         case .createTopics: 2...4
         case .deleteTopics: 1...1
         case .initProducerId: 0...4
         case .offsetForLeaderEpoch: 2...2
+        case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
         }
     }
@@ -63,11 +67,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .syncGroup: SyncGroupRequest.self
         case .describeGroups: DescribeGroupsRequest.self
         case .listGroups: ListGroupsRequest.self
+        case .saslHandshake: SaslHandshakeRequest.self
         case .apiVersions: ApiVersionsRequest.self
         case .createTopics: CreateTopicsRequest.self
         case .deleteTopics: DeleteTopicsRequest.self
         case .initProducerId: InitProducerIdRequest.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.self
+        case .saslAuthenticate: SaslAuthenticateRequest.self
         case .createPartitions: CreatePartitionsRequest.self
         }
     }
@@ -87,11 +93,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .syncGroup: SyncGroupResponse.self
         case .describeGroups: DescribeGroupsResponse.self
         case .listGroups: ListGroupsResponse.self
+        case .saslHandshake: SaslHandshakeResponse.self
         case .apiVersions: ApiVersionsResponse.self
         case .createTopics: CreateTopicsResponse.self
         case .deleteTopics: DeleteTopicsResponse.self
         case .initProducerId: InitProducerIdResponse.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochResponse.self
+        case .saslAuthenticate: SaslAuthenticateResponse.self
         case .createPartitions: CreatePartitionsResponse.self
         }
     }
@@ -111,11 +119,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .syncGroup: "SyncGroup"
         case .describeGroups: "DescribeGroups"
         case .listGroups: "ListGroups"
+        case .saslHandshake: "SaslHandshake"
         case .apiVersions: "ApiVersions"
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
         case .initProducerId: "InitProducerId"
         case .offsetForLeaderEpoch: "OffsetForLeaderEpoch"
+        case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
         }
     }
@@ -161,4 +171,8 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     OffsetForLeaderEpochResponse.self,
     CreatePartitionsRequest.self,
     CreatePartitionsResponse.self,
+    SaslHandshakeRequest.self,
+    SaslHandshakeResponse.self,
+    SaslAuthenticateRequest.self,
+    SaslAuthenticateResponse.self,
 ]

@@ -23,7 +23,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case invalidPartitions = 37
     case invalidReplicationFactor = 38
     case invalidReplicaAssignment = 39
+    case unsupportedSaslMechanism = 33
+    case illegalSaslState = 34
     case unsupportedVersion = 35
+    case saslAuthenticationFailed = 58
     case invalidRequest = 42
     case outOfOrderSequenceNumber = 45
     case duplicateSequenceNumber = 46
@@ -60,7 +63,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .invalidPartitions: "INVALID_PARTITIONS"
         case .invalidReplicationFactor: "INVALID_REPLICATION_FACTOR"
         case .invalidReplicaAssignment: "INVALID_REPLICA_ASSIGNMENT"
+        case .unsupportedSaslMechanism: "UNSUPPORTED_SASL_MECHANISM"
+        case .illegalSaslState: "ILLEGAL_SASL_STATE"
         case .unsupportedVersion: "UNSUPPORTED_VERSION"
+        case .saslAuthenticationFailed: "SASL_AUTHENTICATION_FAILED"
         case .invalidRequest: "INVALID_REQUEST"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"

@@ -936,6 +936,46 @@ extension CreatePartitionsResponse.CreatePartitionsTopicResult {
     }
 }
 
+extension SaslHandshakeRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.mechanism = "x-Mechanism"
+        return v
+    }
+}
+
+extension SaslHandshakeResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.mechanisms = ["x-Mechanisms"]
+        return v
+    }
+}
+
+extension SaslAuthenticateRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.authBytes = [1, 2, 3]
+        return v
+    }
+}
+
+extension SaslAuthenticateResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.authBytes = [1, 2, 3]
+        if version >= 1 { v.sessionLifetimeMs = 1234567890123 }
+        return v
+    }
+}
+
 extension ConsumerProtocolSubscription {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1017,6 +1057,10 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("OffsetForLeaderEpochResponse", OffsetForLeaderEpochResponse.versions, { OffsetForLeaderEpochResponse.fixture(version: $0) }),
     ("CreatePartitionsRequest", CreatePartitionsRequest.versions, { CreatePartitionsRequest.fixture(version: $0) }),
     ("CreatePartitionsResponse", CreatePartitionsResponse.versions, { CreatePartitionsResponse.fixture(version: $0) }),
+    ("SaslHandshakeRequest", SaslHandshakeRequest.versions, { SaslHandshakeRequest.fixture(version: $0) }),
+    ("SaslHandshakeResponse", SaslHandshakeResponse.versions, { SaslHandshakeResponse.fixture(version: $0) }),
+    ("SaslAuthenticateRequest", SaslAuthenticateRequest.versions, { SaslAuthenticateRequest.fixture(version: $0) }),
+    ("SaslAuthenticateResponse", SaslAuthenticateResponse.versions, { SaslAuthenticateResponse.fixture(version: $0) }),
     ("ConsumerProtocolSubscription", ConsumerProtocolSubscription.versions, { ConsumerProtocolSubscription.fixture(version: $0) }),
     ("ConsumerProtocolAssignment", ConsumerProtocolAssignment.versions, { ConsumerProtocolAssignment.fixture(version: $0) }),
 ]
