@@ -97,6 +97,9 @@ final class ScenarioEnvironment {
                 config.host = listenHost
                 config.advertisedHost = advertisedHost
                 config.faultRandomness = scenario.seed.map { SeededGenerator(seed: $0) }
+                config.sasl = spec.sasl.map { sasl in
+                    SASLConfiguration(mechanisms: sasl.mechanisms.compactMap(SASLConfiguration.Mechanism.init(rawValue:)), users: sasl.users)
+                }
                 if spec.name == scenario.cluster.name {
                     // The ingress is configured with the first broker only; it learns the others.
                     config.port = brokerPort

@@ -156,6 +156,15 @@ final class ScenarioExecution {
         return fired
     }
 
+    /// Why nothing may have been consumed: SASL authentications a cluster refused.
+    private func authenticationNote() -> String {
+        let refused = environment.kafka.sorted { $0.key < $1.key }.compactMap { name, kafka -> String? in
+            guard let last = kafka.authenticationFailures.last else { return nil }
+            return "cluster \(name) refused \(kafka.authenticationFailures.count) SASL authentication(s): \(last)"
+        }
+        return refused.isEmpty ? "" : " (\(refused.joined(separator: "; ")))"
+    }
+
     private func spec(of cluster: String?) -> ClusterSpec {
         scenario.clusters.first { $0.name == (cluster ?? scenario.cluster.name) } ?? scenario.cluster
     }
@@ -228,7 +237,7 @@ final class ScenarioExecution {
             done = recorder.records.filter { $0.outcome == .completed && (subscriptionIDs?.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") ?? true) }.count
             return done >= count
         }) else {
-            throw ScenarioError("waited \(timeoutMs) ms for \(count) completed invocations; \(done) completed")
+            throw ScenarioError("waited \(timeoutMs) ms for \(count) completed invocations; \(done) completed" + authenticationNote())
         }
     }
 }

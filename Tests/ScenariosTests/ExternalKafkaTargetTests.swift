@@ -19,7 +19,8 @@ struct ExternalKafkaTargetTests {
             let result = await runner.run(scenario)
             #expect(result.error == nil, "\(result.error ?? "")")
             #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
-            let usesFaults = scenario.explore != nil || scenario.steps.contains { if case .fault = $0.value { true } else { false } }
+            let usesFaults = scenario.explore != nil || scenario.clusters.contains { $0.sasl != nil }
+                || scenario.steps.contains { if case .fault = $0.value { true } else { false } }
             if usesFaults || !scenario.additionalClusters.isEmpty {
                 #expect(result.skipped != nil)
                 return

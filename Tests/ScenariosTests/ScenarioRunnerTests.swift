@@ -280,4 +280,21 @@ struct ReportTests {
         let timeline = try #require(html.range(of: "<svg"))
         #expect(failure.upperBound < timeline.lowerBound)
     }
+
+    @Test("a subscription with a wrong SASL password fails the scenario with the broker's reason, within the wait's bound")
+    func wrongSASLPassword() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: wrong password
+            cluster: {sasl: {mechanisms: [SCRAM-SHA-256], users: {ingress: right}}}
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions:
+              - {name: s, topic: t, sink: S/h, options: {security.protocol: SASL_PLAINTEXT, sasl.mechanisms: SCRAM-SHA-256, sasl.username: ingress, sasl.password: wrong}}
+            steps:
+              - produce: {topic: t, count: 3}
+              - wait: {invocations: 3, subscription: s, timeout_ms: 4000}
+            """, file: "wrong-password.yaml")
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+        #expect(result.error?.hasPrefix("wrong-password.yaml:8:5: waited 4000 ms for 3 completed invocations; 0 completed (cluster default refused ") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("SASL authentication(s): Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256)") == true, "\(result.error ?? "")")
+    }
 }

@@ -51,6 +51,8 @@ struct ClusterState {
     var faults: FaultTable
     var versionCaps: [ApiKey: Int16] = [:]
     var requestLog: RequestLog
+    /// Refused SASL authentications, newest last (the message each client was sent).
+    var authenticationFailures: [String] = []
     var nextTopicLeader: Int32 = 0
 
     init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {

@@ -206,6 +206,12 @@ public final class FakeKafkaCluster: Sendable {
         core.withState { state, _ in (state.requestLog.ordered, state.requestLog.dropped) }
     }
 
+    /// The SASL authentications refused so far, with the message each client got: why a client
+    /// with wrong credentials never got anywhere.
+    public var authenticationFailures: [String] {
+        core.withState { state, _ in state.authenticationFailures }
+    }
+
     /// Number of open client connections.
     public var connectionCount: Int { core.connections.count }
 }

@@ -124,7 +124,10 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
         }
         let (response, close) = sasl!.authenticate(try SaslAuthenticateRequest(from: &body, version: version))
-        if close { logger.warning("SASL authentication failed: \(response.errorMessage ?? "")") }
+        if close, let message = response.errorMessage {
+            logger.warning("SASL authentication failed: \(message)")
+            core.withState { state, _ in state.authenticationFailures.append(message) }
+        }
         return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
     }
 

@@ -8,6 +8,9 @@ import Synchronization
 /// A Kafka cluster the harness did not start (a real Kafka): topics through the Admin API,
 /// records through a librdkafka producer, groups through DescribeGroups.
 final class ExternalKafka: KafkaTarget {
+    /// An external cluster does not tell.
+    var authenticationFailures: [String] { [] }
+
     let bootstrapServers: String
     private let admin: RdKafkaAdmin
     /// One producer per codec, made when first needed (`compression.codec` is per producer).

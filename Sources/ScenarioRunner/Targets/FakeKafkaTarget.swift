@@ -7,6 +7,8 @@ import Synchronization
 
 /// FakeKafka in this process: records are appended directly, faults use its controls.
 final class FakeKafkaTarget: KafkaTarget {
+    var authenticationFailures: [String] { cluster.authenticationFailures }
+
     let cluster: FakeKafkaCluster
 
     init(_ cluster: FakeKafkaCluster) { self.cluster = cluster }

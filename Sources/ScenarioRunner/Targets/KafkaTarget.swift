@@ -30,5 +30,7 @@ protocol KafkaTarget: AnyObject, Sendable {
     func uncommitted(group: String, topic: String) async throws -> [Int32: Int64]
     /// Applies a fault; for an injected one, returns how to read how often it has acted so far.
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)?
+    /// SASL authentications the cluster refused (FakeKafka only), for failure messages.
+    var authenticationFailures: [String] { get }
     func shutdown() async
 }

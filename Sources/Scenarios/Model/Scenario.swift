@@ -89,6 +89,16 @@ public struct Located<Value: Sendable & Equatable>: Sendable, Equatable {
     }
 }
 
+public struct SASLSpec: Sendable, Equatable {
+    public var mechanisms: [String]
+    public var users: [String: String]
+
+    public init(mechanisms: [String], users: [String: String]) {
+        self.mechanisms = mechanisms
+        self.users = users
+    }
+}
+
 public struct ClusterSpec: Sendable, Equatable {
     /// The default cluster's name is only a label; on an external ingress its name there counts.
     public static let defaultName = "default"
@@ -97,6 +107,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var brokers: Int
     /// Partitions of topics that do not say.
     public var partitions: Int32
+    /// SASL on the cluster's listeners (SASL_PLAINTEXT): mechanisms offered (PLAIN,
+    /// SCRAM-SHA-256, SCRAM-SHA-512) and users. Clients bring their own credentials, as in
+    /// Restate: a subscription's `options` carry `security.protocol` and `sasl.*`.
+    public var sasl: SASLSpec?
 
     public init(name: String = ClusterSpec.defaultName, brokers: Int = 1, partitions: Int32 = 4) {
         self.name = name

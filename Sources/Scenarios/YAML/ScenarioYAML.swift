@@ -152,7 +152,26 @@ private struct ScenarioParser {
             switch key {
             case "name": spec.name = try reader.string(value, "cluster.name")
             case "brokers": spec.brokers = try reader.int(value, "cluster.brokers", min: 1)
+            case "sasl": spec.sasl = try sasl(value)
             default: spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1))
+            }
+        }
+        return spec
+    }
+
+    func sasl(_ node: Node) throws -> SASLSpec {
+        var spec = SASLSpec(mechanisms: [], users: [:])
+        let known = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+        for (key, value, _) in try reader.mapping(node, "sasl", allowed: ScenarioGrammar.keys("sasl"), required: ["mechanisms", "users"]) {
+            if key == "users" {
+                spec.users = try reader.stringMap(value, "sasl.users")
+                guard !spec.users.isEmpty else { throw reader.fail(value, "sasl.users: give at least one, as name: password") }
+                continue
+            }
+            for item in try reader.sequence(value, "sasl.mechanisms") {
+                let name = try reader.string(item, "sasl.mechanisms")
+                guard known.contains(name) else { throw reader.fail(item, "sasl.mechanisms: '\(name)' is not one of \(known.joined(separator: ", "))") }
+                spec.mechanisms.append(name)
             }
         }
         return spec
