@@ -1,4 +1,5 @@
 """Fixtures: a FakeKafka cluster run from the real `harness broker` binary, one per test."""
+import contextlib
 import os
 import pathlib
 import select
@@ -26,16 +27,16 @@ class Broker:
         self.log = log
 
 
-@pytest.fixture
-def broker(tmp_path):
+@contextlib.contextmanager
+def running_broker(log_dir, *args):
+    """`harness broker --port 0 ARGS`, its log under `log_dir`; yields the Broker once it is ready
+    and checks that it stops cleanly on SIGINT."""
     if not os.path.exists(HARNESS):
         pytest.fail(f"{HARNESS} not found: run `swift build` first (or set HARNESS_BIN)")
     # Under pytest's tmp_path (which keeps only the last few runs), not /tmp: one log per test
     # used to pile up there, hundreds per run.
-    log = open(tmp_path / "fakekafka.log", "w")
-    process = spawn(
-        [HARNESS, "broker", "--port", "0", "--brokers", "2", "--partitions", "4", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=log, text=True)
+    log = open(log_dir / "fakekafka.log", "w")
+    process = spawn([HARNESS, "broker", "--port", "0", "--log-level", "warning", *args], stdout=subprocess.PIPE, stderr=log, text=True)
     log.close()
     ready, _, _ = select.select([process.stdout], [], [], 30)
     line = process.stdout.readline() if ready else ""
@@ -50,6 +51,12 @@ def broker(tmp_path):
         process.kill()
         pytest.fail("broker did not stop within 10 s of SIGINT")
     assert process.returncode == 0, f"broker exited with {process.returncode}; log: {log.name}"
+
+
+@pytest.fixture
+def broker(tmp_path):
+    with running_broker(tmp_path, "--brokers", "2", "--partitions", "4") as b:
+        yield b
 
 
 @pytest.fixture
