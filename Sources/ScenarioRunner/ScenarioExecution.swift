@@ -114,6 +114,8 @@ final class ScenarioExecution {
             try await environment.ingress.restart()
         case .ingressInstances(let count):
             try await environment.scale(to: count)
+        case .addPartitions(let topic, let count, let cluster):
+            try await environment.kafka(cluster, in: scenario).addPartitions(to: topic, total: count)
         case .fault(let fault):
             if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected, !explored {
                 injected.append((location, injectedFault, fired))

@@ -91,6 +91,7 @@ extension ScenarioRunner {
         if case .external = target.kafka {
             if steps.contains(where: { if case .fault = $0 { true } else { false } }) { return "it injects faults, which need FakeKafka (not --bootstrap-servers)" }
             if scenario.explore != nil { return "it explores faults, which need FakeKafka (not --bootstrap-servers)" }
+            if steps.contains(where: { if case .addPartitions = $0 { true } else { false } }) { return "it adds partitions, which this harness does only on FakeKafka (not --bootstrap-servers)" }
             if scenario.clusters.contains(where: { $0.sasl != nil }) { return "it declares SASL users, which only FakeKafka can be given (not --bootstrap-servers)" }
             if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; --bootstrap-servers gives one" }
         }

@@ -20,7 +20,12 @@ struct ExternalKafkaTargetTests {
             #expect(result.error == nil, "\(result.error ?? "")")
             #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
             let usesFaults = scenario.explore != nil || scenario.clusters.contains { $0.sasl != nil }
-                || scenario.steps.contains { if case .fault = $0.value { true } else { false } }
+                || scenario.steps.contains { step in
+                    switch step.value {
+                    case .fault, .addPartitions: true
+                    default: false
+                    }
+                }
             if usesFaults || !scenario.additionalClusters.isEmpty {
                 #expect(result.skipped != nil)
                 return

@@ -133,6 +133,15 @@ public final class FakeKafkaCluster: Sendable {
         }
     }
 
+    /// Grows a topic to `total` partitions, as CreatePartitions does (leaders round-robin).
+    public func addPartitions(to topic: String, total: Int32) throws {
+        try core.withState { state, _ in
+            guard let current = state.topics[topic]?.partitions.count else { throw FakeKafkaError.unknownTopic(topic) }
+            guard Int(total) > current else { throw FakeKafkaError.invalidPartitionCount(total) }
+            state.addPartitions(to: topic, count: Int(total) - current, leaders: nil)
+        }
+    }
+
     /// Deletes a topic and its data; throws if it does not exist.
     public func deleteTopic(_ name: String) throws {
         try core.withState { state, effects in

@@ -42,6 +42,10 @@ final class ExternalKafka: KafkaTarget {
     }
 
     func partitions(of topic: String) async throws -> Int32? { try await admin.topics()[topic] }
+    /// Not offered (the runner skips such scenarios here): the admin client has no CreatePartitions.
+    func addPartitions(to topic: String, total: Int32) async throws {
+        throw ScenarioError("adding partitions needs FakeKafka")
+    }
 
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
         let producer = try producers.withLock { producers in

@@ -18,6 +18,7 @@ final class FakeKafkaTarget: KafkaTarget {
     func createTopic(_ name: String, partitions: Int32?) async throws { try cluster.createTopic(name, partitions: partitions) }
 
     func partitions(of topic: String) async throws -> Int32? { cluster.topics[topic] }
+    func addPartitions(to topic: String, total: Int32) async throws { try cluster.addPartitions(to: topic, total: total) }
 
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
         let batch = records.map { r in

@@ -22,6 +22,7 @@ protocol KafkaTarget: AnyObject, Sendable {
     func createTopic(_ name: String, partitions: Int32?) async throws
     /// Partition count, nil when the topic does not exist.
     func partitions(of topic: String) async throws -> Int32?
+    func addPartitions(to topic: String, total: Int32) async throws
     /// Writes the records of one partition in order with this codec; returns their offsets.
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64]
     /// nil when the group does not exist (or has no state left).

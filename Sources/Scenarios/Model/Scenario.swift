@@ -203,6 +203,9 @@ public enum Step: Sendable, Equatable {
     /// Runs this many ingress instances in the subscriptions' groups (embedded target): adding
     /// one makes the groups rebalance onto it; removing one makes it leave gracefully.
     case ingressInstances(Int)
+    /// Grows a topic to `count` partitions mid-stream (CreatePartitions); the ingress must pick
+    /// the new partitions up.
+    case addPartitions(topic: String, count: Int32, cluster: String?)
     /// A FakeKafka control.
     case fault(FaultStep)
     /// Discouraged: prefer waiting for a condition.

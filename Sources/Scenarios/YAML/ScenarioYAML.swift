@@ -293,6 +293,16 @@ private struct ScenarioParser {
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
         case "fault": return .fault(try fault(value))
         case "instances": return .ingressInstances(try reader.int(value, "instances", min: 1))
+        case "add_partitions":
+            var topic = "", count: Int32 = 0, cluster: String?
+            for (k, v, _) in try reader.mapping(value, "add_partitions", allowed: ScenarioGrammar.keys("add_partitions"), required: ["topic", "count"]) {
+                switch k {
+                case "topic": topic = try reader.string(v, "add_partitions.topic")
+                case "count": count = Int32(try reader.int(v, "add_partitions.count (the new total)", min: 2))
+                default: cluster = try reader.string(v, "add_partitions.cluster")
+                }
+            }
+            return .addPartitions(topic: topic, count: count, cluster: cluster)
         case "restart":
             guard try reader.string(value, "restart") == "ingress" else { throw reader.fail(value, "restart: only 'ingress' can be restarted") }
             return .restartIngress
