@@ -40,6 +40,7 @@ SERVED = {
     "InitProducerId": (0, 4),
     "OffsetForLeaderEpoch": (2, 2),
     "CreatePartitions": (0, 3),
+    "DeleteGroups": (0, 2),
     # SASL: the handshake range starts at 0 because librdkafka enables SASL only when it does;
     # clients that see v1 and SaslAuthenticate use them (a v0-only client's raw tokens are refused).
     "SaslHandshake": (0, 1),

@@ -136,6 +136,29 @@ def test_admin_create_partitions(broker, topic, client):
 
 
 @pytest.mark.parametrize("client", CLIENTS, ids=ids)
+def test_admin_delete_groups(broker, topic, group, client):
+    """DeleteGroups removes an empty group with its offsets (a new consumer starts over), and
+    refuses a group with members and an unknown one, with Kafka's errors."""
+    helper = CLIENTS[1]
+    helper.produce(broker.bootstrap, topic, [Rec(b"k", b"v", partition=0)])
+    assert [r.value for r in helper.group_consume(broker.bootstrap, topic, group, 1)] == [b"v"]
+    run_or_skip(client.delete_group, broker.bootstrap, group)
+    wait_for(lambda: group not in helper.groups(broker.bootstrap), f"group {group} gone")
+    assert [r.value for r in helper.group_consume(broker.bootstrap, topic, group, 1)] == [b"v"], "offsets deleted too"
+    with pytest.raises(Exception) as unknown:
+        client.delete_group(broker.bootstrap, group + "-nope")
+    assert "GROUP_ID_NOT_FOUND" in str(unknown.value).upper() or "GroupIdNotFound" in repr(unknown.value), repr(unknown.value)
+    member = helper.member(broker.bootstrap, topic, group)
+    try:
+        wait_for(lambda: helper.groups(broker.bootstrap).get(group, ("", 0))[1] == 1, "a member in the group", step=member.step)
+        with pytest.raises(Exception) as busy:
+            client.delete_group(broker.bootstrap, group)
+        assert "NON_EMPTY_GROUP" in str(busy.value).upper() or "NonEmptyGroup" in repr(busy.value), repr(busy.value)
+    finally:
+        member.close()
+
+
+@pytest.mark.parametrize("client", CLIENTS, ids=ids)
 def test_auto_create_on_produce(broker, topic, client):
     if client.name == "kcat":
         client.produce_lines(broker.bootstrap, topic, [(b"k", b"v")])

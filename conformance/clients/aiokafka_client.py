@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.structs import OffsetAndMetadata
 
-from . import Rec
+from . import NotSupported, Rec
 
 
 class AIOKafka:
@@ -104,6 +104,9 @@ class AIOKafka:
 
     def delete_topic(self, bootstrap, name):
         self._admin(bootstrap, lambda a: a.delete_topics([name]))
+
+    def delete_group(self, bootstrap, group):
+        raise NotSupported("aiokafka's admin client cannot delete groups")
 
     def create_partitions(self, bootstrap, name, total):
         self._admin(bootstrap, lambda a: a.create_partitions({name: NewPartitions(total)}))

@@ -82,6 +82,10 @@ class Confluent:
         a = AdminClient(_conf(bootstrap))
         a.delete_topics([name])[name].result(10)
 
+    def delete_group(self, bootstrap, group):
+        a = AdminClient(_conf(bootstrap))  # kept alive until the result: a dropped client never answers
+        a.delete_consumer_groups([group])[group].result(10)
+
     def create_partitions(self, bootstrap, name, total):
         """Grows the topic to `total` partitions; raises with the broker's error message."""
         a = AdminClient(_conf(bootstrap))

@@ -79,6 +79,16 @@ class KafkaPython:
         a.delete_topics([name])
         a.close()
 
+    def delete_group(self, bootstrap, group):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            # {group: None, or the name of the error class}
+            error = a.delete_groups([group]).get(group)
+        finally:
+            a.close()
+        if error not in (None, "OK", "NoError"):
+            raise RuntimeError(error)
+
     def create_partitions(self, bootstrap, name, total):
         a = KafkaAdminClient(bootstrap_servers=bootstrap)
         try:

@@ -86,6 +86,9 @@ class Kcat:
     delete_topic = create_topic
     create_partitions = create_topic
 
+    def delete_group(self, bootstrap, group):
+        raise NotSupported("kcat has no group administration")
+
     def groups(self, bootstrap):
         raise NotSupported("kcat does not list or describe groups")
 

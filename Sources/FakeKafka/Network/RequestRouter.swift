@@ -34,6 +34,7 @@ enum RequestRouter {
         case .deleteTopics: return try serve(DeleteTopicsAPI.self, &body, fault, context)
         case .initProducerId: return try serve(InitProducerIdAPI.self, &body, fault, context)
         case .createPartitions: return try serve(CreatePartitionsAPI.self, &body, fault, context)
+        case .deleteGroups: return try serve(DeleteGroupsAPI.self, &body, fault, context)
         case .saslHandshake, .saslAuthenticate:
             // Each connection's SASL state lives in its handler, which answers these itself;
             // on a PLAINTEXT listener there is no exchange to take part in.

@@ -24,6 +24,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case offsetForLeaderEpoch = 23
     case saslAuthenticate = 36
     case createPartitions = 37
+    case deleteGroups = 42
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
@@ -49,6 +50,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .offsetForLeaderEpoch: 2...2
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
+        case .deleteGroups: 0...2
         }
     }
 
@@ -75,6 +77,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.self
         case .saslAuthenticate: SaslAuthenticateRequest.self
         case .createPartitions: CreatePartitionsRequest.self
+        case .deleteGroups: DeleteGroupsRequest.self
         }
     }
 
@@ -101,6 +104,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .offsetForLeaderEpoch: OffsetForLeaderEpochResponse.self
         case .saslAuthenticate: SaslAuthenticateResponse.self
         case .createPartitions: CreatePartitionsResponse.self
+        case .deleteGroups: DeleteGroupsResponse.self
         }
     }
 
@@ -127,6 +131,7 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .offsetForLeaderEpoch: "OffsetForLeaderEpoch"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
+        case .deleteGroups: "DeleteGroups"
         }
     }
 }
@@ -171,6 +176,8 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     OffsetForLeaderEpochResponse.self,
     CreatePartitionsRequest.self,
     CreatePartitionsResponse.self,
+    DeleteGroupsRequest.self,
+    DeleteGroupsResponse.self,
     SaslHandshakeRequest.self,
     SaslHandshakeResponse.self,
     SaslAuthenticateRequest.self,

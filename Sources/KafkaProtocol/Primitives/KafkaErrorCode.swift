@@ -32,6 +32,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case duplicateSequenceNumber = 46
     case invalidProducerEpoch = 47
     case unsupportedForMessageFormat = 43
+    case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case memberIdRequired = 79
     case transactionalIdNotFound = 105
@@ -72,6 +73,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
         case .unsupportedForMessageFormat: "UNSUPPORTED_FOR_MESSAGE_FORMAT"
+        case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"

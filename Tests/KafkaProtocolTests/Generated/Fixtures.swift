@@ -936,6 +936,34 @@ extension CreatePartitionsResponse.CreatePartitionsTopicResult {
     }
 }
 
+extension DeleteGroupsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.groupsNames = ["x-GroupsNames"]
+        return v
+    }
+}
+
+extension DeleteGroupsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.results = [DeleteGroupsResponse.DeletableGroupResult.fixture(version: version)]
+        return v
+    }
+}
+extension DeleteGroupsResponse.DeletableGroupResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.groupId = "x-GroupId"
+        v.errorCode = 1234
+        return v
+    }
+}
+
 extension SaslHandshakeRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1057,6 +1085,8 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("OffsetForLeaderEpochResponse", OffsetForLeaderEpochResponse.versions, { OffsetForLeaderEpochResponse.fixture(version: $0) }),
     ("CreatePartitionsRequest", CreatePartitionsRequest.versions, { CreatePartitionsRequest.fixture(version: $0) }),
     ("CreatePartitionsResponse", CreatePartitionsResponse.versions, { CreatePartitionsResponse.fixture(version: $0) }),
+    ("DeleteGroupsRequest", DeleteGroupsRequest.versions, { DeleteGroupsRequest.fixture(version: $0) }),
+    ("DeleteGroupsResponse", DeleteGroupsResponse.versions, { DeleteGroupsResponse.fixture(version: $0) }),
     ("SaslHandshakeRequest", SaslHandshakeRequest.versions, { SaslHandshakeRequest.fixture(version: $0) }),
     ("SaslHandshakeResponse", SaslHandshakeResponse.versions, { SaslHandshakeResponse.fixture(version: $0) }),
     ("SaslAuthenticateRequest", SaslAuthenticateRequest.versions, { SaslAuthenticateRequest.fixture(version: $0) }),
