@@ -331,9 +331,8 @@ public actor KafkaIngress {
             await dispatcher.retryNow(id)
             return .resumed
         case .paused?:
-            guard var invocation = try await journal.resume(id) else { return .resumed }
+            guard let invocation = try await journal.resume(id) else { return .resumed }
             logger.info("invocation \(id) resumed")
-            invocation.paused = true
             _ = await dispatcher.resume(invocation)
             return .resumed
         }

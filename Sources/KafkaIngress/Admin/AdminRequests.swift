@@ -135,8 +135,7 @@ struct StructReader {
     /// The http crate's refusals that a URI string can meet before Restate's own checks.
     static func uriError(_ s: String) -> String? {
         if s.isEmpty { return "empty string" }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?#[]@!$&'()*+,;=%".unicodeScalars)
-        if s.unicodeScalars.contains(where: { !allowed.contains($0) }) { return "invalid uri character" }
+        if s.unicodeScalars.contains(where: { !URICharacters.uri.contains($0) }) { return "invalid uri character" }
         return nil
     }
 

@@ -71,8 +71,7 @@ struct KafkaClusterRegistry: Sendable {
     /// crate's words; nil when it is one.
     static func nameError(_ name: String) -> String? {
         if name.isEmpty { return "empty string" }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@[]%".unicodeScalars)
-        if name.unicodeScalars.contains(where: { !allowed.contains($0) }) { return "invalid uri character" }
+        if name.unicodeScalars.contains(where: { !URICharacters.authority.contains($0) }) { return "invalid uri character" }
         if let colon = name.lastIndex(of: ":"), !name.hasSuffix("]") {
             let port = name[name.index(after: colon)...]
             if !port.isEmpty && (port.count > 5 || UInt16(port) == nil) { return "invalid port" }

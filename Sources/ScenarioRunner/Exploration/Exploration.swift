@@ -106,7 +106,7 @@ extension ScenarioRunner {
             var outcome = ExplorationOutcome(seed: spec.seed, runs: run + 1, failedRun: nil, faults: faults, replayFile: nil)
             if !result.passed {
                 outcome.failedRun = run
-                outcome.replayFile = writeReplay(scenario, plan, spec.seed, run)
+                outcome.replayFile = writeReplay(scenario, plan, spec, run)
                 result.exploration = outcome
                 result.scenario = scenario
                 return result
@@ -118,13 +118,13 @@ extension ScenarioRunner {
         return last
     }
 
-    private func writeReplay(_ scenario: Scenario, _ plan: ExplorationPlan, _ seed: UInt64, _ run: Int) -> String? {
+    private func writeReplay(_ scenario: Scenario, _ plan: ExplorationPlan, _ spec: ExploreSpec, _ run: Int) -> String? {
         let file = scenario.source.file
         guard let original = try? String(contentsOfFile: file, encoding: .utf8),
-              let text = plan.replayText(of: original, scenario, seed: seed, run: run, runSeed: ExploreSpec(seed: seed).runSeed(run)) else { return nil }
+              let text = plan.replayText(of: original, scenario, seed: spec.seed, run: run, runSeed: spec.runSeed(run)) else { return nil }
         let source = URL(fileURLWithPath: file)
         let directory = URL(fileURLWithPath: replayDirectory ?? NSTemporaryDirectory() + "harness-replays")
-        let name = source.deletingPathExtension().lastPathComponent + ".seed-\(seed)-run-\(run).yaml"
+        let name = source.deletingPathExtension().lastPathComponent + ".seed-\(spec.seed)-run-\(run).yaml"
         let target = directory.appendingPathComponent(name)
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

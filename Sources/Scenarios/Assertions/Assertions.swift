@@ -23,12 +23,14 @@ public struct ExpectationFailure: Sendable, Equatable, CustomStringConvertible {
 
 /// The records a failing check names, collected as its message is written.
 public final class InvolvedRecords {
+    /// In the order the message names them, each once.
     public private(set) var indices: [Int] = []
+    private var seen: Set<Int> = []
 
     public init() {}
 
     func add<S: Sequence>(_ more: S) where S.Element == Int {
-        for index in more where !indices.contains(index) { indices.append(index) }
+        for index in more where seen.insert(index).inserted { indices.append(index) }
     }
 }
 
