@@ -88,8 +88,10 @@ let package = Package(
         .target(
             name: "Recorder",
             dependencies: [
-                "RestateProtocol", "HTTPServing",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "RestateProtocol", "LiveResources",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

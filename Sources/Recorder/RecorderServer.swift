@@ -1,60 +1,206 @@
 import Foundation
-import Hummingbird
-import NIOCore
-import HTTPServing
+import LiveResources
 import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import RestateProtocol
+import Synchronization
 
 /// Serves the recorder over HTTP/1.1: `GET /discover`, `POST /invoke/{service}/{handler}` (the
 /// Restate service protocol), and `GET /records` / `DELETE /records` for whoever observes, `GET /stats` for counts.
+///
+/// Plain SwiftNIO rather than a web framework: every invocation of a scenario or a benchmark
+/// goes through here, and a framework's per-request machinery (an async sequence per
+/// connection, a router, a task per request) cost more CPU than the ingress under test spent on
+/// the same invocation (measured with perf). A request is answered on its connection's event
+/// loop, in one write; handler latency is a scheduled task, not a sleeping one.
 public struct RecorderServer: Sendable {
     public let recorder: InvocationRecorder
+
+    /// The largest invocation body accepted; larger ones get 413 and the connection is closed.
+    static let maxBodyBytes = 64 << 20
+    /// How long a stopping server lets requests in progress finish before closing their connections.
+    static let drainTimeout: TimeAmount = .seconds(5)
 
     public init(recorder: InvocationRecorder) {
         self.recorder = recorder
     }
 
-    /// Serves until the calling task is cancelled; `onReady` gets the bound port.
+    /// Serves until the calling task is cancelled, then stops taking connections and lets the
+    /// requests in progress finish; `onReady` gets the bound port.
     public func run(host: String, port: Int, logger: Logger = Logger(label: "recorder"),
                     onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await HTTPServing.serve(router(), host: host, port: port, logger: logger, onReady: onReady)
+        let routes = RecorderRoutes(recorder: recorder)
+        let connections = OpenConnections()
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RecorderHTTPHandler(routes: routes))
+                    connections.add(channel)
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        let registration = LiveResources.opened("HTTP server", "recorder on \(host):\(server.localAddress?.port ?? port)")
+        defer { registration.close() }
+        logger.debug("recorder listening on \(server.localAddress?.description ?? "?")")
+        await onReady(server.localAddress?.port ?? port)
+        await withTaskCancellationHandler {
+            try? await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
+        }
+        try? await server.close()
+        await connections.drain(within: Self.drainTimeout)
+    }
+}
+
+/// The accepted connections still open, so that a stopping server can wind them down.
+private final class OpenConnections: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = channels.withLock { $0.removeValue(forKey: id) } }
     }
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        let recorder = self.recorder
-        let manifest = recorder.configuration.manifest
-        router.get("/discover") { _, _ in
-            let data = (try? JSONEncoder().encode(manifest)) ?? Data()
-            return Response(status: .ok, headers: [.contentType: EndpointManifest.contentType],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    /// Asks every connection to close once its request in progress is answered (NIO's HTTP
+    /// pipeline does this on a quiesce event), then closes those still open at the deadline.
+    func drain(within timeout: TimeAmount) async {
+        let open = channels.withLock { Array($0.values) }
+        for channel in open { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        let deadline = NIODeadline.now() + timeout
+        for channel in open {
+            let closed = channel.eventLoop.scheduleTask(deadline: deadline) { channel.close(promise: nil) }
+            try? await channel.closeFuture.get()
+            closed.cancel()
         }
-        router.post("/invoke/:service/:handler") { request, context in
-            let service = context.parameters.get("service") ?? ""
-            let handler = context.parameters.get("handler") ?? ""
-            let body = try await request.body.collect(upTo: 64 << 20)
-            guard let response = try await recorder.invoke(service: service, handler: handler, body: Array(buffer: body)) else {
-                return Response(status: .notFound, body: ResponseBody(byteBuffer: ByteBuffer(string: "no handler \(service)/\(handler)")))
+    }
+}
+
+/// What the recorder answers, by method and path.
+private struct RecorderRoutes: Sendable {
+    let recorder: InvocationRecorder
+    let manifest: ByteBuffer
+
+    init(recorder: InvocationRecorder) {
+        self.recorder = recorder
+        manifest = ByteBuffer(bytes: (try? JSONEncoder().encode(recorder.configuration.manifest)) ?? Data())
+    }
+
+    enum Answer {
+        case now(HTTPResponseStatus, contentType: String?, ByteBuffer)
+        /// An invocation, answered after its handler's latency.
+        case invocation(InvocationRecorder.PendingInvocation)
+    }
+
+    func answer(_ method: HTTPMethod, _ path: Substring, body: ByteBuffer) -> Answer {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        switch (method, parts.count > 1 ? parts[1] : "") {
+        case (.GET, "discover") where parts.count == 2:
+            return .now(.ok, contentType: EndpointManifest.contentType, manifest)
+        case (.POST, "invoke") where parts.count == 4:
+            let service = String(parts[2]).removingPercentEncoding ?? String(parts[2])
+            let handler = String(parts[3]).removingPercentEncoding ?? String(parts[3])
+            do {
+                guard let pending = try recorder.begin(service: service, handler: handler, body: Array(buffer: body)) else {
+                    return .now(.notFound, contentType: "text/plain", ByteBuffer(string: "no handler \(service)/\(handler)"))
+                }
+                return .invocation(pending)
+            } catch {
+                return .now(.badRequest, contentType: "text/plain", ByteBuffer(string: "malformed invocation of \(service)/\(handler): \(error)"))
             }
-            return Response(status: .ok, headers: [.contentType: invocationContentType],
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: response)))
-        }
-        router.get("/records") { _, _ in
+        case (.GET, "records") where parts.count == 2:
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             let data = (try? encoder.encode(["records": recorder.records])) ?? Data()
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        router.get("/stats") { _, _ in
-            let counts = recorder.counts
-            let stats = ["attempts": counts.attempts, "completed": counts.completed]
-            let data = (try? JSONEncoder().encode(stats)) ?? Data()
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-        }
-        router.delete("/records") { _, _ in
+            return .now(.ok, contentType: "application/json", ByteBuffer(bytes: data))
+        case (.DELETE, "records") where parts.count == 2:
             recorder.reset()
-            return Response(status: .noContent)
+            return .now(.noContent, contentType: nil, ByteBuffer())
+        case (.GET, "stats") where parts.count == 2:
+            let counts = recorder.counts
+            let data = (try? JSONEncoder().encode(["attempts": counts.attempts, "completed": counts.completed])) ?? Data()
+            return .now(.ok, contentType: "application/json", ByteBuffer(bytes: data))
+        default:
+            return .now(.notFound, contentType: "text/plain", ByteBuffer(string: "no route \(method) \(path)"))
         }
-        return router
+    }
+}
+
+/// One connection: collects a request, answers it. NIO's server pipeline holds back the next
+/// request of a pipelining client until this one is answered, so there is one at a time.
+private final class RecorderHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let routes: RecorderRoutes
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+
+    init(routes: RecorderRoutes) {
+        self.routes = routes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let requestHead):
+            head = requestHead
+            body.clear()
+            tooLarge = false
+        case .body(var part):
+            guard !tooLarge else { return }
+            if body.readableBytes + part.readableBytes > RecorderServer.maxBodyBytes {
+                tooLarge = true
+                body.clear()
+            } else {
+                body.writeBuffer(&part)
+            }
+        case .end:
+            guard let requestHead = head else { return }
+            head = nil
+            if tooLarge {
+                let text = "request body over \(RecorderServer.maxBodyBytes) bytes"
+                return respond(context, .payloadTooLarge, "text/plain", ByteBuffer(string: text), keepAlive: false)
+            }
+            let keepAlive = requestHead.isKeepAlive
+            let path = requestHead.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            switch routes.answer(requestHead.method, path, body: body) {
+            case .now(let status, let contentType, let bytes):
+                respond(context, status, contentType, bytes, keepAlive: keepAlive)
+            case .invocation(let pending) where pending.latencyMs <= 0:
+                let response = routes.recorder.end(pending)
+                respond(context, .ok, invocationContentType, ByteBuffer(bytes: response), keepAlive: keepAlive)
+            case .invocation(let pending):
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(Int64(pending.latencyMs))) {
+                    let (handler, context) = loopBound.value
+                    let response = handler.routes.recorder.end(pending)
+                    handler.respond(context, .ok, invocationContentType, ByteBuffer(bytes: response), keepAlive: keepAlive)
+                }
+            }
+        }
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ contentType: String?, _ bytes: ByteBuffer, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        if let contentType { headers.add(name: "content-type", value: contentType) }
+        headers.add(name: "content-length", value: String(bytes.readableBytes))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        if bytes.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil) }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 }

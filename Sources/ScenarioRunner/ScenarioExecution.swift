@@ -236,7 +236,7 @@ final class ScenarioExecution {
         let recorder = environment.recorder
         var done = 0
         guard try await Polling.until(timeout: .milliseconds(timeoutMs), every: .milliseconds(10), {
-            done = recorder.records.filter { $0.outcome == .completed && (subscriptionIDs?.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") ?? true) }.count
+            done = recorder.completedCount(subscriptions: subscriptionIDs)
             return done >= count
         }) else {
             throw ScenarioError("waited \(timeoutMs) ms for \(count) completed invocations; \(done) completed" + authenticationNote())
