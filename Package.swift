@@ -35,10 +35,12 @@ let package = Package(
         .systemLibrary(name: "CCompression", path: "Sources/CCompression"),
         // Debian's librdkafka (2.0.2 on bookworm).
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka"),
+        // The CPU's CRC-32C instruction, for record batch checksums.
+        .target(name: "CCRC32C"),
         .target(
             name: "KafkaProtocol",
             dependencies: [
-                "CCompression",
+                "CCompression", "CCRC32C",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),

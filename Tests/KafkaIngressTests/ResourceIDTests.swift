@@ -12,6 +12,43 @@ struct ResourceIDTests {
         #expect(ResourceID.base62([UInt8](repeating: 0xFF, count: 16)) == "7N42dgm5tFLK9N8MT7fHC7")
     }
 
+    @Test("base62 of random numbers of 1 to 16 bytes agrees with schoolbook long division")
+    func base62AgreesWithLongDivision() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let length = Int.random(in: 0...22, using: &rng)
+            #expect(ResourceID.base62(bytes, length: length) == Self.longDivisionBase62(bytes, length: length), "\(bytes)")
+        }
+    }
+
+    /// The obvious algorithm, as an oracle: divide the byte string by 62 until it is zero.
+    static func longDivisionBase62(_ bigEndian: [UInt8], length: Int) -> String {
+        var number = bigEndian
+        var digits: [UInt8] = []
+        while number.contains(where: { $0 != 0 }) {
+            var remainder = 0
+            for i in number.indices {
+                let acc = remainder << 8 | Int(number[i])
+                number[i] = UInt8(acc / 62)
+                remainder = acc % 62
+            }
+            digits.append(ResourceID.alphabet[remainder])
+        }
+        while digits.count < length { digits.append(UInt8(ascii: "0")) }
+        return String(decoding: digits.reversed(), as: UTF8.self)
+    }
+
+    @Test("kafka.key is URL-safe base64 with padding, as Foundation's base64 with - and _")
+    func urlSafeBase64() {
+        var rng = SystemRandomNumberGenerator()
+        for count in 0..<64 {
+            let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let expected = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            #expect(IngressHeaders.urlSafeBase64(bytes) == expected)
+        }
+    }
+
     @Test("the ULID's u128 is written byte-swapped, as Restate's to_be() does on little-endian machines")
     func byteOrder() {
         // The ULID 00 01 02 … 0f, read as a little-endian u128.

@@ -15,6 +15,28 @@ struct PrimitivesTests {
         #expect(CRC32C.checksum([UInt8]()) == 0)
     }
 
+    @Test("CRC-32C: the CPU instruction and the tables agree at every length, alignment and split point")
+    func crc32cInstructionAgreesWithTables() {
+        #if arch(x86_64)
+        // Every x86-64 machine since 2008 has SSE 4.2; without it this test compares the tables with themselves.
+        #expect(CRC32C.hardware, "the CRC-32C instruction was not detected")
+        #endif
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<4_096).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        bytes.withUnsafeBytes { all in
+            for _ in 0..<500 {
+                let start = Int.random(in: 0..<64, using: &rng)
+                let end = Int.random(in: start...all.count, using: &rng)
+                let split = Int.random(in: start...end, using: &rng)
+                let whole = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                let expected = CRC32C.software(whole)
+                #expect(CRC32C.checksum(whole) == expected)
+                let first = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[start..<split]))
+                #expect(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: all[split..<end]), continuing: first) == expected)
+            }
+        }
+    }
+
     @Test("varints round-trip at their boundaries", arguments: [Int64(0), 1, -1, 63, -64, 64, 300, -300, Int64(Int32.max), Int64(Int32.min), Int64.max, Int64.min])
     func varints(value: Int64) throws {
         var buf = ByteBuffer()

@@ -397,8 +397,10 @@ final class Journal: Sendable {
 
     /// A JSON string literal, escaping quotes, backslashes and control characters (UTF-8 bytes
     /// of other characters pass through).
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     static func appendJSONString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
+        let hex = hexDigits
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {

@@ -48,22 +48,28 @@ enum ResourceID {
         return bytes
     }
 
-    /// Base62 of a big-endian unsigned number, left-padded with '0' to `length` digits.
+    /// Base62 of a big-endian unsigned number of at most 16 bytes, left-padded with '0' to
+    /// `length` digits. Two 64-bit words and full-width division: this runs for every record.
     static func base62<S: Sequence>(_ bigEndian: S, length: Int = encodedLength) -> String where S.Element == UInt8 {
-        var number = Array(bigEndian)
-        var digits: [UInt8] = []
-        while number.contains(where: { $0 != 0 }) {
-            // Long division of the byte string by 62.
-            var remainder = 0
-            for i in number.indices {
-                let acc = remainder << 8 | Int(number[i])
-                number[i] = UInt8(acc / 62)
-                remainder = acc % 62
-            }
-            digits.append(alphabet[remainder])
+        var (high, low): (UInt64, UInt64) = (0, 0)
+        var count = 0
+        for byte in bigEndian {
+            high = high << 8 | low >> 56
+            low = low << 8 | UInt64(byte)
+            count += 1
         }
-        while digits.count < length { digits.append(UInt8(ascii: "0")) }
-        return String(decoding: digits.reversed(), as: UTF8.self)
+        precondition(count <= 16, "base62 takes at most 128 bits, got \(count) bytes")
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(length, encodedLength)) { digits in
+            var end = digits.count
+            while high != 0 || low != 0 || end > digits.count - length {
+                let (q, r) = high.quotientAndRemainder(dividingBy: 62)
+                let (lowQuotient, remainder) = UInt64(62).dividingFullWidth((r, low))
+                (high, low) = (q, lowQuotient)
+                end -= 1
+                digits[end] = alphabet[Int(remainder)]
+            }
+            return String(decoding: UnsafeBufferPointer(rebasing: digits[end...]), as: UTF8.self)
+        }
     }
 }
 
@@ -79,7 +85,7 @@ enum InvocationID {
 
     static func make(key: String?, now: Date = Date()) -> String {
         let partitionKey = key.map(fnv1a) ?? UInt64.random(in: .min ... .max)
-        let keyBytes = (0..<8).map { UInt8(truncatingIfNeeded: partitionKey >> (56 - 8 * $0)) }
+        let keyBytes = (0..<8).lazy.map { UInt8(truncatingIfNeeded: partitionKey >> (56 - 8 * $0)) }
         return prefix + ResourceID.base62(keyBytes, length: partitionKeyLength) + ResourceID.base62(ResourceID.ulidBytes(now: now).reversed())
     }
 
