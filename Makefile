@@ -34,11 +34,9 @@ run: build ## Run the scenario library (scenarios/) on the embedded target; repo
 demo: build ## The whole path by hand: FakeKafka + recorder + `harness ingress`, kcat, the admin API (KEEP=1 keeps it up)
 	@scripts/demo.sh
 
-bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock cluster; ingress records/s; a 10k-record scenario
+bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock, its memory, ingress records/s, 10k/100k scenarios; one table
 	$(SWIFT) build -c release --product harness
-	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/produce_consume.py
-	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/ingress_throughput.py
-	.build/release/harness run Benchmarks/scenario-10k.yaml
+	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/bench.py
 
 generate: ## Regenerate the Kafka message codecs from ../shared/kafka-protocol
 	$(PYTHON) Tools/generate-kafka-messages.py

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""`make bench`: records per second from topic to completed invocation, through the reference
-ingress (release build), with the recorder as the handler endpoint.
+"""Records per second from topic to completed invocation, through the reference ingress
+(release build), with the recorder as the handler endpoint. Run alone or through
+Benchmarks/bench.py (`make bench`).
 
 For each sink, RECORDS records are produced first (confluent-kafka, 4 partitions), then the
 subscription is created and the clock runs until the recorder has completed them all; so the
 time includes the consumer joining its group. Sinks: a Service handler, and an exclusive Virtual
-Object handler over KEYS keys. Goals (issue 3): 20,000/s and 10,000/s.
+Object handler over KEYS keys. Goals: 20,000/s and 10,000/s.
 
 Environment: HARNESS_BIN (default .build/release/harness), RECORDS (100000), KEYS (100),
 CONCURRENCY (256).
@@ -80,7 +81,12 @@ def run(bootstrap, admin, recorder, sink):
     return elapsed, RECORDS / elapsed
 
 
-def main():
+SINKS = [("Log/record", "Service", 20_000), ("Counter/add", f"Virtual Object, exclusive, {KEYS} keys", 10_000)]
+
+
+def rates():
+    """Rows of (sink label, records, seconds, records/s, goal)."""
+    rows = []
     broker, bootstrap = start("broker", "--port", "0", "--partitions", "4", "--log-level", "warning")
     recorder, recorder_url = start("recorder", "--port", "0", "--service", "Log:service:record", "--service", "Counter:object:add")
     data = tempfile.mkdtemp(prefix="ingress-bench-")
@@ -88,12 +94,10 @@ def main():
     ingress, admin = start("ingress", "--admin-port", "0", "--data-dir", data, "--concurrency", CONCURRENCY, "--log-level", "warning", env=env)
     try:
         call("POST", f"{admin}/deployments", {"uri": recorder_url, "use_http_11": True})
-        print(f"ingress throughput: {RECORDS} records, 4 partitions, concurrency {CONCURRENCY}, recorder endpoint (release build)")
-        print("| sink | records | seconds | records/s | goal |")
-        print("|---|---|---|---|---|")
-        for sink, label, goal in [("Log/record", "Service", 20_000), ("Counter/add", f"Virtual Object, exclusive, {KEYS} keys", 10_000)]:
+        for sink, label, goal in SINKS:
             elapsed, rate = run(bootstrap, admin, recorder_url, sink)
-            print(f"| {label} | {RECORDS} | {elapsed:.2f} | {rate:,.0f} | {goal:,} |", flush=True)
+            print(f"  ingress, {label}: {rate:,.0f} records/s", file=sys.stderr, flush=True)
+            rows.append((label, RECORDS, elapsed, rate, goal))
     finally:
         # The ingress first, so it can leave its groups while the broker is still up.
         for proc in (ingress, recorder, broker):
@@ -103,6 +107,15 @@ def main():
             except subprocess.TimeoutExpired:
                 print(f"{proc.args[1]} did not stop within 30 s after SIGTERM; killing it", file=sys.stderr)
                 proc.kill()
+    return rows
+
+
+def main():
+    print(f"ingress throughput: {RECORDS} records, 4 partitions, concurrency {CONCURRENCY}, recorder endpoint (release build)")
+    print("| sink | records | seconds | records/s | goal |")
+    print("|---|---|---|---|---|")
+    for label, records, elapsed, rate, goal in rates():
+        print(f"| {label} | {records} | {elapsed:.2f} | {rate:,.0f} | {goal:,} |", flush=True)
 
 
 if __name__ == "__main__":

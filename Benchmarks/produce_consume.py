@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
-"""`make bench`: FakeKafka against librdkafka's mock cluster, through confluent-kafka 2.16.1.
+"""FakeKafka against librdkafka's mock cluster, and FakeKafka's memory per record.
 
-One run per cluster: RECORDS records of VALUE_SIZE bytes produced into one partition, then a
-group consumer (subscribe) reads every record the partition still holds. The mock cluster trims
-its log to a tail, so it is measured on fewer records; FakeKafka must return all of them. Rates
-are records per second of wall time; the consume time includes joining the group. Goals (issue 2): FakeKafka's produce rate at least the
-mock's, its consume rate at least 5x the mock's.
+Throughput: RECORDS records of VALUE_SIZE bytes produced into one partition through
+confluent-kafka, then read back twice: by a confluent-kafka group consumer (subscribe, the
+client's default settings; the time includes joining the group) and by kcat (librdkafka's C
+consumer with no Python in the loop). The mock cluster trims its log to a tail, so it is measured
+on the records it still holds; FakeKafka must return all of them. Rates are records per second of
+wall time.
 
+Memory: RSS of a `harness broker` process above its idle RSS after holding 100k, 1M and 5M
+records, against the bytes the producer sent (librdkafka's `txbytes` statistic: the record
+batches plus a few bytes of request framing per batch).
+
+Run alone (`python3 Benchmarks/produce_consume.py`) or through Benchmarks/bench.py (`make bench`).
 Environment: HARNESS_BIN (default .build/release/harness), RECORDS (300000), VALUE_SIZE (100).
 """
+import json
 import os
 import select
 import signal
@@ -25,7 +32,8 @@ HARNESS = os.environ.get("HARNESS_BIN", ".build/release/harness")
 QUIET = {"log_level": 2}
 
 
-def produce(producer, topic):
+def produce(producer, topic, count, start_index=0):
+    """Produces `count` records into partition 0; returns the seconds it took to have them all acknowledged."""
     value = b"x" * VALUE_SIZE
     failures = []
 
@@ -34,7 +42,7 @@ def produce(producer, topic):
             failures.append(err)
 
     start = time.perf_counter()
-    for i in range(RECORDS):
+    for i in range(start_index, start_index + count):
         while True:
             try:
                 producer.produce(topic, value=value, key=str(i % 100).encode(), partition=0, on_delivery=report)
@@ -43,7 +51,7 @@ def produce(producer, topic):
                 producer.poll(0.01)  # local queue full: let deliveries drain
         if i % 10_000 == 0:
             producer.poll(0)
-    remaining = producer.flush(120)
+    remaining = producer.flush(300)
     elapsed = time.perf_counter() - start
     if remaining or failures:
         raise SystemExit(f"produce failed: {remaining} undelivered, {len(failures)} errors (first: {failures[:1]})")
@@ -51,43 +59,83 @@ def produce(producer, topic):
 
 
 def consume(bootstrap, topic):
-    """Reads every record the partition still holds; returns (seconds, records read)."""
+    """Reads every record the partition holds with a group consumer; returns (seconds, records read)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "bench-" + uuid.uuid4().hex[:6],
                          "auto.offset.reset": "earliest", "enable.auto.commit": False, **QUIET})
-    low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
-    expected = high - low  # the mock cluster trims its log, so this can be less than RECORDS
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        expected = high - low  # the mock cluster trims its log, so this can be less than RECORDS
+        start = time.perf_counter()
+        consumer.subscribe([topic])
+        count = 0
+        deadline = start + 300
+        while count < expected:
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"consume stalled at {count} of {expected} records after 300 s")
+            for m in consumer.consume(num_messages=10_000, timeout=0.5):
+                if m.error() is None:
+                    count += 1
+        return time.perf_counter() - start, count
+    finally:
+        consumer.close()
+
+
+def consume_kcat(bootstrap, topic):
+    """Reads the partition to its end with kcat; returns (seconds, records read)."""
     start = time.perf_counter()
-    consumer.subscribe([topic])
-    count = 0
-    deadline = start + 300
-    while count < expected:
-        if time.perf_counter() > deadline:
-            raise SystemExit(f"consume stalled at {count} of {expected} records after 300 s")
-        for m in consumer.consume(num_messages=10_000, timeout=0.5):
-            if m.error() is None:
-                count += 1
+    out = subprocess.run(["kcat", "-C", "-b", bootstrap, "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q",
+                          "-f", "%o\n", "-X", "log_level=2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     elapsed = time.perf_counter() - start
-    consumer.close()
-    return elapsed, count
+    if out.returncode != 0:
+        raise SystemExit(f"kcat failed: {out.stderr.decode(errors='replace')[-500:]}")
+    return elapsed, out.stdout.count(b"\n")
+
+
+class Broker:
+    """`harness broker` as a child process, stopped on exit."""
+
+    def __init__(self, *args):
+        if not os.path.exists(HARNESS):
+            raise SystemExit(f"{HARNESS} not found: run `swift build -c release` (make bench does)")
+        self.process = subprocess.Popen([HARNESS, "broker", "--port", "0", "--log-level", "error", *args],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready, _, _ = select.select([self.process.stdout], [], [], 30)
+        line = self.process.stdout.readline() if ready else ""
+        if not line.startswith("ready "):
+            self.stop()
+            raise SystemExit(f"FakeKafka did not start: {line!r}")
+        self.bootstrap = line.split()[1]
+
+    def rss(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise SystemExit("no VmRSS for the broker")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.stop()
 
 
 def run_fakekafka():
-    if not os.path.exists(HARNESS):
-        raise SystemExit(f"{HARNESS} not found: run `swift build -c release` (make bench does)")
-    broker = subprocess.Popen([HARNESS, "broker", "--port", "0", "--log-level", "error", "--partitions", "1"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        ready, _, _ = select.select([broker.stdout], [], [], 30)
-        line = broker.stdout.readline() if ready else ""
-        if not line.startswith("ready "):
-            raise SystemExit(f"FakeKafka did not start: {line!r}")
-        bootstrap = line.split()[1]
-        producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, **QUIET})
-        p = produce(producer, "bench")
-        return p, *consume(bootstrap, "bench")
-    finally:
-        broker.send_signal(signal.SIGINT)
-        broker.wait(30)
+    """(produce s, group-consume s, records, kcat s, kcat records) against FakeKafka."""
+    with Broker("--partitions", "1") as broker:
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, **QUIET})
+        p = produce(producer, "bench", RECORDS)
+        c, n = consume(broker.bootstrap, "bench")
+        k, kn = consume_kcat(broker.bootstrap, "bench")
+        return p, c, n, k, kn
 
 
 def run_mock():
@@ -96,24 +144,63 @@ def run_mock():
     metadata = producer.list_topics(timeout=10)
     broker = next(iter(metadata.brokers.values()))
     bootstrap = f"{broker.host}:{broker.port}"
-    p = produce(producer, "bench")
-    return p, *consume(bootstrap, "bench")
+    p = produce(producer, "bench", RECORDS)
+    c, n = consume(bootstrap, "bench")
+    k, kn = consume_kcat(bootstrap, "bench")
+    return p, c, n, k, kn
+
+
+def throughput(runs=2):
+    """Alternating runs; returns rows of (run, cluster, produce rec/s, consume rec/s, records, kcat rec/s)."""
+    rows = []
+    for run in range(1, runs + 1):
+        for name, fn in (("FakeKafka", run_fakekafka), ("librdkafka mock", run_mock)):
+            p, c, n, k, kn = fn()
+            if name == "FakeKafka" and (n != RECORDS or kn != RECORDS):
+                raise SystemExit(f"FakeKafka lost records: the consumer read {n}, kcat {kn}, of {RECORDS}")
+            rows.append((run, name, RECORDS / p, n / c, n, kn / k))
+            print(f"  run {run} {name}: produce {RECORDS / p:,.0f}/s, consume {n / c:,.0f}/s ({n:,} records), "
+                  f"kcat {kn / k:,.0f}/s", file=sys.stderr, flush=True)
+    return rows
+
+
+def memory(counts=(100_000, 1_000_000, 5_000_000)):
+    """Rows of (records held, RSS above idle, bytes the producer sent)."""
+    rows = []
+    with Broker("--partitions", "1") as broker:
+        sent = {"bytes": 0}
+
+        def stats(text):
+            sent["bytes"] = sum(b.get("txbytes", 0) for b in json.loads(text)["brokers"].values())
+
+        producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 5, "statistics.interval.ms": 100,
+                             "stats_cb": stats, **QUIET})
+        producer.list_topics("bench", timeout=10)
+        producer.poll(0.3)  # the first statistics: what metadata alone cost
+        time.sleep(0.5)
+        idle_rss, idle_sent = broker.rss(), sent["bytes"]
+        held = 0
+        for count in counts:
+            produce(producer, "bench", count - held, start_index=held)
+            held = count
+            # Statistics come every 100 ms: wait for one that counts the last batch.
+            deadline = time.monotonic() + 5
+            before = sent["bytes"]
+            while time.monotonic() < deadline and sent["bytes"] == before:
+                producer.poll(0.05)
+            producer.poll(0.2)
+            rows.append((count, broker.rss() - idle_rss, sent["bytes"] - idle_sent))
+            print(f"  {count:,} records: RSS +{(broker.rss() - idle_rss) / 2**20:,.1f} MiB", file=sys.stderr, flush=True)
+    return rows
 
 
 def main():
     print(f"{RECORDS:,} records of {VALUE_SIZE} bytes, one partition, confluent-kafka "
-          f"(librdkafka {__import__('confluent_kafka').libversion()[0]})", flush=True)
-    print(f"{'cluster':<18}{'produce s':>11}{'produce rec/s':>16}{'consumed':>10}{'consume s':>11}{'consume rec/s':>16}")
-    results = {}
-    for name, fn in (("FakeKafka", run_fakekafka), ("librdkafka mock", run_mock)):
-        p, c, n = results[name] = fn()
-        print(f"{name:<18}{p:>11.2f}{RECORDS / p:>16,.0f}{n:>10,}{c:>11.2f}{n / c:>16,.0f}", flush=True)
-    (fp, fc, fn_), (mp, mc, mn) = results["FakeKafka"], results["librdkafka mock"]
-    print()
-    print(f"produce: FakeKafka/mock = {mp / fp:.2f}x (goal >= 1x)   "
-          f"consume: FakeKafka/mock = {(fn_ / fc) / (mn / mc):.2f}x (goal >= 5x)")
-    if fn_ != RECORDS:
-        raise SystemExit(f"FakeKafka lost records: consumed {fn_} of {RECORDS}")
+          f"(librdkafka {__import__('confluent_kafka').libversion()[0]}) and kcat", flush=True)
+    for run, name, p, c, n, k in throughput():
+        print(f"run {run} {name:<16} produce {p:>10,.0f}/s  consume {c:>10,.0f}/s ({n:,})  kcat {k:>10,.0f}/s")
+    for count, rss, sent in memory():
+        print(f"{count:>10,} records held: RSS +{rss / 2**20:,.1f} MiB for {sent / 2**20:,.1f} MiB sent ({rss / sent:.2f}x)")
 
 
 if __name__ == "__main__":
