@@ -208,10 +208,12 @@ final class ScenarioExecution {
         let rawKey = p.keyHex.map(ScenarioRunner.bytes(hex:))
         let rawValue = p.valueHex.map(ScenarioRunner.bytes(hex:))
         let headers = p.headers.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
+        let keyTemplate = p.key.map(Template.init)
+        let valueTemplate = Template(p.value)
         var byPartition: [Int32: [(index: Int, record: RecordToProduce, value: String)]] = [:]
         for i in 0..<p.count {
-            let key = rawKey ?? p.key.map { Array(Template.render($0, i).utf8) }
-            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? Template.render(p.value, i)
+            let key = rawKey ?? keyTemplate.map { Array($0.render(i).utf8) }
+            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? valueTemplate.render(i)
             let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, count)) } ?? Int32(i % Int(count))
             guard (0..<count).contains(partition) else {
                 throw ScenarioError("partition \(partition) of topic \(p.topic) does not exist (it has \(count))")

@@ -125,25 +125,55 @@ struct ScenarioStepError: Error, CustomStringConvertible {
 
 
 /// `{i}` and `{i % N}` in keys and values.
-enum Template {
-    static func render(_ template: String, _ i: Int) -> String {
-        guard template.contains("{i") else { return template }
-        var out = ""
+/// A key or value template: `{i}` is the record's number in its step, `{i % N}` that number
+/// modulo N; anything else is literal. Parsed once per step, rendered once per record.
+struct Template {
+    private enum Part {
+        case literal(String)
+        case index
+        case indexModulo(Int)
+    }
+
+    private let parts: [Part]
+
+    init(_ template: String) {
+        var parts: [Part] = []
+        var literal = ""
         var rest = Substring(template)
         while let open = rest.range(of: "{i") {
-            out += rest[..<open.lowerBound]
+            literal += rest[..<open.lowerBound]
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
             let inside = rest[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
+            var placeholder: Part?
             if inside.isEmpty {
-                out += String(i)
+                placeholder = .index
             } else if inside.hasPrefix("%"), let n = Int(inside.dropFirst().trimmingCharacters(in: .whitespaces)), n > 0 {
-                out += String(i % n)
+                placeholder = .indexModulo(n)
+            }
+            if let placeholder {
+                if !literal.isEmpty { parts.append(.literal(literal)) }
+                literal = ""
+                parts.append(placeholder)
             } else {
-                out += rest[open.lowerBound...close]
+                literal += rest[open.lowerBound...close]
             }
             rest = rest[rest.index(after: close)...]
         }
-        return out + rest
+        literal += rest
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        self.parts = parts
+    }
+
+    func render(_ i: Int) -> String {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let text): out += text
+            case .index: out += String(i)
+            case .indexModulo(let n): out += String(i % n)
+            }
+        }
+        return out
     }
 
     /// A stable partition for a key (FNV-1a; all records of a key land together).

@@ -44,30 +44,34 @@ extension Expectation {
     public func check(_ o: Observations, involved: InvolvedRecords) -> String? {
         switch self {
         case .orderedPerKey(let s):
-            for (key, runs) in byKey(o.completed(s), o) {
-                let indices = runs.compactMap { o.record(of: $0)?.index }
-                let firstSeen = indices.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
-                if firstSeen != firstSeen.sorted() {
+            // O(n log n): a sort per key; each record counted at its first start.
+            for (key, runs) in byKey(o.completedRuns(s)) {
+                var seen: Set<Int> = []
+                let firstSeen = runs.compactMap { $0.record?.index }.filter { seen.insert($0).inserted }
+                if !zip(firstSeen, firstSeen.dropFirst()).allSatisfy({ $0 < $1 }) {
                     involved.add(firstSeen)
                     return "expected key \(quoted(key)) to run in produce order; it ran records #\(firstSeen.map(String.init).joined(separator: ", #"))"
                 }
             }
             return nil
         case .noOverlapPerKey(let s):
-            for (key, runs) in byKey(o.completed(s), o) {
-                for (a, b) in zip(runs, runs.dropFirst()) where a.end > b.start {
+            // O(n log n): neighbours in start order, per key.
+            for (key, runs) in byKey(o.completedRuns(s)) {
+                for (a, b) in zip(runs.map(\.invocation), runs.dropFirst().map(\.invocation)) where a.end > b.start {
                     return "expected invocations of key \(quoted(key)) not to overlap; \(describe(a, o, involved)) ended \(a.end - b.start) µs after \(describe(b, o, involved)) started"
                 }
             }
             return nil
         case .parallelismAtLeast(let s, let n):
+            // O(n log n): a sweep over sorted starts and ends.
             let peak = o.completed(s).maxConcurrency
             return peak >= n ? nil : "expected at least \(n) invocations at once; at most \(peak) ran at the same time"
         case .delivered(let s, let exactlyOnce):
+            // O(n): counts per produced record.
             let source = o.subscriptionTopics[s]
             var due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
             var counts: [Int: Int] = [:]
-            for run in o.completed(s) { if let r = o.record(of: run) { counts[r.index, default: 0] += 1 } }
+            for run in o.completedRuns(s) { if let r = run.record { counts[r.index, default: 0] += 1 } }
             if o.workflowRuns.contains(s) {
                 // A workflow runs once per id: a later record with the same key attaches to the
                 // first one's run (Restate derives the invocation id from the key), so only the
@@ -90,10 +94,12 @@ extension Expectation {
             }
             return nil
         case .headersMatchRecords(let s):
+            // O(n): one comparison per completed attempt.
             let ids = o.subscriptionIDs[s] ?? []
-            for run in o.completed(s) {
+            for completed in o.completedRuns(s) {
+                let run = completed.invocation
                 let id = run.headers[KafkaIngressHeader.subscriptionID].flatMap { ids.contains($0) ? $0 : nil } ?? ids.sorted().joined(separator: "|")
-                guard let r = o.record(of: run) else { return "an invocation's headers name no produced record: \(run.headers)" }
+                guard let r = completed.record else { return "an invocation's headers name no produced record: \(run.headers)" }
                 var expected = [KafkaIngressHeader.topic: r.topic, KafkaIngressHeader.partition: String(r.partition), KafkaIngressHeader.offset: String(r.offset),
                                 KafkaIngressHeader.subscriptionID: id]
                 // Kafka's -1 is "no timestamp", for which Restate sends no header.
@@ -109,7 +115,7 @@ extension Expectation {
         case .deletionHonoured(let s):
             guard let members = o.groupMembersAfterDelete[s] else { return "the scenario never deleted '\(s)'" }
             if members > 0 { return "expected the group to be empty after the delete; \(members) member(s) remain" }
-            let late = o.completed(s).compactMap { o.record(of: $0) }.filter { $0.producedAfterDeleting.contains(s) }
+            let late = o.completedRuns(s).compactMap(\.record).filter { $0.producedAfterDeleting.contains(s) }
             if !late.isEmpty { return "expected nothing produced after the delete to be invoked; \(late.count) were, e.g. \(list(late, involved))" }
             if let unfinished = o.unfinishedAfterDelete[s], unfinished > 0 { return "expected what was ingested before the delete to complete; \(unfinished) did not" }
             return nil
@@ -117,9 +123,11 @@ extension Expectation {
             let count = o.completed(s).count
             return count == n ? nil : "expected \(n) completed invocations, got \(count)"
         case .finalOutputs(let s, let expected):
+            // O(n): the last attempt per key.
             var last: [String: RecordedInvocation] = [:]
-            for run in o.completed(s) {
-                guard let key = o.record(of: run)?.key else { continue }
+            for completed in o.completedRuns(s) {
+                let run = completed.invocation
+                guard let key = completed.record?.key else { continue }
                 if let seen = last[key], seen.end > run.end { continue }
                 last[key] = run
             }
@@ -157,9 +165,10 @@ extension Expectation {
         }
     }
 
-    private func byKey(_ runs: [RecordedInvocation], _ o: Observations) -> [(String?, [RecordedInvocation])] {
-        let grouped = Dictionary(grouping: runs) { o.record(of: $0)?.key }
-        return grouped.map { ($0.key, $0.value.sorted { $0.start < $1.start }) }.sorted { ($0.0 ?? "") < ($1.0 ?? "") }
+    /// Runs grouped by their record's key, each group in start order, groups by key. O(n log n).
+    private func byKey(_ runs: [Observations.Run]) -> [(String?, [Observations.Run])] {
+        let grouped = Dictionary(grouping: runs) { $0.record?.key }
+        return grouped.map { ($0.key, $0.value.sorted { $0.invocation.start < $1.invocation.start }) }.sorted { ($0.0 ?? "") < ($1.0 ?? "") }
     }
 
     private func describe(_ run: RecordedInvocation, _ o: Observations, _ involved: InvolvedRecords) -> String {

@@ -31,15 +31,16 @@ public struct ProducedRecord: Sendable, Equatable {
     }
 }
 
-/// Everything the assertions look at once the steps have run.
+/// Everything the assertions look at once the steps have run. What the completed runs are
+/// resolved from is constant, so they cannot go stale.
 public struct Observations: Sendable {
-    public var produced: [ProducedRecord]
+    public let produced: [ProducedRecord]
     /// Every attempt the recorder saw (completed and failed).
-    public var attempts: [RecordedInvocation]
+    public let attempts: [RecordedInvocation]
     /// Scenario subscription name → the id the ingress gave it.
-    public var subscriptionIDs: [String: Set<String>]
+    public let subscriptionIDs: [String: Set<String>]
     /// Scenario subscription name → its cluster and topic.
-    public var subscriptionTopics: [String: TopicOnCluster]
+    public let subscriptionTopics: [String: TopicOnCluster]
     /// Subscriptions whose sink is a workflow's run handler: one run per workflow id (key).
     public var workflowRuns: Set<String> = []
     /// Group members left after a deletion, per deleted subscription.
@@ -50,10 +51,26 @@ public struct Observations: Sendable {
     var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
     /// Injected faults that acted less often than written (reported as failures at their steps).
     public var unfiredFaults: [ExpectationFailure]
-    /// Produced records by "cluster/topic/partition/offset", built once: assertions look records up per invocation.
-    private let producedIndex: [String: ProducedRecord]
+    /// Produced records by where they were written, built once.
+    private let producedIndex: [RecordAddress: ProducedRecord]
     /// Which cluster an invocation's record came from, by the subscription id in its headers.
     private let clusterOfSubscriptionID: [String: String]
+    /// The completed attempts of each subscription (by scenario name), each with its record,
+    /// resolved once: every assertion walks them, and resolving means parsing headers.
+    private let completedRunsBySubscription: [String: [Run]]
+
+    /// A completed attempt and the produced record it came from (nil when its headers name none).
+    public struct Run: Sendable {
+        public var invocation: RecordedInvocation
+        public var record: ProducedRecord?
+    }
+
+    private struct RecordAddress: Hashable {
+        var cluster: String
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+    }
 
     public init(produced: [ProducedRecord], attempts: [RecordedInvocation], subscriptionIDs: [String: Set<String>], subscriptionTopics: [String: TopicOnCluster],
          groupMembersAfterDelete: [String: Int], unfinishedAfterDelete: [String: Int],
@@ -69,21 +86,43 @@ public struct Observations: Sendable {
         clusterOfSubscriptionID = subscriptionIDs.reduce(into: [:]) { all, entry in
             for id in entry.value { all[id] = subscriptionTopics[entry.key]?.cluster }
         }
-        producedIndex = Dictionary(produced.map { ("\($0.cluster)/\($0.topic)/\($0.partition)/\($0.offset)", $0) }, uniquingKeysWith: { a, _ in a })
+        let producedIndex = Dictionary(produced.map { (RecordAddress(cluster: $0.cluster, topic: $0.topic, partition: $0.partition, offset: $0.offset), $0) },
+                                       uniquingKeysWith: { a, _ in a })
+        self.producedIndex = producedIndex
+        let clusterOfSubscriptionID = self.clusterOfSubscriptionID
+        var subscriptionsOfID: [String: [String]] = [:]
+        for (name, ids) in subscriptionIDs { for id in ids { subscriptionsOfID[id, default: []].append(name) } }
+        var runs: [String: [Run]] = [:]
+        for attempt in attempts where attempt.outcome == .completed {
+            let id = attempt.headers[KafkaIngressHeader.subscriptionID] ?? ""
+            guard let names = subscriptionsOfID[id] else { continue }
+            let run = Run(invocation: attempt, record: Self.record(of: attempt, clusterOfSubscriptionID, producedIndex))
+            for name in names { runs[name, default: []].append(run) }
+        }
+        completedRunsBySubscription = runs
+    }
+
+    /// Completed attempts of one subscription, with their records, in the order they ended. O(1).
+    public func completedRuns(_ subscription: String) -> [Run] {
+        completedRunsBySubscription[subscription] ?? []
     }
 
     /// Completed attempts of one subscription.
     func completed(_ subscription: String) -> [RecordedInvocation] {
-        guard let ids = subscriptionIDs[subscription] else { return [] }
-        return attempts.filter { $0.outcome == .completed && ids.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") }
+        completedRuns(subscription).map(\.invocation)
     }
 
     /// The produced record an invocation came from.
     func record(of invocation: RecordedInvocation) -> ProducedRecord? {
+        Self.record(of: invocation, clusterOfSubscriptionID, producedIndex)
+    }
+
+    private static func record(of invocation: RecordedInvocation, _ clusterOfSubscriptionID: [String: String],
+                               _ producedIndex: [RecordAddress: ProducedRecord]) -> ProducedRecord? {
         let h = invocation.headers
         guard let topic = h[KafkaIngressHeader.topic], let p = h[KafkaIngressHeader.partition].flatMap(Int32.init), let o = h[KafkaIngressHeader.offset].flatMap(Int64.init),
               let cluster = clusterOfSubscriptionID[h[KafkaIngressHeader.subscriptionID] ?? ""] else { return nil }
-        return producedIndex["\(cluster)/\(topic)/\(p)/\(o)"]
+        return producedIndex[RecordAddress(cluster: cluster, topic: topic, partition: p, offset: o)]
     }
 }
 

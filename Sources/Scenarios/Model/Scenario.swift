@@ -309,23 +309,30 @@ public struct ProduceStep: Sendable, Equatable {
 }
 
 public enum Expectation: Sendable, Equatable {
-    /// Per key, invocations ran in the order the records were produced.
+    /// Per key, invocations ran in the order the records were produced. O(n log n) in the
+    /// subscription's completed attempts (a sort per key), as are the next two.
     case orderedPerKey(subscription: String)
     /// No two invocations of one key overlapped in time.
     case noOverlapPerKey(subscription: String)
     /// At some instant at least this many invocations of the subscription ran at once.
+    /// O(n log n): a sweep over sorted starts and ends.
     case parallelismAtLeast(subscription: String, count: Int)
     /// Every record of the subscription's topic was invoked exactly once (or at least once).
+    /// O(records produced + attempts).
     case delivered(subscription: String, exactlyOnce: Bool)
-    /// The kafka.* and restate.subscription.id headers equal each record's coordinates.
+    /// The kafka.* and restate.subscription.id headers equal each record's coordinates. O(attempts).
     case headersMatchRecords(subscription: String)
     /// After its deletion: group empty, nothing produced later invoked, everything earlier completed.
+    /// O(attempts).
     case deletionHonoured(subscription: String)
+    /// Exactly this many completed attempts. O(1) once observations are gathered.
     case invocationCount(subscription: String, count: Int)
     /// Per record key, the output of the key's last completed invocation (the handler's final
-    /// answer, e.g. a counter's total); keys not listed are not checked.
+    /// answer, e.g. a counter's total); keys not listed are not checked. O(attempts + keys
+    /// listed × log).
     case finalOutputs(subscription: String, outputs: [String: String])
     /// The consumer group exists with these members (checked after the steps, before shutdown).
+    /// O(members).
     case consumerGroup(ConsumerGroupExpectation)
 }
 
