@@ -22,7 +22,7 @@ TEST_RESOURCES = .build/test-resources.txt
 test-swift: build ## Swift tests only (HARNESS_TEST_OUTPUT=live shows every test's log as it runs)
 	@rm -f $(TEST_RESOURCES)
 	HARNESS_TEST_RESOURCES=$(TEST_RESOURCES) $(SWIFT) test
-	@echo "test-swift: $$(tr '\n' ' ' < $(TEST_RESOURCES))"
+	@echo "test-swift: $$(cat $(TEST_RESOURCES))"
 
 conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, aiokafka against FakeKafka
 	$(PYTHON) -m pytest conformance -q -p no:warnings -rs

@@ -5,7 +5,9 @@ import Synchronization
 /// peaks and which tests were running at each.
 ///
 /// Limits: `HARNESS_TEST_MAX_FDS` (default 512) and `HARNESS_TEST_MAX_THREADS` (default 200).
-/// With `HARNESS_TEST_RESOURCES=FILE`, the peaks so far are written to FILE as they change.
+/// With `HARNESS_TEST_RESOURCES=FILE`, the peaks so far are written to FILE as they change,
+/// with the slowest tests so far (time from their turn to their end, admission wait excluded):
+/// where a suite's wall time goes.
 public final class ResourceMonitor: Sendable {
     public static let shared = ResourceMonitor()
 
@@ -22,6 +24,8 @@ public final class ResourceMonitor: Sendable {
 
     private struct State {
         var running: [String: Int] = [:]
+        var started: [String: [ContinuousClock.Instant]] = [:]
+        var slowest: [(name: String, seconds: Double)] = []
         var fds = Peak()
         var threads = Peak()
         var reported = false
@@ -43,15 +47,27 @@ public final class ResourceMonitor: Sendable {
         thread.start()
     }
 
+    static let slowestKept = 5
+
     func testStarted(_ name: String) {
-        state.withLock { $0.running[name, default: 0] += 1 }
+        state.withLock {
+            $0.running[name, default: 0] += 1
+            $0.started[name, default: []].append(.now)
+        }
     }
 
     func testEnded(_ name: String) {
         state.withLock { state in
             state.running[name, default: 1] -= 1
             if state.running[name] == 0 { state.running[name] = nil }
+            if let start = state.started[name]?.popLast() {
+                state.slowest.append((name, (ContinuousClock.now - start).seconds))
+                state.slowest.sort { $0.seconds > $1.seconds }
+                if state.slowest.count > Self.slowestKept { state.slowest.removeLast() }
+            }
+            if state.started[name]?.isEmpty == true { state.started[name] = nil }
         }
+        writeReport()
     }
 
     public var peaks: (fds: Peak, threads: Peak) {
@@ -77,15 +93,22 @@ public final class ResourceMonitor: Sendable {
     private func sample() {
         let fds = Self.count(directory: "/proc/self/fd")
         let threads = Self.count(directory: "/proc/self/task")
-        let changed: (fds: Int, threads: Int)? = state.withLock { state in
+        let changed = state.withLock { state in
             var changed = false
             if fds > state.fds.value { state.fds = Peak(value: fds, runningTests: Array(state.running.keys)); changed = true }
             if threads > state.threads.value { state.threads = Peak(value: threads, runningTests: Array(state.running.keys)); changed = true }
-            return changed ? (state.fds.value, state.threads.value) : nil
+            return changed
         }
-        if let changed, let reportFile {
-            try? "peak open file descriptors: \(changed.fds)\npeak threads: \(changed.threads)\n".write(toFile: reportFile, atomically: true, encoding: .utf8)
+        if changed { writeReport() }
+    }
+
+    private func writeReport() {
+        guard let reportFile else { return }
+        let text = state.withLock { state in
+            "peak open file descriptors: \(state.fds.value)\npeak threads: \(state.threads.value)\nslowest tests: "
+                + state.slowest.map { "\($0.name) \(String(format: "%.1f", $0.seconds)) s" }.joined(separator: "; ") + "\n"
         }
+        try? text.write(toFile: reportFile, atomically: true, encoding: .utf8)
     }
 
     private static func count(directory: String) -> Int {
@@ -98,4 +121,8 @@ public final class ResourceMonitor: Sendable {
         // The directory handle itself is one descriptor.
         return directory.hasSuffix("/fd") ? n - 1 : n
     }
+}
+
+private extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
