@@ -41,7 +41,9 @@ struct SinkRemovalTests {
 
             #expect(try await f.request(.POST, "/deployments", json: ["uri": f.recorderURL, "use_http_11": true]).status == 201)
             let seen = try await f.waitForCompleted(3)
-            #expect(seen.map(\.payload) == ["before", "during-1", "during-2"])
+            // A Service handler runs records in parallel: what matters is that none was lost
+            // (nor run twice), not which of the two finished first.
+            #expect(seen.map(\.payload).sorted() == ["before", "during-1", "during-2"])
         }
     }
 }
