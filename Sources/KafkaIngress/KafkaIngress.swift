@@ -65,9 +65,12 @@ public actor KafkaIngress {
         let journal = try Journal(directory: settings.dataDirectory)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
-        let executor = InvocationExecutor(journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects) { service in
-            catalog.state.withLock { $0.lookup(service)?.0 }
-        }
+        let executor = InvocationExecutor(
+            journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects,
+            deploymentFor: { service in catalog.state.withLock { $0.lookup(service)?.0 } },
+            handlerKind: { service, handler in
+                catalog.state.withLock { ($0.isKeyed(service), $0.isExclusive(service, handler)) }
+            })
         self.journal = journal
         self.client = client
         self.catalog = catalog

@@ -14,7 +14,23 @@ public enum MessageType: UInt16, Sendable {
     case clearAllStateCommand = 0x0405
     case getEagerStateCommand = 0x0407
     case getEagerStateKeysCommand = 0x0408
+    case oneWayCallCommand = 0x040E
     case runCommand = 0x0411
+
+    /// The protocol's name for a message type, for errors that say what a handler used.
+    public static func name(of type: UInt16) -> String {
+        let names: [UInt16: String] = [
+            0x0000: "StartMessage", 0x0001: "SuspensionMessage", 0x0002: "ErrorMessage", 0x0003: "EndMessage",
+            0x0004: "CommandAckMessage", 0x0005: "ProposeRunCompletionMessage", 0x0006: "AwaitingOnMessage",
+            0x0400: "InputCommand", 0x0401: "OutputCommand", 0x0402: "GetLazyStateCommand", 0x0403: "SetStateCommand",
+            0x0404: "ClearStateCommand", 0x0405: "ClearAllStateCommand", 0x0406: "GetLazyStateKeysCommand",
+            0x0407: "GetEagerStateCommand", 0x0408: "GetEagerStateKeysCommand", 0x0409: "GetPromiseCommand",
+            0x040A: "PeekPromiseCommand", 0x040B: "CompletePromiseCommand", 0x040C: "SleepCommand", 0x040D: "CallCommand",
+            0x040E: "OneWayCallCommand", 0x0410: "SendSignalCommand", 0x0411: "RunCommand", 0x0412: "AttachInvocationCommand",
+            0x0413: "GetInvocationOutputCommand", 0x0414: "CompleteAwakeableCommand",
+        ]
+        return names[type] ?? "message type 0x" + String(type, radix: 16, uppercase: true)
+    }
 }
 
 /// One frame: an 8-byte header (u16 type, u16 flags, u32 body length, big-endian) and a protobuf body.

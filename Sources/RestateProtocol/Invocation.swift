@@ -112,6 +112,76 @@ public struct InvocationFailure: Sendable, Equatable {
     }
 }
 
+/// A one-way call a handler made (`ctx.service_send`, `object_send`, `generic_send`): a new
+/// invocation, to start once the caller's outcome is durable.
+public struct OneWayCall: Sendable, Equatable {
+    public var service: String
+    public var handler: String
+    public var parameter: [UInt8]
+    public var headers: [(String, String)]
+    /// The object or workflow key; empty for services.
+    public var key: String
+    /// When to start it, in epoch milliseconds; 0 (or the past) is at once.
+    public var invokeTimeMs: UInt64
+    public var idempotencyKey: String?
+
+    public init(service: String, handler: String, parameter: [UInt8], headers: [(String, String)] = [], key: String = "",
+                invokeTimeMs: UInt64 = 0, idempotencyKey: String? = nil) {
+        self.service = service
+        self.handler = handler
+        self.parameter = parameter
+        self.headers = headers
+        self.key = key
+        self.invokeTimeMs = invokeTimeMs
+        self.idempotencyKey = idempotencyKey
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.service == b.service && a.handler == b.handler && a.parameter == b.parameter && a.headers.elementsEqual(b.headers, by: ==)
+            && a.key == b.key && a.invokeTimeMs == b.invokeTimeMs && a.idempotencyKey == b.idempotencyKey
+    }
+
+    init(decoding body: [UInt8]) throws {
+        self.init(service: "", handler: "", parameter: [])
+        var r = ProtobufReader(body)
+        while let (field, value) = try r.next() {
+            switch field {
+            case 1: service = value.string
+            case 2: handler = value.string
+            case 3: parameter = value.bytes
+            case 4: invokeTimeMs = value.uint
+            case 5:
+                var header = ProtobufReader(value.bytes)
+                var k = "", v = ""
+                while let (f, e) = try header.next() {
+                    if f == 1 { k = e.string } else if f == 2 { v = e.string }
+                }
+                headers.append((k, v))
+            case 6: key = value.string
+            case 7: idempotencyKey = value.string
+            default: break
+            }
+        }
+    }
+
+    func encoded() -> [UInt8] {
+        var w = ProtobufWriter()
+        w.string(1, service)
+        w.string(2, handler)
+        w.bytes(3, parameter)
+        if invokeTimeMs > 0 { w.uint(4, invokeTimeMs) }
+        for (k, v) in headers {
+            w.message(5) { h in
+                h.string(1, k)
+                h.string(2, v)
+            }
+        }
+        w.string(6, key)
+        if let idempotencyKey { w.string(7, idempotencyKey) }
+        return Frame(.oneWayCallCommand, body: w.bytes).encoded()
+    }
+}
+
 /// A change to an object's state made by a handler.
 public enum StateMutation: Sendable, Equatable {
     case set(key: [UInt8], value: [UInt8])
@@ -132,26 +202,37 @@ public struct InvocationResponse: Sendable, Equatable {
         case suspended
         /// The body ended without output, error, suspension or EndMessage.
         case incomplete
+        /// The handler used something this package does not serve (named as the protocol names
+        /// the message): the attempt must fail rather than have that part silently dropped.
+        case unsupported(String)
     }
 
     public var outcome: Outcome
     public var stateMutations: [StateMutation]
+    /// One-way calls the handler made, in order.
+    public var sends: [OneWayCall]
     public var ended: Bool
 
-    public init(outcome: Outcome, stateMutations: [StateMutation] = [], ended: Bool = true) {
+    public init(outcome: Outcome, stateMutations: [StateMutation] = [], sends: [OneWayCall] = [], ended: Bool = true) {
         self.outcome = outcome
         self.stateMutations = stateMutations
+        self.sends = sends
         self.ended = ended
     }
 
-    /// Reads a whole response body. Commands this package does not act on (state reads served
-    /// from the eager map, acks) are skipped.
+    /// Reads a whole response body. State reads are answered from the eager state map the
+    /// request carried, so their commands need nothing; any message this package cannot act on
+    /// makes the outcome `unsupported`, naming it.
     public init(decoding data: [UInt8]) throws {
         self.init(outcome: .incomplete, ended: false)
         var output: Outcome?
         for frame in try Frame.decodeAll(data) {
             var r = ProtobufReader(frame.body)
             switch MessageType(rawValue: frame.type) {
+            case .getEagerStateCommand, .getEagerStateKeysCommand:
+                continue
+            case .oneWayCallCommand:
+                sends.append(try OneWayCall(decoding: frame.body))
             case .outputCommand:
                 while let (field, value) = try r.next() {
                     if field == 14 { output = .value(try Self.content(value.bytes)) }
@@ -186,7 +267,8 @@ public struct InvocationResponse: Sendable, Equatable {
             case .end:
                 ended = true
             default:
-                continue
+                outcome = .unsupported(MessageType.name(of: frame.type))
+                return
             }
         }
         if let output { outcome = output }
@@ -208,7 +290,7 @@ public struct InvocationResponse: Sendable, Equatable {
 
     /// Encodes a response the way an endpoint writes it (for the recorder and for tests).
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
+        var out: [UInt8] = sends.flatMap { $0.encoded() }
         for mutation in stateMutations {
             var w = ProtobufWriter()
             switch mutation {
@@ -241,7 +323,7 @@ public struct InvocationResponse: Sendable, Equatable {
             return out + Frame(.error, body: w.bytes).encoded()
         case .suspended:
             return out + Frame(.suspension, body: []).encoded()
-        case .incomplete:
+        case .incomplete, .unsupported:
             return out
         }
         return ended ? out + Frame(.end, body: []).encoded() : out

@@ -44,4 +44,50 @@ struct SDKServiceTests {
             }
         }
     }
+
+    @Test("one-way calls from a handler start once each, after the sender's outcome is durable; a delayed one waits its delay")
+    func oneWayCalls() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("fanout", to: "FanOut/spread")
+                try f.produce(topic, [(key: "r1", value: #"{"keys":["a","b","c"],"by":2,"later":"d","delay_ms":400}"#)], partitions: 1)
+                try await eventually("the sender and its four sends completed") {
+                    try await f.ingress.invocations(subscription: id).filter { $0.status == .completed }.count == 5
+                }
+                let all = try await f.ingress.invocations(subscription: id)
+                let sender = try #require(all.first { $0.target == "FanOut/spread" })
+                #expect(sender.output == .number(3))
+                let adds = all.filter { $0.target == "Counter/add" }
+                #expect(adds.map { $0.key ?? "" }.sorted() == ["a", "b", "c", "d"], "each send exactly once")
+                #expect(adds.filter { $0.key != "d" }.allSatisfy { $0.output == .number(2) })
+                let later = try #require(adds.first { $0.key == "d" })
+                #expect(later.output == .number(100))
+                // The SDK sets the start time from its clock while the sender runs: after its start.
+                let waited = (later.startedAt ?? 0) - (sender.startedAt ?? .max)
+                #expect(waited >= 400, "the delayed send started \(waited) ms after its sender started")
+                #expect((later.startedAt ?? 0) >= (sender.completedAt ?? .max), "no send starts before its sender's outcome is durable")
+                #expect(adds.allSatisfy { $0.topic == "" && $0.partition == -1 }, "sent invocations come from no Kafka record")
+            }
+        }
+    }
+
+    @Test("a handler that uses what the ingress cannot serve yet (a durable sleep) fails its attempts, naming the command; nothing is reported completed")
+    func unsupportedCommandIsNamed() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("naps", to: "Echo/nap")
+                try f.produce(topic, [(key: "k", value: #"{"n":1}"#)], partitions: 1)
+                try await eventually("the attempt failed, naming SleepCommand") {
+                    try await f.ingress.invocations(subscription: id).first?.error?.contains("SleepCommand") == true
+                }
+                let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
+                #expect(invocation.status != .completed)
+                #expect(invocation.error?.contains("does not serve yet") == true, "\(invocation.error ?? "")")
+            }
+        }
+    }
 }

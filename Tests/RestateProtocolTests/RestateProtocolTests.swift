@@ -27,6 +27,10 @@ struct RestateProtocolTests {
         InvocationResponse(outcome: .failure(InvocationFailure(code: 409, message: "no"))),
         InvocationResponse(outcome: .error(InvocationFailure(code: 500, message: "boom"), retryAfterMs: 250), ended: false),
         InvocationResponse(outcome: .suspended, ended: false),
+        InvocationResponse(outcome: .value([1]), sends: [
+            OneWayCall(service: "Counter", handler: "add", parameter: Array("1".utf8), headers: [("h", "v")], key: "a"),
+            OneWayCall(service: "Log", handler: "record", parameter: [], invokeTimeMs: 1_700_000_000_000, idempotencyKey: "once"),
+        ]),
     ])
     func responseRoundTrip(response: InvocationResponse) throws {
         #expect(try InvocationResponse(decoding: response.encoded()) == response)
@@ -39,7 +43,17 @@ struct RestateProtocolTests {
         #expect(throws: RestateProtocolError.self) { try InvocationRequest(decoding: Array(body.prefix(5))) }
     }
 
-    @Test("unknown frames and fields are skipped")
+    @Test("a command the ingress cannot serve makes the outcome unsupported, named as the protocol names it, even after an output")
+    func unsupportedCommandsAreNamed() throws {
+        var output = ProtobufWriter()
+        output.message(14) { $0.bytes(1, [7]) }
+        for (type, name) in [(UInt16(0x040C), "SleepCommand"), (0x040D, "CallCommand"), (0x0411, "RunCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
+            let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
+            #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
+        }
+    }
+
+    @Test("eager state reads need nothing from the ingress; unknown fields are skipped")
     func unknownSkipped() throws {
         var w = ProtobufWriter()
         w.uint(99, 5)

@@ -8,6 +8,8 @@
 actor Dispatcher {
     enum AttemptResult: Sendable {
         case finished
+        /// Finished, and these invocations it sent were journaled with its outcome: run them.
+        case finishedSending([Invocation])
         case retry(afterMs: Int)
         /// Out of attempts: parked until `resume`.
         case paused
@@ -27,6 +29,8 @@ actor Dispatcher {
     /// The back-off sleeps of invocations waiting to be retried, by invocation id.
     private var backOffs: [String: Task<Void, Never>] = [:]
     private var open = 0
+    /// Sent invocations waiting for their start time (delayed sends), by invocation id.
+    private var delayed: [String: Task<Void, Never>] = [:]
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// Open invocations per source partition that are not parked, and who waits for some of
     /// them to reach zero.
@@ -42,24 +46,47 @@ actor Dispatcher {
     }
 
     func submit(_ invocations: [Invocation]) {
+        let now = Journal.nowMs()
         for invocation in invocations {
             open += 1
-            if invocation.paused {
-                park(invocation)
+            if let notBefore = invocation.notBefore, notBefore > now, !invocation.paused {
+                // A delayed send holds nothing (not even its key) until its time: then it queues as if new.
+                count(invocation, +1)
+                delayed[invocation.id] = Task {
+                    try? await Task.sleep(for: .milliseconds(notBefore - Journal.nowMs()))
+                    self.due(invocation)
+                }
                 continue
             }
-            if let key = invocation.exclusivityKey {
-                if busyKeys[key] != nil {
-                    busyKeys[key]!.append(invocation)
-                    if !pausedKeys.contains(key) { count(invocation, +1) }
-                    continue
-                }
-                busyKeys[key] = FIFO()
-            }
-            count(invocation, +1)
-            ready.append(invocation)
+            admit(invocation)
         }
         pump()
+    }
+
+    private func due(_ invocation: Invocation) {
+        delayed[invocation.id] = nil
+        // Admitted before its delay stops counting, so its source never looks drained in between.
+        admit(invocation)
+        count(invocation, -1)
+        pump()
+    }
+
+    /// Queues an open invocation: ready, or behind its key, or parked when paused.
+    private func admit(_ invocation: Invocation) {
+        if invocation.paused {
+            park(invocation)
+            return
+        }
+        if let key = invocation.exclusivityKey {
+            if busyKeys[key] != nil {
+                busyKeys[key]!.append(invocation)
+                if !pausedKeys.contains(key) { count(invocation, +1) }
+                return
+            }
+            busyKeys[key] = FIFO()
+        }
+        count(invocation, +1)
+        ready.append(invocation)
     }
 
     /// Invocations submitted and not finished (parked ones included).
@@ -110,7 +137,7 @@ actor Dispatcher {
         await withCheckedContinuation { stopWaiters.append($0) }
     }
 
-    private var isIdle: Bool { inFlight == 0 && retrying == 0 && ready.isEmpty }
+    private var isIdle: Bool { inFlight == 0 && retrying == 0 && ready.isEmpty && delayed.isEmpty }
 
     private func pump() {
         while !stopped, inFlight < concurrency, let next = ready.popFirst() {
@@ -129,8 +156,10 @@ actor Dispatcher {
             stopWaiters.forEach { $0.resume() }
             stopWaiters = []
         }
+        var sent: [Invocation] = []
         switch result {
-        case .finished:
+        case .finished, .finishedSending:
+            if case .finishedSending(let invocations) = result { sent = invocations }
             open -= 1
             count(invocation, -1)
             if let key = invocation.exclusivityKey {
@@ -152,6 +181,7 @@ actor Dispatcher {
             count(invocation, -1)
             park(invocation)
         }
+        if !sent.isEmpty { submit(sent) }
         pump()
         resumeIdleWaiters()
     }

@@ -24,9 +24,11 @@ struct Invocation: Sendable {
     var attempts: Int
     /// Out of attempts and waiting to be resumed (see `RetryPolicy.OnMaxAttempts.pause`).
     var paused = false
-    /// The record it came from.
+    /// The record it came from ("" and -1 for an invocation a handler sent).
     var topic: String
     var partition: Int32
+    /// Epoch milliseconds before which it must not start (a delayed send).
+    var notBefore: Int64?
 
     var target: String { "\(service)/\(handler)" }
 

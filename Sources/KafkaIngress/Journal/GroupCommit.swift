@@ -1,15 +1,17 @@
 /// Collects writes that arrive while a commit is running and commits them together next: one
-/// transaction for many callers, without a timer. Each caller returns once its write is durable.
-actor GroupCommit<Operation: Sendable> {
-    private let commit: @Sendable ([Operation]) async throws -> Void
-    private var pending: [(Operation, CheckedContinuation<Void, Error>)] = []
+/// transaction for many callers, without a timer. Each caller returns once its write is durable,
+/// with what the commit made of it.
+actor GroupCommit<Operation: Sendable, Outcome: Sendable> {
+    private let commit: @Sendable ([Operation]) async throws -> [Outcome]
+    private var pending: [(Operation, CheckedContinuation<Outcome, Error>)] = []
     private var committing = false
 
-    init(_ commit: @escaping @Sendable ([Operation]) async throws -> Void) {
+    /// `commit` returns one outcome per operation, in order.
+    init(_ commit: @escaping @Sendable ([Operation]) async throws -> [Outcome]) {
         self.commit = commit
     }
 
-    func submit(_ operation: Operation) async throws {
+    func submit(_ operation: Operation) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             pending.append((operation, continuation))
             if !committing {
@@ -24,8 +26,9 @@ actor GroupCommit<Operation: Sendable> {
             let batch = pending
             pending = []
             do {
-                try await commit(batch.map(\.0))
-                batch.forEach { $0.1.resume() }
+                let outcomes = try await commit(batch.map(\.0))
+                precondition(outcomes.count == batch.count, "a group commit must return one outcome per operation")
+                for ((_, continuation), outcome) in zip(batch, outcomes) { continuation.resume(returning: outcome) }
             } catch {
                 batch.forEach { $0.1.resume(throwing: error) }
             }

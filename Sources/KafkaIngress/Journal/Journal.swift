@@ -14,7 +14,7 @@ final class Journal: Sendable {
     private let db: DatabasePool
     private let live = Mutex<[String: LiveAttempt]>([:])
     private let stateCache = Mutex<[String: [[UInt8]: [UInt8]]]>([:])
-    private let completions: GroupCommit<Completion>
+    private let completions: GroupCommit<Completion, [Invocation]>
 
     init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -68,6 +68,10 @@ final class Journal: Sendable {
         }
         m.registerMigration("v3: Kafka clusters registered through the admin API") { db in
             try db.execute(sql: "CREATE TABLE kafka_cluster (name TEXT PRIMARY KEY, properties TEXT NOT NULL, created_at INTEGER NOT NULL)")
+        }
+        m.registerMigration("v4: invocations sent by handlers (one-way calls), possibly delayed") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN not_before INTEGER")
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN parent TEXT")
         }
         return m
     }
@@ -137,6 +141,19 @@ final class Journal: Sendable {
     }
 
     // MARK: Records in, invocations out
+
+    /// An invocation a handler sent (a one-way call), to journal with the sender's outcome.
+    struct Send: Sendable {
+        var service: String
+        var handler: String
+        /// The object or workflow key; nil for services.
+        var key: String?
+        var exclusive: Bool
+        var headers: [(String, String)]
+        var payload: [UInt8]
+        /// Epoch milliseconds before which it must not start (a delayed send); nil: at once.
+        var notBefore: Int64?
+    }
 
     /// What a journaled record is to become.
     struct Target: Sendable {
@@ -209,7 +226,7 @@ final class Journal: Sendable {
     func openInvocations(id: String? = nil) async throws -> [Invocation] {
         try await db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition
+                SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition, not_before
                 FROM invocation WHERE status NOT IN ('completed', 'failed') \(id == nil ? "" : "AND id = ?") ORDER BY seq
                 """, arguments: StatementArguments(id.map { [$0] } ?? []))
                 .map { row in
@@ -217,7 +234,8 @@ final class Journal: Sendable {
                     return Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
                                       handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
                                       headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"],
-                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"])
+                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"],
+                                      notBefore: row["not_before"])
                 }
         }
     }
@@ -297,14 +315,17 @@ final class Journal: Sendable {
         }
     }
 
-    /// Records the end of an invocation and, in the same transaction, its state changes.
+    /// Records the end of an invocation and, in the same transaction, its state changes and the
+    /// invocations it sent (so each is started exactly once: with the outcome, or not at all).
     /// Concurrent calls are committed together (group commit); each returns once its own
-    /// change is durable.
-    func finish(_ invocation: Invocation, status: InvocationStatus, attempts: Int, output: [UInt8]?, error: String?, mutations: [StateChange]) async throws {
+    /// change is durable, with the sent invocations as journaled.
+    @discardableResult
+    func finish(_ invocation: Invocation, status: InvocationStatus, attempts: Int, output: [UInt8]?, error: String?,
+                mutations: [StateChange], sends: [Send] = []) async throws -> [Invocation] {
         let started = live.withLock { $0.removeValue(forKey: invocation.id)?.startedAt }
         let op = Completion(invocation: invocation, status: status, attempts: attempts, startedAt: started, completedAt: Self.nowMs(),
-                            output: output, error: error, mutations: mutations)
-        try await completions.submit(op)
+                            output: output, error: error, mutations: mutations, sends: sends)
+        let sent = try await completions.submit(op)
         if let key = invocation.key, !mutations.isEmpty {
             let cacheKey = invocation.service + "\u{0}" + key
             stateCache.withLock { cache in
@@ -319,11 +340,13 @@ final class Journal: Sendable {
                 cache[cacheKey] = state
             }
         }
+        return sent
     }
 
-    /// Writes a batch of completions in one transaction.
-    private static func write(_ batch: [Completion], to db: DatabasePool) async throws {
+    /// Writes a batch of completions in one transaction; returns each one's sent invocations.
+    private static func write(_ batch: [Completion], to db: DatabasePool) async throws -> [[Invocation]] {
         try await db.write { db in
+            var sentPerCompletion: [[Invocation]] = []
             for op in batch {
                 let invocation = op.invocation
                 if let key = invocation.key {
@@ -344,8 +367,25 @@ final class Journal: Sendable {
                     UPDATE invocation SET status = ?, attempts = ?, output = ?, error = COALESCE(?, error),
                         started_at = COALESCE(started_at, ?), completed_at = ? WHERE id = ?
                     """).execute(arguments: [op.status.rawValue, op.attempts, op.output.map { Data($0) }, op.error, op.startedAt, op.completedAt, invocation.id])
+                sentPerCompletion.append(try op.sends.map { try insert($0, sentBy: invocation, at: op.completedAt, db) })
             }
+            return sentPerCompletion
         }
+    }
+
+    /// Journals an invocation a handler sent. It belongs to the sender's subscription but to no
+    /// Kafka partition (topic "", partition and offset -1), so no partition revoke waits for it.
+    private static func insert(_ send: Send, sentBy parent: Invocation, at now: Int64, _ db: Database) throws -> Invocation {
+        let id = InvocationID.make(key: send.key)
+        try db.cachedStatement(sql: """
+            INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
+                                    status, created_at, not_before, parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?)
+            """).execute(arguments: [id, parent.subscriptionID, send.service, send.handler, send.key, send.exclusive, headersJSON(send.headers),
+                                     Data(send.payload), now, send.notBefore, parent.id])
+        return Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: parent.subscriptionID, service: send.service, handler: send.handler,
+                          key: send.key, exclusive: send.exclusive, headers: send.headers, payload: send.payload, attempts: 0,
+                          topic: "", partition: -1, notBefore: send.notBefore)
     }
 
     // MARK: Reading for the admin API
@@ -448,5 +488,6 @@ struct Completion: Sendable {
     var output: [UInt8]?
     var error: String?
     var mutations: [StateChange]
+    var sends: [Journal.Send]
 }
 
