@@ -136,7 +136,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         if case NIOSSLError.handshakeFailed(let reason) = error {
             // Kept for tests and scenario reports: a refused handshake otherwise shows only as a
             // client that never gets anywhere.
-            let failure = "TLS handshake with \(clientHost) failed: \(reason)"
+            let failure = "TLS handshake with \(clientHost) failed: \(reason.reasons)"
             core.withState { state, _ in state.tlsHandshakeFailures.append(failure) }
             return closeBadClient(context: context, failure)
         }

@@ -72,3 +72,18 @@ public enum SecurityProtocol: String, Sendable, CaseIterable, CustomStringConver
         }
     }
 }
+
+extension BoringSSLError {
+    /// BoringSSL's reason names (CERTIFICATE_VERIFY_FAILED, TLSV1_ALERT_UNKNOWN_CA,
+    /// WRONG_VERSION_NUMBER…): what a reader of a failed handshake needs, without the error codes
+    /// and the library's source paths the full description carries.
+    var reasons: String {
+        switch self {
+        case .sslError(let stack), .unknownError(let stack):
+            let names = stack.compactMap { $0.description.firstMatch(of: /:([A-Z0-9_]+)\sat\s/).map { String($0.1) } }
+            return names.isEmpty ? "\(self)" : names.joined(separator: ", ")
+        default:
+            return "\(self)"
+        }
+    }
+}
