@@ -132,9 +132,10 @@ final class ScenarioEnvironment {
                 if spec.effectiveSecurityProtocol.usesTLS {
                     let tls = try TLSSettings()
                     try FileManager.default.createDirectory(atPath: certificateDirectory, withIntermediateDirectories: true)
-                    caFile = certificateDirectory + "/\(spec.name)-ca.pem"
-                    try tls.authority.certificatePEM.write(toFile: caFile!, atomically: true, encoding: .utf8)
+                    let file = certificateDirectory + "/\(spec.name)-ca.pem"
+                    try tls.authority.certificatePEM.write(toFile: file, atomically: true, encoding: .utf8)
                     config.tls = tls
+                    caFile = file
                 }
                 if spec.name == scenario.cluster.name {
                     // The ingress is configured with the first broker only; it learns the others.
