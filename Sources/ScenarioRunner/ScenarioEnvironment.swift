@@ -50,6 +50,8 @@ final class ScenarioEnvironment {
     let ingress: any IngressTarget
     private let recorderURL: String
     private let recorderServer: Task<Void, Error>
+    /// Holds the CA certificates of TLS clusters, for the ingress's `ssl.ca.location`.
+    private let certificateDirectory = NSTemporaryDirectory() + "scenario-tls-" + UUID().uuidString
 
     init(_ scenario: Scenario, target: ScenarioTarget, embedded: EmbeddedIngress.Options) async throws {
         var advertisedHost = "127.0.0.1"
@@ -57,7 +59,7 @@ final class ScenarioEnvironment {
         // An external ingress may connect from elsewhere: then listen on every interface.
         let listenHost = ["127.0.0.1", "localhost"].contains(advertisedHost) ? "127.0.0.1" : "0.0.0.0"
 
-        kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost)
+        kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost, certificateDirectory: certificateDirectory)
         recorder = InvocationRecorder(configuration: RecorderConfiguration(services: scenario.services.map(\.recorderService)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let server = RecorderServer(recorder: recorder)
@@ -69,14 +71,40 @@ final class ScenarioEnvironment {
         recorderURL = "http://\(advertisedHost):\(port)"
         switch target.ingress {
         case .embedded:
-            ingress = try await EmbeddedIngress(clusters: kafka.mapValues(\.bootstrapServers), options: embedded)
+            let clusters = try kafka.map { name, cluster in
+                (name, EmbeddedIngress.Cluster(bootstrapServers: cluster.bootstrapServers,
+                                               properties: try Self.securityProperties(scenario.clusters.first { $0.name == name }, cluster)))
+            }
+            ingress = try await EmbeddedIngress(clusters: Dictionary(uniqueKeysWithValues: clusters), options: embedded)
         case .remote(let adminURL, let kafkaCluster, _):
             ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster])
         }
         try await ingress.register(recorderURL: recorderURL)
     }
 
-    private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaTarget] {
+    /// What a Restate user would write in the cluster's entry of restate.toml to reach it:
+    /// `security.protocol`, the CA to trust, and the ingress's own SASL credentials if it has any.
+    static func securityProperties(_ spec: ClusterSpec?, _ cluster: any KafkaTarget) throws -> [String: String] {
+        guard let spec else { return [:] }
+        let securityProtocol = spec.effectiveSecurityProtocol
+        guard securityProtocol != .plaintext else { return [:] }
+        var properties = ["security.protocol": securityProtocol.rawValue]
+        if securityProtocol.usesTLS {
+            guard let file = (cluster as? FakeKafkaTarget)?.certificateAuthorityFile else {
+                throw ScenarioError("cluster \(spec.name): \(securityProtocol.rawValue) needs FakeKafka, whose CA the runner generates")
+            }
+            properties["ssl.ca.location"] = file
+        }
+        if let sasl = spec.sasl, let user = sasl.ingressUser, let password = sasl.users[user], let mechanism = sasl.mechanisms.first {
+            properties["sasl.mechanisms"] = mechanism
+            properties["sasl.username"] = user
+            properties["sasl.password"] = password
+        }
+        return properties
+    }
+
+    private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String,
+                                   certificateDirectory: String) async throws -> [String: any KafkaTarget] {
         if !scenario.additionalClusters.isEmpty {
             let names = scenario.clusters.map(\.name).joined(separator: ", ")
             if case .external = target.kafka {
@@ -100,12 +128,21 @@ final class ScenarioEnvironment {
                 config.sasl = spec.sasl.map { sasl in
                     SASLConfiguration(mechanisms: sasl.mechanisms.compactMap(SASLConfiguration.Mechanism.init(rawValue:)), users: sasl.users)
                 }
+                var caFile: String?
+                if spec.effectiveSecurityProtocol.usesTLS {
+                    let tls = try TLSSettings()
+                    try FileManager.default.createDirectory(atPath: certificateDirectory, withIntermediateDirectories: true)
+                    let file = certificateDirectory + "/\(spec.name)-ca.pem"
+                    try tls.authority.certificatePEM.write(toFile: file, atomically: true, encoding: .utf8)
+                    config.tls = tls
+                    caFile = file
+                }
                 if spec.name == scenario.cluster.name {
                     // The ingress is configured with the first broker only; it learns the others.
                     config.port = brokerPort
                     config.laterBrokerPorts = .any
                 }
-                started[spec.name] = FakeKafkaTarget(try await FakeKafkaCluster.start(config))
+                started[spec.name] = FakeKafkaTarget(try await FakeKafkaCluster.start(config), certificateAuthorityFile: caFile)
             }
             return started
         }
@@ -133,6 +170,7 @@ final class ScenarioEnvironment {
         recorderServer.cancel()
         _ = try? await recorderServer.value
         for cluster in kafka.values { await cluster.shutdown() }
+        try? FileManager.default.removeItem(atPath: certificateDirectory)
     }
 }
 

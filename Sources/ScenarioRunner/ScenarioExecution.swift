@@ -158,11 +158,17 @@ final class ScenarioExecution {
         return fired
     }
 
-    /// Why nothing may have been consumed: SASL authentications a cluster refused.
+    /// Why nothing may have been consumed: SASL authentications a cluster refused, TLS handshakes that failed.
     private func authenticationNote() -> String {
-        let refused = environment.kafka.sorted { $0.key < $1.key }.compactMap { name, kafka -> String? in
-            guard let last = kafka.authenticationFailures.last else { return nil }
-            return "cluster \(name) refused \(kafka.authenticationFailures.count) SASL authentication(s): \(last)"
+        let refused = environment.kafka.sorted { $0.key < $1.key }.flatMap { name, kafka -> [String] in
+            var notes: [String] = []
+            if let last = kafka.tlsHandshakeFailures.last {
+                notes.append("cluster \(name) saw \(kafka.tlsHandshakeFailures.count) failed TLS handshake(s): \(last)")
+            }
+            if let last = kafka.authenticationFailures.last {
+                notes.append("cluster \(name) refused \(kafka.authenticationFailures.count) SASL authentication(s): \(last)")
+            }
+            return notes
         }
         return refused.isEmpty ? "" : " (\(refused.joined(separator: "; ")))"
     }

@@ -93,12 +93,19 @@ extension ScenarioRunner {
             if scenario.explore != nil { return "it explores faults, which need FakeKafka (not --bootstrap-servers)" }
             if steps.contains(where: { if case .addPartitions = $0 { true } else { false } }) { return "it adds partitions, which this harness does only on FakeKafka (not --bootstrap-servers)" }
             if scenario.clusters.contains(where: { $0.sasl != nil }) { return "it declares SASL users, which only FakeKafka can be given (not --bootstrap-servers)" }
+            if scenario.clusters.contains(where: { $0.effectiveSecurityProtocol.usesTLS }) { return "its cluster uses TLS with a CA the harness generates, which needs FakeKafka (not --bootstrap-servers)" }
             if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; --bootstrap-servers gives one" }
         }
         if case .remote = target.ingress {
             if steps.contains(.restartIngress) { return "it restarts the ingress, which an external ingress does not let the harness do" }
             if steps.contains(where: { if case .ingressInstances = $0 { true } else { false } }) { return "it adds ingress instances, which only the embedded target can" }
             if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; an external ingress is configured with one" }
+            if scenario.cluster.effectiveSecurityProtocol.usesTLS {
+                return "its cluster uses TLS with a CA generated per run, which an external ingress's configuration cannot name in advance"
+            }
+            if scenario.cluster.sasl?.ingressUser != nil {
+                return "its ingress_user goes into the ingress's cluster properties, which an external ingress takes from its own configuration"
+            }
         }
         return nil
     }

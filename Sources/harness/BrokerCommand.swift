@@ -32,27 +32,53 @@ struct BrokerCommand: AsyncParsableCommand {
     @Flag(help: "Refuse to create unknown topics on Metadata requests.")
     var noAutoCreate = false
 
-    @Option(help: "PLAINTEXT, or SASL_PLAINTEXT (clients authenticate with --sasl-mechanisms as one of --user).")
+    @Option(help: ArgumentHelp(
+        "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. SSL and SASL_SSL listen with a certificate from a CA generated at start, written to --ca-out; SASL_* clients authenticate with --sasl-mechanisms as one of --user.",
+        valueName: "protocol"))
     var securityProtocol = "PLAINTEXT"
 
-    @Option(help: "With SASL_PLAINTEXT: the mechanisms offered, comma-separated (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512).")
-    var saslMechanisms = "PLAIN"
+    @Option(help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: the mechanisms offered, comma-separated (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). Default: PLAIN.", valueName: "mechanisms"))
+    var saslMechanisms: String?
 
-    @Option(name: .customLong("user"), help: ArgumentHelp("With SASL_PLAINTEXT: a user allowed in, as NAME:PASSWORD (repeatable).", valueName: "name:password"))
+    @Option(name: .customLong("user"), help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: a user allowed in, as NAME:PASSWORD (repeatable).", valueName: "name:password"))
     var users: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "With SSL or SASL_SSL (and required there): where to write the generated CA certificate (PEM), for clients' ssl.ca.location. The CA and the brokers' certificate live only as long as this process.",
+        valueName: "path"))
+    var caOut: String?
+
+    @Option(help: ArgumentHelp(
+        "With SSL or SASL_SSL: Kafka's ssl.client.auth. none; requested (a client certificate is asked for and checked when sent); required (mutual TLS: clients without a certificate from the CA are refused; needs --client-cert-out and --client-key-out).",
+        valueName: "none|requested|required"))
+    var sslClientAuth: String = "none"
+
+    @Option(help: ArgumentHelp("With SSL or SASL_SSL: write a client certificate signed by the CA (PEM) here, for ssl.certificate.location. Needs --client-key-out.", valueName: "path"))
+    var clientCertOut: String?
+
+    @Option(help: ArgumentHelp("With --client-cert-out: write that certificate's private key (PEM, PKCS #8, mode 0600) here, for ssl.key.location.", valueName: "path"))
+    var clientKeyOut: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
-    /// The SASL settings the options describe (nil for PLAINTEXT).
-    private func sasl() throws -> SASLConfiguration? {
-        switch securityProtocol {
-        case "PLAINTEXT": return nil
-        case "SASL_PLAINTEXT": break
-        case "SSL", "SASL_SSL": throw ValidationError("--security-protocol \(securityProtocol) is not supported yet (TLS listeners are not implemented); use PLAINTEXT or SASL_PLAINTEXT")
-        default: throw ValidationError("--security-protocol must be PLAINTEXT or SASL_PLAINTEXT, got '\(securityProtocol)'")
+    private func parsedSecurityProtocol() throws -> SecurityProtocol {
+        guard let parsed = SecurityProtocol(rawValue: securityProtocol) else {
+            throw ValidationError("--security-protocol must be one of \(SecurityProtocol.allCases.map(\.rawValue).joined(separator: ", ")), got '\(securityProtocol)'")
         }
-        let mechanisms = try saslMechanisms.split(separator: ",").map { name in
+        return parsed
+    }
+
+    /// The SASL settings the options describe (nil without SASL).
+    private func sasl() throws -> SASLConfiguration? {
+        let securityProtocol = try parsedSecurityProtocol()
+        guard securityProtocol.usesSASL else {
+            if !users.isEmpty || saslMechanisms != nil {
+                throw ValidationError("--user and --sasl-mechanisms need --security-protocol SASL_PLAINTEXT or SASL_SSL (it is \(securityProtocol))")
+            }
+            return nil
+        }
+        let mechanisms = try (saslMechanisms ?? "PLAIN").split(separator: ",").map { name in
             guard let m = SASLConfiguration.Mechanism(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw ValidationError("--sasl-mechanisms: '\(name)' is not one of \(SASLConfiguration.Mechanism.allCases.map(\.rawValue).joined(separator: ", "))")
             }
@@ -64,17 +90,71 @@ struct BrokerCommand: AsyncParsableCommand {
             guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--user must be NAME:PASSWORD, got '\(user)'") }
             credentials[String(user[..<colon])] = String(user[user.index(after: colon)...])
         }
-        guard !credentials.isEmpty else { throw ValidationError("SASL_PLAINTEXT needs at least one --user NAME:PASSWORD") }
+        guard !credentials.isEmpty else { throw ValidationError("\(securityProtocol) needs at least one --user NAME:PASSWORD") }
         return SASLConfiguration(mechanisms: mechanisms, users: credentials)
+    }
+
+    /// How clients must authenticate with certificates (nil without TLS); the options that only
+    /// make sense with TLS are refused without it.
+    private func clientAuthentication() throws -> TLSSettings.ClientAuthentication? {
+        let securityProtocol = try parsedSecurityProtocol()
+        guard let auth = TLSSettings.ClientAuthentication(rawValue: sslClientAuth) else {
+            throw ValidationError("--ssl-client-auth must be none, requested or required, got '\(sslClientAuth)'")
+        }
+        guard securityProtocol.usesTLS else {
+            let given = [("--ca-out", caOut != nil), ("--ssl-client-auth", auth != .none), ("--client-cert-out", clientCertOut != nil),
+                         ("--client-key-out", clientKeyOut != nil)].filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) need\(given.count == 1 ? "s" : "") --security-protocol SSL or SASL_SSL (it is \(securityProtocol))")
+            }
+            return nil
+        }
+        guard caOut != nil else {
+            throw ValidationError("--security-protocol \(securityProtocol) needs --ca-out PATH: clients must trust the CA generated at start (ssl.ca.location=PATH)")
+        }
+        guard (clientCertOut == nil) == (clientKeyOut == nil) else {
+            throw ValidationError("--client-cert-out and --client-key-out go together: a certificate is no use without its key")
+        }
+        if auth == .required && clientCertOut == nil {
+            throw ValidationError("--ssl-client-auth required needs --client-cert-out and --client-key-out: the CA's key never leaves the broker, so it is the only one that can issue a client certificate it accepts")
+        }
+        return auth
     }
 
     func validate() throws {
         _ = try sasl()
+        _ = try clientAuthentication()
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1, got \(brokers)") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1, got \(partitions)") }
         guard (0...65535).contains(port), port == 0 || port + brokers - 1 <= 65535 else {
             throw ValidationError("--port \(port) with \(brokers) brokers does not fit in 0...65535")
         }
+    }
+
+    /// Generates the CA and writes what clients need, before anything listens: a client started
+    /// on the ready line finds its files there.
+    private func tls() throws -> TLSSettings? {
+        guard let clientAuthentication = try clientAuthentication(), let caOut else { return nil }
+        let settings = try TLSSettings(clientAuthentication: clientAuthentication)
+        try write(settings.authority.certificatePEM, to: caOut, option: "--ca-out")
+        if let clientCertOut, let clientKeyOut {
+            let client = try settings.authority.issueClientCertificate()
+            try write(client.certificatePEM, to: clientCertOut, option: "--client-cert-out")
+            try write(client.privateKeyPEM, to: clientKeyOut, option: "--client-key-out", permissions: 0o600)
+        }
+        return settings
+    }
+
+    private func write(_ pem: String, to path: String, option: String, permissions: mode_t = 0o644) throws {
+        // Replaced, not rewritten in place: a new file gets its mode at creation, so a private
+        // key is never readable by others, even for a moment.
+        unlink(path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, permissions)
+        guard fd >= 0 else { throw OutputFileError("\(option): cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(pem.utf8)
+        let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw OutputFileError("\(option): cannot write \(path): \(String(cString: strerror(errno)))") }
     }
 
     func run() async throws {
@@ -89,6 +169,7 @@ struct BrokerCommand: AsyncParsableCommand {
         config.autoCreateTopics = !noAutoCreate
         config.logger = logger
         config.sasl = try sasl()
+        config.tls = try tls()
         let cluster = try await FakeKafkaCluster.start(config)
         for topic in topics {
             try cluster.createTopic(topic.name, partitions: topic.partitions)
@@ -99,6 +180,13 @@ struct BrokerCommand: AsyncParsableCommand {
         logger.info("stopping")
         try await cluster.shutdown()
     }
+}
+
+/// A file the broker was asked to write (the CA, a client certificate) could not be: not a usage
+/// mistake, so no usage text follows it.
+struct OutputFileError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// A `--topic NAME:PARTITIONS` argument.

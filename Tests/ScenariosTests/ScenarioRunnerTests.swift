@@ -297,4 +297,38 @@ struct ReportTests {
         #expect(result.error?.hasPrefix("wrong-password.yaml:8:5: waited 4000 ms for 3 completed invocations; 0 completed (cluster default refused ") == true, "\(result.error ?? "")")
         #expect(result.error?.hasSuffix("SASL authentication(s): Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256)") == true, "\(result.error ?? "")")
     }
+
+    @Test("over SASL_SSL, a subscription overriding the ingress's password fails the scenario with the broker's reason, not a hang")
+    func wrongSASLSSLPassword() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: wrong password over TLS
+            cluster: {security_protocol: SASL_SSL, sasl: {mechanisms: [SCRAM-SHA-256], users: {ingress: right}, ingress_user: ingress}}
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions:
+              - {name: s, topic: t, sink: S/h, options: {sasl.password: wrong}}
+            steps:
+              - produce: {topic: t, count: 3}
+              - wait: {invocations: 3, subscription: s, timeout_ms: 4000}
+            """, file: "wrong-password-tls.yaml")
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+        #expect(result.error?.hasPrefix("wrong-password-tls.yaml:8:5: waited 4000 ms for 3 completed invocations; 0 completed (cluster default refused ") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("invalid credentials with SASL mechanism SCRAM-SHA-256)") == true, "\(result.error ?? "")")
+    }
+
+    @Test("a subscription that turns TLS off on an SSL cluster fails the scenario naming the failed handshakes")
+    func plaintextSubscriptionOnSSLCluster() async throws {
+        let scenario = try ScenarioYAML.parse("""
+            name: plaintext client
+            cluster: {security_protocol: SSL}
+            services: [{name: S, kind: service, handlers: [{name: h}]}]
+            subscriptions:
+              - {name: s, topic: t, sink: S/h, options: {security.protocol: PLAINTEXT}}
+            steps:
+              - produce: {topic: t, count: 3}
+              - wait: {invocations: 3, subscription: s, timeout_ms: 4000}
+            """, file: "plaintext-on-ssl.yaml")
+        let result = await ScenarioRunner(concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+        #expect(result.error?.contains("0 completed (cluster default saw ") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("failed TLS handshake(s): TLS handshake with 127.0.0.1 failed: WRONG_VERSION_NUMBER)") == true, "\(result.error ?? "")")
+    }
 }

@@ -57,6 +57,21 @@ struct ScenarioYAMLTests {
         #expect(s.expectations[0].location.line == 21)
     }
 
+    @Test("security_protocol and sasl.ingress_user read into the model; sasl alone still means SASL_PLAINTEXT")
+    func security() throws {
+        let s = try ScenarioYAML.parse("""
+            name: x
+            clusters:
+              - {name: a, security_protocol: SASL_SSL, sasl: {mechanisms: [SCRAM-SHA-256, PLAIN], users: {i: p, j: q}, ingress_user: i}}
+              - {name: b, security_protocol: SSL}
+              - {name: c, sasl: {mechanisms: [PLAIN], users: {i: p}}}
+              - {name: d}
+            """, file: "security.yaml")
+        #expect(s.clusters.map(\.effectiveSecurityProtocol) == [.saslSSL, .ssl, .saslPlaintext, .plaintext])
+        #expect(s.clusters[0].sasl == SASLSpec(mechanisms: ["SCRAM-SHA-256", "PLAIN"], users: ["i": "p", "j": "q"], ingressUser: "i"))
+        #expect(s.clusters[2].securityProtocol == nil)
+    }
+
     @Test("mistakes are reported with file, line, column and what was expected", arguments: [
         ("name: x\nsteps:\n  - produce: {topic: t, cuont: 3}\n", 3, 25, "unknown key 'cuont'; expected one of: topic, count, key, key_hex, value, value_json, value_hex, value_file, headers, partition, compression, timestamp, cluster"),
         ("name: x\ncolour: red\n", 2, 1, "scenario: unknown key 'colour'"),
@@ -80,6 +95,10 @@ struct ScenarioYAMLTests {
         ("name: x\nsteps:\n  - fault: {cluster: moon, stop_broker: 1}\n", 3, 5, "unknown cluster 'moon'"),
         ("name: x\nsteps:\n  - subscribe: ghost\n", 3, 5, "unknown subscription 'ghost'"),
         ("name: x\nexpect:\n  - consumer_group: {members: 1}\n", 3, 21, "consumer_group: give group or subscription (one of them)"),
+        ("name: x\ncluster: {security_protocol: TLS}\n", 2, 30, "cluster.security_protocol: 'TLS' is not one of: PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"),
+        ("name: x\ncluster: {security_protocol: SASL_SSL}\n", 2, 10, "cluster: security_protocol SASL_SSL needs a sasl block"),
+        ("name: x\ncluster: {security_protocol: SSL, sasl: {mechanisms: [PLAIN], users: {a: b}}}\n", 2, 10, "a sasl block needs security_protocol SASL_PLAINTEXT or SASL_SSL, not SSL"),
+        ("name: x\ncluster: {sasl: {mechanisms: [PLAIN], users: {a: b}, ingress_user: c}}\n", 2, 68, "sasl.ingress_user: 'c' is not one of the users (a)"),
     ])
     func mistakes(yaml: String, line: Int, column: Int, message: String) throws {
         let error = try #require(throws: ScenarioFileError.self) { try ScenarioYAML.parse(yaml, file: "bad.yaml") }

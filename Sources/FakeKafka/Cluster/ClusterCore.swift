@@ -1,6 +1,7 @@
 import KafkaProtocol
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// The shared heart of a running cluster: its state behind one lock, its configuration, and the
@@ -11,9 +12,12 @@ final class ClusterCore: Sendable {
     let logger: Logger
     private let state: Mutex<ClusterState>
     let connections = ConnectionRegistry()
+    /// The brokers' TLS server context, when the listeners use TLS.
+    let tlsContext: NIOSSLContext?
 
-    init(configuration: FakeKafkaCluster.Configuration, eventLoopGroup: any EventLoopGroup, logger: Logger) {
+    init(configuration: FakeKafkaCluster.Configuration, eventLoopGroup: any EventLoopGroup, logger: Logger, tlsContext: NIOSSLContext? = nil) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity, faultRandomness: configuration.faultRandomness))

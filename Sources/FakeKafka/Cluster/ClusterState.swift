@@ -53,6 +53,8 @@ struct ClusterState {
     var requestLog: RequestLog
     /// Refused SASL authentications, newest last (the message each client was sent).
     var authenticationFailures: [String] = []
+    /// Failed TLS handshakes, newest last, with the client's address.
+    var tlsHandshakeFailures: [String] = []
     var nextTopicLeader: Int32 = 0
 
     init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {

@@ -44,14 +44,19 @@ public final class FakeKafkaCluster: Sendable {
         /// Decides faults injected with a probability; give a seeded generator to make a run's
         /// choices repeatable (the scenario runner passes the scenario's seed).
         public var faultRandomness: (any RandomNumberGenerator & Sendable)?
-        /// SASL on every listener (SASL_PLAINTEXT); nil: PLAINTEXT.
+        /// SASL on every listener (SASL_PLAINTEXT, or SASL_SSL with `tls`); nil: no SASL.
         public var sasl: SASLConfiguration?
+        /// TLS on every listener (SSL, or SASL_SSL with `sasl`); nil: no TLS.
+        public var tls: TLSSettings?
         public var logger: Logger = Logger(label: "fakekafka")
 
         public init(brokers: Int = 1, defaultPartitions: Int32 = 4) {
             self.brokers = brokers
             self.defaultPartitions = defaultPartitions
         }
+
+        /// What the listeners speak, as `tls` and `sasl` make it.
+        public var securityProtocol: SecurityProtocol { SecurityProtocol(tls: tls != nil, sasl: sasl != nil) }
     }
 
     public enum LaterBrokerPorts: Sendable {
@@ -77,7 +82,10 @@ public final class FakeKafkaCluster: Sendable {
     public static func start(_ configuration: Configuration = Configuration(), eventLoopGroup: (any EventLoopGroup)? = nil) async throws -> FakeKafkaCluster {
         precondition(configuration.brokers >= 1, "a cluster needs at least one broker")
         let group = eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton
-        let core = ClusterCore(configuration: configuration, eventLoopGroup: group, logger: configuration.logger)
+        // One certificate for every broker, issued before any listens, so that a bad host name
+        // fails the start instead of every handshake.
+        let tlsContext = try configuration.tls?.serverContext(hosts: [configuration.host, configuration.advertisedHost].compactMap { $0 })
+        let core = ClusterCore(configuration: configuration, eventLoopGroup: group, logger: configuration.logger, tlsContext: tlsContext)
         let cluster = FakeKafkaCluster(core: core)
         do {
             for id in 0..<Int32(configuration.brokers) {
@@ -220,6 +228,20 @@ public final class FakeKafkaCluster: Sendable {
     public var authenticationFailures: [String] {
         core.withState { state, _ in state.authenticationFailures }
     }
+
+    /// The TLS handshakes that failed so far (a client not trusting the CA, one without the
+    /// client certificate mutual TLS requires, a plaintext client), each with the client's
+    /// address and the reason.
+    public var tlsHandshakeFailures: [String] {
+        core.withState { state, _ in state.tlsHandshakeFailures }
+    }
+
+    /// What the listeners speak.
+    public var securityProtocol: SecurityProtocol { core.configuration.securityProtocol }
+
+    /// The authority that signed the brokers' certificate (nil without TLS): clients trust its
+    /// `certificatePEM`; with mutual TLS it issues their certificates.
+    public var certificateAuthority: CertificateAuthority? { core.configuration.tls?.authority }
 
     /// Number of open client connections.
     public var connectionCount: Int { core.connections.count }

@@ -1,6 +1,7 @@
 import KafkaProtocol
 import Logging
 import NIOCore
+import NIOSSL
 
 /// Serves one client connection: reads request frames, hands them to the router, and writes the
 /// responses strictly in request order (clients match responses to requests by position as well
@@ -132,6 +133,13 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if case NIOSSLError.handshakeFailed(let reason) = error {
+            // Kept for tests and scenario reports: a refused handshake otherwise shows only as a
+            // client that never gets anywhere.
+            let failure = "TLS handshake with \(clientHost) failed: \(reason.reasons)"
+            core.withState { state, _ in state.tlsHandshakeFailures.append(failure) }
+            return closeBadClient(context: context, failure)
+        }
         closeBadClient(context: context, "\(error)")
     }
 

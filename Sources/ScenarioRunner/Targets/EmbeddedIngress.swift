@@ -22,10 +22,18 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
         var retry: RetryPolicySpec?
     }
 
-    /// `clusters`: scenario cluster name → bootstrap servers; the ingress knows them by those names.
-    init(clusters: [String: String], options: Options) async throws {
-        configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, servers in
-            KafkaClusterConfiguration(name: name, brokers: [servers], properties: Self.clusterProperties)
+    /// A Kafka cluster as the ingress's configuration names it.
+    struct Cluster {
+        var bootstrapServers: String
+        /// Added to the quick loopback settings: security.protocol, ssl.*, sasl.*.
+        var properties: [String: String]
+    }
+
+    /// `clusters`: by scenario cluster name; the ingress knows them by those names.
+    init(clusters: [String: Cluster], options: Options) async throws {
+        configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, cluster in
+            KafkaClusterConfiguration(name: name, brokers: [cluster.bootstrapServers],
+                                      properties: Self.clusterProperties.merging(cluster.properties) { $1 })
         })
         self.options = options
         ingress = try Self.make(configuration, dataDirectory, options)

@@ -10,6 +10,7 @@ import Synchronization
 final class ExternalKafka: KafkaTarget {
     /// An external cluster does not tell.
     var authenticationFailures: [String] { [] }
+    var tlsHandshakeFailures: [String] { [] }
 
     let bootstrapServers: String
     private let admin: RdKafkaAdmin

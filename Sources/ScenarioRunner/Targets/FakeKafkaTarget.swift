@@ -8,10 +8,16 @@ import Synchronization
 /// FakeKafka in this process: records are appended directly, faults use its controls.
 final class FakeKafkaTarget: KafkaTarget {
     var authenticationFailures: [String] { cluster.authenticationFailures }
+    var tlsHandshakeFailures: [String] { cluster.tlsHandshakeFailures }
 
     let cluster: FakeKafkaCluster
+    /// The cluster's CA certificate as a file, when its listeners use TLS.
+    let certificateAuthorityFile: String?
 
-    init(_ cluster: FakeKafkaCluster) { self.cluster = cluster }
+    init(_ cluster: FakeKafkaCluster, certificateAuthorityFile: String? = nil) {
+        self.cluster = cluster
+        self.certificateAuthorityFile = certificateAuthorityFile
+    }
 
     var bootstrapServers: String { cluster.bootstrapServers }
 

@@ -33,5 +33,7 @@ protocol KafkaTarget: AnyObject, Sendable {
     func apply(_ fault: FaultStep, groupOf subscription: (String) -> String) async throws -> (@Sendable () -> Int)?
     /// SASL authentications the cluster refused (FakeKafka only), for failure messages.
     var authenticationFailures: [String] { get }
+    /// TLS handshakes that failed (FakeKafka only), for failure messages.
+    var tlsHandshakeFailures: [String] { get }
     func shutdown() async
 }

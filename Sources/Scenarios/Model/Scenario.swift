@@ -92,11 +92,27 @@ public struct Located<Value: Sendable & Equatable>: Sendable, Equatable {
 public struct SASLSpec: Sendable, Equatable {
     public var mechanisms: [String]
     public var users: [String: String]
+    /// The user the ingress authenticates as, with the first mechanism: written into the
+    /// ingress's cluster properties as restate.toml would hold them. nil: subscriptions bring
+    /// credentials in their options.
+    public var ingressUser: String?
 
-    public init(mechanisms: [String], users: [String: String]) {
+    public init(mechanisms: [String], users: [String: String], ingressUser: String? = nil) {
         self.mechanisms = mechanisms
         self.users = users
+        self.ingressUser = ingressUser
     }
+}
+
+/// Kafka's `security.protocol` names for what a cluster's listeners speak.
+public enum SecurityProtocolSpec: String, Sendable, Equatable, CaseIterable {
+    case plaintext = "PLAINTEXT"
+    case ssl = "SSL"
+    case saslPlaintext = "SASL_PLAINTEXT"
+    case saslSSL = "SASL_SSL"
+
+    public var usesTLS: Bool { self == .ssl || self == .saslSSL }
+    public var usesSASL: Bool { self == .saslPlaintext || self == .saslSSL }
 }
 
 public struct ClusterSpec: Sendable, Equatable {
@@ -111,6 +127,11 @@ public struct ClusterSpec: Sendable, Equatable {
     /// SCRAM-SHA-256, SCRAM-SHA-512) and users. Clients bring their own credentials, as in
     /// Restate: a subscription's `options` carry `security.protocol` and `sasl.*`.
     public var sasl: SASLSpec?
+    /// What the listeners speak; nil: SASL_PLAINTEXT with `sasl`, PLAINTEXT without. With TLS
+    /// the runner generates a CA and gives the ingress `ssl.ca.location` in the cluster's properties.
+    public var securityProtocol: SecurityProtocolSpec?
+
+    public var effectiveSecurityProtocol: SecurityProtocolSpec { securityProtocol ?? (sasl == nil ? .plaintext : .saslPlaintext) }
 
     public init(name: String = ClusterSpec.defaultName, brokers: Int = 1, partitions: Int32 = 4) {
         self.name = name

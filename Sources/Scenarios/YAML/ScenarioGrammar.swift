@@ -6,9 +6,9 @@ public enum ScenarioGrammar {
     public static let mappings: [String: [String]] = [
         "scenario": ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "explore", "seed", "steps", "expect"],
         "explore": ["runs", "seed", "faults", "per_run"],
-        "cluster": ["brokers", "partitions", "sasl"],
-        "named_cluster": ["name", "brokers", "partitions", "sasl"],
-        "sasl": ["mechanisms", "users"],
+        "cluster": ["brokers", "partitions", "security_protocol", "sasl"],
+        "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl"],
+        "sasl": ["mechanisms", "users", "ingress_user"],
         "retry_policy": ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"],
         "topic": ["name", "partitions", "cluster"],
         "service": ["name", "kind", "handlers"],

@@ -153,8 +153,14 @@ private struct ScenarioParser {
             case "name": spec.name = try reader.string(value, "cluster.name")
             case "brokers": spec.brokers = try reader.int(value, "cluster.brokers", min: 1)
             case "sasl": spec.sasl = try sasl(value)
+            case "security_protocol": spec.securityProtocol = try reader.oneOf(value, "cluster.security_protocol", SecurityProtocolSpec.self)
             default: spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1))
             }
+        }
+        if let declared = spec.securityProtocol, declared.usesSASL != (spec.sasl != nil) {
+            throw reader.fail(node, declared.usesSASL
+                ? "cluster: security_protocol \(declared.rawValue) needs a sasl block (mechanisms and users)"
+                : "cluster: a sasl block needs security_protocol SASL_PLAINTEXT or SASL_SSL, not \(declared.rawValue)")
         }
         return spec
     }
@@ -162,7 +168,13 @@ private struct ScenarioParser {
     func sasl(_ node: Node) throws -> SASLSpec {
         var spec = SASLSpec(mechanisms: [], users: [:])
         let known = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+        var ingressUser: Node?
         for (key, value, _) in try reader.mapping(node, "sasl", allowed: ScenarioGrammar.keys("sasl"), required: ["mechanisms", "users"]) {
+            if key == "ingress_user" {
+                spec.ingressUser = try reader.string(value, "sasl.ingress_user")
+                ingressUser = value
+                continue
+            }
             if key == "users" {
                 spec.users = try reader.stringMap(value, "sasl.users")
                 guard !spec.users.isEmpty else { throw reader.fail(value, "sasl.users: give at least one, as name: password") }
@@ -173,6 +185,9 @@ private struct ScenarioParser {
                 guard known.contains(name) else { throw reader.fail(item, "sasl.mechanisms: '\(name)' is not one of \(known.joined(separator: ", "))") }
                 spec.mechanisms.append(name)
             }
+        }
+        if let node = ingressUser, let name = spec.ingressUser, spec.users[name] == nil {
+            throw reader.fail(node, "sasl.ingress_user: '\(name)' is not one of the users (\(spec.users.keys.sorted().joined(separator: ", ")))")
         }
         return spec
     }
