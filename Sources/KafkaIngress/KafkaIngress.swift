@@ -330,7 +330,8 @@ public actor KafkaIngress {
         case .completed?, .failed?: return .completed
         case .pending?: return journal.isRunning(id) ? .resumed : .inboxed
         case .running?: return .resumed
-        case .retrying?:
+        case .retrying?, .suspended?:
+            // A suspended one is attempted at once, and suspends again if nothing it waits for is done.
             await dispatcher.retryNow(id)
             return .resumed
         case .paused?:

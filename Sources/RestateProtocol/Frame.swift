@@ -14,8 +14,12 @@ public enum MessageType: UInt16, Sendable {
     case clearAllStateCommand = 0x0405
     case getEagerStateCommand = 0x0407
     case getEagerStateKeysCommand = 0x0408
+    case sleepCommand = 0x040C
     case oneWayCallCommand = 0x040E
     case runCommand = 0x0411
+    case sleepCompletionNotification = 0x800C
+    case callInvocationIdCompletionNotification = 0x800E
+    case runCompletionNotification = 0x8011
 
     /// The protocol's name for a message type, for errors that say what a handler used.
     public static func name(of type: UInt16) -> String {

@@ -15,9 +15,13 @@ public struct InvocationRequest: Sendable, Equatable {
     public var headers: [(String, String)]
     public var input: [UInt8]
     public var retryCount: UInt32
+    /// What the invocation's journal holds after its input (commands the handler sent in earlier
+    /// attempts and the notifications that completed them), replayed so the handler resumes
+    /// where it suspended.
+    public var journal: [Frame]
 
     public init(id: [UInt8], debugId: String, key: String = "", state: [[UInt8]: [UInt8]] = [:],
-                headers: [(String, String)] = [], input: [UInt8], retryCount: UInt32 = 0) {
+                headers: [(String, String)] = [], input: [UInt8], retryCount: UInt32 = 0, journal: [Frame] = []) {
         self.id = id
         self.debugId = debugId
         self.key = key
@@ -25,11 +29,12 @@ public struct InvocationRequest: Sendable, Equatable {
         self.headers = headers
         self.input = input
         self.retryCount = retryCount
+        self.journal = journal
     }
 
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.debugId == b.debugId && a.key == b.key && a.state == b.state
-            && a.headers.elementsEqual(b.headers, by: ==) && a.input == b.input && a.retryCount == b.retryCount
+            && a.headers.elementsEqual(b.headers, by: ==) && a.input == b.input && a.retryCount == b.retryCount && a.journal == b.journal
     }
 
     /// The request body: two frames.
@@ -37,7 +42,7 @@ public struct InvocationRequest: Sendable, Equatable {
         var start = ProtobufWriter()
         start.bytes(1, id)
         start.string(2, debugId)
-        start.uint(3, 1)  // known entries: the input command
+        start.uint(3, UInt64(1 + journal.count))  // known entries: the input command and the journal
         // Sorted so the same state always encodes to the same bytes.
         for (k, v) in state.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             start.message(4) { entry in
@@ -56,7 +61,7 @@ public struct InvocationRequest: Sendable, Equatable {
             }
         }
         input.message(14) { $0.bytes(1, self.input) }
-        return Frame(.start, body: start.bytes).encoded() + Frame(.inputCommand, body: input.bytes).encoded()
+        return Frame(.start, body: start.bytes).encoded() + Frame(.inputCommand, body: input.bytes).encoded() + journal.flatMap { $0.encoded() }
     }
 
     /// Reads a request body (what an endpoint such as the recorder receives).
@@ -83,6 +88,7 @@ public struct InvocationRequest: Sendable, Equatable {
             default: break
             }
         }
+        journal = Array(frames.dropFirst(2))
         var input = ProtobufReader(frames[1].body)
         while let (field, value) = try input.next() {
             switch field {
@@ -230,6 +236,10 @@ public struct InvocationResponse: Sendable, Equatable {
             var r = ProtobufReader(frame.body)
             switch MessageType(rawValue: frame.type) {
             case .getEagerStateCommand, .getEagerStateKeysCommand:
+                continue
+            case .runCommand, .proposeRunCompletion, .sleepCommand:
+                // Durable execution: the caller journals these (see `JournalEntries`) and
+                // resumes the handler once what it waits for is done.
                 continue
             case .oneWayCallCommand:
                 sends.append(try OneWayCall(decoding: frame.body))

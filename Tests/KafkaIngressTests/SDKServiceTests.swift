@@ -1,5 +1,6 @@
 import Foundation
 import HarnessTestSupport
+import KafkaProtocol
 import KafkaIngress
 import Testing
 
@@ -73,16 +74,115 @@ struct SDKServiceTests {
         }
     }
 
-    @Test("a handler that uses what the ingress cannot serve yet (a durable sleep) fails its attempts, naming the command; nothing is reported completed")
-    func unsupportedCommandIsNamed() async throws {
+    @Test("ctx.run: a proposed result is journaled and the handler resumed by replay, so each side effect runs once")
+    func runSideEffectsOnce() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("runs", to: "Echo/once")
+                let name = uniqueName("effect")
+                try f.produce(topic, [(key: "k", value: #"{"name":"\#(name)"}"#)], partitions: 1)
+                try await eventually("the invocation completed") {
+                    try await f.ingress.invocations(subscription: id).first?.status == .completed
+                }
+                let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
+                #expect(invocation.output == .object(["results": .array([.string("done \(name)-1"), .string("done \(name)-2")]),
+                                                     "runs": .array([.number(1), .number(1)])]))
+                #expect(invocation.attempts == 1, "resuming after a proposal is not a retry")
+            }
+        }
+    }
+
+    @Test("a durable sleep suspends the invocation and resumes it from its journal once the time has come")
+    func durableSleep() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
                 let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
                 try #require(registered.status == 201, "\(registered.body)")
                 let (topic, id) = try await f.subscribedTopic("naps", to: "Echo/nap")
+                try f.produce(topic, [(key: "k", value: #"{"ms":600}"#)], partitions: 1)
+                try await eventually("the invocation is suspended") {
+                    try await f.ingress.invocations(subscription: id).first?.status == .suspended
+                }
+                try await eventually("the invocation completed after its sleep", timeout: .seconds(30)) {
+                    try await f.ingress.invocations(subscription: id).first?.status == .completed
+                }
+                let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
+                #expect(invocation.output == .object(["ms": .number(600)]))
+                let slept = (invocation.completedAt ?? 0) - (invocation.startedAt ?? .max)
+                #expect(slept >= 600, "completed \(slept) ms after it started")
+                #expect(invocation.attempts == 1, "a suspension is not a failed attempt")
+            }
+        }
+    }
+
+    @Test("a durable sleep survives kill -9 of the ingress: after the restart it wakes at its time, not before, and completes once")
+    func durableSleepAcrossRestart() async throws {
+        try await withSDKEndpoint { sdk in
+            try await withCluster(partitions: 1) { cluster in
+                let topic = uniqueName("naps")
+                try cluster.createTopic(topic, partitions: 1)
+                try await IngressFixture.withIngressFiles(cluster: cluster) { arguments in
+                    let first = try await IngressProcess.start(arguments: arguments)
+                    let admin = AdminClient(base: first.adminURL)
+                    #expect(try await admin.post("/deployments", ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                    let created = try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Echo/nap"])
+                    #expect(created.status == 201, "\(created.body)")
+                    try cluster.append([KafkaRecord(timestamp: 1, key: Array("k".utf8), value: Array(#"{"ms":2500}"#.utf8))], to: .init(topic, 0))
+                    func invocations(_ admin: AdminClient) async throws -> [[String: Any]] {
+                        try await admin.get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
+                    }
+                    try await eventually("the invocation is suspended in its sleep") {
+                        try await invocations(admin).first?["status"] as? String == "suspended"
+                    }
+                    await first.kill()
+                    try await withIngressProcess(arguments: arguments) { second in
+                        let restarted = AdminClient(base: second.adminURL)
+                        try await eventually("the invocation completed after the restart", timeout: .seconds(60)) {
+                            try await invocations(restarted).first?["status"] as? String == "completed"
+                        }
+                        let all = try await invocations(restarted)
+                        #expect(all.count == 1, "the record was journaled once")
+                        let done = try #require(all.first)
+                        let slept = (done["completed_at"] as? Int ?? 0) - (done["started_at"] as? Int ?? .max)
+                        #expect(slept >= 2500, "completed \(slept) ms after it first started")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a one-way call's invocation id, when the handler waits for it, names the invocation that runs")
+    func sendInvocationID() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("tracked", to: "FanOut/tracked")
+                try f.produce(topic, [(key: "k", value: #"{"key":"t"}"#)], partitions: 1)
+                try await eventually("the sender and the sent invocation completed") {
+                    try await f.ingress.invocations(subscription: id).filter { $0.status == .completed }.count == 2
+                }
+                let all = try await f.ingress.invocations(subscription: id)
+                let sender = try #require(all.first { $0.target == "FanOut/tracked" })
+                let sent = try #require(all.first { $0.target == "Counter/add" })
+                #expect(sender.output == .string(sent.id))
+                #expect(sent.key == "t" && sent.output == .number(1))
+            }
+        }
+    }
+
+    @Test("a handler that uses what the ingress cannot serve yet (a request-response call) fails its attempts, naming the command; nothing is reported completed")
+    func unsupportedCommandIsNamed() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("asks", to: "Echo/ask")
                 try f.produce(topic, [(key: "k", value: #"{"n":1}"#)], partitions: 1)
-                try await eventually("the attempt failed, naming SleepCommand") {
-                    try await f.ingress.invocations(subscription: id).first?.error?.contains("SleepCommand") == true
+                try await eventually("the attempt failed, naming CallCommand") {
+                    try await f.ingress.invocations(subscription: id).first?.error?.contains("CallCommand") == true
                 }
                 let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
                 #expect(invocation.status != .completed)

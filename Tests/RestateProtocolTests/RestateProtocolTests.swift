@@ -47,10 +47,37 @@ struct RestateProtocolTests {
     func unsupportedCommandsAreNamed() throws {
         var output = ProtobufWriter()
         output.message(14) { $0.bytes(1, [7]) }
-        for (type, name) in [(UInt16(0x040C), "SleepCommand"), (0x040D, "CallCommand"), (0x0411, "RunCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
+        for (type, name) in [(UInt16(0x0409), "GetPromiseCommand"), (0x040D, "CallCommand"), (0x0412, "AttachInvocationCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
             let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
             #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
         }
+    }
+
+    @Test("journal entries: a proposed run result becomes its completion, a requested invocation id is announced, sleeps stay pending until completed")
+    func journalEntries() throws {
+        var run = ProtobufWriter()
+        run.uint(11, 1)
+        var proposal = ProtobufWriter()
+        proposal.uint(1, 1)
+        proposal.bytes(14, Array("42".utf8))
+        var sleep = ProtobufWriter()
+        sleep.uint(1, 5_000)
+        sleep.uint(11, 2)
+        var send = ProtobufWriter()
+        send.string(1, "Counter")
+        send.string(2, "add")
+        send.string(6, "a")
+        send.uint(10, 3)
+        let body = [Frame(.runCommand, body: run.bytes), Frame(.proposeRunCompletion, body: proposal.bytes), Frame(.sleepCommand, body: sleep.bytes),
+                    Frame(.oneWayCallCommand, body: send.bytes), Frame(.suspension, body: [])].flatMap { $0.encoded() }
+        let entries = try JournalEntries.added(byResponse: body) { call in "inv_for_\(call.key)" }
+        #expect(entries.map(\.type) == [0x0411, 0x8011, 0x040C, 0x040E, 0x800E])
+        // RunCompletionNotification: completion 1 with value { content: "42" }.
+        #expect(entries[1].body == [0x08, 0x01, 0x2A, 0x04, 0x0A, 0x02, 0x34, 0x32])
+        #expect(try JournalEntries.pendingSleeps(in: entries) == [.init(completionID: 2, wakeUpTimeMs: 5_000)])
+        #expect(try JournalEntries.pendingSleeps(in: entries + [JournalEntries.sleepCompletion(2)]).isEmpty)
+        let sends = try JournalEntries.sends(in: entries)
+        #expect(sends.count == 1 && sends[0].call.service == "Counter" && sends[0].invocationID == "inv_for_a")
     }
 
     @Test("eager state reads need nothing from the ingress; unknown fields are skipped")

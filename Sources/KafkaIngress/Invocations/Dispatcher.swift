@@ -10,6 +10,9 @@ actor Dispatcher {
         case finished
         /// Finished, and these invocations it sent were journaled with its outcome: run them.
         case finishedSending([Invocation])
+        /// The handler waits (a durable sleep) until then, epoch milliseconds: it keeps its key
+        /// and is attempted again at that time, without counting an attempt.
+        case suspended(untilMs: Int64)
         case retry(afterMs: Int)
         /// Out of attempts: parked until `resume`.
         case paused
@@ -172,9 +175,18 @@ actor Dispatcher {
         case .retry(let delay):
             var again = invocation
             again.attempts += 1
+            again.suspendedUntil = nil
             retrying += 1
             backOffs[again.id] = Task {
                 try? await Task.sleep(for: .milliseconds(delay))
+                self.requeue(again)
+            }
+        case .suspended(let until):
+            var again = invocation
+            again.suspendedUntil = until
+            retrying += 1
+            backOffs[again.id] = Task {
+                try? await Task.sleep(for: .milliseconds(max(0, until - Journal.nowMs())))
                 self.requeue(again)
             }
         case .paused:

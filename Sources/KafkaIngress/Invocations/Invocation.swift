@@ -1,8 +1,9 @@
 /// Where an invocation stands. Stored as its raw value.
 public enum InvocationStatus: String, Sendable, Codable, CaseIterable {
+    /// `suspended`: the handler waits (a durable sleep) and is resumed from its journal.
     /// `paused`: its attempts ran out under `on-max-attempts = pause`; it stays open (and its
     /// object key blocked) until resumed.
-    case pending, running, retrying, paused, completed, failed
+    case pending, running, retrying, suspended, paused, completed, failed
 
     var isFinal: Bool { self == .completed || self == .failed }
 }
@@ -29,6 +30,9 @@ struct Invocation: Sendable {
     var partition: Int32
     /// Epoch milliseconds before which it must not start (a delayed send).
     var notBefore: Int64?
+    /// Suspended until then (epoch milliseconds): its key stays held, and the next attempt
+    /// resumes it from its journal.
+    var suspendedUntil: Int64?
 
     var target: String { "\(service)/\(handler)" }
 

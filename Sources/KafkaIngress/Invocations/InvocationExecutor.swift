@@ -13,6 +13,10 @@ struct InvocationExecutor: Sendable {
     /// How a handler runs: keyed (objects, workflows) and exclusive (one at a time per key).
     let handlerKind: @Sendable (_ service: String, _ handler: String) -> (keyed: Bool, exclusive: Bool)
 
+    /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
+    /// results is resumed at once after each); past this the attempt fails, as a guard.
+    static let maxRounds = 1_000
+
     func attempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
         let number = invocation.attempts + 1
         do {
@@ -22,43 +26,67 @@ struct InvocationExecutor: Sendable {
             }
             var state: [[UInt8]: [UInt8]] = [:]
             if let key = invocation.key { state = try await journal.objectState(service: invocation.service, key: key) }
-            let request = InvocationRequest(
-                id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
-                headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
-                input: invocation.payload, retryCount: UInt32(invocation.attempts))
-            let response: InvocationResponse
-            do {
-                response = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
-                                                   service: invocation.service, handler: invocation.handler, request)
-            } catch {
-                return try await failedAttempt(invocation, number, "\(error)")
-            }
-            let changes = response.stateMutations.map(StateChange.init)
-            let sends = response.sends.map(send)
-            switch response.outcome {
-            case .value(let output):
-                if defects.contains(.invokeTwice) {
-                    _ = try? await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
-                                                 service: invocation.service, handler: invocation.handler, request)
+            var entries = journal.entries(of: invocation.id)
+            // Sleeps that are over complete now; one still running keeps the invocation suspended
+            // without asking the handler (after a restart, or a resume that came too early).
+            if !entries.isEmpty {
+                let due = try completeDueSleeps(entries)
+                if !due.isEmpty {
+                    try await journal.append(due, to: invocation.id, status: .pending, attempts: invocation.attempts)
+                    entries += due
+                } else if invocation.suspendedUntil != nil, let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min() {
+                    return try await suspend(invocation, until: Int64(clamping: wakeUp))
                 }
-                let sent = try await journal.finish(invocation, status: .completed, attempts: number, output: output, error: nil,
-                                                    mutations: changes, sends: sends)
-                return sent.isEmpty ? .finished : .finishedSending(sent)
-            case .failure(let failure):
-                // A terminal error: the handler decided; not retried. What it sent before still goes.
-                let sent = try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
-                                                    error: "[\(failure.code)] \(failure.message)", mutations: changes, sends: sends)
-                return sent.isEmpty ? .finished : .finishedSending(sent)
-            case .error(let failure, let retryAfter):
-                return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
-            case .suspended:
-                return try await failedAttempt(invocation, number, "the handler suspended, which request-response mode cannot resume")
-            case .incomplete:
-                return try await failedAttempt(invocation, number, "the response ended without output or EndMessage")
-            case .unsupported(let message):
-                // Never acted on in part: the attempt fails whole, and says what is missing.
-                return try await failedAttempt(invocation, number, "the handler used \(message), which this ingress does not serve yet")
             }
+            for _ in 0..<Self.maxRounds {
+                let request = InvocationRequest(
+                    id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
+                    headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
+                    input: invocation.payload, retryCount: UInt32(invocation.attempts), journal: entries)
+                let (response, body): (InvocationResponse, [UInt8])
+                do {
+                    (response, body) = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
+                                                               service: invocation.service, handler: invocation.handler, request)
+                } catch {
+                    return try await failedAttempt(invocation, number, "\(error)")
+                }
+                switch response.outcome {
+                case .value, .failure:
+                    if defects.contains(.invokeTwice) {
+                        _ = try? await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
+                                                     service: invocation.service, handler: invocation.handler, request)
+                    }
+                    return try await finish(invocation, number, response, body, journaled: entries)
+                case .error(let failure, let retryAfter):
+                    // What the handler did before failing is journaled: the retry replays it.
+                    let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    if !added.isEmpty { try await journal.append(added, to: invocation.id, status: .pending, attempts: invocation.attempts) }
+                    return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
+                case .suspended:
+                    let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    entries += added
+                    let due = try completeDueSleeps(entries)
+                    entries += due
+                    let resumeNow = added.contains { $0.type & 0x8000 != 0 } || !due.isEmpty
+                    let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min()
+                    if resumeNow {
+                        try await journal.append(added + due, to: invocation.id, status: .pending, attempts: invocation.attempts)
+                        continue
+                    }
+                    guard let wakeUp else {
+                        return try await failedAttempt(invocation, number,
+                            "the handler suspended waiting for something this ingress cannot complete yet (a call's result, an awakeable, a promise or a signal)")
+                    }
+                    try await journal.append(added, to: invocation.id, status: .suspended, attempts: invocation.attempts, wakeUp: Int64(clamping: wakeUp))
+                    return .suspended(untilMs: Int64(clamping: wakeUp))
+                case .incomplete:
+                    return try await failedAttempt(invocation, number, "the response ended without output or EndMessage")
+                case .unsupported(let message):
+                    // Never acted on in part: the attempt fails whole, and says what is missing.
+                    return try await failedAttempt(invocation, number, "the handler used \(message), which this ingress does not serve yet")
+                }
+            }
+            return try await failedAttempt(invocation, number, "the handler was resumed \(Self.maxRounds) times within one attempt")
         } catch {
             // The journal itself failed: keep the invocation open and try again later.
             logger.error("journal error on invocation \(invocation.id): \(error)")
@@ -66,10 +94,50 @@ struct InvocationExecutor: Sendable {
         }
     }
 
+    /// Completed or failed for good: the outcome, state changes and sends in one transaction.
+    /// With a journal, the state changes and sends are those of every entry (earlier rounds'
+    /// ones are not in this response).
+    private func finish(_ invocation: Invocation, _ number: Int, _ response: InvocationResponse, _ body: [UInt8],
+                        journaled entries: [Frame]) async throws -> Dispatcher.AttemptResult {
+        var mutations = response.stateMutations
+        var sends = response.sends.map { send($0, id: nil) }
+        if !entries.isEmpty {
+            let all = entries + (try JournalEntries.added(byResponse: body, invocationID: newInvocationID))
+            mutations = try JournalEntries.stateMutations(in: all)
+            sends = try JournalEntries.sends(in: all).map { send($0.call, id: $0.invocationID) }
+        }
+        let (status, output, error): (InvocationStatus, [UInt8]?, String?)
+        switch response.outcome {
+        case .value(let value): (status, output, error) = (.completed, value, nil)
+        // A terminal error: the handler decided; not retried. What it sent before still goes.
+        case .failure(let failure): (status, output, error) = (.failed, nil, "[\(failure.code)] \(failure.message)")
+        default: preconditionFailure("finish is for final outcomes")
+        }
+        let sent = try await journal.finish(invocation, status: status, attempts: number, output: output, error: error,
+                                            mutations: mutations.map(StateChange.init), sends: sends)
+        return sent.isEmpty ? .finished : .finishedSending(sent)
+    }
+
+    private func suspend(_ invocation: Invocation, until wakeUp: Int64) async throws -> Dispatcher.AttemptResult {
+        try await journal.append([], to: invocation.id, status: .suspended, attempts: invocation.attempts, wakeUp: wakeUp)
+        return .suspended(untilMs: wakeUp)
+    }
+
+    /// Completions for the journal's sleeps whose time has come.
+    private func completeDueSleeps(_ entries: [Frame]) throws -> [Frame] {
+        let now = UInt64(max(0, Journal.nowMs()))
+        return try JournalEntries.pendingSleeps(in: entries).filter { $0.wakeUpTimeMs <= now }.map { JournalEntries.sleepCompletion($0.completionID) }
+    }
+
+    /// The id of the invocation a one-way call starts (told to the handler when it asks).
+    private func newInvocationID(_ call: OneWayCall) -> String {
+        InvocationID.make(key: handlerKind(call.service, call.handler).keyed ? call.key : nil)
+    }
+
     /// A one-way call as the journal keeps it: keyed and exclusive as its target handler is.
-    private func send(_ call: OneWayCall) -> Journal.Send {
+    private func send(_ call: OneWayCall, id: String?) -> Journal.Send {
         let kind = handlerKind(call.service, call.handler)
-        return Journal.Send(service: call.service, handler: call.handler, key: kind.keyed ? call.key : nil, exclusive: kind.exclusive,
+        return Journal.Send(id: id, service: call.service, handler: call.handler, key: kind.keyed ? call.key : nil, exclusive: kind.exclusive,
                             headers: call.headers, payload: call.parameter,
                             notBefore: call.invokeTimeMs > 0 ? Int64(clamping: call.invokeTimeMs) : nil)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RdKafka
+import RestateProtocol
 import Synchronization
 
 /// The ingress's durable state in one SQLite file: subscriptions, deployments, every invocation
@@ -14,6 +15,10 @@ final class Journal: Sendable {
     private let db: DatabasePool
     private let live = Mutex<[String: LiveAttempt]>([:])
     private let stateCache = Mutex<[String: [[UInt8]: [UInt8]]]>([:])
+    /// The service protocol journal (entries after the input) of every open invocation that has
+    /// one, mirrored from `journal_entry`: most invocations complete in one attempt and never
+    /// have one, so the hot path must not ask the database.
+    private let entryCache = Mutex<[String: [Frame]]>([:])
     private let completions: GroupCommit<Completion, [Invocation]>
 
     init(directory: String) throws {
@@ -72,6 +77,12 @@ final class Journal: Sendable {
         m.registerMigration("v4: invocations sent by handlers (one-way calls), possibly delayed") { db in
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN not_before INTEGER")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN parent TEXT")
+        }
+        m.registerMigration("v5: the service protocol journal of invocations that suspended or failed part-way") { db in
+            try db.execute(sql: """
+                CREATE TABLE journal_entry (invocation TEXT NOT NULL, idx INTEGER NOT NULL, type INTEGER NOT NULL, body BLOB NOT NULL,
+                                            PRIMARY KEY (invocation, idx))
+                """)
         }
         return m
     }
@@ -144,6 +155,8 @@ final class Journal: Sendable {
 
     /// An invocation a handler sent (a one-way call), to journal with the sender's outcome.
     struct Send: Sendable {
+        /// The id the handler was told (it asked for the call's invocation id); nil: a new one.
+        var id: String?
         var service: String
         var handler: String
         /// The object or workflow key; nil for services.
@@ -224,20 +237,69 @@ final class Journal: Sendable {
     /// Invocations not yet completed or failed (or just `id`), in journal order: what a restart
     /// resumes. Paused ones come back paused.
     func openInvocations(id: String? = nil) async throws -> [Invocation] {
-        try await db.read { db in
+        let invocations = try await db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition, not_before
                 FROM invocation WHERE status NOT IN ('completed', 'failed') \(id == nil ? "" : "AND id = ?") ORDER BY seq
                 """, arguments: StatementArguments(id.map { [$0] } ?? []))
                 .map { row in
                     let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
-                    return Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
+                    let suspended = row["status"] == InvocationStatus.suspended.rawValue
+                    var invocation = Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
                                       handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
                                       headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"],
-                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"],
-                                      notBefore: row["not_before"])
+                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"])
+                    // One column, two meanings: a delayed send's start, or a suspended invocation's wake-up.
+                    if suspended { invocation.suspendedUntil = row["not_before"] } else { invocation.notBefore = row["not_before"] }
+                    return invocation
                 }
         }
+        try await loadEntries(of: invocations.map(\.id))
+        return invocations
+    }
+
+    private func loadEntries(of ids: [String]) async throws {
+        guard !ids.isEmpty else { return }
+        let entries = try await db.read { db in
+            var entries: [String: [Frame]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT invocation, type, body FROM journal_entry ORDER BY invocation, idx")
+            let wanted = Set(ids)
+            while let row = try rows.next() {
+                let id: String = row["invocation"]
+                guard wanted.contains(id) else { continue }
+                entries[id, default: []].append(Frame(type: UInt16(truncatingIfNeeded: row["type"] as Int), body: [UInt8](row["body"] as Data)))
+            }
+            return entries
+        }
+        entryCache.withLock { $0.merge(entries) { _, loaded in loaded } }
+    }
+
+    // MARK: The service protocol journal
+
+    /// The invocation's journal after its input; empty for most.
+    func entries(of id: String) -> [Frame] {
+        entryCache.withLock { $0[id] ?? [] }
+    }
+
+    /// Appends to the invocation's journal and, in the same transaction, records why its attempt
+    /// ended open: suspended until `wakeUp` (nil: resumed at once), or retrying.
+    func append(_ entries: [Frame], to id: String, status: InvocationStatus, attempts: Int, wakeUp: Int64? = nil, error: String? = nil) async throws {
+        let started = live.withLock { live -> Int64? in
+            live[id]?.running = false
+            return live[id]?.startedAt
+        }
+        let first = self.entries(of: id).count
+        try await db.write { db in
+            for (i, entry) in entries.enumerated() {
+                try db.cachedStatement(sql: "INSERT INTO journal_entry (invocation, idx, type, body) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, first + i, Int(entry.type), Data(entry.body)])
+            }
+            try db.execute(sql: """
+                UPDATE invocation SET status = ?, attempts = ?, error = COALESCE(?, error), not_before = ?, started_at = COALESCE(started_at, ?)
+                WHERE id = ?
+                """, arguments: [status.rawValue, attempts, error, wakeUp, started, id])
+        }
+        if !entries.isEmpty { entryCache.withLock { $0[id, default: []] += entries } }
     }
 
     // MARK: Attempts
@@ -326,6 +388,7 @@ final class Journal: Sendable {
         let op = Completion(invocation: invocation, status: status, attempts: attempts, startedAt: started, completedAt: Self.nowMs(),
                             output: output, error: error, mutations: mutations, sends: sends)
         let sent = try await completions.submit(op)
+        entryCache.withLock { _ = $0.removeValue(forKey: invocation.id) }
         if let key = invocation.key, !mutations.isEmpty {
             let cacheKey = invocation.service + "\u{0}" + key
             stateCache.withLock { cache in
@@ -376,7 +439,7 @@ final class Journal: Sendable {
     /// Journals an invocation a handler sent. It belongs to the sender's subscription but to no
     /// Kafka partition (topic "", partition and offset -1), so no partition revoke waits for it.
     private static func insert(_ send: Send, sentBy parent: Invocation, at now: Int64, _ db: Database) throws -> Invocation {
-        let id = InvocationID.make(key: send.key)
+        let id = send.id ?? InvocationID.make(key: send.key)
         try db.cachedStatement(sql: """
             INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
                                     status, created_at, not_before, parent)

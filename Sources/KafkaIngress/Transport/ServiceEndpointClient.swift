@@ -68,9 +68,9 @@ final class ServiceEndpointClient: Sendable {
     }
 
     /// One attempt: `POST {uri}/invoke/{service}/{handler}` with the whole request, reading the
-    /// whole response.
+    /// whole response: decoded, and as sent (what the journal keeps of it is read from there).
     func invoke(_ uri: String, headers: [String: String], service: String, handler: String,
-                _ invocation: InvocationRequest) async throws -> InvocationResponse {
+                _ invocation: InvocationRequest) async throws -> (response: InvocationResponse, body: [UInt8]) {
         let body = ByteBuffer(bytes: invocation.encoded())
         let (status, responseBody): (Int, ByteBuffer)
         switch route(for: uri) {
@@ -92,7 +92,8 @@ final class ServiceEndpointClient: Sendable {
         guard status == 200 else {
             throw EndpointError.httpStatus(status, String(buffer: responseBody).prefix(300).description)
         }
-        return try InvocationResponse(decoding: Array(buffer: responseBody))
+        let bytes = Array(buffer: responseBody)
+        return (try InvocationResponse(decoding: bytes), bytes)
     }
 
     private func route(for uri: String) -> Route {

@@ -36,8 +36,32 @@ async def fail(ctx: Context, value: dict) -> dict:
 
 @echo.handler()
 async def nap(ctx: Context, value: dict) -> dict:
-    await ctx.sleep(timedelta(milliseconds=10))
+    """A durable sleep of `ms` milliseconds."""
+    await ctx.sleep(timedelta(milliseconds=value["ms"]))
     return value
+
+
+# How many times each side effect ran in this process, by name: a replayed `ctx.run` must not run again.
+side_effects: dict = {}
+
+
+def record_side_effect(name: str) -> str:
+    side_effects[name] = side_effects.get(name, 0) + 1
+    return f"done {name}"
+
+
+@echo.handler()
+async def once(ctx: Context, value: dict) -> dict:
+    """Two `ctx.run` side effects, then how often each ran."""
+    first = await ctx.run("first", record_side_effect, args=(value["name"] + "-1",))
+    second = await ctx.run("second", record_side_effect, args=(value["name"] + "-2",))
+    return {"results": [first, second], "runs": [side_effects[value["name"] + "-1"], side_effects[value["name"] + "-2"]]}
+
+
+@echo.handler()
+async def ask(ctx: Context, value: dict) -> dict:
+    """A request-response call to another handler (not served by the ingress yet)."""
+    return await ctx.generic_call("Echo", "headers", b"{}")
 
 
 fan_out = Service("FanOut")
@@ -52,6 +76,13 @@ async def spread(ctx: Context, value: dict) -> int:
     if "later" in value:
         ctx.object_send(add, key=value["later"], arg=100, send_delay=timedelta(milliseconds=value["delay_ms"]))
     return len(value["keys"])
+
+
+@fan_out.handler()
+async def tracked(ctx: Context, value: dict) -> str:
+    """One one-way call whose invocation id the handler waits for and returns."""
+    handle = ctx.object_send(add, key=value["key"], arg=1)
+    return await handle.invocation_id()
 
 
 app = restate.app(services=[counter, echo, fan_out])
