@@ -65,16 +65,24 @@ public actor KafkaIngress {
         let journal = try Journal(directory: settings.dataDirectory)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
+        // The executor starts callees and wakes callers through the dispatcher, which runs it.
+        let dispatcherRef = Mutex<Dispatcher?>(nil)
         let executor = InvocationExecutor(
             journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects,
             deploymentFor: { service in catalog.state.withLock { $0.lookup(service)?.0 } },
             handlerKind: { service, handler in
                 catalog.state.withLock { ($0.isKeyed(service), $0.isExclusive(service, handler)) }
-            })
+            },
+            start: { invocations in
+                guard !invocations.isEmpty else { return }
+                await dispatcherRef.withLock { $0 }?.submit(invocations)
+            },
+            wake: { id in await dispatcherRef.withLock { $0 }?.retryNow(id) })
         self.journal = journal
         self.client = client
         self.catalog = catalog
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
+        dispatcherRef.withLock { [dispatcher] in $0 = dispatcher }
         nodes = Array(repeating: [:], count: settings.nodes)
         clusters = KafkaClusterRegistry(configured: settings.configuration.kafkaClusters, registered: [])
         registration = LiveResources.opened("Kafka ingress", "with data in \(settings.dataDirectory)")

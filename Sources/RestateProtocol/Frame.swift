@@ -15,9 +15,11 @@ public enum MessageType: UInt16, Sendable {
     case getEagerStateCommand = 0x0407
     case getEagerStateKeysCommand = 0x0408
     case sleepCommand = 0x040C
+    case callCommand = 0x040D
     case oneWayCallCommand = 0x040E
     case runCommand = 0x0411
     case sleepCompletionNotification = 0x800C
+    case callCompletionNotification = 0x800D
     case callInvocationIdCompletionNotification = 0x800E
     case runCompletionNotification = 0x8011
 

@@ -6,8 +6,8 @@ public enum JournalEntries {
     /// The entries one attempt's response adds: the commands the handler sent (all but its
     /// output), each followed by the notifications the runtime can give at once: a proposed
     /// `ctx.run` result becomes its completion, and a one-way call's invocation id is known.
-    /// `invocationID` names the invocation a one-way call will start.
-    public static func added(byResponse body: [UInt8], invocationID: (OneWayCall) -> String) throws -> [Frame] {
+    /// `invocationID` names the invocation a call (one-way or not) will start.
+    public static func added(byResponse body: [UInt8], invocationID: (_ service: String, _ handler: String, _ key: String) -> String) throws -> [Frame] {
         var entries: [Frame] = []
         for frame in try Frame.decodeAll(body) {
             switch MessageType(rawValue: frame.type) {
@@ -17,12 +17,15 @@ public enum JournalEntries {
                 entries.append(try runCompletion(proposal: frame.body))
             case .oneWayCallCommand:
                 entries.append(frame)
+                let call = try OneWayCall(decoding: frame.body)
                 if let index = try ProtobufReader.last(10, in: frame.body)?.uint, index > 0 {
-                    var w = ProtobufWriter()
-                    w.uint(1, index)
-                    w.string(16, invocationID(try OneWayCall(decoding: frame.body)))
-                    entries.append(Frame(.callInvocationIdCompletionNotification, body: w.bytes))
+                    entries.append(invocationIDNotification(index, invocationID(call.service, call.handler, call.key)))
                 }
+            case .callCommand:
+                // The callee starts as the call is journaled, so its id is known at once.
+                entries.append(frame)
+                let call = try Call(decoding: frame.body)
+                entries.append(invocationIDNotification(UInt64(call.invocationIDNotification), invocationID(call.service, call.handler, call.key)))
             default:
                 // Commands (0x0400…): what the response decoding accepted is journaled as sent.
                 if frame.type & 0xFC00 == 0x0400 { entries.append(frame) }
@@ -71,14 +74,100 @@ public enum JournalEntries {
     /// The one-way calls in a journal, in order, each with the invocation id its notification
     /// announced (nil when the handler did not ask for it).
     public static func sends(in journal: [Frame]) throws -> [(call: OneWayCall, invocationID: String?)] {
-        var ids: [UInt64: String] = [:]
-        for frame in journal where frame.type == MessageType.callInvocationIdCompletionNotification.rawValue {
-            if let index = try ProtobufReader.last(1, in: frame.body)?.uint { ids[index] = try ProtobufReader.last(16, in: frame.body)?.string }
-        }
+        let ids = try announcedInvocationIDs(in: journal)
         return try journal.filter { $0.type == MessageType.oneWayCallCommand.rawValue }.map { frame in
             let index = try ProtobufReader.last(10, in: frame.body)?.uint ?? 0
             return (try OneWayCall(decoding: frame.body), index > 0 ? ids[index] : nil)
         }
+    }
+
+    /// A request-response call a handler made (`ctx.service_call`, `object_call`, `generic_call`).
+    public struct Call: Sendable, Equatable {
+        public var service = ""
+        public var handler = ""
+        public var parameter: [UInt8] = []
+        public var headers: [Header] = []
+        /// The object or workflow key; empty for services.
+        public var key = ""
+        /// Where the callee's id and result are announced.
+        public var invocationIDNotification: UInt32 = 0
+        public var resultCompletionID: UInt32 = 0
+
+        public struct Header: Sendable, Equatable {
+            public var name: String
+            public var value: String
+        }
+
+        init(decoding body: [UInt8]) throws {
+            var r = ProtobufReader(body)
+            while let (field, value) = try r.next() {
+                switch field {
+                case 1: service = value.string
+                case 2: handler = value.string
+                case 3: parameter = value.bytes
+                case 4:
+                    var header = ProtobufReader(value.bytes)
+                    var h = Header(name: "", value: "")
+                    while let (f, e) = try header.next() {
+                        if f == 1 { h.name = e.string } else if f == 2 { h.value = e.string }
+                    }
+                    headers.append(h)
+                case 5: key = value.string
+                case 10: invocationIDNotification = UInt32(truncatingIfNeeded: value.uint)
+                case 11: resultCompletionID = UInt32(truncatingIfNeeded: value.uint)
+                default: continue
+                }
+            }
+        }
+    }
+
+    /// Request-response calls in these entries, each with its callee's announced id.
+    public static func calls(in entries: [Frame]) throws -> [(call: Call, invocationID: String)] {
+        let ids = try announcedInvocationIDs(in: entries)
+        return try entries.filter { $0.type == MessageType.callCommand.rawValue }.compactMap { frame in
+            let call = try Call(decoding: frame.body)
+            return ids[UInt64(call.invocationIDNotification)].map { (call, $0) }
+        }
+    }
+
+    /// Calls whose result the journal does not hold yet.
+    public static func pendingCalls(in journal: [Frame]) throws -> [Call] {
+        var completed: Set<UInt64> = []
+        for frame in journal where frame.type == MessageType.callCompletionNotification.rawValue {
+            if let id = try ProtobufReader.last(1, in: frame.body)?.uint { completed.insert(id) }
+        }
+        return try journal.filter { $0.type == MessageType.callCommand.rawValue }.map { try Call(decoding: $0.body) }
+            .filter { !completed.contains(UInt64($0.resultCompletionID)) }
+    }
+
+    /// A callee's outcome for its caller: its output, or its terminal failure.
+    public static func callCompletion(_ completionID: UInt32, output: [UInt8]?, failure: InvocationFailure?) -> Frame {
+        var w = ProtobufWriter()
+        w.uint(1, UInt64(completionID))
+        if let failure {
+            w.message(6) { f in
+                f.uint(1, UInt64(failure.code))
+                f.string(2, failure.message)
+            }
+        } else {
+            w.message(5) { $0.bytes(1, output ?? [], always: true) }
+        }
+        return Frame(.callCompletionNotification, body: w.bytes)
+    }
+
+    private static func invocationIDNotification(_ index: UInt64, _ id: String) -> Frame {
+        var w = ProtobufWriter()
+        w.uint(1, index)
+        w.string(16, id)
+        return Frame(.callInvocationIdCompletionNotification, body: w.bytes)
+    }
+
+    private static func announcedInvocationIDs(in entries: [Frame]) throws -> [UInt64: String] {
+        var ids: [UInt64: String] = [:]
+        for frame in entries where frame.type == MessageType.callInvocationIdCompletionNotification.rawValue {
+            if let index = try ProtobufReader.last(1, in: frame.body)?.uint { ids[index] = try ProtobufReader.last(16, in: frame.body)?.string }
+        }
+        return ids
     }
 
     /// The state changes a journal's commands made, in order.

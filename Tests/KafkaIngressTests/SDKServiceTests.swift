@@ -173,20 +173,41 @@ struct SDKServiceTests {
         }
     }
 
-    @Test("a handler that uses what the ingress cannot serve yet (a request-response call) fails its attempts, naming the command; nothing is reported completed")
-    func unsupportedCommandIsNamed() async throws {
+    @Test("request-response calls: the callee starts as the call is journaled, and its result resumes the caller")
+    func calls() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
                 let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
                 try #require(registered.status == 201, "\(registered.body)")
                 let (topic, id) = try await f.subscribedTopic("asks", to: "Echo/ask")
+                try f.produce(topic, [(key: "k", value: #"{"key":"x","n":5}"#)], partitions: 1)
+                try await eventually("the caller and its two callees completed") {
+                    try await f.ingress.invocations(subscription: id).filter { $0.status == .completed }.count == 3
+                }
+                let all = try await f.ingress.invocations(subscription: id)
+                let caller = try #require(all.first { $0.target == "Echo/ask" })
+                #expect(caller.output == .object(["total": .number(5), "echoed": .object(["total": .number(5)])]))
+                #expect(caller.attempts == 1, "waiting for a callee is not a failed attempt")
+                let add = try #require(all.first { $0.target == "Counter/add" })
+                #expect(add.key == "x" && add.output == .number(5))
+                #expect(all.filter { $0.target == "Echo/headers" }.count == 1)
+            }
+        }
+    }
+
+    @Test("a handler that waits for what the ingress cannot complete yet (an awakeable) fails its attempts, saying so; nothing is reported completed")
+    func unservedWaitIsNamed() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (topic, id) = try await f.subscribedTopic("awakeables", to: "Echo/await_awakeable")
                 try f.produce(topic, [(key: "k", value: #"{"n":1}"#)], partitions: 1)
-                try await eventually("the attempt failed, naming CallCommand") {
-                    try await f.ingress.invocations(subscription: id).first?.error?.contains("CallCommand") == true
+                try await eventually("the attempt failed, saying what the ingress cannot complete") {
+                    try await f.ingress.invocations(subscription: id).first?.error?.contains("cannot complete yet") == true
                 }
                 let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
                 #expect(invocation.status != .completed)
-                #expect(invocation.error?.contains("does not serve yet") == true, "\(invocation.error ?? "")")
             }
         }
     }

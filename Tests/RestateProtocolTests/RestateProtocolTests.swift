@@ -47,7 +47,7 @@ struct RestateProtocolTests {
     func unsupportedCommandsAreNamed() throws {
         var output = ProtobufWriter()
         output.message(14) { $0.bytes(1, [7]) }
-        for (type, name) in [(UInt16(0x0409), "GetPromiseCommand"), (0x040D, "CallCommand"), (0x0412, "AttachInvocationCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
+        for (type, name) in [(UInt16(0x0409), "GetPromiseCommand"), (0x0410, "SendSignalCommand"), (0x0412, "AttachInvocationCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
             let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
             #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
         }
@@ -70,7 +70,7 @@ struct RestateProtocolTests {
         send.uint(10, 3)
         let body = [Frame(.runCommand, body: run.bytes), Frame(.proposeRunCompletion, body: proposal.bytes), Frame(.sleepCommand, body: sleep.bytes),
                     Frame(.oneWayCallCommand, body: send.bytes), Frame(.suspension, body: [])].flatMap { $0.encoded() }
-        let entries = try JournalEntries.added(byResponse: body) { call in "inv_for_\(call.key)" }
+        let entries = try JournalEntries.added(byResponse: body) { _, _, key in "inv_for_\(key)" }
         #expect(entries.map(\.type) == [0x0411, 0x8011, 0x040C, 0x040E, 0x800E])
         // RunCompletionNotification: completion 1 with value { content: "42" }.
         #expect(entries[1].body == [0x08, 0x01, 0x2A, 0x04, 0x0A, 0x02, 0x34, 0x32])

@@ -10,9 +10,10 @@ actor Dispatcher {
         case finished
         /// Finished, and these invocations it sent were journaled with its outcome: run them.
         case finishedSending([Invocation])
-        /// The handler waits (a durable sleep) until then, epoch milliseconds: it keeps its key
-        /// and is attempted again at that time, without counting an attempt.
-        case suspended(untilMs: Int64)
+        /// The handler waits: for a durable sleep until then (epoch milliseconds), or, when nil,
+        /// until woken (`retryNow`, when a callee finishes). It keeps its key and is attempted
+        /// again without counting an attempt.
+        case suspended(untilMs: Int64?)
         case retry(afterMs: Int)
         /// Out of attempts: parked until `resume`.
         case paused
@@ -186,7 +187,11 @@ actor Dispatcher {
             again.suspendedUntil = until
             retrying += 1
             backOffs[again.id] = Task {
-                try? await Task.sleep(for: .milliseconds(max(0, until - Journal.nowMs())))
+                if let until {
+                    try? await Task.sleep(for: .milliseconds(max(0, until - Journal.nowMs())))
+                } else {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3_600)) }
+                }
                 self.requeue(again)
             }
         case .paused:

@@ -33,6 +33,13 @@ struct Invocation: Sendable {
     /// Suspended until then (epoch milliseconds): its key stays held, and the next attempt
     /// resumes it from its journal.
     var suspendedUntil: Int64?
+    /// For the callee of a request-response call: the caller, and where it waits for the result.
+    var caller: Caller?
+
+    struct Caller: Sendable {
+        var id: String
+        var completionID: UInt32
+    }
 
     var target: String { "\(service)/\(handler)" }
 

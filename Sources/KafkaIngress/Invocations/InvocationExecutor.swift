@@ -12,6 +12,10 @@ struct InvocationExecutor: Sendable {
     let deploymentFor: @Sendable (String) -> Deployment?
     /// How a handler runs: keyed (objects, workflows) and exclusive (one at a time per key).
     let handlerKind: @Sendable (_ service: String, _ handler: String) -> (keyed: Bool, exclusive: Bool)
+    /// Starts invocations journaled during an attempt (the callees of calls).
+    let start: @Sendable ([Invocation]) async -> Void
+    /// Resumes a suspended invocation now (a caller whose callee has finished).
+    let wake: @Sendable (String) async -> Void
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
     /// results is resumed at once after each); past this the attempt fails, as a guard.
@@ -32,7 +36,7 @@ struct InvocationExecutor: Sendable {
             if !entries.isEmpty {
                 let due = try completeDueSleeps(entries)
                 if !due.isEmpty {
-                    try await journal.append(due, to: invocation.id, status: .pending, attempts: invocation.attempts)
+                    try await journal.append(due, to: invocation, status: .pending, attempts: invocation.attempts)
                     entries += due
                 } else if invocation.suspendedUntil != nil, let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min() {
                     return try await suspend(invocation, until: Int64(clamping: wakeUp))
@@ -52,6 +56,14 @@ struct InvocationExecutor: Sendable {
                 }
                 switch response.outcome {
                 case .value, .failure:
+                    if response.makesCalls {
+                        // Calls the handler did not wait for still start, once, with their results going nowhere.
+                        let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                        await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts,
+                                                             callees: callees(in: added)))
+                        entries += added
+                        return try await finish(invocation, number, response, [], journaled: entries)
+                    }
                     if defects.contains(.invokeTwice) {
                         _ = try? await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
                                                      service: invocation.service, handler: invocation.handler, request)
@@ -60,7 +72,9 @@ struct InvocationExecutor: Sendable {
                 case .error(let failure, let retryAfter):
                     // What the handler did before failing is journaled: the retry replays it.
                     let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
-                    if !added.isEmpty { try await journal.append(added, to: invocation.id, status: .pending, attempts: invocation.attempts) }
+                    if !added.isEmpty {
+                        await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts, callees: callees(in: added)))
+                    }
                     return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
                 case .suspended:
                     let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
@@ -69,16 +83,22 @@ struct InvocationExecutor: Sendable {
                     entries += due
                     let resumeNow = added.contains { $0.type & 0x8000 != 0 } || !due.isEmpty
                     let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min()
-                    if resumeNow {
-                        try await journal.append(added + due, to: invocation.id, status: .pending, attempts: invocation.attempts)
+                    let waitsForCallee = try !JournalEntries.pendingCalls(in: entries).isEmpty
+                    guard resumeNow || wakeUp != nil || waitsForCallee else {
+                        return try await failedAttempt(invocation, number,
+                            "the handler suspended waiting for something this ingress cannot complete yet (an awakeable, a promise or a signal)")
+                    }
+                    let known = entries.count
+                    let suspendUntil = resumeNow ? nil : wakeUp.map { Int64(clamping: $0) }
+                    await start(try await journal.append(added + due, to: invocation, status: resumeNow ? .pending : .suspended,
+                                                         attempts: invocation.attempts, wakeUp: suspendUntil, callees: callees(in: added)))
+                    // A callee may have finished meanwhile: its result is already in the journal.
+                    let current = journal.entries(of: invocation.id)
+                    if resumeNow || current.count > known {
+                        entries = current.count > known ? current : entries
                         continue
                     }
-                    guard let wakeUp else {
-                        return try await failedAttempt(invocation, number,
-                            "the handler suspended waiting for something this ingress cannot complete yet (a call's result, an awakeable, a promise or a signal)")
-                    }
-                    try await journal.append(added, to: invocation.id, status: .suspended, attempts: invocation.attempts, wakeUp: Int64(clamping: wakeUp))
-                    return .suspended(untilMs: Int64(clamping: wakeUp))
+                    return .suspended(untilMs: suspendUntil)
                 case .incomplete:
                     return try await failedAttempt(invocation, number, "the response ended without output or EndMessage")
                 case .unsupported(let message):
@@ -91,6 +111,16 @@ struct InvocationExecutor: Sendable {
             // The journal itself failed: keep the invocation open and try again later.
             logger.error("journal error on invocation \(invocation.id): \(error)")
             return .retry(afterMs: retry.delayMs(afterAttempts: number))
+        }
+    }
+
+    /// The invocations the calls among these entries start: keyed and exclusive as their target
+    /// handlers are, with the ids the handler was told.
+    private func callees(in entries: [Frame]) throws -> [Journal.Send] {
+        try JournalEntries.calls(in: entries).map { call, id in
+            let kind = handlerKind(call.service, call.handler)
+            return Journal.Send(id: id, service: call.service, handler: call.handler, key: kind.keyed ? call.key : nil, exclusive: kind.exclusive,
+                                headers: call.headers.map { ($0.name, $0.value) }, payload: call.parameter, callerCompletion: call.resultCompletionID)
         }
     }
 
@@ -107,19 +137,24 @@ struct InvocationExecutor: Sendable {
             sends = try JournalEntries.sends(in: all).map { send($0.call, id: $0.invocationID) }
         }
         let (status, output, error): (InvocationStatus, [UInt8]?, String?)
+        var failure: InvocationFailure?
         switch response.outcome {
         case .value(let value): (status, output, error) = (.completed, value, nil)
         // A terminal error: the handler decided; not retried. What it sent before still goes.
-        case .failure(let failure): (status, output, error) = (.failed, nil, "[\(failure.code)] \(failure.message)")
+        case .failure(let f):
+            (status, output, error) = (.failed, nil, "[\(f.code)] \(f.message)")
+            failure = f
         default: preconditionFailure("finish is for final outcomes")
         }
+        let notification = invocation.caller.map { JournalEntries.callCompletion($0.completionID, output: output, failure: failure) }
         let sent = try await journal.finish(invocation, status: status, attempts: number, output: output, error: error,
-                                            mutations: mutations.map(StateChange.init), sends: sends)
+                                            mutations: mutations.map(StateChange.init), sends: sends, callerNotification: notification)
+        if let caller = invocation.caller { await wake(caller.id) }
         return sent.isEmpty ? .finished : .finishedSending(sent)
     }
 
     private func suspend(_ invocation: Invocation, until wakeUp: Int64) async throws -> Dispatcher.AttemptResult {
-        try await journal.append([], to: invocation.id, status: .suspended, attempts: invocation.attempts, wakeUp: wakeUp)
+        try await journal.append([], to: invocation, status: .suspended, attempts: invocation.attempts, wakeUp: wakeUp)
         return .suspended(untilMs: wakeUp)
     }
 
@@ -129,9 +164,9 @@ struct InvocationExecutor: Sendable {
         return try JournalEntries.pendingSleeps(in: entries).filter { $0.wakeUpTimeMs <= now }.map { JournalEntries.sleepCompletion($0.completionID) }
     }
 
-    /// The id of the invocation a one-way call starts (told to the handler when it asks).
-    private func newInvocationID(_ call: OneWayCall) -> String {
-        InvocationID.make(key: handlerKind(call.service, call.handler).keyed ? call.key : nil)
+    /// The id of the invocation a call starts (told to the handler when it asks).
+    private func newInvocationID(_ service: String, _ handler: String, _ key: String) -> String {
+        InvocationID.make(key: handlerKind(service, handler).keyed ? key : nil)
     }
 
     /// A one-way call as the journal keeps it: keyed and exclusive as its target handler is.

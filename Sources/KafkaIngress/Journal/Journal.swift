@@ -84,6 +84,9 @@ final class Journal: Sendable {
                                             PRIMARY KEY (invocation, idx))
                 """)
         }
+        m.registerMigration("v6: callees of request-response calls (their caller is `parent`)") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN caller_completion INTEGER")
+        }
         return m
     }
 
@@ -166,6 +169,8 @@ final class Journal: Sendable {
         var payload: [UInt8]
         /// Epoch milliseconds before which it must not start (a delayed send); nil: at once.
         var notBefore: Int64?
+        /// For a request-response call: where the caller waits for the result.
+        var callerCompletion: UInt32?
     }
 
     /// What a journaled record is to become.
@@ -239,7 +244,8 @@ final class Journal: Sendable {
     func openInvocations(id: String? = nil) async throws -> [Invocation] {
         let invocations = try await db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition, not_before
+                SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition, not_before,
+                       parent, caller_completion
                 FROM invocation WHERE status NOT IN ('completed', 'failed') \(id == nil ? "" : "AND id = ?") ORDER BY seq
                 """, arguments: StatementArguments(id.map { [$0] } ?? []))
                 .map { row in
@@ -251,6 +257,9 @@ final class Journal: Sendable {
                                       paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"])
                     // One column, two meanings: a delayed send's start, or a suspended invocation's wake-up.
                     if suspended { invocation.suspendedUntil = row["not_before"] } else { invocation.notBefore = row["not_before"] }
+                    if let completion: Int64 = row["caller_completion"], let caller: String = row["parent"] {
+                        invocation.caller = Invocation.Caller(id: caller, completionID: UInt32(truncatingIfNeeded: completion))
+                    }
                     return invocation
                 }
         }
@@ -281,25 +290,36 @@ final class Journal: Sendable {
         entryCache.withLock { $0[id] ?? [] }
     }
 
-    /// Appends to the invocation's journal and, in the same transaction, records why its attempt
-    /// ended open: suspended until `wakeUp` (nil: resumed at once), or retrying.
-    func append(_ entries: [Frame], to id: String, status: InvocationStatus, attempts: Int, wakeUp: Int64? = nil, error: String? = nil) async throws {
+    /// Appends to the invocation's journal and, in the same transaction, journals the callees of
+    /// the calls among the entries and records why the attempt ended open: suspended until
+    /// `wakeUp` (nil: until woken), or pending. Returns the callees, to start.
+    @discardableResult
+    func append(_ entries: [Frame], to invocation: Invocation, status: InvocationStatus, attempts: Int, wakeUp: Int64? = nil,
+                error: String? = nil, callees: [Send] = []) async throws -> [Invocation] {
+        let id = invocation.id
         let started = live.withLock { live -> Int64? in
             live[id]?.running = false
             return live[id]?.startedAt
         }
-        let first = self.entries(of: id).count
-        try await db.write { db in
-            for (i, entry) in entries.enumerated() {
-                try db.cachedStatement(sql: "INSERT INTO journal_entry (invocation, idx, type, body) VALUES (?, ?, ?, ?)")
-                    .execute(arguments: [id, first + i, Int(entry.type), Data(entry.body)])
-            }
+        let now = Self.nowMs()
+        let spawned = try await db.write { db in
+            for entry in entries { try Self.insertEntry(entry, of: id, db) }
             try db.execute(sql: """
                 UPDATE invocation SET status = ?, attempts = ?, error = COALESCE(?, error), not_before = ?, started_at = COALESCE(started_at, ?)
                 WHERE id = ?
                 """, arguments: [status.rawValue, attempts, error, wakeUp, started, id])
+            return try callees.map { try Self.insert($0, sentBy: invocation, at: now, db) }
         }
         if !entries.isEmpty { entryCache.withLock { $0[id, default: []] += entries } }
+        return spawned
+    }
+
+    /// At the end of the invocation's journal, whoever else appended meanwhile (a callee's result).
+    private static func insertEntry(_ entry: Frame, of id: String, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO journal_entry (invocation, idx, type, body)
+            VALUES (?, (SELECT COALESCE(MAX(idx), -1) + 1 FROM journal_entry WHERE invocation = ?), ?, ?)
+            """).execute(arguments: [id, id, Int(entry.type), Data(entry.body)])
     }
 
     // MARK: Attempts
@@ -383,12 +403,15 @@ final class Journal: Sendable {
     /// change is durable, with the sent invocations as journaled.
     @discardableResult
     func finish(_ invocation: Invocation, status: InvocationStatus, attempts: Int, output: [UInt8]?, error: String?,
-                mutations: [StateChange], sends: [Send] = []) async throws -> [Invocation] {
+                mutations: [StateChange], sends: [Send] = [], callerNotification: Frame? = nil) async throws -> [Invocation] {
         let started = live.withLock { $0.removeValue(forKey: invocation.id)?.startedAt }
         let op = Completion(invocation: invocation, status: status, attempts: attempts, startedAt: started, completedAt: Self.nowMs(),
-                            output: output, error: error, mutations: mutations, sends: sends)
+                            output: output, error: error, mutations: mutations, sends: sends, callerNotification: callerNotification)
         let sent = try await completions.submit(op)
-        entryCache.withLock { _ = $0.removeValue(forKey: invocation.id) }
+        entryCache.withLock { cache in
+            cache.removeValue(forKey: invocation.id)
+            if let caller = invocation.caller, let callerNotification { cache[caller.id, default: []].append(callerNotification) }
+        }
         if let key = invocation.key, !mutations.isEmpty {
             let cacheKey = invocation.service + "\u{0}" + key
             stateCache.withLock { cache in
@@ -430,6 +453,8 @@ final class Journal: Sendable {
                     UPDATE invocation SET status = ?, attempts = ?, output = ?, error = COALESCE(?, error),
                         started_at = COALESCE(started_at, ?), completed_at = ? WHERE id = ?
                     """).execute(arguments: [op.status.rawValue, op.attempts, op.output.map { Data($0) }, op.error, op.startedAt, op.completedAt, invocation.id])
+                // A callee's outcome goes into its caller's journal with it.
+                if let caller = invocation.caller, let notification = op.callerNotification { try insertEntry(notification, of: caller.id, db) }
                 sentPerCompletion.append(try op.sends.map { try insert($0, sentBy: invocation, at: op.completedAt, db) })
             }
             return sentPerCompletion
@@ -442,13 +467,14 @@ final class Journal: Sendable {
         let id = send.id ?? InvocationID.make(key: send.key)
         try db.cachedStatement(sql: """
             INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
-                                    status, created_at, not_before, parent)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?)
+                                    status, created_at, not_before, parent, caller_completion)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?, ?)
             """).execute(arguments: [id, parent.subscriptionID, send.service, send.handler, send.key, send.exclusive, headersJSON(send.headers),
-                                     Data(send.payload), now, send.notBefore, parent.id])
+                                     Data(send.payload), now, send.notBefore, parent.id, send.callerCompletion.map { Int64($0) }])
         return Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: parent.subscriptionID, service: send.service, handler: send.handler,
                           key: send.key, exclusive: send.exclusive, headers: send.headers, payload: send.payload, attempts: 0,
-                          topic: "", partition: -1, notBefore: send.notBefore)
+                          topic: "", partition: -1, notBefore: send.notBefore,
+                          caller: send.callerCompletion.map { Invocation.Caller(id: parent.id, completionID: $0) })
     }
 
     // MARK: Reading for the admin API
@@ -552,5 +578,7 @@ struct Completion: Sendable {
     var error: String?
     var mutations: [StateChange]
     var sends: [Journal.Send]
+    /// A callee's outcome, for its caller's journal.
+    var callerNotification: Frame?
 }
 

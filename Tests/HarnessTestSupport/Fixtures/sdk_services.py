@@ -1,6 +1,7 @@
 """Services written with the official Restate Python SDK, for interop tests.
 
 Served with `hypercorn sdk_services:app --bind 127.0.0.1:0`."""
+import json
 from datetime import timedelta
 
 import restate
@@ -60,8 +61,17 @@ async def once(ctx: Context, value: dict) -> dict:
 
 @echo.handler()
 async def ask(ctx: Context, value: dict) -> dict:
-    """A request-response call to another handler (not served by the ingress yet)."""
-    return await ctx.generic_call("Echo", "headers", b"{}")
+    """Request-response calls: an object's handler, then a service's, with the first's result."""
+    total = await ctx.object_call(add, key=value["key"], arg=value["n"])
+    echoed = await ctx.generic_call("Echo", "headers", json.dumps({"total": total}).encode())
+    return {"total": total, "echoed": json.loads(echoed)["value"]}
+
+
+@echo.handler()
+async def await_awakeable(ctx: Context, value: dict) -> str:
+    """Waits for an awakeable nobody completes (not served by the ingress yet)."""
+    _, promise = ctx.awakeable()
+    return await promise
 
 
 fan_out = Service("FanOut")
