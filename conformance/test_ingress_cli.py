@@ -87,3 +87,28 @@ def test_admin_errors_and_openapi(ingress_stack):
     status, document = call("GET", f"{admin}/openapi")
     assert status == 200
     validate(document)
+
+
+def test_ingress_port_serves_restates_http_ingress(broker, tmp_path):
+    """`--ingress-port 0`: a line 'ingress URL' follows 'ready', and the URL answers calls as Restate's port 8080 does."""
+    recorder, recorder_url = start("recorder", "--port", "0", "--service", "Counter:object:add")
+    config = tmp_path / "restate.toml"
+    config.write_text(f'[[ingress.kafka-clusters]]\nname = "local"\nbrokers = ["PLAINTEXT://{broker.bootstrap}"]\n')
+    ingress, admin = start("ingress", "--config", str(config), "--admin-port", "0", "--ingress-port", "0",
+                           "--data-dir", str(tmp_path / "data"), "--log-level", "warning")
+    try:
+        line = ingress.stdout.readline()
+        assert line.startswith("ingress http://"), line
+        http_ingress = line.split()[1]
+        assert call("POST", f"{admin}/deployments", {"uri": recorder_url, "use_http_11": True})[0] == 201
+        # The recorder's handlers echo their input.
+        status, output = call("POST", f"{http_ingress}/Counter/k/add", {"n": 1})
+        assert (status, output) == (200, {"n": 1})
+        status, answer = call("POST", f"{http_ingress}/Counter/k/add/send", {"n": 2})
+        assert status == 202 and answer["status"] == "Accepted" and answer["invocationId"].startswith("inv_1"), answer
+        status, error = call("POST", f"{http_ingress}/Nope/k/add", {})
+        assert status == 404 and error["source"] == "ingress", error
+    finally:
+        for process in (ingress, recorder):
+            process.terminate()
+            process.wait(30)

@@ -43,11 +43,13 @@ public actor KafkaIngress {
 
     public let settings: Settings
     let logger: Logger
-    private let journal: Journal
+    let journal: Journal
     private let lock: DataDirectoryLock
     private let client: ServiceEndpointClient
-    private let catalog: SharedCatalog
-    private let dispatcher: Dispatcher
+    let catalog: SharedCatalog
+    let dispatcher: Dispatcher
+    /// Who waits, through Restate's HTTP ingress, for an invocation to end.
+    let outcomeWaiters: OutcomeWaiters
     let metrics = IngressMetrics()
     private var subscriptions: [Subscription] = []
     private var clusters: KafkaClusterRegistry
@@ -67,6 +69,7 @@ public actor KafkaIngress {
         let catalog = SharedCatalog()
         // The executor starts callees and wakes callers through the dispatcher, which runs it.
         let dispatcherRef = Mutex<Dispatcher?>(nil)
+        let waiters = OutcomeWaiters()
         let executor = InvocationExecutor(
             journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects,
             deploymentFor: { service in catalog.state.withLock { $0.lookup(service)?.0 } },
@@ -77,10 +80,12 @@ public actor KafkaIngress {
                 guard !invocations.isEmpty else { return }
                 await dispatcherRef.withLock { $0 }?.submit(invocations)
             },
-            wake: { id in await dispatcherRef.withLock { $0 }?.retryNow(id) })
+            wake: { id in await dispatcherRef.withLock { $0 }?.retryNow(id) },
+            ended: { id, outcome in waiters.ended(id, outcome) })
         self.journal = journal
         self.client = client
         self.catalog = catalog
+        outcomeWaiters = waiters
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
         dispatcherRef.withLock { [dispatcher] in $0 = dispatcher }
         nodes = Array(repeating: [:], count: settings.nodes)

@@ -24,6 +24,11 @@ struct IngressCommand: AsyncParsableCommand {
     @Option(help: "Admin API port (0 picks a free one).")
     var adminPort = 9070
 
+    @Option(help: ArgumentHelp(
+        "Also serve Restate's HTTP ingress (POST /Service/handler, /Object/key/handler, …/send) on this port (0 picks a free one).",
+        discussion: "Once both listen, a line 'ingress http://HOST:PORT' follows the 'ready' line. Restate's own default is 8080."))
+    var ingressPort: Int?
+
     @Option(help: "Directory of the journal (subscriptions, deployments, invocations, object state).")
     var dataDir = "restate-data"
 
@@ -43,6 +48,7 @@ struct IngressCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(adminPort) else { throw ValidationError("--admin-port must be in 0...65535, got \(adminPort)") }
+        if let ingressPort, !(0...65535).contains(ingressPort) { throw ValidationError("--ingress-port must be in 0...65535, got \(ingressPort)") }
         guard nodes >= 1 else { throw ValidationError("--nodes must be at least 1, got \(nodes)") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1, got \(maxAttempts)") }
@@ -66,10 +72,26 @@ struct IngressCommand: AsyncParsableCommand {
         try await ingress.start()
         let host = adminHost
         let port = adminPort
+        let ingressPort = self.ingressPort
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
+            // The HTTP ingress listens first, so that whoever reads 'ready' can use both.
+            var ingressLine = ""
+            if let ingressPort {
+                let (bound, continuation) = AsyncStream<Int>.makeStream()
+                group.addTask {
+                    // A server that fails to listen ends the stream, so nobody waits for its port.
+                    defer { continuation.finish() }
+                    try await RestateHTTPIngress(ingress: ingress).run(host: host, port: ingressPort) { continuation.yield($0) }
+                }
+                for await port in bound {
+                    ingressLine = "ingress http://\(host):\(port)\n"
+                    break
+                }
+                if ingressLine.isEmpty { try await group.next() }
+            }
+            group.addTask { [ingressLine] in
                 try await AdminAPI(ingress: ingress).run(host: host, port: port) { bound in
-                    FileHandle.standardOutput.write(Data("ready http://\(host):\(bound)\n".utf8))
+                    FileHandle.standardOutput.write(Data("ready http://\(host):\(bound)\n\(ingressLine)".utf8))
                 }
             }
             group.addTask {

@@ -16,6 +16,8 @@ struct InvocationExecutor: Sendable {
     let start: @Sendable ([Invocation]) async -> Void
     /// Resumes a suspended invocation now (a caller whose callee has finished).
     let wake: @Sendable (String) async -> Void
+    /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
+    let ended: @Sendable (_ id: String, _ outcome: InvocationOutcome) -> Void
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
     /// results is resumed at once after each); past this the attempt fails, as a guard.
@@ -150,6 +152,7 @@ struct InvocationExecutor: Sendable {
         let sent = try await journal.finish(invocation, status: status, attempts: number, output: output, error: error,
                                             mutations: mutations.map(StateChange.init), sends: sends, callerNotification: notification)
         if let caller = invocation.caller { await wake(caller.id) }
+        ended(invocation.id, failure.map(InvocationOutcome.failure) ?? .output(output ?? []))
         return sent.isEmpty ? .finished : .finishedSending(sent)
     }
 
@@ -181,8 +184,12 @@ struct InvocationExecutor: Sendable {
         if let max = retry.maxAttempts, number >= max {
             switch retry.onMaxAttempts {
             case .kill:
-                try await journal.finish(invocation, status: .failed, attempts: number, output: nil,
-                                         error: "\(error) (killed after \(number) attempts)", mutations: [])
+                let message = "\(error) (killed after \(number) attempts)"
+                let failure = InvocationFailure(code: 500, message: message)
+                try await journal.finish(invocation, status: .failed, attempts: number, output: nil, error: message, mutations: [],
+                                         callerNotification: invocation.caller.map { JournalEntries.callCompletion($0.completionID, output: nil, failure: failure) })
+                if let caller = invocation.caller { await wake(caller.id) }
+                ended(invocation.id, .failure(failure))
                 return .finished
             case .pause:
                 logger.warning("invocation \(invocation.id) paused after \(number) attempts: \(error)")
@@ -194,6 +201,12 @@ struct InvocationExecutor: Sendable {
         try await journal.markRetrying(invocation.id, attempts: number, error: error)
         return .retry(afterMs: retryAfterMs ?? retry.delayMs(afterAttempts: number))
     }
+}
+
+/// How an invocation ended for good: its output, or its terminal failure.
+public enum InvocationOutcome: Sendable, Equatable {
+    case output([UInt8])
+    case failure(InvocationFailure)
 }
 
 extension StateChange {

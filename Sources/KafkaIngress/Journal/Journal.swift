@@ -461,6 +461,24 @@ final class Journal: Sendable {
         }
     }
 
+    /// Journals an invocation that came through Restate's HTTP ingress: no subscription (""),
+    /// no Kafka record.
+    func journalIngressInvocation(_ send: Send) async throws -> Invocation {
+        let now = Self.nowMs()
+        return try await db.write { db in
+            let id = send.id ?? InvocationID.make(key: send.key)
+            try db.cachedStatement(sql: """
+                INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
+                                        status, created_at, not_before)
+                VALUES (?, '', ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?)
+                """).execute(arguments: [id, send.service, send.handler, send.key, send.exclusive, Self.headersJSON(send.headers),
+                                         Data(send.payload), now, send.notBefore])
+            return Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: "", service: send.service, handler: send.handler,
+                              key: send.key, exclusive: send.exclusive, headers: send.headers, payload: send.payload, attempts: 0,
+                              topic: "", partition: -1, notBefore: send.notBefore)
+        }
+    }
+
     /// Journals an invocation a handler sent. It belongs to the sender's subscription but to no
     /// Kafka partition (topic "", partition and offset -1), so no partition revoke waits for it.
     private static func insert(_ send: Send, sentBy parent: Invocation, at now: Int64, _ db: Database) throws -> Invocation {

@@ -1,0 +1,102 @@
+import Foundation
+import HarnessTestSupport
+import KafkaIngress
+import Testing
+
+/// Restate's HTTP ingress on the embedded ingress, against services written with the official
+/// Python SDK: how Restate's own tests read results back.
+@Suite("Restate's HTTP ingress", .guarded)
+struct HTTPIngressTests {
+    /// Serves the fixture's ingress over HTTP for `body`, which gets a client of it.
+    static func withHTTPIngress<T>(_ f: IngressFixture, _ body: (AdminClient) async throws -> T) async throws -> T {
+        let ingress = f.ingress
+        let (server, port) = try await IngressFixture.serve { ready in
+            try await RestateHTTPIngress(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
+        }
+        do {
+            let result = try await body(AdminClient(base: "http://127.0.0.1:\(port)"))
+            server.cancel()
+            _ = await server.result
+            return result
+        } catch {
+            server.cancel()
+            _ = await server.result
+            throw error
+        }
+    }
+
+    @Test("calls answer with the handler's output and its invocation id; Kafka-fed state is read back through a call")
+    func calls() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let (topic, _) = try await f.subscribedTopic("counts", to: "Counter/add")
+                    try f.produce(topic, [("carol", "1"), ("carol", "2"), ("carol", "3")], partitions: 1)
+                    try await eventually("the three records were added") {
+                        try await f.ingress.invocations().filter { $0.key == "carol" && $0.status == .completed }.count == 3
+                    }
+                    let read = try await http.request(.POST, "/Counter/carol/add", raw: "0")
+                    #expect(read.status == 200 && read.body == "6", "\(read.status) \(read.body)")
+                    #expect(read.headers["content-type"] == "application/json")
+                    let id = try #require(read.headers["x-restate-id"])
+                    #expect(id.hasPrefix("inv_1") && id.count == 38)
+                    #expect(try await f.ingress.invocations().first { $0.id == id }?.output == .number(6))
+                }
+            }
+        }
+    }
+
+    @Test("a terminal failure answers with its code and Restate's error body; unknown services and bad paths are the ingress's 404s")
+    func errors() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let failed = try await http.request(.POST, "/Echo/fail", raw: "{}")
+                    #expect(failed.status == 409)
+                    #expect(failed.body == #"{"code":409,"message":"refused on purpose","source":"invocation"}"#)
+                    #expect(failed.headers["x-restate-error-source"] == "invocation")
+                    #expect(failed.headers["x-restate-id"]?.hasPrefix("inv_1") == true)
+
+                    let unknown = try await http.request(.POST, "/Nope/handler", raw: "{}")
+                    #expect(unknown.status == 404)
+                    #expect(unknown.body == #"{"code":404,"message":"service 'Nope' not found, make sure to register the service before calling it.","source":"ingress"}"#)
+                    #expect(unknown.headers["x-restate-error-source"] == "ingress")
+
+                    let noHandler = try await http.request(.POST, "/Echo/nope", raw: "{}")
+                    #expect(noHandler.status == 404 && noHandler.body.contains("the handler 'nope' was not found"))
+                    let noKey = try await http.request(.POST, "/Counter/add", raw: "1")
+                    #expect(noKey.status == 404 && noKey.body.contains("bad path"), "an object needs its key in the path")
+                }
+            }
+        }
+    }
+
+    @Test("/send answers 202 with the invocation id at once; a delayed send starts no sooner than its delay")
+    func send() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let before = Int64(Date().timeIntervalSince1970 * 1000)
+                    let sent = try await http.request(.POST, "/Counter/dave/add/send?delay=500ms", raw: "2")
+                    #expect(sent.status == 202, "\(sent.body)")
+                    let answer = try sent.json()
+                    #expect(answer["status"] as? String == "Accepted")
+                    #expect(answer["executionTime"] is String)
+                    let id = try #require(answer["invocationId"] as? String)
+                    try await eventually("the sent invocation completed") {
+                        try await f.ingress.invocations().first { $0.id == id }?.status == .completed
+                    }
+                    let done = try #require(try await f.ingress.invocations().first { $0.id == id })
+                    #expect(done.output == .number(2) && done.key == "dave")
+                    #expect((done.startedAt ?? 0) - before >= 500, "started \((done.startedAt ?? 0) - before) ms after the request")
+
+                    let badDelay = try await http.request(.POST, "/Counter/dave/add/send?delay=soon", raw: "2")
+                    #expect(badDelay.status == 400)
+                }
+            }
+        }
+    }
+}
