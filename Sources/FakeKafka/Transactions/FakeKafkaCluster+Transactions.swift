@@ -36,6 +36,26 @@ extension FakeKafkaCluster {
         }
     }
 
+    /// One past the last record a read_committed consumer receives from a partition (0 when
+    /// none): as far as its committed offset gets once it has read everything, since markers and
+    /// aborted records after that record are skipped, never delivered. Without transactions,
+    /// the high watermark.
+    public func consumableEnd(_ tp: TopicPartition) throws -> Int64 {
+        try core.withState { state, _ in
+            guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
+            let lastStable = log.lastStableOffset
+            for batch in log.batches.reversed() where batch.baseOffset < lastStable {
+                let header = try RecordBatchHeader(peekingAt: batch.bytes)
+                if header.isControl { continue }
+                if header.isTransactional, log.transactions.aborted.contains(where: {
+                    $0.producerId == header.producerId && $0.firstOffset <= header.baseOffset && header.baseOffset < $0.lastOffset
+                }) { continue }
+                return batch.lastOffset + 1
+            }
+            return 0
+        }
+    }
+
     /// The transactions aborted on a partition, oldest first.
     public func abortedTransactions(_ tp: TopicPartition) throws -> [AbortedTransaction] {
         try core.withState { state, _ in
