@@ -41,6 +41,12 @@ SERVED = {
     "OffsetForLeaderEpoch": (2, 2),
     "CreatePartitions": (0, 3),
     "DeleteGroups": (0, 2),
+    # Transactions. v4+ of AddPartitionsToTxn is the broker-to-broker batched form (KIP-890) that
+    # clients never send; the clients we serve use v0–3 of all four.
+    "AddPartitionsToTxn": (0, 3),
+    "AddOffsetsToTxn": (0, 3),
+    "EndTxn": (0, 3),
+    "TxnOffsetCommit": (0, 3),
     # SASL: the handshake range starts at 0 because librdkafka enables SASL only when it does;
     # clients that see v1 and SaslAuthenticate use them (a v0-only client's raw tokens are refused).
     "SaslHandshake": (0, 1),

@@ -13,8 +13,8 @@ public struct RdKafkaError: Error, Equatable, CustomStringConvertible {
         self.context = context
     }
 
-    init(message: String, context: String) {
-        code = RD_KAFKA_RESP_ERR__FAIL.rawValue
+    init(message: String, context: String, code: rd_kafka_resp_err_t = RD_KAFKA_RESP_ERR__FAIL) {
+        self.code = code.rawValue
         self.message = message
         self.context = context
     }

@@ -43,7 +43,7 @@ public final class RdKafkaProducer: Sendable {
         init(_ done: @escaping @Sendable (Result<Delivery, RdKafkaError>) -> Void) { self.done = done }
     }
 
-    private let handle: Handle
+    let handle: Handle
     private let context: Unmanaged<ClientContext>
     /// The poller holds these, not `self`, so dropping the producer ends it.
     private let running = StopFlag()

@@ -227,13 +227,23 @@ final class ScenarioExecution {
             let record = RecordToProduce(partition: partition, key: key, value: rawValue ?? Array(value.utf8), headers: headers, timestamp: timestamp)
             byPartition[partition, default: []].append((first + i, record, value))
         }
+        var offsetsByPartition: [Int32: [Int64]] = [:]
+        if let outcome = p.transaction {
+            offsetsByPartition = try await kafka.produceTransaction(byPartition.mapValues { $0.map(\.record) }, topic: p.topic,
+                                                                    compression: p.compression, commit: outcome == .commit)
+        } else {
+            for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
+                offsetsByPartition[partition] = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: p.compression)
+            }
+        }
         var out: [ProducedRecord] = []
         for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let offsets = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: p.compression)
-            for (item, offset) in zip(items, offsets) {
-                out.append(ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
-                                          key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
-                                          value: item.value, timestamp: timestamp, producedAfterDeleting: deleted))
+            for (item, offset) in zip(items, offsetsByPartition[partition] ?? []) {
+                var record = ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
+                                            key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
+                                            value: item.value, timestamp: timestamp, producedAfterDeleting: deleted)
+                record.aborted = p.transaction == .abort
+                out.append(record)
             }
         }
         return out.sorted { $0.index < $1.index }

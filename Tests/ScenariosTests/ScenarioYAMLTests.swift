@@ -73,7 +73,7 @@ struct ScenarioYAMLTests {
     }
 
     @Test("mistakes are reported with file, line, column and what was expected", arguments: [
-        ("name: x\nsteps:\n  - produce: {topic: t, cuont: 3}\n", 3, 25, "unknown key 'cuont'; expected one of: topic, count, key, key_hex, value, value_json, value_hex, value_file, headers, partition, compression, timestamp, cluster"),
+        ("name: x\nsteps:\n  - produce: {topic: t, cuont: 3}\n", 3, 25, "unknown key 'cuont'; expected one of: topic, count, key, key_hex, value, value_json, value_hex, value_file, headers, partition, compression, timestamp, cluster, transaction"),
         ("name: x\ncolour: red\n", 2, 1, "scenario: unknown key 'colour'"),
         ("steps: []\n", 1, 1, "scenario: missing 'name'"),
         ("name: x\ncluster: {brokers: two}\n", 2, 20, "cluster.brokers must be an integer, found 'two'"),

@@ -3,7 +3,9 @@ import NIOCore
 
 /// Fetch (key 1), v4–11 (record batches v2). Returns whole batches from the one containing the fetch offset, at least
 /// one batch even when it exceeds the byte limits, with the high watermark, last stable offset
-/// (the same, without transactions) and log start offset. When fewer than MinBytes are ready the
+/// and log start offset. READ_COMMITTED (isolation level 1) returns only batches below the last
+/// stable offset, with the aborted transactions in the returned range so the client drops their
+/// records; control batches (markers) are returned as stored, for clients to skip. When fewer than MinBytes are ready the
 /// request waits (long poll) until a produce to one of its partitions or MaxWaitMs. Fetch
 /// sessions (v7+) are not offered: the answer's session id is 0, so clients send full fetches.
 /// Partitions in error carry an empty record set, never a null one: librdkafka rejects null.
@@ -40,6 +42,7 @@ enum FetchAPI: APIHandler {
         var total = 0
         var hadError = false
         let maxBytes = Int(request.maxBytes <= 0 ? Int32.max : request.maxBytes)
+        let readCommitted = request.isolationLevel == IsolationLevel.readCommitted.rawValue
         let topics = request.topics.map { topic in
             FetchResponse.FetchableTopicResponse(topic: topic.topic, partitions: topic.partitions.map { p in
                 let tp = TopicPartition(topic.topic, p.partition)
@@ -55,7 +58,14 @@ enum FetchAPI: APIHandler {
                     return fail(.offsetOutOfRange, hwm: log.highWatermark)
                 }
                 let limit = min(Int(max(0, p.partitionMaxBytes)), maxBytes - total)
-                let batches = log.read(from: p.fetchOffset, maxBytes: limit, atLeastOne: total == 0)
+                let lastStable = log.lastStableOffset
+                let batches = log.read(from: p.fetchOffset, maxBytes: limit, atLeastOne: total == 0, below: readCommitted ? lastStable : nil)
+                var aborted: [FetchResponse.AbortedTransaction] = []
+                if readCommitted, let last = batches.last, let end = try? RecordBatchHeader(peekingAt: last).lastOffset {
+                    aborted = log.transactions.aborted(overlapping: p.fetchOffset, end + 1).map {
+                        .init(producerId: $0.producerId, firstOffset: $0.firstOffset)
+                    }
+                }
                 var records: ByteBuffer?
                 if batches.count == 1 {
                     records = batches[0]
@@ -67,8 +77,8 @@ enum FetchAPI: APIHandler {
                 }
                 total += records?.readableBytes ?? 0
                 return .init(partitionIndex: p.partition, errorCode: 0, highWatermark: log.highWatermark,
-                             lastStableOffset: log.highWatermark, logStartOffset: log.logStartOffset,
-                             abortedTransactions: [], preferredReadReplica: -1, records: records ?? ByteBuffer())
+                             lastStableOffset: lastStable, logStartOffset: log.logStartOffset,
+                             abortedTransactions: aborted, preferredReadReplica: -1, records: records ?? ByteBuffer())
             })
         }
         return (FetchResponse(errorCode: 0, sessionId: 0, responses: topics), total, hadError)

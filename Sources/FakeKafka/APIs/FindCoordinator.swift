@@ -1,13 +1,13 @@
 import KafkaProtocol
 import NIOCore
 
-/// FindCoordinator (key 10), v0–2. Groups (key type 0) are spread over brokers by a hash of their
-/// id unless a control moved one. Transaction coordinators (key type 1) are not offered.
+/// FindCoordinator (key 10), v0–2. Groups (key type 0) and transactional ids (key type 1) are
+/// spread over brokers by a hash of the key unless a control moved one.
 enum FindCoordinatorAPI: APIHandler {
     static let apiKey = ApiKey.findCoordinator
 
     static func handle(_ request: FindCoordinatorRequest, context: RequestContext) -> EventLoopFuture<FindCoordinatorResponse?> {
-        guard request.keyType == 0 else {
+        guard request.keyType == 0 || request.keyType == 1 else {
             return context.answer(errorResponse(to: request, code: .coordinatorNotAvailable, version: context.version))
         }
         let response = context.core.withState { state, _ -> FindCoordinatorResponse in

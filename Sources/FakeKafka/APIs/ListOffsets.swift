@@ -1,7 +1,8 @@
 import KafkaProtocol
 import NIOCore
 
-/// ListOffsets (key 2), v0–5. Timestamp -1 is the log end (high watermark), -2 the log start, and
+/// ListOffsets (key 2), v0–5. Timestamp -1 is the log end (the high watermark, or for isolation
+/// level READ_COMMITTED, v2+, the last stable offset), -2 the log start, and
 /// any other value the first record at or after it (-1/-1 when there is none). v0 answers in its
 /// old style, a list of offsets.
 enum ListOffsetsAPI: APIHandler {
@@ -22,7 +23,9 @@ enum ListOffsetsAPI: APIHandler {
                     guard log.leader == context.broker else { return answer(.notLeaderOrFollower) }
                     if let code = context.partitionFault(.listOffsets, tp, state: &state) { return answer(code) }
                     switch p.timestamp {
-                    case -1: return answer(.none, offset: log.highWatermark)
+                    case -1:
+                        let readCommitted = request.isolationLevel == IsolationLevel.readCommitted.rawValue
+                        return answer(.none, offset: readCommitted ? log.lastStableOffset : log.highWatermark)
                     case -2: return answer(.none, offset: log.logStartOffset)
                     default:
                         do {

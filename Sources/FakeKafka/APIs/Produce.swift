@@ -7,14 +7,14 @@ import NIOCore
 /// is appended; a partition's batches are all appended or none are. acks=0 gets no response;
 /// acks=1 and acks=all are the same with one replica. Idempotent producers are checked per
 /// partition: a retried batch is answered with its original offset and not appended again, and a
-/// gap in sequence numbers is OUT_OF_ORDER_SEQUENCE_NUMBER.
+/// gap in sequence numbers is OUT_OF_ORDER_SEQUENCE_NUMBER. Transactional batches are accepted
+/// from the current epoch of their transactional id, for partitions added to its open
+/// transaction; their first offset holds back the partition's last stable offset until EndTxn.
+/// Control batches are the coordinator's alone: a client sending one gets INVALID_RECORD.
 enum ProduceAPI: APIHandler {
     static let apiKey = ApiKey.produce
 
     static func handle(_ request: ProduceRequest, context: RequestContext) -> EventLoopFuture<ProduceResponse?> {
-        if request.transactionalId != nil {
-            return context.answer(errorResponse(to: request, code: .transactionalIdNotFound, version: context.version))
-        }
         // Validation (CRC over every byte) happens before taking the lock.
         let split: [[TopicPartition: Result<[(header: RecordBatchHeader, bytes: ByteBuffer)], any Error>]] = request.topicData.map { topic in
             Dictionary(uniqueKeysWithValues: topic.partitionData.map { p in
@@ -42,10 +42,20 @@ enum ProduceAPI: APIHandler {
                         return fail(.corruptMessage, "\(error)")
                     }
                     guard !batches.isEmpty else { return fail(.corruptMessage, "no record batch") }
+                    for (i, batch) in batches.enumerated() {
+                        if batch.header.isControl { return fail(.invalidRecord, "batch \(i) of \(tp) is a control batch") }
+                        if batch.header.isTransactional,
+                           let (code, message) = state.checkTransactionalBatch(batch.header, transactionalId: request.transactionalId, to: tp) {
+                            logger.info("rejecting transactional produce to \(tp): \(message)")
+                            return fail(code, message)
+                        }
+                    }
                     var firstOffset: Int64 = -1
                     for (i, batch) in batches.enumerated() {
                         switch state.append(batch, to: tp) {
-                        case .success(let offset): if i == 0 { firstOffset = offset }
+                        case .success(let offset):
+                            if i == 0 { firstOffset = offset }
+                            if batch.header.isTransactional { state.noteTransactionalAppend(producerId: batch.header.producerId, offset: offset, to: tp) }
                         case .failure(let code): return fail(code, "\(code.name) at batch \(i) of \(tp)")
                         }
                     }

@@ -46,6 +46,7 @@ struct ClusterState {
     var producerEpochs: [Int64: Int16] = [:]
     var producerPartitions: [Int64: [TopicPartition: ProducerPartitionState]] = [:]
     var nextProducerId: Int64 = 1000
+    var transactions = TransactionCoordinator()
     var fetchWaiters: [Int: FetchWaiter] = [:]
     var nextWaiterId = 0
     var faults: FaultTable

@@ -256,6 +256,8 @@ public enum FakeKafkaError: Error, Equatable, CustomStringConvertible {
     case invalidPartitionCount(Int32)
     case unknownBroker(Int32)
     case unknownGroup(String)
+    /// The transaction coordinator refused a transaction written through `appendTransaction`.
+    case transactionRefused(transactionalId: String, reason: String)
 
     public var description: String {
         switch self {
@@ -266,6 +268,7 @@ public enum FakeKafkaError: Error, Equatable, CustomStringConvertible {
         case .invalidPartitionCount(let n): "partition count \(n) must be at least 1"
         case .unknownBroker(let id): "no broker \(id)"
         case .unknownGroup(let g): "no group '\(g)'"
+        case .transactionRefused(let id, let reason): "transaction of '\(id)' refused: \(reason)"
         }
     }
 }

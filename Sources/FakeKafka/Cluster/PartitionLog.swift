@@ -30,6 +30,9 @@ struct PartitionLog {
     private(set) var highWatermark: Int64 = 0
     let logStartOffset: Int64 = 0
     var leader: Int32
+    /// Open and aborted transactions on this partition: what the last stable offset and a
+    /// read_committed Fetch need (see Transactions/).
+    var transactions = PartitionTransactions()
 
     init(leader: Int32) {
         self.leader = leader
@@ -57,12 +60,13 @@ struct PartitionLog {
     }
 
     /// Whole batches from the one containing `offset`, up to `maxBytes`, but always at least one
-    /// batch when `atLeastOne` (so a batch larger than the limit cannot stall a consumer).
-    func read(from offset: Int64, maxBytes: Int, atLeastOne: Bool) -> [ByteBuffer] {
+    /// batch when `atLeastOne` (so a batch larger than the limit cannot stall a consumer). With
+    /// `below`, only batches starting before that offset (a read_committed consumer's LSO).
+    func read(from offset: Int64, maxBytes: Int, atLeastOne: Bool, below end: Int64? = nil) -> [ByteBuffer] {
         var result: [ByteBuffer] = []
         var total = 0
         var i = batchIndex(containing: offset)
-        while i < batches.count {
+        while i < batches.count, batches[i].baseOffset < end ?? .max {
             let size = batches[i].bytes.readableBytes
             if total + size > maxBytes && !(atLeastOne && result.isEmpty) { break }
             result.append(batches[i].bytes)

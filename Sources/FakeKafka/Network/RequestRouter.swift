@@ -35,6 +35,10 @@ enum RequestRouter {
         case .initProducerId: return try serve(InitProducerIdAPI.self, &body, fault, context)
         case .createPartitions: return try serve(CreatePartitionsAPI.self, &body, fault, context)
         case .deleteGroups: return try serve(DeleteGroupsAPI.self, &body, fault, context)
+        case .addPartitionsToTxn: return try serve(AddPartitionsToTxnAPI.self, &body, fault, context)
+        case .addOffsetsToTxn: return try serve(AddOffsetsToTxnAPI.self, &body, fault, context)
+        case .endTxn: return try serve(EndTxnAPI.self, &body, fault, context)
+        case .txnOffsetCommit: return try serve(TxnOffsetCommitAPI.self, &body, fault, context)
         case .saslHandshake, .saslAuthenticate:
             // Each connection's SASL state lives in its handler, which answers these itself;
             // on a PLAINTEXT listener there is no exchange to take part in.

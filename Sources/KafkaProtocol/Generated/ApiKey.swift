@@ -22,6 +22,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case deleteTopics = 20
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
+    case addPartitionsToTxn = 24
+    case addOffsetsToTxn = 25
+    case endTxn = 26
+    case txnOffsetCommit = 28
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
@@ -48,6 +52,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: 1...1
         case .initProducerId: 0...4
         case .offsetForLeaderEpoch: 2...2
+        case .addPartitionsToTxn: 0...3
+        case .addOffsetsToTxn: 0...3
+        case .endTxn: 0...3
+        case .txnOffsetCommit: 0...3
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
         case .deleteGroups: 0...2
@@ -75,6 +83,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: DeleteTopicsRequest.self
         case .initProducerId: InitProducerIdRequest.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.self
+        case .addPartitionsToTxn: AddPartitionsToTxnRequest.self
+        case .addOffsetsToTxn: AddOffsetsToTxnRequest.self
+        case .endTxn: EndTxnRequest.self
+        case .txnOffsetCommit: TxnOffsetCommitRequest.self
         case .saslAuthenticate: SaslAuthenticateRequest.self
         case .createPartitions: CreatePartitionsRequest.self
         case .deleteGroups: DeleteGroupsRequest.self
@@ -102,6 +114,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: DeleteTopicsResponse.self
         case .initProducerId: InitProducerIdResponse.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochResponse.self
+        case .addPartitionsToTxn: AddPartitionsToTxnResponse.self
+        case .addOffsetsToTxn: AddOffsetsToTxnResponse.self
+        case .endTxn: EndTxnResponse.self
+        case .txnOffsetCommit: TxnOffsetCommitResponse.self
         case .saslAuthenticate: SaslAuthenticateResponse.self
         case .createPartitions: CreatePartitionsResponse.self
         case .deleteGroups: DeleteGroupsResponse.self
@@ -129,6 +145,10 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteTopics: "DeleteTopics"
         case .initProducerId: "InitProducerId"
         case .offsetForLeaderEpoch: "OffsetForLeaderEpoch"
+        case .addPartitionsToTxn: "AddPartitionsToTxn"
+        case .addOffsetsToTxn: "AddOffsetsToTxn"
+        case .endTxn: "EndTxn"
+        case .txnOffsetCommit: "TxnOffsetCommit"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
         case .deleteGroups: "DeleteGroups"
@@ -178,6 +198,14 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     CreatePartitionsResponse.self,
     DeleteGroupsRequest.self,
     DeleteGroupsResponse.self,
+    AddPartitionsToTxnRequest.self,
+    AddPartitionsToTxnResponse.self,
+    AddOffsetsToTxnRequest.self,
+    AddOffsetsToTxnResponse.self,
+    EndTxnRequest.self,
+    EndTxnResponse.self,
+    TxnOffsetCommitRequest.self,
+    TxnOffsetCommitResponse.self,
     SaslHandshakeRequest.self,
     SaslHandshakeResponse.self,
     SaslAuthenticateRequest.self,

@@ -36,6 +36,12 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case groupIdNotFound = 69
     case memberIdRequired = 79
     case transactionalIdNotFound = 105
+    case invalidTxnState = 48
+    case invalidProducerIdMapping = 49
+    case concurrentTransactions = 51
+    case operationNotAttempted = 55
+    case producerFenced = 90
+    case invalidRecord = 87
 
     public var description: String { "\(name) (\(rawValue))" }
 
@@ -77,6 +83,12 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"
+        case .invalidTxnState: "INVALID_TXN_STATE"
+        case .invalidProducerIdMapping: "INVALID_PRODUCER_ID_MAPPING"
+        case .concurrentTransactions: "CONCURRENT_TRANSACTIONS"
+        case .operationNotAttempted: "OPERATION_NOT_ATTEMPTED"
+        case .producerFenced: "PRODUCER_FENCED"
+        case .invalidRecord: "INVALID_RECORD"
         }
     }
 }

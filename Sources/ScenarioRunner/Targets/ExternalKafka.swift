@@ -16,6 +16,7 @@ final class ExternalKafka: KafkaTarget {
     private let admin: RdKafkaAdmin
     /// One producer per codec, made when first needed (`compression.codec` is per producer).
     private let producers = Mutex<[CompressionCodec: RdKafkaProducer]>([:])
+    private let transactionalProducers = Mutex<[CompressionCodec: RdKafkaProducer]>([:])
     /// Consumers that only read a group's committed offsets: they never subscribe, so they never join it.
     private let offsetReaders = Mutex<[String: RdKafkaConsumer]>([:])
 
@@ -63,6 +64,34 @@ final class ExternalKafka: KafkaTarget {
         return try await producer.sendAll(outgoing).map(\.offset)
     }
 
+    /// One transactional producer per codec, its transactions initialised once: a `produce` step
+    /// with `transaction:` begins, sends and commits or aborts on it.
+    func produceTransaction(_ records: [Int32: [RecordToProduce]], topic: String, compression: CompressionCodec,
+                            commit: Bool) async throws -> [Int32: [Int64]] {
+        let (producer, isNew) = try transactionalProducers.withLock { producers in
+            if let existing = producers[compression] { return (existing, false) }
+            let made = try RdKafkaProducer(["bootstrap.servers": bootstrapServers, "compression.codec": compression.description,
+                                            "linger.ms": "5", "transactional.id": "harness-scenario-\(compression)-\(UUID().uuidString.prefix(8))",
+                                            "log_level": "3"])
+            producers[compression] = made
+            return (made, true)
+        }
+        if isNew { try await producer.initTransactions() }
+        try producer.beginTransaction()
+        let order = records.keys.sorted()
+        let outgoing = order.flatMap { partition in
+            records[partition]!.map { r in
+                OutgoingRecord(topic: topic, partition: partition, key: r.key, value: r.value,
+                               headers: r.headers.map { RdKafkaHeader($0.0, $0.1) }, timestamp: r.timestamp)
+            }
+        }
+        let deliveries = try await producer.sendAll(outgoing)
+        if commit { try await producer.commitTransaction() } else { try await producer.abortTransaction() }
+        var offsets: [Int32: [Int64]] = [:]
+        for d in deliveries { offsets[d.partition, default: []].append(d.offset) }
+        return offsets
+    }
+
     func group(_ id: String) async throws -> GroupSnapshot? {
         try await admin.describeConsumerGroup(id).map { g in
             GroupSnapshot(members: g.members.map { .init(clientID: $0.clientID, assignedPartitions: $0.assignment.count) })
@@ -92,7 +121,7 @@ final class ExternalKafka: KafkaTarget {
 
     func shutdown() async {
         // Flushing waits on librdkafka: on a thread of its own, not the cooperative pool.
-        let producers = producers.withLock { Array($0.values) }
+        let producers = producers.withLock { Array($0.values) } + transactionalProducers.withLock { Array($0.values) }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 for producer in producers { try? producer.flush(timeoutMs: 5_000) }

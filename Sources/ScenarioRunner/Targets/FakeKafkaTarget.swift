@@ -27,11 +27,24 @@ final class FakeKafkaTarget: KafkaTarget {
     func addPartitions(to topic: String, total: Int32) async throws { try cluster.addPartitions(to: topic, total: total) }
 
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64] {
-        let batch = records.map { r in
-            KafkaRecord(timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map { KafkaRecordHeader(key: $0.0, value: $0.1) })
-        }
-        let base = try cluster.append(batch, to: TopicPartition(topic, partition), compression: compression)
+        let base = try cluster.append(records.map(Self.kafkaRecord), to: TopicPartition(topic, partition), compression: compression)
         return records.indices.map { base + Int64($0) }
+    }
+
+    /// Through the cluster's own transaction coordinator, under one transactional id per target
+    /// (each step is a new epoch of it, as a restarted producer would be).
+    func produceTransaction(_ records: [Int32: [RecordToProduce]], topic: String, compression: CompressionCodec,
+                            commit: Bool) async throws -> [Int32: [Int64]] {
+        var batches: [TopicPartition: [KafkaRecord]] = [:]
+        for (partition, items) in records { batches[TopicPartition(topic, partition)] = items.map(Self.kafkaRecord) }
+        let bases = try cluster.appendTransaction(batches, transactionalId: "harness-scenario", commit: commit, compression: compression)
+        var offsets: [Int32: [Int64]] = [:]
+        for (tp, base) in bases { offsets[tp.partition] = records[tp.partition]!.indices.map { base + Int64($0) } }
+        return offsets
+    }
+
+    private static func kafkaRecord(_ r: RecordToProduce) -> KafkaRecord {
+        KafkaRecord(timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers.map { KafkaRecordHeader(key: $0.0, value: $0.1) })
     }
 
     func group(_ id: String) async throws -> GroupSnapshot? {
@@ -46,7 +59,8 @@ final class FakeKafkaTarget: KafkaTarget {
         var lag: [Int32: Int64] = [:]
         for partition in 0..<(cluster.topics[topic] ?? 0) {
             let tp = TopicPartition(topic, partition)
-            lag[partition] = try cluster.watermarks(tp).high - (committed[tp]?.offset ?? 0)
+            // A consumer never commits past a partition's trailing markers or aborted records.
+            lag[partition] = max(0, try cluster.consumableEnd(tp) - (committed[tp]?.offset ?? 0))
         }
         return lag
     }

@@ -25,6 +25,10 @@ protocol KafkaTarget: AnyObject, Sendable {
     func addPartitions(to topic: String, total: Int32) async throws
     /// Writes the records of one partition in order with this codec; returns their offsets.
     func produce(_ records: [RecordToProduce], topic: String, partition: Int32, compression: CompressionCodec) async throws -> [Int64]
+    /// Writes the records, by partition, in one transaction that then commits or aborts; returns
+    /// their offsets by partition.
+    func produceTransaction(_ records: [Int32: [RecordToProduce]], topic: String, compression: CompressionCodec,
+                            commit: Bool) async throws -> [Int32: [Int64]]
     /// nil when the group does not exist (or has no state left).
     func group(_ id: String) async throws -> GroupSnapshot?
     /// Per partition of the topic, how many records lie beyond the group's committed offset.

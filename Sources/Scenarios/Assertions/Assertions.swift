@@ -69,7 +69,7 @@ extension Expectation {
         case .delivered(let s, let exactlyOnce):
             // O(n): counts per produced record.
             let source = o.subscriptionTopics[s]
-            var due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
+            var due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) && !$0.aborted }
             var counts: [Int: Int] = [:]
             for run in o.completedRuns(s) { if let r = run.record { counts[r.index, default: 0] += 1 } }
             if o.workflowRuns.contains(s) {

@@ -16,6 +16,9 @@ public struct ProducedRecord: Sendable, Equatable {
     public var timestamp: Int64
     /// Subscriptions (by scenario name) already deleted when this record was produced.
     public var producedAfterDeleting: Set<String>
+    /// Written by a transaction that aborted: not due to any subscription (a read_uncommitted
+    /// one may still invoke it).
+    public var aborted = false
 
     public init(index: Int, cluster: String, topic: String, partition: Int32, offset: Int64, key: String?, keyBytes: [UInt8]?, value: String, timestamp: Int64, producedAfterDeleting: Set<String>) {
         self.index = index

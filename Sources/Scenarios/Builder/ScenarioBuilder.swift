@@ -82,10 +82,12 @@ public struct Produce: ScenarioComponent {
     let step: Located<Step>
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: CompressionCodec = .none, timestamp: Int64? = nil, cluster: String? = nil,
+                transaction: TransactionOutcome? = nil,
                 filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         var p = ProduceStep(topic: topic, count: count, key: key, value: value, headers: headers, partition: partition, compression: compression)
         p.timestamp = timestamp
         p.cluster = cluster
+        p.transaction = transaction
         step = located(.produce(p), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }

@@ -298,6 +298,13 @@ public struct InjectedFault: Sendable, Equatable {
     }
 }
 
+/// How a transactional `produce` step ends: read_committed consumers see its records only if it
+/// commits; read_uncommitted consumers see them either way.
+public enum TransactionOutcome: String, Sendable, Equatable, CaseIterable {
+    case commit
+    case abort
+}
+
 public struct ProduceStep: Sendable, Equatable {
     public var topic: String
     public var count: Int
@@ -316,6 +323,8 @@ public struct ProduceStep: Sendable, Equatable {
     public var timestamp: Int64?
     /// nil: the default cluster.
     public var cluster: String?
+    /// Written in one transaction that then commits or aborts; nil: no transaction.
+    public var transaction: TransactionOutcome?
 
     public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: CompressionCodec = .none) {

@@ -16,7 +16,7 @@ public enum ScenarioGrammar {
         "subscription": ["name", "topic", "sink", "options", "cluster"],
         "step": ["produce", "wait", "subscribe", "delete", "restart", "instances", "add_partitions", "fault", "sleep_ms"],
         "add_partitions": ["topic", "count", "cluster"],
-        "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "value_file", "headers", "partition", "compression", "timestamp", "cluster"],
+        "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "value_file", "headers", "partition", "compression", "timestamp", "cluster", "transaction"],
         "wait": ["invocations", "group_members", "committed", "subscription", "timeout_ms"],
         "fault": ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator",
                   "cap_version", "cluster"],

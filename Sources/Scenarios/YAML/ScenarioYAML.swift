@@ -20,6 +20,7 @@ import Yams
 ///   - produce: {topic: orders, key_hex: "c328"}          # raw key bytes (here not valid UTF-8)
 ///   - produce: {topic: orders, value_json: {id: "{i}", n: 1}, timestamp: 1700000000000, cluster: eu}
 ///   - produce: {topic: orders, value_hex: "00ff"}        # raw value bytes
+///   - produce: {topic: orders, count: 5, transaction: abort}  # one transaction, then aborted
 ///   - subscribe: counter                                 # created here instead of before the steps
 ///   - wait: {invocations: 100, subscription: counter, timeout_ms: 30000}
 ///   - wait: {group_members: 2, subscription: counter}     # members with partitions assigned
@@ -263,6 +264,12 @@ private struct ScenarioParser {
             for (k, v, _) in produceFields {
                 switch k {
                 case "cluster": p.cluster = try reader.string(v, "produce.cluster")
+                case "transaction":
+                    let name = try reader.string(v, "produce.transaction")
+                    guard let outcome = TransactionOutcome(rawValue: name) else {
+                        throw reader.fail(v, "produce.transaction: '\(name)' is not one of: commit, abort")
+                    }
+                    p.transaction = outcome
                 case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp"))
                 case "value_json": p.value = try reader.json(v, "produce.value_json")
                 case "value_hex": p.valueHex = try hex(v, "produce.value_hex")

@@ -964,6 +964,163 @@ extension DeleteGroupsResponse.DeletableGroupResult {
     }
 }
 
+extension AddPartitionsToTxnRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.v3AndBelowTransactionalId = "x-V3AndBelowTransactionalId"
+        v.v3AndBelowProducerId = 1234567890123
+        v.v3AndBelowProducerEpoch = 1234
+        v.v3AndBelowTopics = [AddPartitionsToTxnRequest.AddPartitionsToTxnTopic.fixture(version: version)]
+        return v
+    }
+}
+extension AddPartitionsToTxnRequest.AddPartitionsToTxnTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [123456]
+        return v
+    }
+}
+
+extension AddPartitionsToTxnResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.resultsByTopicV3AndBelow = [AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult.fixture(version: version)]
+        return v
+    }
+}
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnTopicResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.resultsByPartition = [AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult.fixture(version: version)]
+        return v
+    }
+}
+extension AddPartitionsToTxnResponse.AddPartitionsToTxnPartitionResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.partitionErrorCode = 1234
+        return v
+    }
+}
+
+extension AddOffsetsToTxnRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.transactionalId = "x-TransactionalId"
+        v.producerId = 1234567890123
+        v.producerEpoch = 1234
+        v.groupId = "x-GroupId"
+        return v
+    }
+}
+
+extension AddOffsetsToTxnResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        return v
+    }
+}
+
+extension EndTxnRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.transactionalId = "x-TransactionalId"
+        v.producerId = 1234567890123
+        v.producerEpoch = 1234
+        v.committed = true
+        return v
+    }
+}
+
+extension EndTxnResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        return v
+    }
+}
+
+extension TxnOffsetCommitRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.transactionalId = "x-TransactionalId"
+        v.groupId = "x-GroupId"
+        v.producerId = 1234567890123
+        v.producerEpoch = 1234
+        if version >= 3 { v.generationId = 123456 }
+        if version >= 3 { v.memberId = "x-MemberId" }
+        if version >= 3 { v.groupInstanceId = "x-GroupInstanceId" }
+        v.topics = [TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic.fixture(version: version)]
+        return v
+    }
+}
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.committedOffset = 1234567890123
+        if version >= 2 { v.committedLeaderEpoch = 123456 }
+        v.committedMetadata = "x-CommittedMetadata"
+        return v
+    }
+}
+extension TxnOffsetCommitRequest.TxnOffsetCommitRequestTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [TxnOffsetCommitRequest.TxnOffsetCommitRequestPartition.fixture(version: version)]
+        return v
+    }
+}
+
+extension TxnOffsetCommitResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.topics = [TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic.fixture(version: version)]
+        return v
+    }
+}
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.errorCode = 1234
+        return v
+    }
+}
+extension TxnOffsetCommitResponse.TxnOffsetCommitResponseTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [TxnOffsetCommitResponse.TxnOffsetCommitResponsePartition.fixture(version: version)]
+        return v
+    }
+}
+
 extension SaslHandshakeRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1087,6 +1244,14 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("CreatePartitionsResponse", CreatePartitionsResponse.versions, { CreatePartitionsResponse.fixture(version: $0) }),
     ("DeleteGroupsRequest", DeleteGroupsRequest.versions, { DeleteGroupsRequest.fixture(version: $0) }),
     ("DeleteGroupsResponse", DeleteGroupsResponse.versions, { DeleteGroupsResponse.fixture(version: $0) }),
+    ("AddPartitionsToTxnRequest", AddPartitionsToTxnRequest.versions, { AddPartitionsToTxnRequest.fixture(version: $0) }),
+    ("AddPartitionsToTxnResponse", AddPartitionsToTxnResponse.versions, { AddPartitionsToTxnResponse.fixture(version: $0) }),
+    ("AddOffsetsToTxnRequest", AddOffsetsToTxnRequest.versions, { AddOffsetsToTxnRequest.fixture(version: $0) }),
+    ("AddOffsetsToTxnResponse", AddOffsetsToTxnResponse.versions, { AddOffsetsToTxnResponse.fixture(version: $0) }),
+    ("EndTxnRequest", EndTxnRequest.versions, { EndTxnRequest.fixture(version: $0) }),
+    ("EndTxnResponse", EndTxnResponse.versions, { EndTxnResponse.fixture(version: $0) }),
+    ("TxnOffsetCommitRequest", TxnOffsetCommitRequest.versions, { TxnOffsetCommitRequest.fixture(version: $0) }),
+    ("TxnOffsetCommitResponse", TxnOffsetCommitResponse.versions, { TxnOffsetCommitResponse.fixture(version: $0) }),
     ("SaslHandshakeRequest", SaslHandshakeRequest.versions, { SaslHandshakeRequest.fixture(version: $0) }),
     ("SaslHandshakeResponse", SaslHandshakeResponse.versions, { SaslHandshakeResponse.fixture(version: $0) }),
     ("SaslAuthenticateRequest", SaslAuthenticateRequest.versions, { SaslAuthenticateRequest.fixture(version: $0) }),
