@@ -67,8 +67,9 @@ public actor KafkaIngress {
         let journal = try Journal(directory: settings.dataDirectory)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
-        // The executor starts callees and wakes callers through the dispatcher, which runs it.
-        let dispatcherRef = Mutex<Dispatcher?>(nil)
+        // The executor starts callees and wakes callers through the dispatcher, which runs it:
+        // a weak link, or the two would keep each other (and the journal's database) alive.
+        let dispatcherRef = WeakDispatcher()
         let waiters = OutcomeWaiters()
         let executor = InvocationExecutor(
             journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects,
@@ -78,16 +79,16 @@ public actor KafkaIngress {
             },
             start: { invocations in
                 guard !invocations.isEmpty else { return }
-                await dispatcherRef.withLock { $0 }?.submit(invocations)
+                await dispatcherRef.value?.submit(invocations)
             },
-            wake: { id in await dispatcherRef.withLock { $0 }?.retryNow(id) },
+            wake: { id in await dispatcherRef.value?.retryNow(id) },
             ended: { id, outcome in waiters.ended(id, outcome) })
         self.journal = journal
         self.client = client
         self.catalog = catalog
         outcomeWaiters = waiters
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
-        dispatcherRef.withLock { [dispatcher] in $0 = dispatcher }
+        dispatcherRef.value = dispatcher
         nodes = Array(repeating: [:], count: settings.nodes)
         clusters = KafkaClusterRegistry(configured: settings.configuration.kafkaClusters, registered: [])
         registration = LiveResources.opened("Kafka ingress", "with data in \(settings.dataDirectory)")
@@ -378,5 +379,19 @@ extension Logger {
         var copy = self
         copy[metadataKey: key] = "\(value)"
         return copy
+    }
+}
+
+/// A weak reference to the dispatcher, safe to share.
+final class WeakDispatcher: Sendable {
+    private struct Weak: Sendable {
+        weak var dispatcher: Dispatcher?
+    }
+
+    private let link = Mutex(Weak())
+
+    var value: Dispatcher? {
+        get { link.withLock { $0.dispatcher } }
+        set { link.withLock { $0.dispatcher = newValue } }
     }
 }

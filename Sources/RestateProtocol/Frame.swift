@@ -14,6 +14,9 @@ public enum MessageType: UInt16, Sendable {
     case clearAllStateCommand = 0x0405
     case getEagerStateCommand = 0x0407
     case getEagerStateKeysCommand = 0x0408
+    case getPromiseCommand = 0x0409
+    case peekPromiseCommand = 0x040A
+    case completePromiseCommand = 0x040B
     case sleepCommand = 0x040C
     case callCommand = 0x040D
     case oneWayCallCommand = 0x040E

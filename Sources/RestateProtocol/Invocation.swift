@@ -242,7 +242,7 @@ public struct InvocationResponse: Sendable, Equatable {
                 continue
             case .callCommand:
                 makesCalls = true
-            case .runCommand, .proposeRunCompletion, .sleepCommand:
+            case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand, .completePromiseCommand:
                 // Durable execution: the caller journals these (see `JournalEntries`) and
                 // resumes the handler once what it waits for is done.
                 continue

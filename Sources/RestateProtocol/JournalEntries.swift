@@ -190,3 +190,98 @@ public enum JournalEntries {
         return Frame(.runCompletionNotification, body: w.bytes)
     }
 }
+
+/// A workflow's durable promise: resolved with a value or rejected with a failure.
+public enum PromiseResult: Sendable, Equatable {
+    case value([UInt8])
+    case failure(InvocationFailure)
+}
+
+extension JournalEntries {
+    /// A durable-promise command of a workflow handler (`ctx.promise(name).value()`, `.peek()`,
+    /// `.resolve()`/`.reject()`).
+    public struct PromiseCommand: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case get, peek
+            case complete(PromiseResult)
+        }
+
+        public var kind: Kind
+        public var name: String
+        public var completionID: UInt32
+    }
+
+    /// The promise commands among these entries, in order.
+    public static func promiseCommands(in entries: [Frame]) throws -> [PromiseCommand] {
+        try entries.compactMap { frame -> PromiseCommand? in
+            guard [0x0409, 0x040A, 0x040B].contains(frame.type) else { return nil }
+            var name = "", completionID: UInt32 = 0
+            var completion: PromiseResult?
+            var r = ProtobufReader(frame.body)
+            while let (field, value) = try r.next() {
+                switch field {
+                case 1: name = value.string
+                case 2: completion = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
+                case 3: completion = .failure(try failure(value.bytes))
+                case 11: completionID = UInt32(truncatingIfNeeded: value.uint)
+                default: continue
+                }
+            }
+            let kind: PromiseCommand.Kind
+            switch frame.type {
+            case 0x0409: kind = .get
+            case 0x040A: kind = .peek
+            default: kind = .complete(completion ?? .value([]))
+            }
+            return PromiseCommand(kind: kind, name: name, completionID: completionID)
+        }
+    }
+
+    /// Promise reads (`get`) whose completion the journal does not hold yet.
+    public static func pendingPromiseGets(in journal: [Frame]) throws -> [PromiseCommand] {
+        var completed: Set<UInt64> = []
+        for frame in journal where frame.type == 0x8009 {
+            if let id = try ProtobufReader.last(1, in: frame.body)?.uint { completed.insert(id) }
+        }
+        return try promiseCommands(in: journal).filter { $0.kind == .get && !completed.contains(UInt64($0.completionID)) }
+    }
+
+    /// The completion of a promise command: for `get` the promise's result; for `peek` the
+    /// result or nothing yet (Void); for `complete`, Void when it completed the promise or
+    /// Restate's 409 "promise was already completed".
+    public static func promiseNotification(for command: PromiseCommand, result: PromiseResult?, completedByThis: Bool = false) -> Frame {
+        var w = ProtobufWriter()
+        w.uint(1, UInt64(command.completionID))
+        func write(_ result: PromiseResult) {
+            switch result {
+            case .value(let bytes): w.message(5) { $0.bytes(1, bytes, always: true) }
+            case .failure(let f):
+                w.message(6) { m in
+                    m.uint(1, UInt64(f.code))
+                    m.string(2, f.message)
+                }
+            }
+        }
+        switch command.kind {
+        case .get:
+            write(result ?? .value([]))
+            return Frame(type: 0x8009, body: w.bytes)
+        case .peek:
+            if let result { write(result) } else { w.message(4) { _ in } }
+            return Frame(type: 0x800A, body: w.bytes)
+        case .complete:
+            if completedByThis { w.message(4) { _ in } } else { write(.failure(InvocationFailure(code: 409, message: "promise was already completed"))) }
+            return Frame(type: 0x800B, body: w.bytes)
+        }
+    }
+
+    private static func failure(_ body: [UInt8]) throws -> InvocationFailure {
+        var f = InvocationFailure(code: 0, message: "")
+        var r = ProtobufReader(body)
+        while let (field, value) = try r.next() {
+            if field == 1 { f.code = UInt32(truncatingIfNeeded: value.uint) }
+            if field == 2 { f.message = value.string }
+        }
+        return f
+    }
+}

@@ -26,6 +26,8 @@ public final class ResourceMonitor: Sendable {
         var running: [String: Int] = [:]
         var started: [String: [ContinuousClock.Instant]] = [:]
         var slowest: [(name: String, seconds: Double)] = []
+        /// The most descriptors the process had open while each test ran (shared with whatever ran beside it).
+        var fdsWhileRunning: [String: Int] = [:]
         var fds = Peak()
         var threads = Peak()
         var reported = false
@@ -94,6 +96,7 @@ public final class ResourceMonitor: Sendable {
         let fds = Self.count(directory: "/proc/self/fd")
         let threads = Self.count(directory: "/proc/self/task")
         let changed = state.withLock { state in
+            for name in state.running.keys { state.fdsWhileRunning[name] = max(state.fdsWhileRunning[name] ?? 0, fds) }
             var changed = false
             if fds > state.fds.value { state.fds = Peak(value: fds, runningTests: Array(state.running.keys)); changed = true }
             if threads > state.threads.value { state.threads = Peak(value: threads, runningTests: Array(state.running.keys)); changed = true }
@@ -107,6 +110,8 @@ public final class ResourceMonitor: Sendable {
         let text = state.withLock { state in
             "peak open file descriptors: \(state.fds.value)\npeak threads: \(state.threads.value)\nslowest tests: "
                 + state.slowest.map { "\($0.name) \(String(format: "%.1f", $0.seconds)) s" }.joined(separator: "; ") + "\n"
+                + "most descriptors while running: "
+                + state.fdsWhileRunning.sorted { $0.value > $1.value }.prefix(Self.slowestKept).map { "\($0.key) \($0.value)" }.joined(separator: "; ") + "\n"
         }
         try? text.write(toFile: reportFile, atomically: true, encoding: .utf8)
     }
