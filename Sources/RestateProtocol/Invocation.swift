@@ -217,9 +217,9 @@ public struct InvocationResponse: Sendable, Equatable {
     public var stateMutations: [StateMutation]
     /// One-way calls the handler made, in order.
     public var sends: [OneWayCall]
-    /// Whether the handler made a request-response call (its callee must start even when the
-    /// handler did not wait for it).
-    public var makesCalls = false
+    /// Whether the handler made a request-response call or completed a durable promise: the
+    /// runtime must act on those even when the handler ended without waiting for them.
+    public var needsJournal = false
     public var ended: Bool
 
     public init(outcome: Outcome, stateMutations: [StateMutation] = [], sends: [OneWayCall] = [], ended: Bool = true) {
@@ -240,9 +240,9 @@ public struct InvocationResponse: Sendable, Equatable {
             switch MessageType(rawValue: frame.type) {
             case .getEagerStateCommand, .getEagerStateKeysCommand:
                 continue
-            case .callCommand:
-                makesCalls = true
-            case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand, .completePromiseCommand:
+            case .callCommand, .completePromiseCommand:
+                needsJournal = true
+            case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand:
                 // Durable execution: the caller journals these (see `JournalEntries`) and
                 // resumes the handler once what it waits for is done.
                 continue

@@ -99,4 +99,32 @@ struct HTTPIngressTests {
             }
         }
     }
+
+    @Test("a workflow fed from Kafka waits for its durable promise; shared handlers called over HTTP peek at it and resolve it once")
+    func workflowPromises() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let (topic, id) = try await f.subscribedTopic("approvals", to: "Approval/run")
+                    try f.produce(topic, [(key: "w1", value: #"{"item":"order-7"}"#)], partitions: 1)
+                    try await eventually("the run waits for its promise") {
+                        try await f.ingress.invocations(subscription: id).first?.status == .suspended
+                    }
+                    let early = try await http.request(.POST, "/Approval/w1/peek", raw: "")
+                    #expect(early.status == 200 && early.body == #""None""#, "\(early.status) \(early.body)")
+                    let decided = try await http.request(.POST, "/Approval/w1/decide", raw: #""approved""#)
+                    #expect(decided.status == 200 && decided.body == #""decided""#, "\(decided.status) \(decided.body)")
+                    try await eventually("the run completed with the promise's value") {
+                        try await f.ingress.invocations(subscription: id).first?.status == .completed
+                    }
+                    #expect(try await f.ingress.invocations(subscription: id).first?.output == .string("order-7: approved"))
+                    let again = try await http.request(.POST, "/Approval/w1/decide", raw: #""rejected""#)
+                    #expect(again.status == 409 && again.body.contains("promise was already completed"), "\(again.status) \(again.body)")
+                    let late = try await http.request(.POST, "/Approval/w1/peek", raw: "")
+                    #expect(late.body == #""approved""#)
+                }
+            }
+        }
+    }
 }

@@ -98,7 +98,7 @@ actor Dispatcher {
 
     /// Returns when nothing runs, is due or waits to be retried (parked invocations may remain).
     func waitUntilIdle() async {
-        if isIdle { return }
+        if stopped || isIdle { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
@@ -130,13 +130,22 @@ actor Dispatcher {
     }
 
     private func waitUntil(_ isDrained: @escaping @Sendable ([SourcePartition: Int]) -> Bool) async {
-        if isDrained(openBySource) { return }
+        if stopped || isDrained(openBySource) { return }
         await withCheckedContinuation { drainWaiters.append((isDrained, $0)) }
     }
 
-    /// Starts no further attempts; returns once the running ones have ended.
+    /// Starts no further attempts; returns once the running ones have ended. Whoever waits for
+    /// a drain or for idleness is let go at once (what is open stays journaled), and pending
+    /// back-offs and delays are cancelled: nothing may keep a stopped dispatcher (and the journal
+    /// it reaches) alive.
     func stop() async {
         stopped = true
+        drainWaiters.forEach { $0.continuation.resume() }
+        drainWaiters = []
+        idleWaiters.forEach { $0.resume() }
+        idleWaiters = []
+        backOffs.values.forEach { $0.cancel() }
+        delayed.values.forEach { $0.cancel() }
         if inFlight == 0 { return }
         await withCheckedContinuation { stopWaiters.append($0) }
     }

@@ -58,9 +58,11 @@ struct InvocationExecutor: Sendable {
                 }
                 switch response.outcome {
                 case .value, .failure:
-                    if response.makesCalls {
-                        // Calls the handler did not wait for still start, once, with their results going nowhere.
-                        let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    if response.needsJournal {
+                        // Calls the handler did not wait for still start, once, with their results going
+                        // nowhere; promises it did not wait to complete are still completed.
+                        var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                        added += try await settlePromises(invocation, added)
                         await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts,
                                                              callees: callees(in: added)))
                         entries += added
@@ -73,31 +75,38 @@ struct InvocationExecutor: Sendable {
                     return try await finish(invocation, number, response, body, journaled: entries)
                 case .error(let failure, let retryAfter):
                     // What the handler did before failing is journaled: the retry replays it.
-                    let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    added += try await settlePromises(invocation, added)
                     if !added.isEmpty {
                         await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts, callees: callees(in: added)))
                     }
                     return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
                 case .suspended:
-                    let added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    added += try await settlePromises(invocation, added)
                     entries += added
+                    // Promise reads of earlier rounds (say, before a restart) may be answerable now.
+                    let answered = try await settlePromiseGets(invocation, try JournalEntries.pendingPromiseGets(in: entries))
+                    added += answered
+                    entries += answered
                     let due = try completeDueSleeps(entries)
                     entries += due
                     let resumeNow = added.contains { $0.type & 0x8000 != 0 } || !due.isEmpty
                     let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min()
                     let waitsForCallee = try !JournalEntries.pendingCalls(in: entries).isEmpty
-                    guard resumeNow || wakeUp != nil || waitsForCallee else {
+                    let waitsForPromise = try !JournalEntries.pendingPromiseGets(in: entries).isEmpty
+                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise else {
                         return try await failedAttempt(invocation, number,
-                            "the handler suspended waiting for something this ingress cannot complete yet (an awakeable, a promise or a signal)")
+                            "the handler suspended waiting for something this ingress cannot complete yet (an awakeable or a signal)")
                     }
-                    let known = entries.count
+                    let journaled = entries.count
                     let suspendUntil = resumeNow ? nil : wakeUp.map { Int64(clamping: $0) }
                     await start(try await journal.append(added + due, to: invocation, status: resumeNow ? .pending : .suspended,
                                                          attempts: invocation.attempts, wakeUp: suspendUntil, callees: callees(in: added)))
                     // A callee may have finished meanwhile: its result is already in the journal.
                     let current = journal.entries(of: invocation.id)
-                    if resumeNow || current.count > known {
-                        entries = current.count > known ? current : entries
+                    if resumeNow || current.count > journaled {
+                        entries = current.count > journaled ? current : entries
                         continue
                     }
                     return .suspended(untilMs: suspendUntil)
@@ -113,6 +122,43 @@ struct InvocationExecutor: Sendable {
             // The journal itself failed: keep the invocation open and try again later.
             logger.error("journal error on invocation \(invocation.id): \(error)")
             return .retry(afterMs: retry.delayMs(afterAttempts: number))
+        }
+    }
+
+    /// What the workflow's promise commands among `added` get at once: a peek its answer, a
+    /// completion its outcome (and whoever waits for the promise its value, woken), a read of a
+    /// completed promise its value. A read of an open promise waits (registered here).
+    private func settlePromises(_ invocation: Invocation, _ added: [Frame]) async throws -> [Frame] {
+        var notifications: [Frame] = []
+        for command in try JournalEntries.promiseCommands(in: added) {
+            let key = PromiseStore.Key(service: invocation.service, workflow: invocation.key ?? "", name: command.name)
+            switch command.kind {
+            case .peek:
+                notifications.append(JournalEntries.promiseNotification(for: command, result: journal.promises.result(key)))
+            case .complete(let result):
+                let (completed, waiters) = try await journal.promises.complete(key, result)
+                notifications.append(JournalEntries.promiseNotification(for: command, result: nil, completedByThis: completed))
+                for waiter in waiters where waiter.invocationID != invocation.id {
+                    try await journal.notify(waiter.invocationID, JournalEntries.promiseNotification(for: waiter.command, result: result))
+                    await wake(waiter.invocationID)
+                }
+                // The same handler reading the promise it completed gets the value on its next round.
+                if waiters.contains(where: { $0.invocationID == invocation.id }) {
+                    notifications += waiters.filter { $0.invocationID == invocation.id }.map { JournalEntries.promiseNotification(for: $0.command, result: result) }
+                }
+            case .get:
+                notifications += try await settlePromiseGets(invocation, [command])
+            }
+        }
+        return notifications
+    }
+
+    /// Values of the promise reads that are completed; the others are registered to be told.
+    private func settlePromiseGets(_ invocation: Invocation, _ gets: [JournalEntries.PromiseCommand]) async throws -> [Frame] {
+        gets.compactMap { command in
+            let key = PromiseStore.Key(service: invocation.service, workflow: invocation.key ?? "", name: command.name)
+            return journal.promises.resultOrWait(key, .init(invocationID: invocation.id, command: command))
+                .map { JournalEntries.promiseNotification(for: command, result: $0) }
         }
     }
 

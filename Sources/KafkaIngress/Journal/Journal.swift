@@ -20,6 +20,8 @@ final class Journal: Sendable {
     /// one, mirrored from `journal_entry`: most invocations complete in one attempt and never
     /// have one, so the hot path must not ask the database.
     private let entryCache = Mutex<[String: [Frame]]>([:])
+    /// Workflows' durable promises, in the same database.
+    let promises: PromiseStore
     private let completions: GroupCommit<Completion, [Invocation]>
     /// Open while the database is: a journal kept alive by a reference cycle shows up in the
     /// test suites' leak check instead of as descriptors of deleted files.
@@ -36,6 +38,7 @@ final class Journal: Sendable {
         registration = LiveResources.opened("ingress journal", directory + "/ingress.sqlite")
         try Self.migrator.migrate(db)
         self.db = db
+        promises = try PromiseStore(db: db)
         completions = GroupCommit { batch in try await Self.write(batch, to: db) }
     }
 
@@ -95,6 +98,12 @@ final class Journal: Sendable {
         }
         m.registerMigration("v6: callees of request-response calls (their caller is `parent`)") { db in
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN caller_completion INTEGER")
+        }
+        m.registerMigration("v7: workflows' durable promises") { db in
+            try db.execute(sql: """
+                CREATE TABLE workflow_promise (service TEXT NOT NULL, workflow TEXT NOT NULL, name TEXT NOT NULL, value BLOB,
+                                               failure_code INTEGER, failure_message TEXT, PRIMARY KEY (service, workflow, name))
+                """)
         }
         return m
     }
@@ -321,6 +330,12 @@ final class Journal: Sendable {
         }
         if !entries.isEmpty { entryCache.withLock { $0[id, default: []] += entries } }
         return spawned
+    }
+
+    /// Appends a notification to another invocation's journal (a promise it waits for was completed).
+    func notify(_ id: String, _ notification: Frame) async throws {
+        try await db.write { db in try Self.insertEntry(notification, of: id, db) }
+        entryCache.withLock { $0[id, default: []].append(notification) }
     }
 
     /// At the end of the invocation's journal, whoever else appended meanwhile (a callee's result).

@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import restate
-from restate import Context, ObjectContext, Service, VirtualObject
+from restate import Context, ObjectContext, Service, VirtualObject, Workflow, WorkflowContext, WorkflowSharedContext
 
 counter = VirtualObject("Counter")
 
@@ -95,4 +95,25 @@ async def tracked(ctx: Context, value: dict) -> str:
     return await handle.invocation_id()
 
 
-app = restate.app(services=[counter, echo, fan_out])
+approval = Workflow("Approval")
+
+
+@approval.main()
+async def run(ctx: WorkflowContext, request: dict) -> str:
+    """Waits for the durable promise `decision`, which a shared handler resolves."""
+    decision = await ctx.promise("decision").value()
+    return f"{request['item']}: {decision}"
+
+
+@approval.handler()
+async def decide(ctx: WorkflowSharedContext, decision: str) -> str:
+    await ctx.promise("decision").resolve(decision)
+    return "decided"
+
+
+@approval.handler()
+async def peek(ctx: WorkflowSharedContext) -> str:
+    return str(await ctx.promise("decision").peek())
+
+
+app = restate.app(services=[counter, echo, fan_out, approval])
