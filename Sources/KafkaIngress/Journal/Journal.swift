@@ -13,13 +13,13 @@ import Synchronization
 /// pages), which is the failure the ingress promises to survive; a power loss may lose the last
 /// commits, as it may for Kafka's own unflushed log.
 final class Journal: Sendable {
-    private let db: DatabasePool
-    private let live = Mutex<[String: LiveAttempt]>([:])
+    let db: DatabasePool
+    let live = Mutex<[String: LiveAttempt]>([:])
     private let stateCache = Mutex<[String: [[UInt8]: [UInt8]]]>([:])
     /// The service protocol journal (entries after the input) of every open invocation that has
     /// one, mirrored from `journal_entry`: most invocations complete in one attempt and never
     /// have one, so the hot path must not ask the database.
-    private let entryCache = Mutex<[String: [Frame]]>([:])
+    let entryCache = Mutex<[String: [Frame]]>([:])
     /// Workflows' durable promises, in the same database.
     let promises: PromiseStore
     private let completions: GroupCommit<Completion, [Invocation]>
@@ -174,22 +174,6 @@ final class Journal: Sendable {
 
     // MARK: Records in, invocations out
 
-    /// An invocation a handler sent (a one-way call), to journal with the sender's outcome.
-    struct Send: Sendable {
-        /// The id the handler was told (it asked for the call's invocation id); nil: a new one.
-        var id: String?
-        var service: String
-        var handler: String
-        /// The object or workflow key; nil for services.
-        var key: String?
-        var exclusive: Bool
-        var headers: [(String, String)]
-        var payload: [UInt8]
-        /// Epoch milliseconds before which it must not start (a delayed send); nil: at once.
-        var notBefore: Int64?
-        /// For a request-response call: where the caller waits for the result.
-        var callerCompletion: UInt32?
-    }
 
     /// What a journaled record is to become.
     struct Target: Sendable {
@@ -283,67 +267,6 @@ final class Journal: Sendable {
         }
         try await loadEntries(of: invocations.map(\.id))
         return invocations
-    }
-
-    private func loadEntries(of ids: [String]) async throws {
-        guard !ids.isEmpty else { return }
-        let entries = try await db.read { db in
-            var entries: [String: [Frame]] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT invocation, type, body FROM journal_entry ORDER BY invocation, idx")
-            let wanted = Set(ids)
-            while let row = try rows.next() {
-                let id: String = row["invocation"]
-                guard wanted.contains(id) else { continue }
-                entries[id, default: []].append(Frame(type: UInt16(truncatingIfNeeded: row["type"] as Int), body: [UInt8](row["body"] as Data)))
-            }
-            return entries
-        }
-        entryCache.withLock { $0.merge(entries) { _, loaded in loaded } }
-    }
-
-    // MARK: The service protocol journal
-
-    /// The invocation's journal after its input; empty for most.
-    func entries(of id: String) -> [Frame] {
-        entryCache.withLock { $0[id] ?? [] }
-    }
-
-    /// Appends to the invocation's journal and, in the same transaction, journals the callees of
-    /// the calls among the entries and records why the attempt ended open: suspended until
-    /// `wakeUp` (nil: until woken), or pending. Returns the callees, to start.
-    @discardableResult
-    func append(_ entries: [Frame], to invocation: Invocation, status: InvocationStatus, attempts: Int, wakeUp: Int64? = nil,
-                error: String? = nil, callees: [Send] = []) async throws -> [Invocation] {
-        let id = invocation.id
-        let started = live.withLock { live -> Int64? in
-            live[id]?.running = false
-            return live[id]?.startedAt
-        }
-        let now = Self.nowMs()
-        let spawned = try await db.write { db in
-            for entry in entries { try Self.insertEntry(entry, of: id, db) }
-            try db.execute(sql: """
-                UPDATE invocation SET status = ?, attempts = ?, error = COALESCE(?, error), not_before = ?, started_at = COALESCE(started_at, ?)
-                WHERE id = ?
-                """, arguments: [status.rawValue, attempts, error, wakeUp, started, id])
-            return try callees.map { try Self.insert($0, sentBy: invocation, at: now, db) }
-        }
-        if !entries.isEmpty { entryCache.withLock { $0[id, default: []] += entries } }
-        return spawned
-    }
-
-    /// Appends a notification to another invocation's journal (a promise it waits for was completed).
-    func notify(_ id: String, _ notification: Frame) async throws {
-        try await db.write { db in try Self.insertEntry(notification, of: id, db) }
-        entryCache.withLock { $0[id, default: []].append(notification) }
-    }
-
-    /// At the end of the invocation's journal, whoever else appended meanwhile (a callee's result).
-    private static func insertEntry(_ entry: Frame, of id: String, _ db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO journal_entry (invocation, idx, type, body)
-            VALUES (?, (SELECT COALESCE(MAX(idx), -1) + 1 FROM journal_entry WHERE invocation = ?), ?, ?)
-            """).execute(arguments: [id, id, Int(entry.type), Data(entry.body)])
     }
 
     // MARK: Attempts
@@ -483,40 +406,6 @@ final class Journal: Sendable {
             }
             return sentPerCompletion
         }
-    }
-
-    /// Journals an invocation that came through Restate's HTTP ingress: no subscription (""),
-    /// no Kafka record.
-    func journalIngressInvocation(_ send: Send) async throws -> Invocation {
-        let now = Self.nowMs()
-        return try await db.write { db in
-            let id = send.id ?? InvocationID.make(key: send.key)
-            try db.cachedStatement(sql: """
-                INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
-                                        status, created_at, not_before)
-                VALUES (?, '', ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?)
-                """).execute(arguments: [id, send.service, send.handler, send.key, send.exclusive, Self.headersJSON(send.headers),
-                                         Data(send.payload), now, send.notBefore])
-            return Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: "", service: send.service, handler: send.handler,
-                              key: send.key, exclusive: send.exclusive, headers: send.headers, payload: send.payload, attempts: 0,
-                              topic: "", partition: -1, notBefore: send.notBefore)
-        }
-    }
-
-    /// Journals an invocation a handler sent. It belongs to the sender's subscription but to no
-    /// Kafka partition (topic "", partition and offset -1), so no partition revoke waits for it.
-    private static func insert(_ send: Send, sentBy parent: Invocation, at now: Int64, _ db: Database) throws -> Invocation {
-        let id = send.id ?? InvocationID.make(key: send.key)
-        try db.cachedStatement(sql: """
-            INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
-                                    status, created_at, not_before, parent, caller_completion)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?, ?)
-            """).execute(arguments: [id, parent.subscriptionID, send.service, send.handler, send.key, send.exclusive, headersJSON(send.headers),
-                                     Data(send.payload), now, send.notBefore, parent.id, send.callerCompletion.map { Int64($0) }])
-        return Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: parent.subscriptionID, service: send.service, handler: send.handler,
-                          key: send.key, exclusive: send.exclusive, headers: send.headers, payload: send.payload, attempts: 0,
-                          topic: "", partition: -1, notBefore: send.notBefore,
-                          caller: send.callerCompletion.map { Invocation.Caller(id: parent.id, completionID: $0) })
     }
 
     // MARK: Reading for the admin API
