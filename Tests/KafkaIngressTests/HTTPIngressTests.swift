@@ -100,7 +100,7 @@ struct HTTPIngressTests {
         }
     }
 
-    @Test("a workflow fed from Kafka waits for its durable promise; shared handlers called over HTTP peek at it and resolve it once")
+    @Test("a workflow fed from Kafka waits for its durable promise; shared handlers called over HTTP peek at it and resolve it once; attach and output read its result; it runs once per id")
     func workflowPromises() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
@@ -111,6 +111,9 @@ struct HTTPIngressTests {
                     try await eventually("the run waits for its promise") {
                         try await f.ingress.invocations(subscription: id).first?.status == .suspended
                     }
+                    let notReady = try await http.request(.GET, "/restate/workflow/Approval/w1/output")
+                    #expect(notReady.status == 470 && notReady.body.contains("has not completed yet"), "\(notReady.status) \(notReady.body)")
+                    async let attached = http.request(.GET, "/restate/workflow/Approval/w1/attach")
                     let early = try await http.request(.POST, "/Approval/w1/peek", raw: "")
                     #expect(early.status == 200 && early.body == #""None""#, "\(early.status) \(early.body)")
                     let decided = try await http.request(.POST, "/Approval/w1/decide", raw: #""approved""#)
@@ -119,6 +122,13 @@ struct HTTPIngressTests {
                         try await f.ingress.invocations(subscription: id).first?.status == .completed
                     }
                     #expect(try await f.ingress.invocations(subscription: id).first?.output == .string("order-7: approved"))
+                    let attach = try await attached
+                    #expect(attach.status == 200 && attach.body == #""order-7: approved""#, "\(attach.status) \(attach.body)")
+                    let output = try await http.request(.GET, "/restate/workflow/Approval/w1/output")
+                    #expect(output.status == 200 && output.body == attach.body)
+                    #expect(try await http.request(.GET, "/restate/workflow/Approval/nobody/output").status == 404)
+                    let rerun = try await http.request(.POST, "/Approval/w1/run", raw: #"{"item":"again"}"#)
+                    #expect(rerun.status == 409 && rerun.body.contains("the workflow method was already invoked"), "\(rerun.status) \(rerun.body)")
                     let again = try await http.request(.POST, "/Approval/w1/decide", raw: #""rejected""#)
                     #expect(again.status == 409 && again.body.contains("promise was already completed"), "\(again.status) \(again.body)")
                     let late = try await http.request(.POST, "/Approval/w1/peek", raw: "")

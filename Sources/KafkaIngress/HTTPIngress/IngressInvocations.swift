@@ -36,6 +36,12 @@ public enum IngressInvocationReply: Sendable, Equatable {
     case handlerNotFound(service: String, handler: String)
     /// The path has the wrong shape for the service's kind (a key for a service, none for an object).
     case badServicePath
+    /// A workflow run, sent for a workflow id that already has one.
+    case previouslyAccepted(invocationID: String)
+    /// No such workflow run (attach, output).
+    case invocationNotFound
+    /// The workflow run has not ended (output).
+    case notReady
 }
 
 extension KafkaIngress {
@@ -52,6 +58,13 @@ extension KafkaIngress {
         }
         guard keyed == (request.key != nil) else { return .badServicePath }
         let exclusive = catalog.state.withLock { $0.isExclusive(request.service, request.handler) }
+        // A workflow runs once per id, as in Restate: a second run is refused (call) or reported
+        // as accepted before (send).
+        if catalog.state.withLock({ $0.isWorkflowRun(request.service, request.handler) }), let key = request.key,
+           let existing = try await journal.workflowRun(service: request.service, handler: request.handler, key: key) {
+            if request.send { return .previouslyAccepted(invocationID: existing.id) }
+            return .ended(invocationID: existing.id, .failure(InvocationFailure(code: 409, message: "the workflow method was already invoked")))
+        }
         let notBefore = request.delayMs.flatMap { $0 > 0 ? Journal.nowMs() + $0 : nil }
         let id = InvocationID.make(key: request.key)
         let outcome = request.send ? nil : outcomeWaiters.register(id)
@@ -62,48 +75,67 @@ extension KafkaIngress {
         guard let outcome else { return .accepted(invocationID: invocation.id, executionTime: notBefore) }
         return .ended(invocationID: invocation.id, await outcome.value)
     }
+
+    /// `GET /restate/workflow/{name}/{key}/attach` (`wait`) or `/output`: the run's outcome.
+    public func workflowOutcome(service: String, key: String, wait: Bool) async throws -> IngressInvocationReply {
+        let runHandler = catalog.state.withLock { catalog in
+            catalog.lookup(service)?.1.handlers.first { catalog.isWorkflowRun(service, $0.name) }?.name
+        }
+        guard let runHandler, let run = try await journal.workflowRun(service: service, handler: runHandler, key: key) else {
+            return .invocationNotFound
+        }
+        if let outcome = run.outcome { return .ended(invocationID: run.id, outcome) }
+        guard wait else { return .notReady }
+        let outcome = outcomeWaiters.register(run.id)
+        // It may have ended before the registration: the journal knows.
+        if let ended = try await journal.workflowRun(service: service, handler: runHandler, key: key)?.outcome {
+            outcomeWaiters.ended(run.id, ended)
+        }
+        return .ended(invocationID: run.id, await outcome.value)
+    }
 }
 
 /// Callers waiting for invocations to end, by invocation id.
 final class OutcomeWaiters: Sendable {
-    private enum Entry {
-        case waiting([CheckedContinuation<InvocationOutcome, Never>])
-        /// Ended before its caller started to wait.
-        case ended(InvocationOutcome)
+    /// One invocation's waiters: registered (and not yet answered), and the outcome once known.
+    private struct Entry {
+        var registered = 0
+        var waiting: [CheckedContinuation<InvocationOutcome, Never>] = []
+        var outcome: InvocationOutcome?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
 
-    /// Registered before the invocation is submitted, so its end cannot be missed.
+    /// Registered before the invocation is submitted (or its journaled status read), so its end
+    /// cannot be missed. Several callers may wait for one invocation.
     func register(_ id: String) -> Task<InvocationOutcome, Never> {
-        entries.withLock { $0[id] = .waiting([]) }
+        entries.withLock { $0[id, default: Entry()].registered += 1 }
         return Task {
             await withCheckedContinuation { continuation in
                 entries.withLock { entries in
-                    switch entries[id] {
-                    case .ended(let outcome)?:
-                        entries[id] = nil
+                    // Present: this registration has not been answered yet.
+                    var entry = entries[id]!
+                    if let outcome = entry.outcome {
+                        entry.registered -= 1
                         continuation.resume(returning: outcome)
-                    case .waiting(let list)?:
-                        entries[id] = .waiting(list + [continuation])
-                    case nil:
-                        preconditionFailure("waiting for an invocation that was not registered")
+                    } else {
+                        entry.waiting.append(continuation)
                     }
+                    entries[id] = entry.registered == 0 ? nil : entry
                 }
             }
         }
     }
 
-    /// An invocation ended: its waiters (if any registered) get the outcome.
+    /// An invocation ended: whoever registered for it gets the outcome (now, or when they wait).
     func ended(_ id: String, _ outcome: InvocationOutcome) {
         entries.withLock { entries in
-            guard case .waiting(let list)? = entries[id] else { return }
-            if list.isEmpty {
-                entries[id] = .ended(outcome)
-            } else {
-                entries[id] = nil
-                list.forEach { $0.resume(returning: outcome) }
-            }
+            guard var entry = entries[id] else { return }
+            entry.outcome = outcome
+            entry.waiting.forEach { $0.resume(returning: outcome) }
+            entry.registered -= entry.waiting.count
+            entry.waiting = []
+            entries[id] = entry.registered == 0 ? nil : entry
         }
     }
 }

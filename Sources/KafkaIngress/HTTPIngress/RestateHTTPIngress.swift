@@ -29,6 +29,12 @@ public struct RestateHTTPIngress: Sendable {
     func router() -> Router<BasicRequestContext> {
         let router = Router()
         let ingress = self.ingress
+        router.get("/restate/workflow/:name/:key/attach") { _, context in
+            try await Self.reply(ingress.workflowOutcome(service: context.parameters.get("name") ?? "", key: context.parameters.get("key") ?? "", wait: true))
+        }
+        router.get("/restate/workflow/:name/:key/output") { _, context in
+            try await Self.reply(ingress.workflowOutcome(service: context.parameters.get("name") ?? "", key: context.parameters.get("key") ?? "", wait: false))
+        }
         router.post("**") { request, _ in
             let body = try await request.body.collect(upTo: Self.maxBodyBytes)
             let headers = request.headers.compactMap { field -> (String, String)? in
@@ -60,13 +66,23 @@ public struct RestateHTTPIngress: Sendable {
         let request = IngressInvocationRequest(
             service: service, handler: segments[segments.count - 1], key: segments.count == 3 ? segments[1] : nil,
             body: body, headers: headers, send: send, delayMs: delayMs)
-        switch try await ingress.invoke(request) {
+        return reply(try await ingress.invoke(request))
+    }
+
+    static func reply(_ reply: IngressInvocationReply) -> Response {
+        switch reply {
         case .serviceNotFound(let name):
             return ingressError(.notFound, "service '\(name)' not found, make sure to register the service before calling it.")
         case .handlerNotFound(let service, let handler):
             return ingressError(.notFound, "the service '\(service)' exists, but the handler '\(handler)' was not found, check that the handler exists in the latest registered service version.")
         case .badServicePath:
             return ingressError(.notFound, "bad path, expected either /:service-name/:handler or /:object-name/:object-key/:handler")
+        case .invocationNotFound:
+            return ingressError(.notFound, "invocation not found")
+        case .notReady:
+            return ingressError(HTTPResponse.Status(code: 470), "the invocation exists but has not completed yet")
+        case .previouslyAccepted(let id):
+            return json(.accepted, ["invocationId": id, "status": "PreviouslyAccepted"], headers: [:])
         case .accepted(let id, let executionTime):
             var answer: [String: String] = ["invocationId": id, "status": "Accepted"]
             if let executionTime { answer["executionTime"] = timestamp(executionTime) }

@@ -122,4 +122,27 @@ extension Journal {
                           topic: "", partition: -1, notBefore: send.notBefore,
                           caller: send.callerCompletion.map { Invocation.Caller(id: parent.id, completionID: $0) })
     }
+
+    /// A workflow's run: its invocation id and, once it ended, its outcome (nil while it runs).
+    func workflowRun(service: String, handler: String, key: String) async throws -> (id: String, outcome: InvocationOutcome?)? {
+        try await db.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, status, output, error FROM invocation WHERE service = ? AND key = ? AND handler = ? ORDER BY seq LIMIT 1
+                """, arguments: [service, key, handler]) else { return nil }
+            let id: String = row["id"]
+            switch InvocationStatus(rawValue: row["status"]) {
+            case .completed?: return (id, .output([UInt8](row["output"] as Data? ?? Data())))
+            case .failed?: return (id, .failure(Self.failure(fromJournaled: row["error"] ?? "")))
+            default: return (id, nil)
+            }
+        }
+    }
+
+    /// A terminal failure as `finish` journals it, "[code] message", read back.
+    static func failure(fromJournaled text: String) -> InvocationFailure {
+        guard text.hasPrefix("["), let close = text.firstIndex(of: "]"), let code = UInt32(text[text.index(after: text.startIndex)..<close]) else {
+            return InvocationFailure(code: 500, message: text)
+        }
+        return InvocationFailure(code: code, message: String(text[text.index(after: close)...]).trimmingCharacters(in: .whitespaces))
+    }
 }
