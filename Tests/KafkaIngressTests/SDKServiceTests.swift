@@ -117,6 +117,32 @@ struct SDKServiceTests {
         }
     }
 
+    @Test("an exclusive handler suspended in a sleep keeps its object key: the key's next invocation waits, then sees its state")
+    func suspendedKeepsKey() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "\(registered.body)")
+                let (later, laterID) = try await f.subscribedTopic("later", to: "Counter/add_later")
+                let (now, nowID) = try await f.subscribedTopic("now", to: "Counter/add")
+                try f.produce(later, [(key: "k", value: #"{"ms":800,"n":1}"#)], partitions: 1)
+                try await eventually("the first invocation sleeps") {
+                    try await f.ingress.invocations(subscription: laterID).first?.status == .suspended
+                }
+                try f.produce(now, [(key: "k", value: "10")], partitions: 1)
+                try await eventually("both completed", timeout: .seconds(30)) {
+                    let first = try await f.ingress.invocations(subscription: laterID).first?.status
+                    let second = try await f.ingress.invocations(subscription: nowID).first?.status
+                    return first == .completed && second == .completed
+                }
+                let first = try #require(try await f.ingress.invocations(subscription: laterID).first)
+                let second = try #require(try await f.ingress.invocations(subscription: nowID).first)
+                #expect(first.output == .number(1) && second.output == .number(11), "the second ran after the first, on its state")
+                #expect((second.startedAt ?? 0) >= (first.completedAt ?? .max), "the key was held while the first slept")
+            }
+        }
+    }
+
     @Test("a durable sleep survives kill -9 of the ingress: after the restart it wakes at its time, not before, and completes once")
     func durableSleepAcrossRestart() async throws {
         try await withSDKEndpoint { sdk in

@@ -18,6 +18,15 @@ async def add(ctx: ObjectContext, value: int) -> int:
 
 
 @counter.handler()
+async def add_later(ctx: ObjectContext, value: dict) -> int:
+    """Sleeps `ms` durably, then adds `n`: the key stays held while it sleeps."""
+    await ctx.sleep(timedelta(milliseconds=value["ms"]))
+    current = (await ctx.get("count") or 0) + value["n"]
+    ctx.set("count", current)
+    return current
+
+
+@counter.handler()
 async def reset(ctx: ObjectContext) -> None:
     ctx.clear("count")
 
