@@ -179,6 +179,46 @@ struct SDKServiceTests {
         }
     }
 
+    @Test("a delayed send survives kill -9 of the ingress: after the restart it starts at its time, once")
+    func delayedSendAcrossRestart() async throws {
+        try await withSDKEndpoint { sdk in
+            try await withCluster(partitions: 1) { cluster in
+                let topic = uniqueName("fanout")
+                try cluster.createTopic(topic, partitions: 1)
+                try await IngressFixture.withIngressFiles(cluster: cluster) { arguments in
+                    let first = try await IngressProcess.start(arguments: arguments)
+                    let admin = AdminClient(base: first.adminURL)
+                    #expect(try await admin.post("/deployments", ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                    let created = try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://FanOut/spread"])
+                    #expect(created.status == 201, "\(created.body)")
+                    let body = #"{"keys":[],"later":"z","delay_ms":2500}"#
+                    try cluster.append([KafkaRecord(timestamp: 1, key: Array("r".utf8), value: Array(body.utf8))], to: .init(topic, 0))
+                    func invocations(_ admin: AdminClient) async throws -> [[String: Any]] {
+                        try await admin.get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
+                    }
+                    try await eventually("the sender completed and its delayed send is journaled") {
+                        let all = try await invocations(admin)
+                        return all.count == 2 && all.contains { $0["target"] as? String == "FanOut/spread" && $0["status"] as? String == "completed" }
+                    }
+                    await first.kill()
+                    try await withIngressProcess(arguments: arguments) { second in
+                        let restarted = AdminClient(base: second.adminURL)
+                        try await eventually("the delayed send ran after the restart", timeout: .seconds(60)) {
+                            try await invocations(restarted).allSatisfy { $0["status"] as? String == "completed" }
+                        }
+                        let all = try await invocations(restarted)
+                        #expect(all.count == 2, "the send was journaled once")
+                        let sender = try #require(all.first { $0["target"] as? String == "FanOut/spread" })
+                        let sent = try #require(all.first { $0["target"] as? String == "Counter/add" })
+                        #expect(sent["output"] as? Int == 100)
+                        let waited = (sent["started_at"] as? Int ?? 0) - (sender["started_at"] as? Int ?? .max)
+                        #expect(waited >= 2500, "the send started \(waited) ms after its sender")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a one-way call's invocation id, when the handler waits for it, names the invocation that runs")
     func sendInvocationID() async throws {
         try await withSDKEndpoint { sdk in
