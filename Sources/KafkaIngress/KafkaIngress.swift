@@ -82,6 +82,9 @@ public actor KafkaIngress {
                 await dispatcherRef.value?.submit(invocations)
             },
             wake: { id in await dispatcherRef.value?.retryNow(id) },
+            completeAwakeable: { awakeableID, result in
+                _ = try? await Self.completeAwakeable(awakeableID, result, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
+            },
             ended: { id, outcome in waiters.ended(id, outcome) })
         self.journal = journal
         self.client = client

@@ -21,6 +21,8 @@ public enum MessageType: UInt16, Sendable {
     case callCommand = 0x040D
     case oneWayCallCommand = 0x040E
     case runCommand = 0x0411
+    case completeAwakeableCommand = 0x0414
+    case signalNotification = 0xFBFF
     case sleepCompletionNotification = 0x800C
     case callCompletionNotification = 0x800D
     case callInvocationIdCompletionNotification = 0x800E

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What an invocation's journal keeps between attempts, and the notifications the runtime adds
 /// to it, so that a handler that suspended in request-response mode resumes by replay: the next
 /// attempt carries every entry, and the SDK matches its code against them instead of running it
@@ -275,7 +277,7 @@ extension JournalEntries {
         }
     }
 
-    private static func failure(_ body: [UInt8]) throws -> InvocationFailure {
+    static func failure(_ body: [UInt8]) throws -> InvocationFailure {
         var f = InvocationFailure(code: 0, message: "")
         var r = ProtobufReader(body)
         while let (field, value) = try r.next() {
@@ -283,5 +285,69 @@ extension JournalEntries {
             if field == 2 { f.message = value.string }
         }
         return f
+    }
+}
+
+extension JournalEntries {
+    /// Awakeable ids as the SDKs make them (protocol 4 and later): `sign_1`, then URL-safe
+    /// base64 of the invocation id's bytes followed by the signal index (u32, big-endian).
+    public static func awakeableTarget(_ awakeableID: String) -> (invocationID: [UInt8], signal: UInt32)? {
+        guard awakeableID.hasPrefix("sign_1") else { return nil }
+        var text = String(awakeableID.dropFirst("sign_1".count)).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        guard let data = Data(base64Encoded: text), data.count > 4 else { return nil }
+        let bytes = [UInt8](data)
+        let signal = bytes.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return (Array(bytes.dropLast(4)), signal)
+    }
+
+    /// A signal (an awakeable's completion) for the invocation's journal.
+    public static func signalNotification(_ signal: UInt32, _ result: PromiseResult) -> Frame {
+        var w = ProtobufWriter()
+        w.uint(2, UInt64(signal))
+        switch result {
+        case .value(let bytes): w.message(5) { $0.bytes(1, bytes, always: true) }
+        case .failure(let f):
+            w.message(6) { m in
+                m.uint(1, UInt64(f.code))
+                m.string(2, f.message)
+            }
+        }
+        return Frame(.signalNotification, body: w.bytes)
+    }
+
+    /// Awakeables a handler completed (`ctx.resolve_awakeable`, `reject_awakeable`), in order.
+    public static func awakeableCompletions(in entries: [Frame]) throws -> [(awakeableID: String, result: PromiseResult)] {
+        try entries.filter { $0.type == MessageType.completeAwakeableCommand.rawValue }.map { frame in
+            var id = "", result = PromiseResult.value([])
+            var r = ProtobufReader(frame.body)
+            while let (field, value) = try r.next() {
+                switch field {
+                case 1: id = value.string
+                case 2: result = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
+                case 3: result = .failure(try failure(value.bytes))
+                default: continue
+                }
+            }
+            return (id, result)
+        }
+    }
+
+    /// The user signals (awakeables: indexes from 17; lower ones are the runtime's, such as
+    /// cancellation) a SuspensionMessage of protocol 5 waits for.
+    public static func awaitedAwakeables(inResponse body: [UInt8]) throws -> [UInt32] {
+        guard let suspension = try Frame.decodeAll(body).last(where: { $0.type == MessageType.suspension.rawValue }) else { return [] }
+        var signals: [UInt32] = []
+        var r = ProtobufReader(suspension.body)
+        while let (field, value) = try r.next() {
+            guard field == 2 else { continue }
+            switch value {
+            case .varint(let v): signals.append(UInt32(truncatingIfNeeded: v))
+            case .bytes(let packed):
+                var p = ProtobufReader.packed(packed)
+                while let v = try p.nextVarint() { signals.append(UInt32(truncatingIfNeeded: v)) }
+            }
+        }
+        return signals.filter { $0 >= 17 }
     }
 }

@@ -82,6 +82,14 @@ struct ProtobufReader {
         return found
     }
 
+    /// A reader of a packed repeated scalar's bytes.
+    static func packed(_ data: [UInt8]) -> ProtobufReader { ProtobufReader(data) }
+
+    /// The next varint of a packed field, or nil at the end.
+    mutating func nextVarint() throws -> UInt64? {
+        index < data.count ? try varint() : nil
+    }
+
     /// The next field number and value, or nil at the end. Fixed-width fields are skipped.
     mutating func next() throws -> (field: Int, value: Value)? {
         while index < data.count {

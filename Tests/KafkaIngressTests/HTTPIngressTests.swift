@@ -137,4 +137,46 @@ struct HTTPIngressTests {
             }
         }
     }
+
+    @Test("awakeables: completed over HTTP (resolve, reject with 500) or by another handler, each resumes the handler waiting for it")
+    func awakeables() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let (topic, id) = try await f.subscribedTopic("awakeables", to: "Echo/await_awakeable")
+                    let names = ["resolved", "rejected", "by-handler"].map { uniqueName($0) }
+                    try f.produce(topic, names.map { (key: $0, value: #"{"name":"\#($0)"}"#) }, partitions: 1)
+                    try await eventually("all three wait for their awakeables") {
+                        try await f.ingress.invocations(subscription: id).filter { $0.status == .suspended }.count == 3
+                    }
+                    var ids: [String] = []
+                    for name in names {
+                        let answer = try await http.request(.POST, "/Echo/awakeable_of", raw: #""\#(name)""#)
+                        ids.append(try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8), options: .fragmentsAllowed) as? String))
+                    }
+                    #expect(ids.allSatisfy { $0.hasPrefix("sign_1") }, "\(ids)")
+                    let resolved = try await http.request(.POST, "/restate/awakeables/\(ids[0])/resolve", raw: #""hello""#)
+                    #expect(resolved.status == 202, "\(resolved.status) \(resolved.body)")
+                    #expect(try await http.request(.POST, "/restate/awakeables/\(ids[1])/reject", raw: "nope").status == 202)
+                    let byHandler = try await http.request(.POST, "/Echo/resolve_awakeable", json: ["id": ids[2], "value": "from a handler"])
+                    #expect(byHandler.status == 200, "\(byHandler.body)")
+                    try await eventually("all three ended") {
+                        try await f.ingress.invocations(subscription: id).allSatisfy { $0.status == .completed || $0.status == .failed }
+                    }
+                    // A Service has no object key: the record's key is in the kafka.key header.
+                    let all = try await f.ingress.invocations(subscription: id)
+                    func of(_ name: String) -> InvocationView? {
+                        all.first { $0.headers["kafka.key"] == Data(name.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_") }
+                    }
+                    #expect(of(names[0])?.output == .string("hello"))
+                    #expect(of(names[1])?.status == .failed)
+                    #expect(of(names[1])?.error?.contains("[500] nope") == true, "\(of(names[1])?.error ?? "")")
+                    #expect(of(names[2])?.output == .string("from a handler"))
+                    let bad = try await http.request(.POST, "/restate/awakeables/not-an-id/resolve", raw: "1")
+                    #expect(bad.status == 400)
+                }
+            }
+        }
+    }
 }

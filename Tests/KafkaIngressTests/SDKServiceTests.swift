@@ -261,16 +261,16 @@ struct SDKServiceTests {
         }
     }
 
-    @Test("a handler that waits for what the ingress cannot complete yet (an awakeable) fails its attempts, saying so; nothing is reported completed")
-    func unservedWaitIsNamed() async throws {
+    @Test("a handler that uses what the ingress cannot serve yet (attaching to another invocation) fails its attempts, naming the command; nothing is reported completed")
+    func unservedCommandIsNamed() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
                 let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
                 try #require(registered.status == 201, "\(registered.body)")
-                let (topic, id) = try await f.subscribedTopic("awakeables", to: "Echo/await_awakeable")
-                try f.produce(topic, [(key: "k", value: #"{"n":1}"#)], partitions: 1)
-                try await eventually("the attempt failed, saying what the ingress cannot complete") {
-                    try await f.ingress.invocations(subscription: id).first?.error?.contains("cannot complete yet") == true
+                let (topic, id) = try await f.subscribedTopic("attach", to: "Echo/attach")
+                try f.produce(topic, [(key: "k", value: #"{"id":"inv_1abcdefghijkabcdefghijklmnopqrstuv"}"#)], partitions: 1)
+                try await eventually("the attempt failed, naming AttachInvocationCommand") {
+                    try await f.ingress.invocations(subscription: id).first?.error?.contains("AttachInvocationCommand") == true
                 }
                 let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
                 #expect(invocation.status != .completed)

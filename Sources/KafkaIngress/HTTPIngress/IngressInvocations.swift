@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RestateProtocol
 import Synchronization
 
@@ -74,6 +75,25 @@ extension KafkaIngress {
         await dispatcher.submit([invocation])
         guard let outcome else { return .accepted(invocationID: invocation.id, executionTime: notBefore) }
         return .ended(invocationID: invocation.id, await outcome.value)
+    }
+
+    /// `POST /restate/awakeables/{id}/resolve` or `/reject`: false when the id is not an
+    /// awakeable id. Delivered to the invocation if it is still open; dropped otherwise.
+    public func completeAwakeable(_ awakeableID: String, _ result: PromiseResult) async throws -> Bool {
+        try await Self.completeAwakeable(awakeableID, result, journal: journal, dispatcher: dispatcher, logger: logger)
+    }
+
+    static func completeAwakeable(_ awakeableID: String, _ result: PromiseResult, journal: Journal, dispatcher: Dispatcher?,
+                                  logger: Logger) async throws -> Bool {
+        guard let target = JournalEntries.awakeableTarget(awakeableID) else { return false }
+        let id = String(decoding: target.invocationID, as: UTF8.self)
+        guard let status = try await journal.status(of: id), !status.isFinal else {
+            logger.info("awakeable \(awakeableID) completed for invocation \(id), which is not open: dropped")
+            return true
+        }
+        try await journal.notify(id, JournalEntries.signalNotification(target.signal, result))
+        await dispatcher?.retryNow(id)
+        return true
     }
 
     /// `GET /restate/workflow/{name}/{key}/attach` (`wait`) or `/output`: the run's outcome.

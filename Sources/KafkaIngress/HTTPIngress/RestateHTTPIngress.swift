@@ -35,6 +35,21 @@ public struct RestateHTTPIngress: Sendable {
         router.get("/restate/workflow/:name/:key/output") { _, context in
             try await Self.reply(ingress.workflowOutcome(service: context.parameters.get("name") ?? "", key: context.parameters.get("key") ?? "", wait: false))
         }
+        router.post("/restate/awakeables/:id/:action") { request, context in
+            let id = context.parameters.get("id") ?? ""
+            let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodyBytes))
+            let result: PromiseResult
+            switch context.parameters.get("action") {
+            case "resolve": result = .value(body)
+            // As Restate: the body is the failure's message, with code 500.
+            case "reject": result = .failure(InvocationFailure(code: 500, message: String(decoding: body, as: UTF8.self)))
+            default: return Self.ingressError(.notFound, "bad path, expected either /restate/awakeables/:id/resolve or /restate/awakeables/:id/reject")
+            }
+            guard try await ingress.completeAwakeable(id, result) else {
+                return Self.ingressError(.badRequest, "bad awakeable id '\(id)'")
+            }
+            return Response(status: .accepted)
+        }
         router.post("**") { request, _ in
             let body = try await request.body.collect(upTo: Self.maxBodyBytes)
             let headers = request.headers.compactMap { field -> (String, String)? in
@@ -97,7 +112,7 @@ public struct RestateHTTPIngress: Sendable {
         }
     }
 
-    private static func ingressError(_ status: HTTPResponse.Status, _ message: String) -> Response {
+    static func ingressError(_ status: HTTPResponse.Status, _ message: String) -> Response {
         errorResponse(status, code: status.code, message, source: "ingress", headers: [:])
     }
 

@@ -16,6 +16,8 @@ struct InvocationExecutor: Sendable {
     let start: @Sendable ([Invocation]) async -> Void
     /// Resumes a suspended invocation now (a caller whose callee has finished).
     let wake: @Sendable (String) async -> Void
+    /// Delivers an awakeable's completion to the invocation that created it.
+    let completeAwakeable: @Sendable (_ awakeableID: String, _ result: PromiseResult) async -> Void
     /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
     let ended: @Sendable (_ id: String, _ outcome: InvocationOutcome) -> Void
 
@@ -95,9 +97,10 @@ struct InvocationExecutor: Sendable {
                     let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min()
                     let waitsForCallee = try !JournalEntries.pendingCalls(in: entries).isEmpty
                     let waitsForPromise = try !JournalEntries.pendingPromiseGets(in: entries).isEmpty
-                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise else {
+                    let waitsForAwakeable = try !JournalEntries.awaitedAwakeables(inResponse: body).isEmpty
+                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise || waitsForAwakeable else {
                         return try await failedAttempt(invocation, number,
-                            "the handler suspended waiting for something this ingress cannot complete yet (an awakeable or a signal)")
+                            "the handler suspended waiting for something this ingress cannot complete yet (a named signal)")
                     }
                     let journaled = entries.count
                     let suspendUntil = resumeNow ? nil : wakeUp.map { Int64(clamping: $0) }
@@ -129,6 +132,10 @@ struct InvocationExecutor: Sendable {
     /// completion its outcome (and whoever waits for the promise its value, woken), a read of a
     /// completed promise its value. A read of an open promise waits (registered here).
     private func settlePromises(_ invocation: Invocation, _ added: [Frame]) async throws -> [Frame] {
+        // Awakeables the handler completed go to the invocations waiting for them.
+        for (awakeableID, result) in try JournalEntries.awakeableCompletions(in: added) {
+            await completeAwakeable(awakeableID, result)
+        }
         var notifications: [Frame] = []
         for command in try JournalEntries.promiseCommands(in: added) {
             let key = PromiseStore.Key(service: invocation.service, workflow: invocation.key ?? "", name: command.name)

@@ -76,11 +76,33 @@ async def ask(ctx: Context, value: dict) -> dict:
     return {"total": total, "echoed": json.loads(echoed)["value"]}
 
 
+# Awakeable ids by name, so a test can complete the awakeable a handler waits for.
+awakeable_ids: dict = {}
+
+
 @echo.handler()
 async def await_awakeable(ctx: Context, value: dict) -> str:
-    """Waits for an awakeable nobody completes (not served by the ingress yet)."""
-    _, promise = ctx.awakeable()
+    """Waits for an awakeable, whose id it files under `name`."""
+    awakeable_id, promise = ctx.awakeable()
+    awakeable_ids[value["name"]] = awakeable_id
     return await promise
+
+
+@echo.handler()
+async def awakeable_of(ctx: Context, name: str) -> str:
+    return awakeable_ids.get(name, "")
+
+
+@echo.handler()
+async def resolve_awakeable(ctx: Context, value: dict) -> str:
+    ctx.resolve_awakeable(value["id"], value["value"])
+    return "resolved"
+
+
+@echo.handler()
+async def attach(ctx: Context, value: dict) -> str:
+    """Attaches to another invocation (not served by the ingress yet)."""
+    return await ctx.attach_invocation(value["id"])
 
 
 fan_out = Service("FanOut")
