@@ -85,6 +85,9 @@ public actor KafkaIngress {
             completeAwakeable: { awakeableID, result in
                 _ = try? await Self.completeAwakeable(awakeableID, result, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
             },
+            deliverSignal: { target, notification in
+                try? await Self.deliverSignal(notification, to: target, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
+            },
             ended: { id, outcome in waiters.ended(id, outcome) })
         self.journal = journal
         self.client = client

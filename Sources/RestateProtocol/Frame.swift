@@ -20,6 +20,7 @@ public enum MessageType: UInt16, Sendable {
     case sleepCommand = 0x040C
     case callCommand = 0x040D
     case oneWayCallCommand = 0x040E
+    case sendSignalCommand = 0x0410
     case runCommand = 0x0411
     case completeAwakeableCommand = 0x0414
     case signalNotification = 0xFBFF

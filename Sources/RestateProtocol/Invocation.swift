@@ -240,7 +240,7 @@ public struct InvocationResponse: Sendable, Equatable {
             switch MessageType(rawValue: frame.type) {
             case .getEagerStateCommand, .getEagerStateKeysCommand:
                 continue
-            case .callCommand, .completePromiseCommand, .completeAwakeableCommand:
+            case .callCommand, .completePromiseCommand, .completeAwakeableCommand, .sendSignalCommand:
                 needsJournal = true
             case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand:
                 // Durable execution: the caller journals these (see `JournalEntries`) and

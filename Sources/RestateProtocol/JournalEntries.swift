@@ -301,19 +301,55 @@ extension JournalEntries {
         return (Array(bytes.dropLast(4)), signal)
     }
 
-    /// A signal (an awakeable's completion) for the invocation's journal.
-    public static func signalNotification(_ signal: UInt32, _ result: PromiseResult) -> Frame {
+    /// A signal by index (awakeables; 1 is cancellation) or by name.
+    public enum SignalID: Sendable, Equatable {
+        case index(UInt32)
+        case name(String)
+    }
+
+    /// A signal (an awakeable's completion, a named signal) for the invocation's journal; a nil
+    /// result is Void (as for cancellation).
+    public static func signalNotification(_ signal: UInt32, _ result: PromiseResult?) -> Frame {
+        signalNotification(.index(signal), result)
+    }
+
+    public static func signalNotification(_ signal: SignalID, _ result: PromiseResult?) -> Frame {
         var w = ProtobufWriter()
-        w.uint(2, UInt64(signal))
+        switch signal {
+        case .index(let index): w.uint(2, UInt64(index))
+        case .name(let name): w.string(3, name)
+        }
         switch result {
-        case .value(let bytes): w.message(5) { $0.bytes(1, bytes, always: true) }
-        case .failure(let f):
+        case nil: w.message(4) { _ in }
+        case .value(let bytes)?: w.message(5) { $0.bytes(1, bytes, always: true) }
+        case .failure(let f)?:
             w.message(6) { m in
                 m.uint(1, UInt64(f.code))
                 m.string(2, f.message)
             }
         }
         return Frame(.signalNotification, body: w.bytes)
+    }
+
+    /// Signals a handler sent to other invocations (`ctx.resolve_signal`, `reject_signal`,
+    /// `cancel_invocation`), in order.
+    public static func signalSends(in entries: [Frame]) throws -> [(target: String, signal: SignalID, result: PromiseResult?)] {
+        try entries.filter { $0.type == MessageType.sendSignalCommand.rawValue }.map { frame in
+            var target = "", signal = SignalID.index(0)
+            var result: PromiseResult?
+            var r = ProtobufReader(frame.body)
+            while let (field, value) = try r.next() {
+                switch field {
+                case 1: target = value.string
+                case 2: signal = .index(UInt32(truncatingIfNeeded: value.uint))
+                case 3: signal = .name(value.string)
+                case 5: result = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
+                case 6: result = .failure(try failure(value.bytes))
+                default: continue
+                }
+            }
+            return (target, signal, result)
+        }
     }
 
     /// Awakeables a handler completed (`ctx.resolve_awakeable`, `reject_awakeable`), in order.
@@ -333,21 +369,22 @@ extension JournalEntries {
         }
     }
 
-    /// The user signals (awakeables: indexes from 17; lower ones are the runtime's, such as
-    /// cancellation) a SuspensionMessage of protocol 5 waits for.
-    public static func awaitedAwakeables(inResponse body: [UInt8]) throws -> [UInt32] {
+    /// The user signals a SuspensionMessage of protocol 5 waits for: awakeables (indexes from
+    /// 17; lower ones are the runtime's, such as cancellation) and named signals.
+    public static func awaitedSignals(inResponse body: [UInt8]) throws -> [SignalID] {
         guard let suspension = try Frame.decodeAll(body).last(where: { $0.type == MessageType.suspension.rawValue }) else { return [] }
-        var signals: [UInt32] = []
+        var signals: [SignalID] = []
         var r = ProtobufReader(suspension.body)
         while let (field, value) = try r.next() {
-            guard field == 2 else { continue }
-            switch value {
-            case .varint(let v): signals.append(UInt32(truncatingIfNeeded: v))
-            case .bytes(let packed):
+            switch (field, value) {
+            case (2, .varint(let v)): signals.append(.index(UInt32(truncatingIfNeeded: v)))
+            case (2, .bytes(let packed)):
                 var p = ProtobufReader.packed(packed)
-                while let v = try p.nextVarint() { signals.append(UInt32(truncatingIfNeeded: v)) }
+                while let v = try p.nextVarint() { signals.append(.index(UInt32(truncatingIfNeeded: v))) }
+            case (3, _): signals.append(.name(value.string))
+            default: continue
             }
         }
-        return signals.filter { $0 >= 17 }
+        return signals.filter { if case .index(let i) = $0 { i >= 17 } else { true } }
     }
 }

@@ -179,4 +179,36 @@ struct HTTPIngressTests {
             }
         }
     }
+
+    @Test("named signals and cancellation from another handler: the signalled invocation resumes with the value, the cancelled one fails with 409")
+    func signalsAndCancellation() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let (topic, id) = try await f.subscribedTopic("signals", to: "Echo/await_signal")
+                    let names = [uniqueName("signalled"), uniqueName("cancelled")]
+                    try f.produce(topic, names.map { (key: $0, value: #"{"name":"\#($0)"}"#) }, partitions: 1)
+                    try await eventually("both wait for their signal") {
+                        try await f.ingress.invocations(subscription: id).filter { $0.status == .suspended }.count == 2
+                    }
+                    var ids: [String] = []
+                    for name in names {
+                        let answer = try await http.request(.POST, "/Echo/invocation_of", raw: #""\#(name)""#)
+                        ids.append(try #require(try JSONSerialization.jsonObject(with: Data(answer.body.utf8), options: .fragmentsAllowed) as? String))
+                    }
+                    #expect(try await http.request(.POST, "/Echo/send_signal", json: ["id": ids[0], "value": "go!"]).status == 200)
+                    #expect(try await http.request(.POST, "/Echo/cancel", json: ["id": ids[1]]).status == 200)
+                    try await eventually("both ended") {
+                        try await f.ingress.invocations(subscription: id).allSatisfy { $0.status == .completed || $0.status == .failed }
+                    }
+                    let all = try await f.ingress.invocations(subscription: id)
+                    let signalled = try #require(all.first { $0.id == ids[0] })
+                    let cancelled = try #require(all.first { $0.id == ids[1] })
+                    #expect(signalled.output == .string("go!"))
+                    #expect(cancelled.status == .failed && cancelled.error?.hasPrefix("[409]") == true, "\(cancelled.error ?? "")")
+                }
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ struct RestateProtocolTests {
     func unsupportedCommandsAreNamed() throws {
         var output = ProtobufWriter()
         output.message(14) { $0.bytes(1, [7]) }
-        for (type, name) in [(UInt16(0x0406), "GetLazyStateKeysCommand"), (0x0410, "SendSignalCommand"), (0x0412, "AttachInvocationCommand"), (0x0414, "CompleteAwakeableCommand"), (0x0999, "message type 0x999")] {
+        for (type, name) in [(UInt16(0x0406), "GetLazyStateKeysCommand"), (0x0402, "GetLazyStateCommand"), (0x0412, "AttachInvocationCommand"), (0x0413, "GetInvocationOutputCommand"), (0x0999, "message type 0x999")] {
             let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
             #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
         }

@@ -87,13 +87,19 @@ extension KafkaIngress {
                                   logger: Logger) async throws -> Bool {
         guard let target = JournalEntries.awakeableTarget(awakeableID) else { return false }
         let id = String(decoding: target.invocationID, as: UTF8.self)
-        guard let status = try await journal.status(of: id), !status.isFinal else {
-            logger.info("awakeable \(awakeableID) completed for invocation \(id), which is not open: dropped")
-            return true
-        }
-        try await journal.notify(id, JournalEntries.signalNotification(target.signal, result))
-        await dispatcher?.retryNow(id)
+        try await deliverSignal(JournalEntries.signalNotification(target.signal, result), to: id, journal: journal, dispatcher: dispatcher, logger: logger)
         return true
+    }
+
+    /// Appends a signal to an open invocation's journal and resumes it; a signal for an
+    /// invocation that ended (or never was) is dropped, as Restate drops it.
+    static func deliverSignal(_ notification: Frame, to id: String, journal: Journal, dispatcher: Dispatcher?, logger: Logger) async throws {
+        guard let status = try await journal.status(of: id), !status.isFinal else {
+            logger.info("a signal for invocation \(id), which is not open, was dropped")
+            return
+        }
+        try await journal.notify(id, notification)
+        await dispatcher?.retryNow(id)
     }
 
     /// `GET /restate/workflow/{name}/{key}/attach` (`wait`) or `/output`: the run's outcome.

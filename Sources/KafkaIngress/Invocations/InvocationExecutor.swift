@@ -18,6 +18,8 @@ struct InvocationExecutor: Sendable {
     let wake: @Sendable (String) async -> Void
     /// Delivers an awakeable's completion to the invocation that created it.
     let completeAwakeable: @Sendable (_ awakeableID: String, _ result: PromiseResult) async -> Void
+    /// Delivers a signal to an invocation (named signals, cancellation).
+    let deliverSignal: @Sendable (_ target: String, _ notification: Frame) async -> Void
     /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
     let ended: @Sendable (_ id: String, _ outcome: InvocationOutcome) -> Void
 
@@ -97,10 +99,10 @@ struct InvocationExecutor: Sendable {
                     let wakeUp = try JournalEntries.pendingSleeps(in: entries).map(\.wakeUpTimeMs).min()
                     let waitsForCallee = try !JournalEntries.pendingCalls(in: entries).isEmpty
                     let waitsForPromise = try !JournalEntries.pendingPromiseGets(in: entries).isEmpty
-                    let waitsForAwakeable = try !JournalEntries.awaitedAwakeables(inResponse: body).isEmpty
-                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise || waitsForAwakeable else {
+                    let waitsForSignal = try !JournalEntries.awaitedSignals(inResponse: body).isEmpty
+                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise || waitsForSignal else {
                         return try await failedAttempt(invocation, number,
-                            "the handler suspended waiting for something this ingress cannot complete yet (a named signal)")
+                            "the handler suspended waiting for something this ingress cannot complete (it waits for nothing it journaled)")
                     }
                     let journaled = entries.count
                     let suspendUntil = resumeNow ? nil : wakeUp.map { Int64(clamping: $0) }
@@ -135,6 +137,9 @@ struct InvocationExecutor: Sendable {
         // Awakeables the handler completed go to the invocations waiting for them.
         for (awakeableID, result) in try JournalEntries.awakeableCompletions(in: added) {
             await completeAwakeable(awakeableID, result)
+        }
+        for (target, signal, result) in try JournalEntries.signalSends(in: added) {
+            await deliverSignal(target, JournalEntries.signalNotification(signal, result))
         }
         var notifications: [Frame] = []
         for command in try JournalEntries.promiseCommands(in: added) {

@@ -99,6 +99,34 @@ async def resolve_awakeable(ctx: Context, value: dict) -> str:
     return "resolved"
 
 
+# Invocation ids by name, so a test can signal or cancel the invocation.
+invocation_ids: dict = {}
+
+
+@echo.handler()
+async def await_signal(ctx: Context, value: dict) -> str:
+    """Waits for the named signal `go`, its invocation id filed under `name`."""
+    invocation_ids[value["name"]] = ctx.request().id
+    return await ctx.signal("go")
+
+
+@echo.handler()
+async def invocation_of(ctx: Context, name: str) -> str:
+    return invocation_ids.get(name, "")
+
+
+@echo.handler()
+async def send_signal(ctx: Context, value: dict) -> str:
+    ctx.resolve_signal(value["id"], "go", value["value"])
+    return "sent"
+
+
+@echo.handler()
+async def cancel(ctx: Context, value: dict) -> str:
+    ctx.cancel_invocation(value["id"])
+    return "cancelled"
+
+
 @echo.handler()
 async def attach(ctx: Context, value: dict) -> str:
     """Attaches to another invocation (not served by the ingress yet)."""
