@@ -301,6 +301,9 @@ extension JournalEntries {
         return (Array(bytes.dropLast(4)), signal)
     }
 
+    /// The signal that cancels an invocation.
+    public static let cancelSignal: UInt32 = 1
+
     /// A signal by index (awakeables; 1 is cancellation) or by name.
     public enum SignalID: Sendable, Equatable {
         case index(UInt32)

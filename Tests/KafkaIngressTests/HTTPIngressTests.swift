@@ -180,7 +180,7 @@ struct HTTPIngressTests {
         }
     }
 
-    @Test("named signals and cancellation from another handler: the signalled invocation resumes with the value, the cancelled one fails with 409")
+    @Test("named signals and cancellation (from another handler, or PATCH /invocations/{id}/cancel): the signalled invocation resumes with the value, the cancelled ones fail with 409")
     func signalsAndCancellation() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
@@ -199,14 +199,30 @@ struct HTTPIngressTests {
                     }
                     #expect(try await http.request(.POST, "/Echo/send_signal", json: ["id": ids[0], "value": "go!"]).status == 200)
                     #expect(try await http.request(.POST, "/Echo/cancel", json: ["id": ids[1]]).status == 200)
+                    // The admin API's cancel does the same; on an invocation that ended it is Restate's 409.
+                    let third = uniqueName("admin-cancelled")
+                    try f.produce(topic, [(key: third, value: #"{"name":"\#(third)"}"#)], partitions: 1)
+                    try await eventually("the third waits for its signal") {
+                        let filed = try await http.request(.POST, "/Echo/invocation_of", raw: #""\#(third)""#).body
+                        let waiting = try await f.ingress.invocations(subscription: id).filter { $0.status == .suspended }.count
+                        return filed.count > 2 && waiting >= 1
+                    }
+                    let thirdID = try #require(try JSONSerialization.jsonObject(
+                        with: Data(try await http.request(.POST, "/Echo/invocation_of", raw: #""\#(third)""#).body.utf8), options: .fragmentsAllowed) as? String)
+                    #expect(try await f.request(.PATCH, "/invocations/\(thirdID)/cancel").status == 202)
+                    ids.append(thirdID)
                     try await eventually("both ended") {
                         try await f.ingress.invocations(subscription: id).allSatisfy { $0.status == .completed || $0.status == .failed }
                     }
                     let all = try await f.ingress.invocations(subscription: id)
                     let signalled = try #require(all.first { $0.id == ids[0] })
                     let cancelled = try #require(all.first { $0.id == ids[1] })
+                    let cancelledByAdmin = try #require(all.first { $0.id == ids[2] })
                     #expect(signalled.output == .string("go!"))
                     #expect(cancelled.status == .failed && cancelled.error?.hasPrefix("[409]") == true, "\(cancelled.error ?? "")")
+                    #expect(cancelledByAdmin.status == .failed && cancelledByAdmin.error?.hasPrefix("[409]") == true, "\(cancelledByAdmin.error ?? "")")
+                    let again = try await f.request(.PATCH, "/invocations/\(ids[2])/cancel")
+                    #expect(again.status == 409 && again.body.contains("was already completed"), "\(again.status) \(again.body)")
                 }
             }
         }

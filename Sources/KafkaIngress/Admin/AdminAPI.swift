@@ -124,6 +124,19 @@ public struct AdminAPI: Sendable {
             case .inboxed: return AdminError(.tooEarly, "The invocation '\(id)' is either inboxed or scheduled, cannot be resumed.").response
             }
         }
+        router.patch("/invocations/:id/cancel") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard InvocationID.isWellFormed(id) else {
+                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
+            }
+            // As Restate: the cancellation is appended to the invocation's journal (202); the
+            // handler sees it where it next awaits and fails with 409.
+            switch try await ingress.cancelInvocation(id) {
+            case .appended: return Response(status: .accepted)
+            case .unknown: return AdminError(.notFound, "The requested invocation '\(id)' does not exist").response
+            case .completed: return AdminError(.conflict, "The invocation '\(id)' was already completed.").response
+            }
+        }
         addKafkaClusterRoutes(to: router)
         router.get("/openapi") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

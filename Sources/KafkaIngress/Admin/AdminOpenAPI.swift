@@ -4,7 +4,7 @@ enum AdminOpenAPI {
     {
       "openapi": "3.0.3",
       "info": {"title": "IngressHarness Kafka ingress admin API", "version": "1.0.0",
-               "description": "Restate's subscription, deployment, Kafka cluster and invocation-resume endpoints, plus an invocation listing."},
+               "description": "Restate's subscription, deployment, Kafka cluster, invocation-resume and invocation-cancel endpoints, plus an invocation listing."},
       "paths": {
         "/subscriptions": {
           "post": {
@@ -81,6 +81,14 @@ enum AdminOpenAPI {
             "summary": "Resume a paused invocation (or retry a backing-off one now)", "operationId": "resume_invocation",
             "responses": {"200": {"description": "OK"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                           "409": {"$ref": "#/components/responses/Error"}, "425": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/invocations/{invocation_id}/cancel": {
+          "parameters": [{"name": "invocation_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "patch": {
+            "summary": "Cancel an invocation: the cancellation goes into its journal", "operationId": "cancel_invocation",
+            "responses": {"202": {"description": "Accepted"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                          "409": {"$ref": "#/components/responses/Error"}}
           }
         },
         "/kafka-clusters": {

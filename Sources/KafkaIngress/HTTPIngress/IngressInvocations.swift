@@ -102,6 +102,19 @@ extension KafkaIngress {
         await dispatcher?.retryNow(id)
     }
 
+    public enum CancelOutcome: Sendable, Equatable {
+        case appended, unknown, completed
+    }
+
+    /// `PATCH /invocations/{id}/cancel`: the cancellation signal goes into the invocation's journal.
+    public func cancelInvocation(_ id: String) async throws -> CancelOutcome {
+        guard let status = try await journal.status(of: id) else { return .unknown }
+        if status.isFinal { return .completed }
+        try await Self.deliverSignal(JournalEntries.signalNotification(JournalEntries.cancelSignal, nil), to: id, journal: journal,
+                                     dispatcher: dispatcher, logger: logger)
+        return .appended
+    }
+
     /// `GET /restate/workflow/{name}/{key}/attach` (`wait`) or `/output`: the run's outcome.
     public func workflowOutcome(service: String, key: String, wait: Bool) async throws -> IngressInvocationReply {
         let runHandler = catalog.state.withLock { catalog in
