@@ -51,6 +51,13 @@ SERVED = {
     # clients that see v1 and SaslAuthenticate use them (a v0-only client's raw tokens are refused).
     "SaslHandshake": (0, 1),
     "SaslAuthenticate": (0, 2),
+    # Admin: the versions librdkafka 2.x, kafka-python and aiokafka send for configs and cluster
+    # description. DescribeCluster goes to v1 because kafka-python 3.0 reads v1's endpoint_type
+    # from every answer (it fails on a v0 one).
+    "DescribeConfigs": (0, 4),
+    "AlterConfigs": (0, 2),
+    "IncrementalAlterConfigs": (0, 1),
+    "DescribeCluster": (0, 1),
 }
 
 # The embedded consumer-protocol payloads (JoinGroup metadata, SyncGroup assignment) are also

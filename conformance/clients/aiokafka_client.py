@@ -6,6 +6,7 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.structs import OffsetAndMetadata
 
 from . import NotSupported, Rec
@@ -99,8 +100,8 @@ class AIOKafka:
                 await a.close()
         return asyncio.run(run())
 
-    def create_topic(self, bootstrap, name, partitions):
-        self._admin(bootstrap, lambda a: a.create_topics([NewTopic(name, partitions, 1)]))
+    def create_topic(self, bootstrap, name, partitions, configs=None):
+        self._admin(bootstrap, lambda a: a.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or {})]))
 
     def delete_topic(self, bootstrap, name):
         self._admin(bootstrap, lambda a: a.delete_topics([name]))
@@ -110,6 +111,39 @@ class AIOKafka:
 
     def create_partitions(self, bootstrap, name, total):
         self._admin(bootstrap, lambda a: a.create_partitions({name: NewPartitions(total)}))
+
+    def topic_configs(self, bootstrap, topic):
+        """{name: (value, source name)} from aiokafka's raw DescribeConfigs response."""
+        async def describe(a):
+            return await a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+        (response,) = self._admin(bootstrap, describe)
+        (error_code, error_message, _, _, entries) = response.resources[0][:5]
+        if error_code:
+            raise RuntimeError(f"DescribeConfigs {topic}: error {error_code} {error_message}")
+        sources = {1: "DYNAMIC_TOPIC_CONFIG", 5: "DEFAULT_CONFIG"}
+        # v0 entries carry is_default where v1+ carry the source code; aiokafka asks for v0 or v1.
+        if response.API_VERSION == 0:
+            return {e[0]: (e[1], "DEFAULT_CONFIG" if e[3] else "DYNAMIC_TOPIC_CONFIG") for e in entries}
+        return {e[0]: (e[1], sources.get(e[3], str(e[3]))) for e in entries}
+
+    def broker_configs(self, bootstrap, broker_id):
+        raise NotSupported("aiokafka's broker config description is not wired up here")
+
+    def alter_topic_configs(self, bootstrap, topic, configs, validate_only=False):
+        if validate_only:
+            raise NotSupported("aiokafka's alter_configs has no validate_only")
+        async def alter(a):
+            return await a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs)])
+        for response in self._admin(bootstrap, alter):
+            for error_code, error_message, _, name in response.resources:
+                if error_code:
+                    raise RuntimeError(f"AlterConfigs {name}: error {error_code} {error_message}")
+
+    def incremental_alter_topic_configs(self, bootstrap, topic, ops, validate_only=False):
+        raise NotSupported("aiokafka has no IncrementalAlterConfigs")
+
+    def cluster(self, bootstrap):
+        raise NotSupported("aiokafka describes the cluster from Metadata, not DescribeCluster")
 
     def groups(self, bootstrap):
         async def describe(a):

@@ -2,9 +2,10 @@
 import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource, NewPartitions, NewTopic,
+                                  ResourceType)
 
-from . import Rec
+from . import NotSupported, Rec
 
 
 def _conf(bootstrap, **extra):
@@ -74,9 +75,9 @@ class Confluent:
         c.close()
         return result[0].offset
 
-    def create_topic(self, bootstrap, name, partitions):
+    def create_topic(self, bootstrap, name, partitions, configs=None):
         a = AdminClient(_conf(bootstrap))
-        a.create_topics([NewTopic(name, partitions, 1)])[name].result(10)
+        a.create_topics([NewTopic(name, partitions, 1, config=configs or {})])[name].result(10)
 
     def delete_topic(self, bootstrap, name):
         a = AdminClient(_conf(bootstrap))
@@ -90,6 +91,35 @@ class Confluent:
         """Grows the topic to `total` partitions; raises with the broker's error message."""
         a = AdminClient(_conf(bootstrap))
         a.create_partitions([NewPartitions(name, total)])[name].result(10)
+
+    def topic_configs(self, bootstrap, topic):
+        """{name: (value, source name)}; raises the per-resource error (an unknown topic)."""
+        a = AdminClient(_conf(bootstrap))  # kept alive until the result: a dropped client never answers
+        resource = ConfigResource(ResourceType.TOPIC, topic)
+        entries = a.describe_configs([resource])[resource].result(10)
+        return {name: (e.value, ConfigSource(e.source).name) for name, e in entries.items()}
+
+    def broker_configs(self, bootstrap, broker_id):
+        a = AdminClient(_conf(bootstrap))
+        resource = ConfigResource(ResourceType.BROKER, str(broker_id))
+        return {name: e.value for name, e in a.describe_configs([resource])[resource].result(10).items()}
+
+    def alter_topic_configs(self, bootstrap, topic, configs, validate_only=False):
+        """AlterConfigs: `configs` becomes the topic's whole set of overrides."""
+        a = AdminClient(_conf(bootstrap))
+        resource = ConfigResource(ResourceType.TOPIC, topic, set_config=configs)
+        a.alter_configs([resource], validate_only=validate_only)[resource].result(10)
+
+    def incremental_alter_topic_configs(self, bootstrap, topic, ops, validate_only=False):
+        """IncrementalAlterConfigs; `ops` is [(name, "SET" | "DELETE" | "APPEND" | "SUBTRACT", value)]."""
+        a = AdminClient(_conf(bootstrap))
+        entries = [ConfigEntry(name, value, incremental_operation=AlterConfigOpType[op]) for name, op, value in ops]
+        resource = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+        a.incremental_alter_configs([resource], validate_only=validate_only)[resource].result(10)
+
+    def cluster(self, bootstrap):
+        # Checked: librdkafka 2.16's describe_cluster sends Metadata v8, never DescribeCluster.
+        raise NotSupported("librdkafka answers describe_cluster from Metadata, not DescribeCluster")
 
     def groups(self, bootstrap):
         """{group id: (state, number of members)} from ListGroups and DescribeGroups."""

@@ -2,7 +2,7 @@
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewPartitions, NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewPartitions, NewTopic
 from kafka.structs import OffsetAndMetadata
 
 from . import Rec
@@ -69,10 +69,12 @@ class KafkaPython:
         c.close()
         return -1 if found is None else found.offset
 
-    def create_topic(self, bootstrap, name, partitions):
+    def create_topic(self, bootstrap, name, partitions, configs=None):
         a = KafkaAdminClient(bootstrap_servers=bootstrap)
-        a.create_topics([NewTopic(name, partitions, 1)])
-        a.close()
+        try:
+            a.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or {})])
+        finally:
+            a.close()
 
     def delete_topic(self, bootstrap, name):
         a = KafkaAdminClient(bootstrap_servers=bootstrap)
@@ -95,6 +97,62 @@ class KafkaPython:
             a.create_partitions({name: NewPartitions(total)})
         finally:
             a.close()
+
+    @staticmethod
+    def _raise_failed(result):
+        # {resource type: {name: error class name, or a result}}: a failed resource names its error.
+        for by_name in result.values():
+            for name, outcome in by_name.items():
+                if isinstance(outcome, str) and outcome not in ("NoError", "OK"):
+                    raise RuntimeError(f"{name}: {outcome}")
+                if isinstance(outcome, BaseException):
+                    raise outcome
+
+    def topic_configs(self, bootstrap, topic):
+        """{name: (value, source name)}; raises when the broker refuses the resource."""
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            # kafka-python skips a resource's error code when describing, so ask Metadata first.
+            if topic not in a.list_topics():
+                raise RuntimeError(f"UNKNOWN_TOPIC_OR_PARTITION: {topic}")
+            described = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        finally:
+            a.close()
+        return {name: (c["value"], c["config_source"]) for name, c in described["topic"][topic].items()}
+
+    def broker_configs(self, bootstrap, broker_id):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            described = a.describe_configs([ConfigResource(ConfigResourceType.BROKER, str(broker_id))], config_filter="all")
+        finally:
+            a.close()
+        return {name: c["value"] for name, c in described["broker"][str(broker_id)].items()}
+
+    def _alter(self, bootstrap, topic, configs, validate_only, incremental):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            # raise_on_unknown=False: the broker, not the client, should refuse unknown names.
+            result = a.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic, configs=configs)],
+                                     validate_only=validate_only, raise_on_unknown=False, incremental=incremental)
+        finally:
+            a.close()
+        self._raise_failed(result)
+
+    def alter_topic_configs(self, bootstrap, topic, configs, validate_only=False):
+        """AlterConfigs. kafka-python itself re-sends the topic's other overrides (the old API
+        resets what is left out), so this reads as a merge through this client."""
+        self._alter(bootstrap, topic, dict(configs), validate_only, incremental=False)
+
+    def incremental_alter_topic_configs(self, bootstrap, topic, ops, validate_only=False):
+        self._alter(bootstrap, topic, {name: (op, value) for name, op, value in ops}, validate_only, incremental=True)
+
+    def cluster(self, bootstrap):
+        a = KafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            d = a.describe_cluster()
+        finally:
+            a.close()
+        return d["cluster_id"], d["controller_id"], sorted(b["broker_id"] for b in d["brokers"])
 
     def groups(self, bootstrap):
         a = KafkaAdminClient(bootstrap_servers=bootstrap)

@@ -80,7 +80,7 @@ class Kcat:
         assert m, f"no offset in kcat -Q output: {r.stdout!r}"
         return int(m.group(1))
 
-    def create_topic(self, bootstrap, name, partitions):
+    def create_topic(self, bootstrap, name, partitions, configs=None):
         raise NotSupported("kcat has no topic administration")
 
     delete_topic = create_topic
@@ -88,6 +88,11 @@ class Kcat:
 
     def delete_group(self, bootstrap, group):
         raise NotSupported("kcat has no group administration")
+
+    def _no_config_admin(self, *args, **kwargs):
+        raise NotSupported("kcat cannot describe or alter configs, nor describe the cluster")
+
+    topic_configs = broker_configs = alter_topic_configs = incremental_alter_topic_configs = cluster = _no_config_admin
 
     def groups(self, bootstrap):
         raise NotSupported("kcat does not list or describe groups")

@@ -3,7 +3,8 @@ import NIOCore
 
 /// CreateTopics (key 19), v2–4. Validates the name, partition count and replication factor (at
 /// most the number of brokers; data is kept once whatever the factor). `validateOnly` checks
-/// without creating. Topic configs are accepted and ignored.
+/// without creating. Topic configs are checked as AlterConfigs checks them and kept for
+/// DescribeConfigs.
 enum CreateTopicsAPI: APIHandler {
     static let apiKey = ApiKey.createTopics
 
@@ -21,7 +22,12 @@ enum CreateTopicsAPI: APIHandler {
                 guard topic.replicationFactor == -1 || (topic.replicationFactor > 0 && Int(topic.replicationFactor) <= state.brokers.count) else {
                     return fail(.invalidReplicationFactor, "Replication factor \(topic.replicationFactor) is not within 1...\(state.brokers.count).")
                 }
-                if !request.validateOnly { state.createTopic(topic.name, partitions: partitions) }
+                var configs: [String: String] = [:]
+                for config in topic.configs {
+                    if let (code, message) = TopicConfigs.problem(name: config.name, value: config.value) { return fail(code, message) }
+                    configs[config.name] = config.value
+                }
+                if !request.validateOnly { state.createTopic(topic.name, partitions: partitions, configs: configs) }
                 return .init(name: topic.name, errorCode: 0)
             }
         }

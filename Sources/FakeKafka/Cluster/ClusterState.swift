@@ -18,6 +18,8 @@ public struct CommittedOffset: Sendable, Equatable {
 struct TopicState {
     var id: KafkaUUID
     var partitions: [PartitionLog]
+    /// Topic-level config overrides (set at creation or altered since); defaults are not stored.
+    var configs: [String: String] = [:]
 }
 
 /// What the broker remembers of an idempotent producer on one partition: enough to spot a
@@ -77,13 +79,14 @@ struct ClusterState {
     }
 
     /// Creates a topic with leaders spread round-robin over the brokers.
-    mutating func createTopic(_ name: String, partitions: Int32) {
+    mutating func createTopic(_ name: String, partitions: Int32, configs: [String: String] = [:]) {
         let n = Int32(max(1, brokers.count))
         let first = nextTopicLeader
         nextTopicLeader = (nextTopicLeader + 1) % n
         topics[name] = TopicState(
             id: .random(),
-            partitions: (0..<partitions).map { PartitionLog(leader: (first + $0) % n) })
+            partitions: (0..<partitions).map { PartitionLog(leader: (first + $0) % n) },
+            configs: configs)
     }
 
     /// Wakes every long-polling Fetch interested in `tp` (or all of them, for `nil`).

@@ -44,6 +44,10 @@ enum RequestRouter {
             // on a PLAINTEXT listener there is no exchange to take part in.
             throw CloseConnection(reason: "\(apiKey) on a listener without SASL")
         case .offsetForLeaderEpoch: return try serve(OffsetForLeaderEpochAPI.self, &body, fault, context)
+        case .describeConfigs: return try serve(DescribeConfigsAPI.self, &body, fault, context)
+        case .alterConfigs: return try serve(AlterConfigsAPI.self, &body, fault, context)
+        case .incrementalAlterConfigs: return try serve(IncrementalAlterConfigsAPI.self, &body, fault, context)
+        case .describeCluster: return try serve(DescribeClusterAPI.self, &body, fault, context)
         }
     }
 

@@ -26,9 +26,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case addOffsetsToTxn = 25
     case endTxn = 26
     case txnOffsetCommit = 28
+    case describeConfigs = 32
+    case alterConfigs = 33
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
+    case incrementalAlterConfigs = 44
+    case describeCluster = 60
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
@@ -56,9 +60,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .addOffsetsToTxn: 0...3
         case .endTxn: 0...3
         case .txnOffsetCommit: 0...3
+        case .describeConfigs: 0...4
+        case .alterConfigs: 0...2
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
         case .deleteGroups: 0...2
+        case .incrementalAlterConfigs: 0...1
+        case .describeCluster: 0...1
         }
     }
 
@@ -87,9 +95,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .addOffsetsToTxn: AddOffsetsToTxnRequest.self
         case .endTxn: EndTxnRequest.self
         case .txnOffsetCommit: TxnOffsetCommitRequest.self
+        case .describeConfigs: DescribeConfigsRequest.self
+        case .alterConfigs: AlterConfigsRequest.self
         case .saslAuthenticate: SaslAuthenticateRequest.self
         case .createPartitions: CreatePartitionsRequest.self
         case .deleteGroups: DeleteGroupsRequest.self
+        case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.self
+        case .describeCluster: DescribeClusterRequest.self
         }
     }
 
@@ -118,9 +130,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .addOffsetsToTxn: AddOffsetsToTxnResponse.self
         case .endTxn: EndTxnResponse.self
         case .txnOffsetCommit: TxnOffsetCommitResponse.self
+        case .describeConfigs: DescribeConfigsResponse.self
+        case .alterConfigs: AlterConfigsResponse.self
         case .saslAuthenticate: SaslAuthenticateResponse.self
         case .createPartitions: CreatePartitionsResponse.self
         case .deleteGroups: DeleteGroupsResponse.self
+        case .incrementalAlterConfigs: IncrementalAlterConfigsResponse.self
+        case .describeCluster: DescribeClusterResponse.self
         }
     }
 
@@ -149,9 +165,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .addOffsetsToTxn: "AddOffsetsToTxn"
         case .endTxn: "EndTxn"
         case .txnOffsetCommit: "TxnOffsetCommit"
+        case .describeConfigs: "DescribeConfigs"
+        case .alterConfigs: "AlterConfigs"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
         case .deleteGroups: "DeleteGroups"
+        case .incrementalAlterConfigs: "IncrementalAlterConfigs"
+        case .describeCluster: "DescribeCluster"
         }
     }
 }
@@ -210,4 +230,12 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     SaslHandshakeResponse.self,
     SaslAuthenticateRequest.self,
     SaslAuthenticateResponse.self,
+    DescribeConfigsRequest.self,
+    DescribeConfigsResponse.self,
+    AlterConfigsRequest.self,
+    AlterConfigsResponse.self,
+    IncrementalAlterConfigsRequest.self,
+    IncrementalAlterConfigsResponse.self,
+    DescribeClusterRequest.self,
+    DescribeClusterResponse.self,
 ]

@@ -42,6 +42,9 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case operationNotAttempted = 55
     case producerFenced = 90
     case invalidRecord = 87
+    case invalidConfig = 40
+    case mismatchedEndpointType = 114
+    case unsupportedEndpointType = 115
 
     public var description: String { "\(name) (\(rawValue))" }
 
@@ -75,6 +78,9 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .unsupportedVersion: "UNSUPPORTED_VERSION"
         case .saslAuthenticationFailed: "SASL_AUTHENTICATION_FAILED"
         case .invalidRequest: "INVALID_REQUEST"
+        case .invalidConfig: "INVALID_CONFIG"
+        case .mismatchedEndpointType: "MISMATCHED_ENDPOINT_TYPE"
+        case .unsupportedEndpointType: "UNSUPPORTED_ENDPOINT_TYPE"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"

@@ -1161,6 +1161,213 @@ extension SaslAuthenticateResponse {
     }
 }
 
+extension DescribeConfigsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resources = [DescribeConfigsRequest.DescribeConfigsResource.fixture(version: version)]
+        if version >= 1 { v.includeSynonyms = true }
+        if version >= 3 { v.includeDocumentation = true }
+        return v
+    }
+}
+extension DescribeConfigsRequest.DescribeConfigsResource {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        v.configurationKeys = ["x-ConfigurationKeys"]
+        return v
+    }
+}
+
+extension DescribeConfigsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.results = [DescribeConfigsResponse.DescribeConfigsResult.fixture(version: version)]
+        return v
+    }
+}
+extension DescribeConfigsResponse.DescribeConfigsSynonym {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 1 { v.name = "x-Name" }
+        if version >= 1 { v.value = "x-Value" }
+        if version >= 1 { v.source = 7 }
+        return v
+    }
+}
+extension DescribeConfigsResponse.DescribeConfigsResourceResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.value = "x-Value"
+        v.readOnly = true
+        if version <= 0 { v.isDefault = true }
+        if version >= 1 { v.configSource = 7 }
+        v.isSensitive = true
+        if version >= 1 { v.synonyms = [DescribeConfigsResponse.DescribeConfigsSynonym.fixture(version: version)] }
+        if version >= 3 { v.configType = 7 }
+        if version >= 3 { v.documentation = "x-Documentation" }
+        return v
+    }
+}
+extension DescribeConfigsResponse.DescribeConfigsResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        v.configs = [DescribeConfigsResponse.DescribeConfigsResourceResult.fixture(version: version)]
+        return v
+    }
+}
+
+extension AlterConfigsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resources = [AlterConfigsRequest.AlterConfigsResource.fixture(version: version)]
+        v.validateOnly = true
+        return v
+    }
+}
+extension AlterConfigsRequest.AlterableConfig {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.value = "x-Value"
+        return v
+    }
+}
+extension AlterConfigsRequest.AlterConfigsResource {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        v.configs = [AlterConfigsRequest.AlterableConfig.fixture(version: version)]
+        return v
+    }
+}
+
+extension AlterConfigsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.responses = [AlterConfigsResponse.AlterConfigsResourceResponse.fixture(version: version)]
+        return v
+    }
+}
+extension AlterConfigsResponse.AlterConfigsResourceResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        return v
+    }
+}
+
+extension IncrementalAlterConfigsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resources = [IncrementalAlterConfigsRequest.AlterConfigsResource.fixture(version: version)]
+        v.validateOnly = true
+        return v
+    }
+}
+extension IncrementalAlterConfigsRequest.AlterableConfig {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.configOperation = 7
+        v.value = "x-Value"
+        return v
+    }
+}
+extension IncrementalAlterConfigsRequest.AlterConfigsResource {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        v.configs = [IncrementalAlterConfigsRequest.AlterableConfig.fixture(version: version)]
+        return v
+    }
+}
+
+extension IncrementalAlterConfigsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.responses = [IncrementalAlterConfigsResponse.AlterConfigsResourceResponse.fixture(version: version)]
+        return v
+    }
+}
+extension IncrementalAlterConfigsResponse.AlterConfigsResourceResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        return v
+    }
+}
+
+extension DescribeClusterRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.includeClusterAuthorizedOperations = true
+        if version >= 1 { v.endpointType = 7 }
+        return v
+    }
+}
+
+extension DescribeClusterResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        if version >= 1 { v.endpointType = 7 }
+        v.clusterId = "x-ClusterId"
+        v.controllerId = 123456
+        v.brokers = [DescribeClusterResponse.DescribeClusterBroker.fixture(version: version)]
+        v.clusterAuthorizedOperations = 123456
+        return v
+    }
+}
+extension DescribeClusterResponse.DescribeClusterBroker {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.brokerId = 123456
+        v.host = "x-Host"
+        v.port = 123456
+        v.rack = "x-Rack"
+        return v
+    }
+}
+
 extension ConsumerProtocolSubscription {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1256,6 +1463,14 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("SaslHandshakeResponse", SaslHandshakeResponse.versions, { SaslHandshakeResponse.fixture(version: $0) }),
     ("SaslAuthenticateRequest", SaslAuthenticateRequest.versions, { SaslAuthenticateRequest.fixture(version: $0) }),
     ("SaslAuthenticateResponse", SaslAuthenticateResponse.versions, { SaslAuthenticateResponse.fixture(version: $0) }),
+    ("DescribeConfigsRequest", DescribeConfigsRequest.versions, { DescribeConfigsRequest.fixture(version: $0) }),
+    ("DescribeConfigsResponse", DescribeConfigsResponse.versions, { DescribeConfigsResponse.fixture(version: $0) }),
+    ("AlterConfigsRequest", AlterConfigsRequest.versions, { AlterConfigsRequest.fixture(version: $0) }),
+    ("AlterConfigsResponse", AlterConfigsResponse.versions, { AlterConfigsResponse.fixture(version: $0) }),
+    ("IncrementalAlterConfigsRequest", IncrementalAlterConfigsRequest.versions, { IncrementalAlterConfigsRequest.fixture(version: $0) }),
+    ("IncrementalAlterConfigsResponse", IncrementalAlterConfigsResponse.versions, { IncrementalAlterConfigsResponse.fixture(version: $0) }),
+    ("DescribeClusterRequest", DescribeClusterRequest.versions, { DescribeClusterRequest.fixture(version: $0) }),
+    ("DescribeClusterResponse", DescribeClusterResponse.versions, { DescribeClusterResponse.fixture(version: $0) }),
     ("ConsumerProtocolSubscription", ConsumerProtocolSubscription.versions, { ConsumerProtocolSubscription.fixture(version: $0) }),
     ("ConsumerProtocolAssignment", ConsumerProtocolAssignment.versions, { ConsumerProtocolAssignment.fixture(version: $0) }),
 ]
