@@ -83,10 +83,12 @@ struct ClusterState {
         let n = Int32(max(1, brokers.count))
         let first = nextTopicLeader
         nextTopicLeader = (nextTopicLeader + 1) % n
-        topics[name] = TopicState(
-            id: .random(),
-            partitions: (0..<partitions).map { PartitionLog(leader: (first + $0) % n) },
-            configs: configs)
+        createTopic(name, leaders: (0..<partitions).map { (first + $0) % n }, configs: configs)
+    }
+
+    /// Creates a topic whose partition i is led by `leaders[i]` (a replica assignment's first broker).
+    mutating func createTopic(_ name: String, leaders: [Int32], configs: [String: String] = [:]) {
+        topics[name] = TopicState(id: .random(), partitions: leaders.map { PartitionLog(leader: $0) }, configs: configs)
     }
 
     /// Wakes every long-polling Fetch interested in `tp` (or all of them, for `nil`).
