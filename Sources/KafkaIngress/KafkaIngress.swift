@@ -82,9 +82,6 @@ public actor KafkaIngress {
                 await dispatcherRef.value?.submit(invocations)
             },
             wake: { id in await dispatcherRef.value?.retryNow(id) },
-            completeAwakeable: { awakeableID, result in
-                _ = try? await Self.completeAwakeable(awakeableID, result, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
-            },
             deliverSignal: { target, notification in
                 try? await Self.deliverSignal(notification, to: target, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
             },

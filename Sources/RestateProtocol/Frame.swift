@@ -24,6 +24,9 @@ public enum MessageType: UInt16, Sendable {
     case runCommand = 0x0411
     case completeAwakeableCommand = 0x0414
     case signalNotification = 0xFBFF
+    case getPromiseCompletionNotification = 0x8009
+    case peekPromiseCompletionNotification = 0x800A
+    case completePromiseCompletionNotification = 0x800B
     case sleepCompletionNotification = 0x800C
     case callCompletionNotification = 0x800D
     case callInvocationIdCompletionNotification = 0x800E

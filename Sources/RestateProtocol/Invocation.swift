@@ -251,7 +251,7 @@ public struct InvocationResponse: Sendable, Equatable {
             case .outputCommand:
                 while let (field, value) = try r.next() {
                     if field == 14 { output = .value(try Self.content(value.bytes)) }
-                    if field == 15 { output = .failure(try Self.failure(value.bytes)) }
+                    if field == 15 { output = .failure(try InvocationFailure(decoding: value.bytes)) }
                 }
             case .setStateCommand:
                 var key: [UInt8] = [], content: [UInt8] = []
@@ -293,15 +293,6 @@ public struct InvocationResponse: Sendable, Equatable {
         try ProtobufReader.last(1, in: value)?.bytes ?? []
     }
 
-    private static func failure(_ value: [UInt8]) throws -> InvocationFailure {
-        var r = ProtobufReader(value)
-        var failure = InvocationFailure(code: 0, message: "")
-        while let (field, v) = try r.next() {
-            if field == 1 { failure.code = UInt32(truncatingIfNeeded: v.uint) }
-            if field == 2 { failure.message = v.string }
-        }
-        return failure
-    }
 
     /// Encodes a response the way an endpoint writes it (for the recorder and for tests).
     public func encoded() -> [UInt8] {

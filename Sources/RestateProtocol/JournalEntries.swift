@@ -44,7 +44,7 @@ public enum JournalEntries {
 
     /// Sleeps whose completion the journal does not hold yet.
     public static func pendingSleeps(in journal: [Frame]) throws -> [PendingSleep] {
-        var completed: Set<UInt32> = []
+        let completed = try completionIDs(of: .sleepCompletionNotification, in: journal)
         var sleeps: [PendingSleep] = []
         for frame in journal {
             switch MessageType(rawValue: frame.type) {
@@ -56,8 +56,6 @@ public enum JournalEntries {
                     if field == 11 { sleep.completionID = UInt32(truncatingIfNeeded: value.uint) }
                 }
                 sleeps.append(sleep)
-            case .sleepCompletionNotification:
-                if let id = try ProtobufReader.last(1, in: frame.body)?.uint { completed.insert(UInt32(truncatingIfNeeded: id)) }
             default:
                 continue
             }
@@ -134,26 +132,23 @@ public enum JournalEntries {
 
     /// Calls whose result the journal does not hold yet.
     public static func pendingCalls(in journal: [Frame]) throws -> [Call] {
-        var completed: Set<UInt64> = []
-        for frame in journal where frame.type == MessageType.callCompletionNotification.rawValue {
-            if let id = try ProtobufReader.last(1, in: frame.body)?.uint { completed.insert(id) }
-        }
+        let completed = try completionIDs(of: .callCompletionNotification, in: journal)
         return try journal.filter { $0.type == MessageType.callCommand.rawValue }.map { try Call(decoding: $0.body) }
-            .filter { !completed.contains(UInt64($0.resultCompletionID)) }
+            .filter { !completed.contains($0.resultCompletionID) }
+    }
+
+    /// The completion ids that notifications of this type in the journal complete.
+    static func completionIDs(of type: MessageType, in journal: [Frame]) throws -> Set<UInt32> {
+        try Set(journal.filter { $0.type == type.rawValue }.compactMap { frame in
+            try ProtobufReader.last(1, in: frame.body).map { UInt32(truncatingIfNeeded: $0.uint) }
+        })
     }
 
     /// A callee's outcome for its caller: its output, or its terminal failure.
-    public static func callCompletion(_ completionID: UInt32, output: [UInt8]?, failure: InvocationFailure?) -> Frame {
+    public static func callCompletion(_ completionID: UInt32, _ result: CompletionResult) -> Frame {
         var w = ProtobufWriter()
         w.uint(1, UInt64(completionID))
-        if let failure {
-            w.message(6) { f in
-                f.uint(1, UInt64(failure.code))
-                f.string(2, failure.message)
-            }
-        } else {
-            w.message(5) { $0.bytes(1, output ?? [], always: true) }
-        }
+        w.result(result)
         return Frame(.callCompletionNotification, body: w.bytes)
     }
 
@@ -193,8 +188,9 @@ public enum JournalEntries {
     }
 }
 
-/// A workflow's durable promise: resolved with a value or rejected with a failure.
-public enum PromiseResult: Sendable, Equatable {
+/// How something completed: with a value, or with a failure. An invocation's outcome, a call's
+/// result, a durable promise's, an awakeable's or a signal's.
+public enum CompletionResult: Sendable, Equatable {
     case value([UInt8])
     case failure(InvocationFailure)
 }
@@ -205,7 +201,7 @@ extension JournalEntries {
     public struct PromiseCommand: Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             case get, peek
-            case complete(PromiseResult)
+            case complete(CompletionResult)
         }
 
         public var kind: Kind
@@ -218,13 +214,13 @@ extension JournalEntries {
         try entries.compactMap { frame -> PromiseCommand? in
             guard [0x0409, 0x040A, 0x040B].contains(frame.type) else { return nil }
             var name = "", completionID: UInt32 = 0
-            var completion: PromiseResult?
+            var completion: CompletionResult?
             var r = ProtobufReader(frame.body)
             while let (field, value) = try r.next() {
                 switch field {
                 case 1: name = value.string
                 case 2: completion = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
-                case 3: completion = .failure(try failure(value.bytes))
+                case 3: completion = .failure(try InvocationFailure(decoding: value.bytes))
                 case 11: completionID = UInt32(truncatingIfNeeded: value.uint)
                 default: continue
                 }
@@ -241,51 +237,29 @@ extension JournalEntries {
 
     /// Promise reads (`get`) whose completion the journal does not hold yet.
     public static func pendingPromiseGets(in journal: [Frame]) throws -> [PromiseCommand] {
-        var completed: Set<UInt64> = []
-        for frame in journal where frame.type == 0x8009 {
-            if let id = try ProtobufReader.last(1, in: frame.body)?.uint { completed.insert(id) }
-        }
-        return try promiseCommands(in: journal).filter { $0.kind == .get && !completed.contains(UInt64($0.completionID)) }
+        let completed = try completionIDs(of: .getPromiseCompletionNotification, in: journal)
+        return try promiseCommands(in: journal).filter { $0.kind == .get && !completed.contains($0.completionID) }
     }
 
     /// The completion of a promise command: for `get` the promise's result; for `peek` the
     /// result or nothing yet (Void); for `complete`, Void when it completed the promise or
     /// Restate's 409 "promise was already completed".
-    public static func promiseNotification(for command: PromiseCommand, result: PromiseResult?, completedByThis: Bool = false) -> Frame {
+    public static func promiseNotification(for command: PromiseCommand, result: CompletionResult?, completedByThis: Bool = false) -> Frame {
         var w = ProtobufWriter()
         w.uint(1, UInt64(command.completionID))
-        func write(_ result: PromiseResult) {
-            switch result {
-            case .value(let bytes): w.message(5) { $0.bytes(1, bytes, always: true) }
-            case .failure(let f):
-                w.message(6) { m in
-                    m.uint(1, UInt64(f.code))
-                    m.string(2, f.message)
-                }
-            }
-        }
         switch command.kind {
         case .get:
-            write(result ?? .value([]))
-            return Frame(type: 0x8009, body: w.bytes)
+            w.result(result ?? .value([]))
+            return Frame(.getPromiseCompletionNotification, body: w.bytes)
         case .peek:
-            if let result { write(result) } else { w.message(4) { _ in } }
-            return Frame(type: 0x800A, body: w.bytes)
+            if let result { w.result(result) } else { w.message(4) { _ in } }
+            return Frame(.peekPromiseCompletionNotification, body: w.bytes)
         case .complete:
-            if completedByThis { w.message(4) { _ in } } else { write(.failure(InvocationFailure(code: 409, message: "promise was already completed"))) }
-            return Frame(type: 0x800B, body: w.bytes)
+            if completedByThis { w.message(4) { _ in } } else { w.result(.failure(InvocationFailure(code: 409, message: "promise was already completed"))) }
+            return Frame(.completePromiseCompletionNotification, body: w.bytes)
         }
     }
 
-    static func failure(_ body: [UInt8]) throws -> InvocationFailure {
-        var f = InvocationFailure(code: 0, message: "")
-        var r = ProtobufReader(body)
-        while let (field, value) = try r.next() {
-            if field == 1 { f.code = UInt32(truncatingIfNeeded: value.uint) }
-            if field == 2 { f.message = value.string }
-        }
-        return f
-    }
 }
 
 extension JournalEntries {
@@ -301,6 +275,12 @@ extension JournalEntries {
         return (Array(bytes.dropLast(4)), signal)
     }
 
+    /// Where an awakeable's completion goes: the invocation (its id as text, as this package
+    /// starts invocations) and the signal notification to append; nil when it is no awakeable id.
+    public static func awakeableCompletion(_ awakeableID: String, _ result: CompletionResult) -> (invocationID: String, notification: Frame)? {
+        awakeableTarget(awakeableID).map { (String(decoding: $0.invocationID, as: UTF8.self), signalNotification($0.signal, result)) }
+    }
+
     /// The signal that cancels an invocation.
     public static let cancelSignal: UInt32 = 1
 
@@ -312,34 +292,26 @@ extension JournalEntries {
 
     /// A signal (an awakeable's completion, a named signal) for the invocation's journal; a nil
     /// result is Void (as for cancellation).
-    public static func signalNotification(_ signal: UInt32, _ result: PromiseResult?) -> Frame {
+    public static func signalNotification(_ signal: UInt32, _ result: CompletionResult?) -> Frame {
         signalNotification(.index(signal), result)
     }
 
-    public static func signalNotification(_ signal: SignalID, _ result: PromiseResult?) -> Frame {
+    public static func signalNotification(_ signal: SignalID, _ result: CompletionResult?) -> Frame {
         var w = ProtobufWriter()
         switch signal {
         case .index(let index): w.uint(2, UInt64(index))
         case .name(let name): w.string(3, name)
         }
-        switch result {
-        case nil: w.message(4) { _ in }
-        case .value(let bytes)?: w.message(5) { $0.bytes(1, bytes, always: true) }
-        case .failure(let f)?:
-            w.message(6) { m in
-                m.uint(1, UInt64(f.code))
-                m.string(2, f.message)
-            }
-        }
+        if let result { w.result(result) } else { w.message(4) { _ in } }
         return Frame(.signalNotification, body: w.bytes)
     }
 
     /// Signals a handler sent to other invocations (`ctx.resolve_signal`, `reject_signal`,
     /// `cancel_invocation`), in order.
-    public static func signalSends(in entries: [Frame]) throws -> [(target: String, signal: SignalID, result: PromiseResult?)] {
+    public static func signalSends(in entries: [Frame]) throws -> [(target: String, signal: SignalID, result: CompletionResult?)] {
         try entries.filter { $0.type == MessageType.sendSignalCommand.rawValue }.map { frame in
             var target = "", signal = SignalID.index(0)
-            var result: PromiseResult?
+            var result: CompletionResult?
             var r = ProtobufReader(frame.body)
             while let (field, value) = try r.next() {
                 switch field {
@@ -347,7 +319,7 @@ extension JournalEntries {
                 case 2: signal = .index(UInt32(truncatingIfNeeded: value.uint))
                 case 3: signal = .name(value.string)
                 case 5: result = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
-                case 6: result = .failure(try failure(value.bytes))
+                case 6: result = .failure(try InvocationFailure(decoding: value.bytes))
                 default: continue
                 }
             }
@@ -356,15 +328,15 @@ extension JournalEntries {
     }
 
     /// Awakeables a handler completed (`ctx.resolve_awakeable`, `reject_awakeable`), in order.
-    public static func awakeableCompletions(in entries: [Frame]) throws -> [(awakeableID: String, result: PromiseResult)] {
+    public static func awakeableCompletions(in entries: [Frame]) throws -> [(awakeableID: String, result: CompletionResult)] {
         try entries.filter { $0.type == MessageType.completeAwakeableCommand.rawValue }.map { frame in
-            var id = "", result = PromiseResult.value([])
+            var id = "", result = CompletionResult.value([])
             var r = ProtobufReader(frame.body)
             while let (field, value) = try r.next() {
                 switch field {
                 case 1: id = value.string
                 case 2: result = .value(try ProtobufReader.last(1, in: value.bytes)?.bytes ?? [])
-                case 3: result = .failure(try failure(value.bytes))
+                case 3: result = .failure(try InvocationFailure(decoding: value.bytes))
                 default: continue
                 }
             }
@@ -389,5 +361,31 @@ extension JournalEntries {
             }
         }
         return signals.filter { if case .index(let i) = $0 { i >= 17 } else { true } }
+    }
+}
+
+extension ProtobufWriter {
+    /// A notification's result: `value` (5, a Value message) or `failure` (6, a Failure message).
+    mutating func result(_ result: CompletionResult) {
+        switch result {
+        case .value(let bytes): message(5) { $0.bytes(1, bytes, always: true) }
+        case .failure(let f):
+            message(6) { m in
+                m.uint(1, UInt64(f.code))
+                m.string(2, f.message)
+            }
+        }
+    }
+}
+
+extension InvocationFailure {
+    /// Reads a Failure message (code 1, message 2).
+    init(decoding body: [UInt8]) throws {
+        self.init(code: 0, message: "")
+        var r = ProtobufReader(body)
+        while let (field, value) = try r.next() {
+            if field == 1 { code = UInt32(truncatingIfNeeded: value.uint) }
+            if field == 2 { message = value.string }
+        }
     }
 }

@@ -30,7 +30,7 @@ public struct IngressInvocationRequest: Sendable {
 
 /// What Restate's HTTP ingress answers.
 public enum IngressInvocationReply: Sendable, Equatable {
-    case ended(invocationID: String, InvocationOutcome)
+    case ended(invocationID: String, CompletionResult)
     /// A one-way call, journaled; `executionTime` (epoch ms) when delayed.
     case accepted(invocationID: String, executionTime: Int64?)
     case serviceNotFound(String)
@@ -79,15 +79,9 @@ extension KafkaIngress {
 
     /// `POST /restate/awakeables/{id}/resolve` or `/reject`: false when the id is not an
     /// awakeable id. Delivered to the invocation if it is still open; dropped otherwise.
-    public func completeAwakeable(_ awakeableID: String, _ result: PromiseResult) async throws -> Bool {
-        try await Self.completeAwakeable(awakeableID, result, journal: journal, dispatcher: dispatcher, logger: logger)
-    }
-
-    static func completeAwakeable(_ awakeableID: String, _ result: PromiseResult, journal: Journal, dispatcher: Dispatcher?,
-                                  logger: Logger) async throws -> Bool {
-        guard let target = JournalEntries.awakeableTarget(awakeableID) else { return false }
-        let id = String(decoding: target.invocationID, as: UTF8.self)
-        try await deliverSignal(JournalEntries.signalNotification(target.signal, result), to: id, journal: journal, dispatcher: dispatcher, logger: logger)
+    public func completeAwakeable(_ awakeableID: String, _ result: CompletionResult) async throws -> Bool {
+        guard let (target, notification) = JournalEntries.awakeableCompletion(awakeableID, result) else { return false }
+        try await Self.deliverSignal(notification, to: target, journal: journal, dispatcher: dispatcher, logger: logger)
         return true
     }
 
@@ -139,15 +133,15 @@ final class OutcomeWaiters: Sendable {
     /// One invocation's waiters: registered (and not yet answered), and the outcome once known.
     private struct Entry {
         var registered = 0
-        var waiting: [CheckedContinuation<InvocationOutcome, Never>] = []
-        var outcome: InvocationOutcome?
+        var waiting: [CheckedContinuation<CompletionResult, Never>] = []
+        var outcome: CompletionResult?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
 
     /// Registered before the invocation is submitted (or its journaled status read), so its end
     /// cannot be missed. Several callers may wait for one invocation.
-    func register(_ id: String) -> Task<InvocationOutcome, Never> {
+    func register(_ id: String) -> Task<CompletionResult, Never> {
         entries.withLock { $0[id, default: Entry()].registered += 1 }
         return Task {
             await withCheckedContinuation { continuation in
@@ -167,7 +161,7 @@ final class OutcomeWaiters: Sendable {
     }
 
     /// An invocation ended: whoever registered for it gets the outcome (now, or when they wait).
-    func ended(_ id: String, _ outcome: InvocationOutcome) {
+    func ended(_ id: String, _ outcome: CompletionResult) {
         entries.withLock { entries in
             guard var entry = entries[id] else { return }
             entry.outcome = outcome

@@ -38,7 +38,7 @@ public struct RestateHTTPIngress: Sendable {
         router.post("/restate/awakeables/:id/:action") { request, context in
             let id = context.parameters.get("id") ?? ""
             let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodyBytes))
-            let result: PromiseResult
+            let result: CompletionResult
             switch context.parameters.get("action") {
             case "resolve": result = .value(body)
             // As Restate: the body is the failure's message, with code 500.
@@ -102,7 +102,7 @@ public struct RestateHTTPIngress: Sendable {
             var answer: [String: String] = ["invocationId": id, "status": "Accepted"]
             if let executionTime { answer["executionTime"] = timestamp(executionTime) }
             return json(.accepted, answer, headers: [:])
-        case .ended(let id, .output(let output)):
+        case .ended(let id, .value(let output)):
             var fields: HTTPFields = [HTTPField.Name("x-restate-id")!: id]
             if !output.isEmpty { fields[.contentType] = "application/json" }
             return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: output)))

@@ -16,12 +16,10 @@ struct InvocationExecutor: Sendable {
     let start: @Sendable ([Invocation]) async -> Void
     /// Resumes a suspended invocation now (a caller whose callee has finished).
     let wake: @Sendable (String) async -> Void
-    /// Delivers an awakeable's completion to the invocation that created it.
-    let completeAwakeable: @Sendable (_ awakeableID: String, _ result: PromiseResult) async -> Void
     /// Delivers a signal to an invocation (named signals, cancellation).
     let deliverSignal: @Sendable (_ target: String, _ notification: Frame) async -> Void
     /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
-    let ended: @Sendable (_ id: String, _ outcome: InvocationOutcome) -> Void
+    let ended: @Sendable (_ id: String, _ outcome: CompletionResult) -> Void
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
     /// results is resumed at once after each); past this the attempt fails, as a guard.
@@ -66,7 +64,7 @@ struct InvocationExecutor: Sendable {
                         // Calls the handler did not wait for still start, once, with their results going
                         // nowhere; promises it did not wait to complete are still completed.
                         var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
-                        added += try await settlePromises(invocation, added)
+                        added += try await settle(invocation, added)
                         await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts,
                                                              callees: callees(in: added)))
                         entries += added
@@ -80,14 +78,14 @@ struct InvocationExecutor: Sendable {
                 case .error(let failure, let retryAfter):
                     // What the handler did before failing is journaled: the retry replays it.
                     var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
-                    added += try await settlePromises(invocation, added)
+                    added += try await settle(invocation, added)
                     if !added.isEmpty {
                         await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts, callees: callees(in: added)))
                     }
                     return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
                 case .suspended:
                     var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
-                    added += try await settlePromises(invocation, added)
+                    added += try await settle(invocation, added)
                     entries += added
                     // Promise reads of earlier rounds (say, before a restart) may be answerable now.
                     let answered = try await settlePromiseGets(invocation, try JournalEntries.pendingPromiseGets(in: entries))
@@ -130,13 +128,14 @@ struct InvocationExecutor: Sendable {
         }
     }
 
-    /// What the workflow's promise commands among `added` get at once: a peek its answer, a
-    /// completion its outcome (and whoever waits for the promise its value, woken), a read of a
-    /// completed promise its value. A read of an open promise waits (registered here).
-    private func settlePromises(_ invocation: Invocation, _ added: [Frame]) async throws -> [Frame] {
-        // Awakeables the handler completed go to the invocations waiting for them.
+    /// Acts on the new commands that reach beyond this handler, and returns what it learns at
+    /// once. Awakeables it completed and signals it sent go to their invocations. For the
+    /// workflow's promises: a peek gets its answer, a completion its outcome (and whoever waits
+    /// for the promise its value, woken), a read of a completed promise its value; a read of an
+    /// open promise waits (registered here).
+    private func settle(_ invocation: Invocation, _ added: [Frame]) async throws -> [Frame] {
         for (awakeableID, result) in try JournalEntries.awakeableCompletions(in: added) {
-            await completeAwakeable(awakeableID, result)
+            if let (target, notification) = JournalEntries.awakeableCompletion(awakeableID, result) { await deliverSignal(target, notification) }
         }
         for (target, signal, result) in try JournalEntries.signalSends(in: added) {
             await deliverSignal(target, JournalEntries.signalNotification(signal, result))
@@ -150,13 +149,15 @@ struct InvocationExecutor: Sendable {
             case .complete(let result):
                 let (completed, waiters) = try await journal.promises.complete(key, result)
                 notifications.append(JournalEntries.promiseNotification(for: command, result: nil, completedByThis: completed))
-                for waiter in waiters where waiter.invocationID != invocation.id {
-                    try await journal.notify(waiter.invocationID, JournalEntries.promiseNotification(for: waiter.command, result: result))
-                    await wake(waiter.invocationID)
-                }
-                // The same handler reading the promise it completed gets the value on its next round.
-                if waiters.contains(where: { $0.invocationID == invocation.id }) {
-                    notifications += waiters.filter { $0.invocationID == invocation.id }.map { JournalEntries.promiseNotification(for: $0.command, result: result) }
+                for waiter in waiters {
+                    let value = JournalEntries.promiseNotification(for: waiter.command, result: result)
+                    // This handler reading the promise it completed gets the value on its next round.
+                    if waiter.invocationID == invocation.id {
+                        notifications.append(value)
+                    } else {
+                        try await journal.notify(waiter.invocationID, value)
+                        await wake(waiter.invocationID)
+                    }
                 }
             case .get:
                 notifications += try await settlePromiseGets(invocation, [command])
@@ -206,11 +207,11 @@ struct InvocationExecutor: Sendable {
             failure = f
         default: preconditionFailure("finish is for final outcomes")
         }
-        let notification = invocation.caller.map { JournalEntries.callCompletion($0.completionID, output: output, failure: failure) }
+        let notification = invocation.caller.map { JournalEntries.callCompletion($0.completionID, failure.map(CompletionResult.failure) ?? .value(output ?? [])) }
         let sent = try await journal.finish(invocation, status: status, attempts: number, output: output, error: error,
                                             mutations: mutations.map(StateChange.init), sends: sends, callerNotification: notification)
         if let caller = invocation.caller { await wake(caller.id) }
-        ended(invocation.id, failure.map(InvocationOutcome.failure) ?? .output(output ?? []))
+        ended(invocation.id, failure.map(CompletionResult.failure) ?? .value(output ?? []))
         return sent.isEmpty ? .finished : .finishedSending(sent)
     }
 
@@ -245,7 +246,7 @@ struct InvocationExecutor: Sendable {
                 let message = "\(error) (killed after \(number) attempts)"
                 let failure = InvocationFailure(code: 500, message: message)
                 try await journal.finish(invocation, status: .failed, attempts: number, output: nil, error: message, mutations: [],
-                                         callerNotification: invocation.caller.map { JournalEntries.callCompletion($0.completionID, output: nil, failure: failure) })
+                                         callerNotification: invocation.caller.map { JournalEntries.callCompletion($0.completionID, .failure(failure)) })
                 if let caller = invocation.caller { await wake(caller.id) }
                 ended(invocation.id, .failure(failure))
                 return .finished
@@ -259,12 +260,6 @@ struct InvocationExecutor: Sendable {
         try await journal.markRetrying(invocation.id, attempts: number, error: error)
         return .retry(afterMs: retryAfterMs ?? retry.delayMs(afterAttempts: number))
     }
-}
-
-/// How an invocation ended for good: its output, or its terminal failure.
-public enum InvocationOutcome: Sendable, Equatable {
-    case output([UInt8])
-    case failure(InvocationFailure)
 }
 
 extension StateChange {

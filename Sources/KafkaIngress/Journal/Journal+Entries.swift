@@ -124,14 +124,14 @@ extension Journal {
     }
 
     /// A workflow's run: its invocation id and, once it ended, its outcome (nil while it runs).
-    func workflowRun(service: String, handler: String, key: String) async throws -> (id: String, outcome: InvocationOutcome?)? {
+    func workflowRun(service: String, handler: String, key: String) async throws -> (id: String, outcome: CompletionResult?)? {
         try await db.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, status, output, error FROM invocation WHERE service = ? AND key = ? AND handler = ? ORDER BY seq LIMIT 1
                 """, arguments: [service, key, handler]) else { return nil }
             let id: String = row["id"]
             switch InvocationStatus(rawValue: row["status"]) {
-            case .completed?: return (id, .output([UInt8](row["output"] as Data? ?? Data())))
+            case .completed?: return (id, .value([UInt8](row["output"] as Data? ?? Data())))
             case .failed?: return (id, .failure(Self.failure(fromJournaled: row["error"] ?? "")))
             default: return (id, nil)
             }

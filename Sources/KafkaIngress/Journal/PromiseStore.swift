@@ -20,7 +20,7 @@ final class PromiseStore: Sendable {
     }
 
     private struct State {
-        var results: [Key: PromiseResult] = [:]
+        var results: [Key: CompletionResult] = [:]
         var waiters: [Key: [Waiter]] = [:]
     }
 
@@ -32,7 +32,7 @@ final class PromiseStore: Sendable {
         let loaded = try db.read { db in
             try Row.fetchAll(db, sql: "SELECT service, workflow, name, value, failure_code, failure_message FROM workflow_promise").map { row in
                 let key = Key(service: row["service"], workflow: row["workflow"], name: row["name"])
-                let result: PromiseResult
+                let result: CompletionResult
                 if let code: Int64 = row["failure_code"] {
                     result = .failure(InvocationFailure(code: UInt32(truncatingIfNeeded: code), message: row["failure_message"] ?? ""))
                 } else {
@@ -44,12 +44,12 @@ final class PromiseStore: Sendable {
         state.withLock { $0.results = Dictionary(loaded, uniquingKeysWith: { first, _ in first }) }
     }
 
-    func result(_ key: Key) -> PromiseResult? {
+    func result(_ key: Key) -> CompletionResult? {
         state.withLock { $0.results[key] }
     }
 
     /// The promise's result, or nil after registering `waiter` to be told of it.
-    func resultOrWait(_ key: Key, _ waiter: Waiter) -> PromiseResult? {
+    func resultOrWait(_ key: Key, _ waiter: Waiter) -> CompletionResult? {
         state.withLock { state in
             if let result = state.results[key] { return result }
             if !(state.waiters[key] ?? []).contains(where: { $0.invocationID == waiter.invocationID && $0.command == waiter.command }) {
@@ -61,7 +61,7 @@ final class PromiseStore: Sendable {
 
     /// Completes the promise unless it already is; returns whether this call completed it and
     /// who waited for it.
-    func complete(_ key: Key, _ result: PromiseResult) async throws -> (completed: Bool, waiters: [Waiter]) {
+    func complete(_ key: Key, _ result: CompletionResult) async throws -> (completed: Bool, waiters: [Waiter]) {
         let inserted = try await db.write { db -> Bool in
             var value: Data?, code: Int64?, message: String?
             switch result {
