@@ -41,6 +41,10 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", pkgConfig: "rdkafka"),
         // The CPU's CRC-32C instruction, for record batch checksums.
         .target(name: "CCRC32C"),
+        // Starts child processes that die with this process (C: only async-signal-safe calls after fork).
+        .target(name: "CChildSpawn"),
+        // Child processes (SDK deployments of scenarios, and everything tests start): one way to start and stop them.
+        .target(name: "ChildProcesses", dependencies: ["CChildSpawn", "LiveResources"]),
         .target(
             name: "KafkaProtocol",
             dependencies: [
@@ -119,7 +123,7 @@ let package = Package(
         .target(
             name: "ScenarioRunner",
             dependencies: [
-                "Scenarios", "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka",
+                "Scenarios", "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -147,14 +151,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RestateProtocolTests", dependencies: ["RestateProtocol", "HarnessTestSupport"]),
-        // Starts child processes that die with the test process (C: only async-signal-safe calls after fork).
-        .target(name: "ChildSpawn", path: "Tests/ChildSpawn"),
         // Helpers the test targets share: clusters on free ports, condition waits, child
         // processes, and the `.guarded` trait (held-back output, leak and resource checks).
         .target(
             name: "HarnessTestSupport",
             dependencies: [
-                "FakeKafka", "RdKafka", "KafkaProtocol", "LiveResources", "ChildSpawn",
+                "FakeKafka", "RdKafka", "KafkaProtocol", "LiveResources", "ChildProcesses",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,6 @@
 import Foundation
+// Tests reach `ChildProcess` and `withChildProcess` through this module.
+@_exported import ChildProcesses
 import LiveResources
 import Testing
 
@@ -61,11 +63,13 @@ public struct GuardedTrait: SuiteTrait, TestTrait, TestScoping {
         do {
             try await TestAdmission.shared.run {
                 try await TestOutput.$current.withValue(output) {
-                    try await LiveResources.$owner.withValue(owner) {
-                        ResourceMonitor.shared.testStarted(output.testName)
-                        defer { ResourceMonitor.shared.testEnded(output.testName) }
-                        try await Self.withTimeLimit {
-                            try await observeIssues.provideScope(for: test, testCase: testCase, performing: function)
+                    try await ChildProcess.$outputLines.withValue({ output.append($0) }) {
+                        try await LiveResources.$owner.withValue(owner) {
+                            ResourceMonitor.shared.testStarted(output.testName)
+                            defer { ResourceMonitor.shared.testEnded(output.testName) }
+                            try await Self.withTimeLimit {
+                                try await observeIssues.provideScope(for: test, testCase: testCase, performing: function)
+                            }
                         }
                     }
                 }

@@ -1,17 +1,23 @@
-import ChildSpawn
+import CChildSpawn
 import Foundation
 import LiveResources
 import Synchronization
 
-/// A child process of the test run, started the one way tests start processes.
+/// A child process, started the one way this project starts processes (tests, and the scenario
+/// runner's SDK deployments).
 ///
-/// The child leads a process group of its own and is killed by the kernel if the test process
+/// The child leads a process group of its own and is killed by the kernel if this process
 /// dies (see `child_spawn`), so a crashed run leaves no process behind holding its output pipe.
-/// Its stdout and stderr go to a pipe read here: the lines go to the starting test's captured
-/// output (shown only if that test fails) and are kept for `waitForOutput` and error messages.
+/// Its stdout and stderr go to a pipe read here, never to this process's own output: the lines
+/// go to `ChildProcess.outputLines` of the starting task (a test's captured output, shown only
+/// if that test fails) and are kept for `waitForOutput` and error messages.
 ///
 /// Prefer `withChildProcess`, which stops the child however the body ends.
 public final class ChildProcess: Sendable {
+    /// Where the lines of children started in this task go, besides being kept (the test
+    /// support points it at the running test's held-back output).
+    @TaskLocal public static var outputLines: (@Sendable (String) -> Void)?
+
     public let pid: pid_t
     /// The command line, for messages.
     public let command: String
@@ -45,7 +51,7 @@ public final class ChildProcess: Sendable {
             close(fds[0])
             throw ChildProcessError("cannot start \(command): \(String(cString: strerror(error)))")
         }
-        let child = ChildProcess(pid: pid, command: command, output: ChildOutput(capture: TestOutput.current, label: "[\(URL(fileURLWithPath: executable).lastPathComponent) \(pid)]"))
+        let child = ChildProcess(pid: pid, command: command, output: ChildOutput(capture: Self.outputLines, label: "[\(URL(fileURLWithPath: executable).lastPathComponent) \(pid)]"))
         child.output.startReading(fds[0])
         return child
     }
@@ -77,7 +83,7 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func waitForOutput(matching pattern: String, timeout: Duration = .seconds(60)) async throws -> String {
         var match: String?
-        let done = await waitUntil(timeout: timeout, every: .milliseconds(10)) {
+        let done = await pollUntil(timeout: timeout, every: .milliseconds(10)) {
             match = output.firstMatch(of: pattern)
             return match != nil || (exitStatus != nil && output.finished)
         }
@@ -92,8 +98,8 @@ public final class ChildProcess: Sendable {
     /// Once it has exited, its output is read to the end (unless a process it left behind still
     /// holds the pipe) before this returns.
     public func waitForExit(timeout: Duration) async -> Int32? {
-        guard await waitUntil(timeout: timeout, every: .milliseconds(10), { exitStatus != nil }) else { return nil }
-        _ = await waitUntil(timeout: .seconds(2), every: .milliseconds(5)) { output.finished }
+        guard await pollUntil(timeout: timeout, every: .milliseconds(10), { exitStatus != nil }) else { return nil }
+        _ = await pollUntil(timeout: .seconds(2), every: .milliseconds(5)) { output.finished }
         return exitStatus
     }
 
@@ -169,6 +175,16 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     }
 }
 
+/// Checks `condition` every `interval` until it holds or `timeout` has passed.
+private func pollUntil(timeout: Duration, every interval: Duration, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        if ContinuousClock.now >= deadline || Task.isCancelled { return false }
+        try? await Task.sleep(for: interval)
+    }
+    return true
+}
+
 /// Reads a child's output on a thread of its own until every writer has closed it.
 private final class ChildOutput: Sendable {
     private struct State {
@@ -178,11 +194,11 @@ private final class ChildOutput: Sendable {
     }
 
     private let state = Mutex(State())
-    private let capture: TestOutput?
+    private let capture: (@Sendable (String) -> Void)?
     private let label: String
     static let keptLines = 2_000
 
-    init(capture: TestOutput?, label: String) {
+    init(capture: (@Sendable (String) -> Void)?, label: String) {
         self.capture = capture
         self.label = label
     }
@@ -218,7 +234,7 @@ private final class ChildOutput: Sendable {
             if state.lines.count >= 2 * Self.keptLines { state.lines.removeFirst(state.lines.count - Self.keptLines) }
             return pieces
         }
-        for line in complete { capture?.append("\(label) \(line)") }
+        for line in complete { capture?("\(label) \(line)") }
     }
 
     var text: String { state.withLock { ($0.lines.suffix(Self.keptLines) + [$0.partial]).joined(separator: "\n") } }
@@ -237,7 +253,7 @@ private final class ChildOutput: Sendable {
 
 /// The thread every child is started from. The kernel's parent-death signal fires when the
 /// thread that forked exits, not the process; this thread never exits, so children are killed
-/// exactly when the test process dies. Starting one child at a time also keeps forks from
+/// exactly when this process dies. Starting one child at a time also keeps forks from
 /// racing each other.
 private final class ChildLauncher: Sendable {
     static let shared = ChildLauncher()
