@@ -98,11 +98,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        // A Restate-protocol endpoint that records every invocation it receives.
+        // A Restate-protocol endpoint that records every invocation it receives: it answers for
+        // simulated handlers, or passes attempts through to real deployments.
         .target(
             name: "Recorder",
             dependencies: [
                 "RestateProtocol", "LiveResources",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

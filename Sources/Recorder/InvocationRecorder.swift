@@ -4,11 +4,16 @@ import Synchronization
 
 /// One invocation attempt the recorder received.
 public struct RecordedInvocation: Sendable, Equatable, Codable {
-    /// How the attempt ended (written as "completed" or "failed" in `/records`).
+    /// How the attempt ended (written as "completed", "failed" or "suspended" in `/records`).
     public enum Outcome: String, Sendable, Codable {
+        /// The handler returned, with a value or a terminal failure: the invocation is done.
         case completed
-        /// A retryable failure the recorder was told to inject.
+        /// A retryable failure (injected in a simulated handler, or a real handler's error):
+        /// the ingress tries again.
         case failed
+        /// A real handler suspended, waiting for something; the ingress resumes it later with
+        /// a new attempt that replays its journal.
+        case suspended
     }
 
     public var invocationID: String
@@ -24,7 +29,9 @@ public struct RecordedInvocation: Sendable, Equatable, Codable {
     public var start: Int64
     public var end: Int64
     public var outcome: Outcome
-    /// What the handler returned (it echoes its input), as text; empty for a failed attempt.
+    /// What the handler returned (a simulated one echoes its input), as text; for a real
+    /// handler's terminal failure `failure CODE: message`; for a failed attempt its error, if
+    /// known; empty for a suspension.
     public var output: String
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +53,7 @@ public final class InvocationRecorder: Sendable {
         /// none): a scenario waiting for N completions asks every few milliseconds, so the
         /// answer must not cost a pass over every record.
         var completedBySubscription: [String: Int] = [:]
+        var discovered: [String: EndpointManifest.Service] = [:]
     }
 
     public init(configuration: RecorderConfiguration) {
@@ -66,8 +74,23 @@ public final class InvocationRecorder: Sendable {
         }
     }
 
+    /// The services real deployments announced when the ingress discovered them through the
+    /// pass-through (their kinds decide, e.g., whether a sink is a workflow's run).
+    public var discoveredServices: [EndpointManifest.Service] {
+        state.withLock { $0.discovered.values.sorted { $0.name < $1.name } }
+    }
+
+    func noteDiscovered(_ manifest: EndpointManifest) {
+        state.withLock { s in for service in manifest.services { s.discovered[service.name] = service } }
+    }
+
+    /// Forgets the attempts (not what deployments announced).
     public func reset() {
-        state.withLock { $0 = State() }
+        state.withLock { s in
+            let discovered = s.discovered
+            s = State()
+            s.discovered = discovered
+        }
     }
 
     /// An invocation received and not yet answered: the server answers it after the handler's
@@ -130,6 +153,48 @@ public final class InvocationRecorder: Sendable {
             }
         }
         return response.encoded()
+    }
+
+    /// Records an attempt the recorder passed through to a real deployment, from the bytes that
+    /// went each way. A request that is not an invocation, or a response the protocol decoder
+    /// cannot read, is recorded as a failed attempt saying why (it still reached the ingress).
+    public func recordForwarded(service: String, handler: String, request body: [UInt8], response: [UInt8]?, failure: String?,
+                                start: Int64, end: Int64) {
+        guard let request = try? InvocationRequest(decoding: body) else { return }
+        let invocationID = request.debugId.isEmpty ? request.id.map { String(format: "%02x", $0) }.joined() : request.debugId
+        var outcome = RecordedInvocation.Outcome.failed
+        var output = failure ?? ""
+        if let response, failure == nil {
+            do {
+                switch try InvocationResponse(decoding: response).outcome {
+                case .value(let value):
+                    outcome = .completed
+                    output = String(decoding: value, as: UTF8.self)
+                case .failure(let f):
+                    outcome = .completed
+                    output = "failure \(f.code): \(f.message)"
+                case .error(let f, _): output = "error \(f.code): \(f.message)"
+                case .suspended: outcome = .suspended
+                case .incomplete: output = "the response ended without output, suspension or error"
+                case .unsupported(let message): output = "the handler sent \(message)"
+                }
+            } catch {
+                output = "unreadable response: \(error)"
+            }
+        }
+        state.withLock { s in
+            s.attempts[invocationID, default: 0] += 1
+            let record = RecordedInvocation(
+                invocationID: invocationID, service: service, handler: handler, key: request.key,
+                headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
+                payload: String(decoding: request.input, as: UTF8.self), attempt: s.attempts[invocationID]!,
+                start: start, end: end, outcome: outcome, output: output)
+            s.records.append(record)
+            if outcome == .completed {
+                s.completed += 1
+                s.completedBySubscription[record.headers[KafkaIngressHeader.subscriptionID] ?? "", default: 0] += 1
+            }
+        }
     }
 
     static func nowMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }

@@ -8,7 +8,8 @@ import RestateProtocol
 import Synchronization
 
 /// Serves the recorder over HTTP/1.1: `GET /discover`, `POST /invoke/{service}/{handler}` (the
-/// Restate service protocol), and `GET /records` / `DELETE /records` for whoever observes, `GET /stats` for counts.
+/// Restate service protocol), `/deployments/{name}/…` passed through to real deployments (see
+/// `PassThrough`), and `GET /records` / `DELETE /records` for whoever observes, `GET /stats` for counts.
 ///
 /// Plain SwiftNIO rather than a web framework: every invocation of a scenario or a benchmark
 /// goes through here, and a framework's per-request machinery (an async sequence per
@@ -17,21 +18,24 @@ import Synchronization
 /// loop, in one write; handler latency is a scheduled task, not a sleeping one.
 public struct RecorderServer: Sendable {
     public let recorder: InvocationRecorder
+    /// Real deployments served under `/deployments/{name}`: name → base URL.
+    public let deployments: [String: String]
 
     /// The largest invocation body accepted; larger ones get 413 and the connection is closed.
     static let maxBodyBytes = 64 << 20
     /// How long a stopping server lets requests in progress finish before closing their connections.
     static let drainTimeout: TimeAmount = .seconds(5)
 
-    public init(recorder: InvocationRecorder) {
+    public init(recorder: InvocationRecorder, deployments: [String: String] = [:]) {
         self.recorder = recorder
+        self.deployments = deployments.mapValues { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
     /// Serves until the calling task is cancelled, then stops taking connections and lets the
     /// requests in progress finish; `onReady` gets the bound port.
     public func run(host: String, port: Int, logger: Logger = Logger(label: "recorder"),
                     onReady: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let routes = RecorderRoutes(recorder: recorder)
+        let routes = RecorderRoutes(recorder: recorder, passThrough: PassThrough(deployments: deployments, recorder: recorder))
         let connections = OpenConnections()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -87,10 +91,12 @@ private final class OpenConnections: Sendable {
 /// What the recorder answers, by method and path.
 private struct RecorderRoutes: Sendable {
     let recorder: InvocationRecorder
+    let passThrough: PassThrough
     let manifest: ByteBuffer
 
-    init(recorder: InvocationRecorder) {
+    init(recorder: InvocationRecorder, passThrough: PassThrough) {
         self.recorder = recorder
+        self.passThrough = passThrough
         manifest = ByteBuffer(bytes: (try? JSONEncoder().encode(recorder.configuration.manifest)) ?? Data())
     }
 
@@ -98,11 +104,19 @@ private struct RecorderRoutes: Sendable {
         case now(HTTPResponseStatus, contentType: String?, ByteBuffer)
         /// An invocation, answered after its handler's latency.
         case invocation(InvocationRecorder.PendingInvocation)
+        /// A request for a real deployment, answered with what it answers.
+        case forward(url: String, invoked: (service: String, handler: String)?)
     }
 
-    func answer(_ method: HTTPMethod, _ path: Substring, body: ByteBuffer) -> Answer {
+    func answer(_ method: HTTPMethod, _ path: Substring, query: Substring?, body: ByteBuffer) -> Answer {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         switch (method, parts.count > 1 ? parts[1] : "") {
+        case (_, "deployments"):
+            guard let route = passThrough.route(parts, query: query) else {
+                let known = passThrough.deployments.keys.sorted().joined(separator: ", ")
+                return .now(.notFound, contentType: "text/plain", ByteBuffer(string: "no deployment at \(path); the recorder passes through to: \(known.isEmpty ? "none" : known)"))
+            }
+            return .forward(url: route.url, invoked: route.invoked)
         case (.GET, "discover") where parts.count == 2:
             return .now(.ok, contentType: EndpointManifest.contentType, manifest)
         case (.POST, "invoke") where parts.count == 4:
@@ -171,10 +185,20 @@ private final class RecorderHTTPHandler: ChannelInboundHandler {
                 return respond(context, .payloadTooLarge, "text/plain", ByteBuffer(string: text), keepAlive: false)
             }
             let keepAlive = requestHead.isKeepAlive
-            let path = requestHead.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            switch routes.answer(requestHead.method, path, body: body) {
+            let uri = requestHead.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            switch routes.answer(requestHead.method, uri[0], query: uri.count > 1 ? uri[1] : nil, body: body) {
             case .now(let status, let contentType, let bytes):
                 respond(context, status, contentType, bytes, keepAlive: keepAlive)
+            case .forward(let url, let invoked):
+                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let promise = context.eventLoop.makePromise(of: PassThrough.Answer.self)
+                promise.completeWithTask { [routes, body] in
+                    await routes.passThrough.forward(requestHead.method, to: url, headers: requestHead.headers, body: body, invoked: invoked)
+                }
+                promise.futureResult.whenSuccess { answer in
+                    let (handler, context) = loopBound.value
+                    handler.respond(context, answer.status, headers: answer.headers, answer.body, keepAlive: keepAlive)
+                }
             case .invocation(let pending) where pending.latencyMs <= 0:
                 let response = routes.recorder.end(pending)
                 respond(context, .ok, invocationContentType, ByteBuffer(bytes: response), keepAlive: keepAlive)
@@ -190,9 +214,14 @@ private final class RecorderHTTPHandler: ChannelInboundHandler {
     }
 
     private func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ contentType: String?, _ bytes: ByteBuffer, keepAlive: Bool) {
-        guard context.channel.isActive else { return }
         var headers = HTTPHeaders()
         if let contentType { headers.add(name: "content-type", value: contentType) }
+        respond(context, status, headers: headers, bytes, keepAlive: keepAlive)
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, headers: HTTPHeaders, _ bytes: ByteBuffer, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = headers
         headers.add(name: "content-length", value: String(bytes.readableBytes))
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)

@@ -27,6 +27,8 @@ public struct ScenarioTarget: Sendable, Equatable {
 
     public var ingress: Ingress
     public var kafka: Kafka
+    /// A remote ingress's HTTP API, for `call` steps; nil: its admin URL's host on port 8080.
+    public var ingressURL: String?
 
     public init(ingress: Ingress, kafka: Kafka) {
         self.ingress = ingress
@@ -48,6 +50,8 @@ final class ScenarioEnvironment {
     let kafka: [String: any KafkaTarget]
     let recorder: InvocationRecorder
     let ingress: any IngressTarget
+    /// Services written with a Restate SDK, behind the recorder's pass-through.
+    let deployments: RealDeployments
     private let recorderURL: String
     private let recorderServer: Task<Void, Error>
     /// Holds the CA certificates of TLS clusters, for the ingress's `ssl.ca.location`.
@@ -59,10 +63,17 @@ final class ScenarioEnvironment {
         // An external ingress may connect from elsewhere: then listen on every interface.
         let listenHost = ["127.0.0.1", "localhost"].contains(advertisedHost) ? "127.0.0.1" : "0.0.0.0"
 
-        kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost, certificateDirectory: certificateDirectory)
+        let deployments = try await RealDeployments.start(scenario)
+        self.deployments = deployments
+        do {
+            kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost, certificateDirectory: certificateDirectory)
+        } catch {
+            await deployments.stop()
+            throw error
+        }
         recorder = InvocationRecorder(configuration: RecorderConfiguration(services: scenario.services.map(\.recorderService)))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = RecorderServer(recorder: recorder)
+        let server = RecorderServer(recorder: recorder, deployments: deployments.upstreams)
         var quiet = Logger(label: "recorder")
         quiet.logLevel = .warning
         recorderServer = Task { [quiet] in try await server.run(host: listenHost, port: 0, logger: quiet) { continuation.yield($0) } }
@@ -77,9 +88,23 @@ final class ScenarioEnvironment {
             }
             ingress = try await EmbeddedIngress(clusters: Dictionary(uniqueKeysWithValues: clusters), options: embedded)
         case .remote(let adminURL, let kafkaCluster, _):
-            ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster])
+            ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster], ingressURL: target.ingressURL)
         }
-        try await ingress.register(recorderURL: recorderURL)
+        do {
+            // The simulated services are one deployment; each real one is another, reached through
+            // the recorder so that its attempts are recorded.
+            if !scenario.services.isEmpty || scenario.deployments.isEmpty { try await ingress.registerDeployment(url: recorderURL) }
+            for name in scenario.deployments.map(\.name) {
+                do {
+                    try await ingress.registerDeployment(url: "\(recorderURL)/deployments/\(name)")
+                } catch {
+                    throw ScenarioError("registering deployment '\(name)' (at \(deployments.upstreams[name] ?? "?"), through the recorder): \(error)")
+                }
+            }
+        } catch {
+            await shutdown()
+            throw error
+        }
     }
 
     /// What a Restate user would write in the cluster's entry of restate.toml to reach it:
@@ -167,6 +192,7 @@ final class ScenarioEnvironment {
 
     func shutdown() async {
         await ingress.shutdown()
+        await deployments.stop()
         recorderServer.cancel()
         _ = try? await recorderServer.value
         for cluster in kafka.values { await cluster.shutdown() }

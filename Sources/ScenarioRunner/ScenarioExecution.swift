@@ -70,9 +70,11 @@ final class ScenarioExecution {
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
+        let discovered = environment.recorder.discoveredServices
         observations.workflowRuns = Set(scenario.subscriptions.filter { s in
             let parts = s.sink.split(separator: "/").map(String.init)
             return scenario.services.contains { $0.name == parts.first && $0.kind == .workflow && $0.handlers.contains { $0.name == parts.last && $0.kind == .workflow } }
+                || discovered.contains { $0.name == parts.first && $0.ty == .workflow && $0.handlers.contains { $0.name == parts.last && $0.ty == .workflow } }
         }.map(\.name))
         return observations
     }
@@ -120,6 +122,8 @@ final class ScenarioExecution {
             if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected, !explored {
                 injected.append((location, injectedFault, fired))
             }
+        case .call(let call):
+            try await perform(call)
         case .sleep(let ms):
             try await Task.sleep(for: .milliseconds(ms))
         }

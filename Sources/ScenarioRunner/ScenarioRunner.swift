@@ -75,6 +75,10 @@ public struct ScenarioRunner: Sendable {
             } catch {
                 result.error = "\(error)"
             }
+            // What a real deployment printed is often the reason (a handler's traceback).
+            if let error = result.error, environment.deployments.startedAny {
+                result.error = error + "\n" + environment.deployments.outputTail()
+            }
             await environment.shutdown()
         } catch {
             result.error = "setting up: \(error)"

@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "With --target restate: the ingress's admin API, e.g. http://localhost:9070.")
     var adminURL: String?
 
+    @Option(help: "With --target restate: the ingress's HTTP API, for `call` steps (default: the --admin-url host on port 8080, Restate's).")
+    var ingressURL: String?
+
     @Option(help: "With --target restate: the Kafka cluster name in the ingress's configuration, whose brokers are --advertised-host:--broker-port.")
     var kafkaCluster = "harness"
 
@@ -59,7 +62,9 @@ struct RunCommand: AsyncParsableCommand {
     private var scenarioTarget: ScenarioTarget {
         let kafka: ScenarioTarget.Kafka = bootstrapServers.map { .external(bootstrapServers: $0) } ?? .fake(brokerPort: target == "restate" ? brokerPort : 0)
         guard target == "restate", let adminURL else { return ScenarioTarget(ingress: .embedded, kafka: kafka) }
-        return ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: kafka)
+        var remote = ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: kafka)
+        remote.ingressURL = ingressURL
+        return remote
     }
 
     func run() async throws {

@@ -15,6 +15,8 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     private let configuration: IngressConfiguration
     private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
     private let options: Options
+    /// Restate's HTTP ingress in front of `ingress`, started by the first `call` step.
+    private var httpIngress: (server: Task<Void, Error>, url: String)?
 
     struct Options: Sendable {
         var defects: Set<DeliberateDefect>
@@ -60,7 +62,31 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
                                                 retry: options.retry.map(RetryPolicy.init) ?? RetryPolicy(), defects: options.defects), logger: logger)
     }
 
-    func register(recorderURL: String) async throws { _ = try await ingress.registerDeployment(uri: recorderURL) }
+    func registerDeployment(url: String) async throws { _ = try await ingress.registerDeployment(uri: url) }
+
+    func httpIngressURL() async throws -> String {
+        if let httpIngress { return httpIngress.url }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = Task { [ingress] in
+            defer { continuation.finish() }
+            try await RestateHTTPIngress(ingress: ingress).run(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        }
+        var bound: Int?
+        for await port in ports { bound = port; break }
+        guard let bound else {
+            let failure = await server.result
+            throw ScenarioError("the embedded ingress's HTTP API did not start: \(failure)")
+        }
+        httpIngress = (server, "http://127.0.0.1:\(bound)")
+        return "http://127.0.0.1:\(bound)"
+    }
+
+    private func stopHTTPIngress() async {
+        guard let httpIngress else { return }
+        httpIngress.server.cancel()
+        _ = await httpIngress.server.result
+        self.httpIngress = nil
+    }
 
     func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
         try await ingress.createSubscription(source: "kafka://\(cluster)/\(topic)", sink: "service://\(sink)", options: options).id
@@ -69,6 +95,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     func delete(subscription id: String) async throws { _ = try await ingress.deleteSubscription(id) }
 
     func restart() async throws {
+        await stopHTTPIngress()
         await ingress.shutdown()
         ingress = try Self.make(configuration, dataDirectory, options, nodes: nodes)
         try await ingress.start()
@@ -90,6 +117,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     }
 
     func shutdown() async {
+        await stopHTTPIngress()
         await ingress.shutdown()
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }

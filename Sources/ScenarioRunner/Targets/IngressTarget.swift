@@ -9,8 +9,10 @@ import NIOHTTP1
 /// The ingress a scenario exercises: ours in this process, or any Restate-compatible one
 /// reached through its admin API.
 protocol IngressTarget: Sendable {
-    /// Registers the recorder as a deployment.
-    func register(recorderURL: String) async throws
+    /// Registers a deployment (the recorder, or the recorder's pass-through to a real one).
+    func registerDeployment(url: String) async throws
+    /// The base URL of the ingress's HTTP API (Restate's port 8080), for `call` steps.
+    func httpIngressURL() async throws -> String
     /// Creates a subscription of the topic of a cluster (by scenario name) to `Service/handler`; returns its id.
     func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String
     func delete(subscription id: String) async throws

@@ -12,16 +12,27 @@ final class RemoteIngress: IngressTarget {
     let adminURL: String
     /// Scenario cluster name → the name in the ingress's configuration.
     let clusterNames: [String: String]
+    /// Its HTTP API; nil: the admin URL's host on Restate's default port, 8080.
+    let ingressURL: String?
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
-    init(adminURL: String, clusterNames: [String: String]) {
+    init(adminURL: String, clusterNames: [String: String], ingressURL: String? = nil) {
         self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
         self.clusterNames = clusterNames
+        self.ingressURL = ingressURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
-    func register(recorderURL: String) async throws {
+    func httpIngressURL() async throws -> String {
+        if let ingressURL { return ingressURL }
+        guard var parts = URLComponents(string: adminURL) else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminURL); give --ingress-url") }
+        parts.port = 8080
+        guard let url = parts.string else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminURL); give --ingress-url") }
+        return url
+    }
+
+    func registerDeployment(url: String) async throws {
         try await waitUntilHealthy(within: .seconds(60))
-        _ = try await call(.POST, "/deployments", ["uri": recorderURL, "use_http_11": true], expect: [200, 201])
+        _ = try await call(.POST, "/deployments", ["uri": url, "use_http_11": true], expect: [200, 201])
     }
 
     /// A server started next to the harness (docker compose) may still be booting.

@@ -46,10 +46,17 @@ extension Scenario {
         }
         for t in scenario.topics { try checkCluster(t.cluster, scenario.source) }
         for s in scenario.subscriptions { try checkCluster(s.cluster, scenario.source) }
+        let deploymentNames = scenario.deployments.map(\.name)
+        if Set(deploymentNames).count != deploymentNames.count {
+            throw ScenarioFileError(location: scenario.source, message: "deployment names must be unique; given: \(deploymentNames.joined(separator: ", "))")
+        }
+        // A deployment's services are known once it is discovered; the ingress then refuses a
+        // sink that names none of them, and the runner reports that refusal.
+        guard scenario.deployments.isEmpty else { return }
         for s in scenario.subscriptions {
             let parts = s.sink.split(separator: "/").map(String.init)
             guard let service = scenario.services.first(where: { $0.name == parts[0] }), service.handlers.contains(where: { $0.name == parts[1] }) else {
-                throw ScenarioFileError(location: scenario.source, message: "subscription '\(s.name)': sink \(s.sink) names no declared service handler")
+                throw ScenarioFileError(location: scenario.source, message: "subscription '\(s.name)': sink \(s.sink) names no declared service handler (nor is there a deployment that could serve it)")
             }
         }
     }

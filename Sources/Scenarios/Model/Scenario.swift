@@ -26,6 +26,8 @@ public struct Scenario: Sendable, Equatable {
     public var additionalClusters: [ClusterSpec]
     public var topics: [TopicSpec]
     public var services: [ServiceSpec]
+    /// Endpoints written with a Restate SDK; their services are discovered, not declared.
+    public var deployments: [DeploymentSpec] = []
     public var subscriptions: [SubscriptionSpec]
     public var steps: [Located<Step>]
     public var expectations: [Located<Expectation>]
@@ -229,6 +231,8 @@ public enum Step: Sendable, Equatable {
     case addPartitions(topic: String, count: Int32, cluster: String?)
     /// A FakeKafka control.
     case fault(FaultStep)
+    /// A request to the ingress's HTTP API, repeated until it answers as expected.
+    case call(CallStep)
     /// Discouraged: prefer waiting for a condition.
     case sleep(ms: Int)
 }

@@ -4,7 +4,7 @@
 /// editor's completion and the parser cannot drift apart.
 public enum ScenarioGrammar {
     public static let mappings: [String: [String]] = [
-        "scenario": ["name", "cluster", "clusters", "topics", "services", "subscriptions", "retry_policy", "explore", "seed", "steps", "expect"],
+        "scenario": ["name", "cluster", "clusters", "topics", "services", "deployments", "subscriptions", "retry_policy", "explore", "seed", "steps", "expect"],
         "explore": ["runs", "seed", "faults", "per_run"],
         "cluster": ["brokers", "partitions", "security_protocol", "sasl"],
         "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl"],
@@ -14,8 +14,10 @@ public enum ScenarioGrammar {
         "service": ["name", "kind", "handlers"],
         "handler": ["name", "kind", "latency_ms", "fail_first_attempts"],
         "subscription": ["name", "topic", "sink", "options", "cluster"],
-        "step": ["produce", "wait", "subscribe", "delete", "restart", "instances", "add_partitions", "fault", "sleep_ms"],
+        "step": ["produce", "wait", "subscribe", "delete", "restart", "instances", "add_partitions", "fault", "call", "sleep_ms"],
         "add_partitions": ["topic", "count", "cluster"],
+        "deployment": ["name", "url", "command", "directory", "ready", "environment"],
+        "call": ["handler", "workflow", "read", "key", "input", "status", "output", "timeout_ms"],
         "produce": ["topic", "count", "key", "key_hex", "value", "value_json", "value_hex", "value_file", "headers", "partition", "compression", "timestamp", "cluster", "transaction"],
         "wait": ["invocations", "group_members", "committed", "subscription", "timeout_ms"],
         "fault": ["move_leader", "rebalance", "stop_broker", "start_broker", "inject", "clear_faults", "drop_connections", "move_coordinator",

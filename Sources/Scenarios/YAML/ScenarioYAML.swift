@@ -12,6 +12,9 @@ import Yams
 /// topics: [{name: orders, partitions: 4, cluster: eu}]
 /// services:
 ///   - {name: Counter, kind: object, handlers: [{name: add, kind: exclusive, latency_ms: 2, fail_first_attempts: 0}]}
+/// deployments:                       # services written with a Restate SDK; discovered, recorded
+///   - {name: sdk, command: "python3 -m hypercorn app:app --bind 127.0.0.1:0", directory: services}
+///   - {name: mine, url: "http://127.0.0.1:9080"}
 /// subscriptions: [{name: counter, topic: orders, sink: Counter/add, options: {"auto.offset.reset": earliest}, cluster: eu}]
 /// retry_policy: {initial_interval_ms: 20, exponentiation_factor: 2, max_interval_ms: 500, max_attempts: 70, on_max_attempts: pause}
 ///                                    # the embedded ingress's; Restate's default (500 ms … 60 s, 70, pause) when absent
@@ -35,6 +38,8 @@ import Yams
 ///   - fault: {move_coordinator: {subscription: counter, to: 1}}
 ///   - fault: {cap_version: {api: Fetch, max: 4}}         # max: none lifts the cap
 ///   - fault: {cluster: eu, stop_broker: 1}               # a fault on another cluster
+///   - call: {handler: Counter/get, key: "user-1", output: 91, timeout_ms: 10000}   # through the ingress's HTTP API
+///   - call: {workflow: Signup, key: "a", read: attach, output: "done"}   # or read: output
 ///   - sleep_ms: 100
 /// expect:
 ///   - ordered_per_key: counter
@@ -81,7 +86,7 @@ public enum ScenarioYAML {
     }
 }
 
-private struct ScenarioParser {
+struct ScenarioParser {
     let reader: YAMLNodeReader
 
     func scenario(_ root: Node) throws -> Scenario {
@@ -101,6 +106,7 @@ private struct ScenarioParser {
                 scenario.additionalClusters = Array(all.dropFirst())
             case "topics": scenario.topics = try reader.sequence(value, "topics").map(topic)
             case "services": scenario.services = try reader.sequence(value, "services").map(service)
+            case "deployments": scenario.deployments = try reader.sequence(value, "deployments").map(deployment)
             case "subscriptions": scenario.subscriptions = try reader.sequence(value, "subscriptions").map(subscription)
             case "retry_policy": scenario.retryPolicy = try retryPolicy(value)
             case "explore": scenario.explore = try explore(value)
@@ -315,6 +321,7 @@ private struct ScenarioParser {
         case "delete": return .deleteSubscription(try reader.string(value, "delete"))
         case "fault": return .fault(try fault(value))
         case "instances": return .ingressInstances(try reader.int(value, "instances", min: 1))
+        case "call": return .call(try call(value))
         case "add_partitions":
             var topic = "", count: Int32 = 0, cluster: String?
             for (k, v, _) in try reader.mapping(value, "add_partitions", allowed: ScenarioGrammar.keys("add_partitions"), required: ["topic", "count"]) {
