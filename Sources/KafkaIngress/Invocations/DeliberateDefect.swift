@@ -12,4 +12,7 @@ public enum DeliberateDefect: String, Sendable, CaseIterable {
     /// After its first rebalance, a consumer journals records as if the handler were shared: a
     /// defect that only some interleavings of faults reveal (for exploration's tests).
     case loseKeyOrderAfterRebalance
+    /// Replays leave the first `ctx.run` result out of the journal they send: a handler then
+    /// runs that side effect again (a broken journal replay, for the SDK scenarios' tests).
+    case dropRunCompletionOnReplay
 }

@@ -46,6 +46,9 @@ struct InvocationExecutor: Sendable {
                     return try await suspend(invocation, until: Int64(clamping: wakeUp))
                 }
             }
+            if defects.contains(.dropRunCompletionOnReplay), let first = entries.firstIndex(where: { $0.type == MessageType.runCompletionNotification.rawValue }) {
+                entries.remove(at: first)
+            }
             for _ in 0..<Self.maxRounds {
                 let request = InvocationRequest(
                     id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,

@@ -136,7 +136,7 @@ public struct RestartIngress: ScenarioComponent {
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
 }
 
-private func located<T>(_ value: T, _ filePath: StaticString, _ line: UInt, _ column: UInt) -> Located<T> {
+func located<T>(_ value: T, _ filePath: StaticString, _ line: UInt, _ column: UInt) -> Located<T> {
     Located(value, at: SourceLocation(file: "\(filePath)", line: Int(line), column: Int(column)))
 }
 
