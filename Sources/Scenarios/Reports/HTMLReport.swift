@@ -72,7 +72,7 @@ public enum HTMLReport {
                     let record = produced.map { "record #\($0.index) \($0.topic)/\($0.partition)@\($0.offset)" } ?? run.invocationID
                     let outline = produced.map { involved.contains($0.index) } == true ? "class=\"involved\" stroke=\"#000\" stroke-width=\"2\" " : ""
                     svg += "<rect \(outline)x=\"\(String(format: "%.1f", x))\" y=\"\(y + row * rowHeight)\" width=\"\(String(format: "%.1f", w))\" height=\"\(rowHeight - 3)\" "
-                        + "fill=\"\(run.outcome == .completed ? "#2da44e" : "#cf222e")\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
+                        + "fill=\"\(Self.colour(of: run.outcome))\" opacity=\"0.75\"><title>\(markupEscaped(record)) attempt \(run.attempt) "
                         + "\(run.end - run.start) µs, payload \(markupEscaped(String(run.payload.prefix(60))))</title></rect>\n"
                 }
             }
@@ -86,6 +86,15 @@ public enum HTMLReport {
 
     /// Rows for one lane's attempts: each goes on the first row free at its start, so attempts
     /// that overlapped never share a row. O(attempts × rows), rows being the lane's parallelism.
+    /// Green completed, red failed, amber suspended (a real handler waiting on a timer or a call).
+    private static func colour(of outcome: RecordedInvocation.Outcome) -> String {
+        switch outcome {
+        case .completed: "#2da44e"
+        case .failed: "#cf222e"
+        case .suspended: "#bf8700"
+        }
+    }
+
     private static func stacked(_ runs: [RecordedInvocation]) -> [[RecordedInvocation]] {
         var rows: [[RecordedInvocation]] = []
         var rowEnds: [Int64] = []
