@@ -95,4 +95,16 @@ async def pay(ctx: ObjectContext, payment: str) -> int:
     return charges[payment]
 
 
-app = restate.app(services=[counter, event_handler, signup, reminder, payments])
+ledger = VirtualObject("Ledger")
+
+
+@ledger.handler()
+async def record(ctx: ObjectContext, entry: int) -> int:
+    """One side effect and one state write per record (the benchmark's durable handler)."""
+    stamped = await ctx.run("stamp", lambda: entry)
+    entries = (await ctx.get("entries") or 0) + 1
+    ctx.set("entries", entries)
+    return stamped
+
+
+app = restate.app(services=[counter, event_handler, signup, reminder, payments, ledger])
