@@ -85,6 +85,7 @@ let package = Package(
             name: "KafkaIngress",
             dependencies: [
                 "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -227,4 +227,53 @@ struct HTTPIngressTests {
             }
         }
     }
+
+    @Test("an idempotency key makes a repeated call or send attach to the first invocation (the handler runs once); attach and output read results by invocation id or by that key")
+    func idempotencyAndAttach() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await Self.withHTTPIngress(f) { http in
+                    let key = ["idempotency-key": "payment-42"]
+                    let first = try await http.request(.POST, "/Counter/erin/add", raw: "5", headers: key)
+                    let again = try await http.request(.POST, "/Counter/erin/add", raw: "5", headers: key)
+                    #expect(first.status == 200 && first.body == "5", "\(first.status) \(first.body)")
+                    #expect(again.status == 200 && again.body == "5", "the repeat answers the first result, not 10: \(again.body)")
+                    let id = try #require(first.headers["x-restate-id"])
+                    #expect(again.headers["x-restate-id"] == id)
+                    let sentAgain = try await http.request(.POST, "/Counter/erin/add/send", raw: "5", headers: key)
+                    let sentAgainAnswer = try sentAgain.json()
+                    #expect(sentAgain.status == 202 && sentAgainAnswer["status"] as? String == "PreviouslyAccepted", "\(sentAgain.body)")
+                    // Without the key (or with another) it is a new invocation.
+                    let other = try await http.request(.POST, "/Counter/erin/add", raw: "5", headers: ["idempotency-key": "payment-43"])
+                    #expect(other.body == "10")
+                    #expect(try await f.ingress.invocations().filter { $0.key == "erin" }.count == 2)
+
+                    for path in ["/restate/invocation/\(id)/attach", "/restate/invocation/\(id)/output", "/restate/invocation/Counter/erin/add/payment-42/output"] {
+                        let read = try await http.request(.GET, path)
+                        #expect(read.status == 200 && read.body == "5" && read.headers["x-restate-id"] == id, "\(path): \(read.status) \(read.body)")
+                    }
+                    // A sleeping invocation: output is 470 until it ends; attach waits for it.
+                    let napping = try await http.request(.POST, "/Echo/nap/send", raw: #"{"ms": 400}"#)
+                    let napID = try #require((try napping.json())["invocationId"] as? String)
+                    let early = try await http.request(.GET, "/restate/invocation/\(napID)/output")
+                    #expect(early.status == 470, "\(early.status) \(early.body)")
+                    let attached = try await http.request(.GET, "/restate/invocation/\(napID)/attach")
+                    #expect(attached.status == 200 && attached.body.contains("400"), "\(attached.status) \(attached.body)")
+
+                    let neverRan = String(id.dropLast()) + (id.hasSuffix("a") ? "b" : "a")
+                    let unknown = try await http.request(.GET, "/restate/invocation/\(neverRan)/output")
+                    #expect(unknown.status == 404 && unknown.body.contains("invocation not found"), "\(unknown.status) \(unknown.body)")
+                    let unknownKey = try await http.request(.GET, "/restate/invocation/Counter/erin/add/never-sent/attach")
+                    #expect(unknownKey.status == 404)
+                    let malformed = try await http.request(.GET, "/restate/invocation/inv_nope/output")
+                    #expect(malformed.status == 400 && malformed.body.contains("bad invocation id 'inv_nope'"), "\(malformed.body)")
+                    let badPath = try await http.request(.GET, "/restate/invocation/\(id)/result")
+                    #expect(badPath.status == 400 && badPath.body.contains("bad path, expected either /restate/invocation/:invocation_id/output"))
+                    let workflowKey = try await http.request(.POST, "/Approval/w9/run/send", raw: #"{"item":"x"}"#, headers: key)
+                    #expect(workflowKey.status == 400 && workflowKey.body.contains("cannot use the idempotency key with workflow handlers"), "\(workflowKey.body)")
+                }
+            }
+        }
+    }
 }

@@ -16,8 +16,13 @@ public struct IngressInvocationRequest: Sendable {
     public var send: Bool
     /// With `send`: start no earlier than this many milliseconds from now.
     public var delayMs: Int64?
+    /// The `idempotency-key` header: a repeated request with the same key (and target) gets the
+    /// first one's invocation instead of a new one.
+    public var idempotencyKey: String?
 
-    public init(service: String, handler: String, key: String?, body: [UInt8], headers: [(String, String)], send: Bool, delayMs: Int64? = nil) {
+    public init(service: String, handler: String, key: String?, body: [UInt8], headers: [(String, String)], send: Bool, delayMs: Int64? = nil,
+                idempotencyKey: String? = nil) {
+        self.idempotencyKey = idempotencyKey
         self.service = service
         self.handler = handler
         self.key = key
@@ -37,9 +42,12 @@ public enum IngressInvocationReply: Sendable, Equatable {
     case handlerNotFound(service: String, handler: String)
     /// The path has the wrong shape for the service's kind (a key for a service, none for an object).
     case badServicePath
-    /// A workflow run, sent for a workflow id that already has one.
+    /// A workflow run sent for a workflow id that already has one, or a send repeated with the
+    /// same idempotency key.
     case previouslyAccepted(invocationID: String)
-    /// No such workflow run (attach, output).
+    /// An idempotency key on a workflow's run, which its key already makes idempotent.
+    case idempotencyKeyOnWorkflow
+    /// No such invocation or workflow run (attach, output).
     case invocationNotFound
     /// The workflow run has not ended (output).
     case notReady
@@ -61,17 +69,31 @@ extension KafkaIngress {
         let exclusive = catalog.state.withLock { $0.isExclusive(request.service, request.handler) }
         // A workflow runs once per id, as in Restate: a second run is refused (call) or reported
         // as accepted before (send).
-        if catalog.state.withLock({ $0.isWorkflowRun(request.service, request.handler) }), let key = request.key,
+        let workflowRun = catalog.state.withLock { $0.isWorkflowRun(request.service, request.handler) }
+        if workflowRun, request.idempotencyKey != nil { return .idempotencyKeyOnWorkflow }
+        if workflowRun, let key = request.key,
            let existing = try await journal.workflowRun(service: request.service, handler: request.handler, key: key) {
             if request.send { return .previouslyAccepted(invocationID: existing.id) }
             return .ended(invocationID: existing.id, .failure(InvocationFailure(code: 409, message: "the workflow method was already invoked")))
         }
         let notBefore = request.delayMs.flatMap { $0 > 0 ? Journal.nowMs() + $0 : nil }
-        let id = InvocationID.make(key: request.key)
+        var id = InvocationID.make(key: request.key)
+        if let idempotencyKey = request.idempotencyKey {
+            id = InvocationID.idempotent(service: request.service, handler: request.handler, key: request.key, idempotencyKey: idempotencyKey)
+            if try await journal.outcome(of: id) != nil { return try await attach(id, send: request.send) }
+        }
         let outcome = request.send ? nil : outcomeWaiters.register(id)
-        let invocation = try await journal.journalIngressInvocation(Journal.Send(
-            id: id, service: request.service, handler: request.handler, key: request.key, exclusive: exclusive,
-            headers: request.headers, payload: request.body, notBefore: notBefore))
+        let invocation: Invocation
+        do {
+            invocation = try await journal.journalIngressInvocation(Journal.Send(
+                id: id, service: request.service, handler: request.handler, key: request.key, exclusive: exclusive,
+                headers: request.headers, payload: request.body, notBefore: notBefore))
+        } catch where request.idempotencyKey != nil {
+            // The same idempotent request, sent twice at once: the other one journaled it first.
+            // (This request's own registration is answered when that invocation ends.)
+            guard try await journal.outcome(of: id) != nil else { throw error }
+            return try await attach(id, send: request.send)
+        }
         await dispatcher.submit([invocation])
         guard let outcome else { return .accepted(invocationID: invocation.id, executionTime: notBefore) }
         return .ended(invocationID: invocation.id, await outcome.value)
@@ -117,14 +139,31 @@ extension KafkaIngress {
         guard let runHandler, let run = try await journal.workflowRun(service: service, handler: runHandler, key: key) else {
             return .invocationNotFound
         }
-        if let outcome = run.outcome { return .ended(invocationID: run.id, outcome) }
+        return try await invocationOutcome(id: run.id, wait: wait)
+    }
+
+    /// `GET /restate/invocation/{id}/attach` (`wait`: until it ends) or `/output` (470 while it
+    /// runs); also by idempotency key: `/restate/invocation/{service}[/{key}]/{handler}/{idempotency key}/…`.
+    public func invocationOutcome(id: String, wait: Bool) async throws -> IngressInvocationReply {
+        guard let found = try await journal.outcome(of: id) else { return .invocationNotFound }
+        if let outcome = found.outcome { return .ended(invocationID: id, outcome) }
         guard wait else { return .notReady }
-        let outcome = outcomeWaiters.register(run.id)
+        let outcome = outcomeWaiters.register(id)
         // It may have ended before the registration: the journal knows.
-        if let ended = try await journal.workflowRun(service: service, handler: runHandler, key: key)?.outcome {
-            outcomeWaiters.ended(run.id, ended)
-        }
-        return .ended(invocationID: run.id, await outcome.value)
+        if let ended = try await journal.outcome(of: id)?.outcome { outcomeWaiters.ended(id, ended) }
+        return .ended(invocationID: id, await outcome.value)
+    }
+
+    /// The id an idempotent request to this target gets (for attach/output by idempotency key).
+    public nonisolated func idempotentInvocationID(service: String, handler: String, key: String?, idempotencyKey: String) -> String {
+        InvocationID.idempotent(service: service, handler: handler, key: key, idempotencyKey: idempotencyKey)
+    }
+
+    /// A repeated idempotent request: a send is reported as accepted before; a call gets the
+    /// first request's result, waiting for it if need be.
+    private func attach(_ id: String, send: Bool) async throws -> IngressInvocationReply {
+        if send { return .previouslyAccepted(invocationID: id) }
+        return try await invocationOutcome(id: id, wait: true)
     }
 }
 

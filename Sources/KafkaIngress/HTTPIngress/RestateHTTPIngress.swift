@@ -7,7 +7,9 @@ import RestateProtocol
 
 /// Restate's HTTP ingress (its port 8080), the part tests read results through: `POST
 /// /Service/handler` and `POST /Object/key/handler` call a handler and answer with its output;
-/// with `/send` appended (and an optional `?delay=`) they start it and answer 202 at once.
+/// with `/send` appended (and an optional `?delay=`) they start it and answer 202 at once. An
+/// `idempotency-key` header makes a repeated request attach to the first one's invocation;
+/// `GET /restate/invocation/…/attach|output` reads an invocation's result by id or by that key.
 /// Statuses, headers and error bodies are Restate 1.7's: a terminal failure answers with its
 /// code and `{"code", "message", "source": "invocation"}`, an ingress error with
 /// `"source": "ingress"` and the `x-restate-error-source` header saying which.
@@ -35,6 +37,9 @@ public struct RestateHTTPIngress: Sendable {
         router.get("/restate/workflow/:name/:key/output") { _, context in
             try await Self.reply(ingress.workflowOutcome(service: context.parameters.get("name") ?? "", key: context.parameters.get("key") ?? "", wait: false))
         }
+        router.get("/restate/invocation/**") { request, _ in
+            try await Self.invocationRead(path: request.uri.path, ingress: ingress)
+        }
         router.post("/restate/awakeables/:id/:action") { request, context in
             let id = context.parameters.get("id") ?? ""
             let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodyBytes))
@@ -57,15 +62,46 @@ public struct RestateHTTPIngress: Sendable {
                 return Self.notForwarded.contains(name) ? nil : (name, field.value)
             }
             return try await Self.handle(path: request.uri.path, delay: request.uri.queryParameters.get("delay"),
-                                         body: Array(buffer: body), headers: headers, ingress: ingress)
+                                         body: Array(buffer: body), headers: headers,
+                                         idempotencyKey: request.headers[HTTPField.Name("idempotency-key")!], ingress: ingress)
         }
         return router
     }
 
     /// Hop-by-hop and framing headers stay with the HTTP request; the rest reach the handler.
-    static let notForwarded: Set<String> = ["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade"]
+    static let notForwarded: Set<String> = ["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade",
+                                            "idempotency-key", "idempotency-expires"]
 
-    static func handle(path: String, delay: String?, body: [UInt8], headers: [(String, String)], ingress: KafkaIngress) async throws -> Response {
+    /// `GET /restate/invocation/{id}/attach|output`, or by idempotency key
+    /// `/restate/invocation/{service}[/{key}]/{handler}/{idempotency key}/attach|output`.
+    static func invocationRead(path: String, ingress: KafkaIngress) async throws -> Response {
+        var segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(3).map { String($0).removingPercentEncoding ?? String($0) }
+        let action = segments.popLast()
+        guard action == "attach" || action == "output" else {
+            return ingressError(.badRequest, badInvocationPath)
+        }
+        let wait = action == "attach"
+        switch segments.count {
+        case 1:
+            if let problem = InvocationID.decodeError(segments[0]) { return ingressError(.badRequest, "bad invocation id '\(segments[0])': \(problem)") }
+            return reply(try await ingress.invocationOutcome(id: segments[0], wait: wait))
+        case 3, 4:
+            let service = segments[0]
+            guard let keyed = await ingress.serviceIsKeyed(service) else { return reply(.serviceNotFound(service)) }
+            guard keyed == (segments.count == 4) else { return reply(.badServicePath) }
+            let id = ingress.idempotentInvocationID(service: service, handler: segments[segments.count - 2], key: keyed ? segments[1] : nil,
+                                                     idempotencyKey: segments[segments.count - 1])
+            return reply(try await ingress.invocationOutcome(id: id, wait: wait))
+        default:
+            return ingressError(.badRequest, badInvocationPath)
+        }
+    }
+
+    static let badInvocationPath = "bad path, expected either /restate/invocation/:invocation_id/output or /restate/invocation/:invocation_id/attach"
+        + " or /restate/invocation/:invocation_target/:idempotency_key/output or /restate/invocation/:invocation_target/:idempotency_key/attach"
+
+    static func handle(path: String, delay: String?, body: [UInt8], headers: [(String, String)], idempotencyKey: String? = nil,
+                       ingress: KafkaIngress) async throws -> Response {
         var segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { String($0).removingPercentEncoding ?? String($0) }
         let send = segments.last == "send"
         if send { segments.removeLast() }
@@ -80,7 +116,7 @@ public struct RestateHTTPIngress: Sendable {
         }
         let request = IngressInvocationRequest(
             service: service, handler: segments[segments.count - 1], key: segments.count == 3 ? segments[1] : nil,
-            body: body, headers: headers, send: send, delayMs: delayMs)
+            body: body, headers: headers, send: send, delayMs: delayMs, idempotencyKey: idempotencyKey)
         return reply(try await ingress.invoke(request))
     }
 
@@ -96,6 +132,8 @@ public struct RestateHTTPIngress: Sendable {
             return ingressError(.notFound, "invocation not found")
         case .notReady:
             return ingressError(HTTPResponse.Status(code: 470), "the invocation exists but has not completed yet")
+        case .idempotencyKeyOnWorkflow:
+            return ingressError(.badRequest, "cannot use the idempotency key with workflow handlers. The handler invocation will already be idempotent by the workflow key itself.")
         case .previouslyAccepted(let id):
             return json(.accepted, ["invocationId": id, "status": "PreviouslyAccepted"], headers: [:])
         case .accepted(let id, let executionTime):

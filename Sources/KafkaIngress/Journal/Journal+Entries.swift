@@ -129,12 +129,24 @@ extension Journal {
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, status, output, error FROM invocation WHERE service = ? AND key = ? AND handler = ? ORDER BY seq LIMIT 1
                 """, arguments: [service, key, handler]) else { return nil }
-            let id: String = row["id"]
-            switch InvocationStatus(rawValue: row["status"]) {
-            case .completed?: return (id, .value([UInt8](row["output"] as Data? ?? Data())))
-            case .failed?: return (id, .failure(Self.failure(fromJournaled: row["error"] ?? "")))
-            default: return (id, nil)
-            }
+            return (row["id"], Self.outcome(of: row))
+        }
+    }
+
+    /// An invocation's outcome by id: nil when there is no such invocation, an empty outcome
+    /// while it has not ended.
+    func outcome(of id: String) async throws -> (id: String, outcome: CompletionResult?)? {
+        try await db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, status, output, error FROM invocation WHERE id = ?", arguments: [id]) else { return nil }
+            return (row["id"], Self.outcome(of: row))
+        }
+    }
+
+    private static func outcome(of row: Row) -> CompletionResult? {
+        switch InvocationStatus(rawValue: row["status"]) {
+        case .completed?: .value([UInt8](row["output"] as Data? ?? Data()))
+        case .failed?: .failure(failure(fromJournaled: row["error"] ?? ""))
+        default: nil
         }
     }
 

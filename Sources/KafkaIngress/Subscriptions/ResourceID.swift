@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Restate-style identifiers: a prefix, a version digit and a 128-bit ULID in base62.
@@ -87,6 +88,18 @@ enum InvocationID {
         let partitionKey = key.map(fnv1a) ?? UInt64.random(in: .min ... .max)
         let keyBytes = (0..<8).lazy.map { UInt8(truncatingIfNeeded: partitionKey >> (56 - 8 * $0)) }
         return prefix + ResourceID.base62(keyBytes, length: partitionKeyLength) + ResourceID.base62(ResourceID.ulidBytes(now: now).reversed())
+    }
+
+    /// The id of an idempotent request: the same target and idempotency key always give the same
+    /// id, as in Restate (where it comes from the idempotency id), so a repeated request finds
+    /// the invocation the first one made.
+    static func idempotent(service: String, handler: String, key: String?, idempotencyKey: String) -> String {
+        let partitionKey = fnv1a(key ?? idempotencyKey)
+        let keyBytes = (0..<8).lazy.map { UInt8(truncatingIfNeeded: partitionKey >> (56 - 8 * $0)) }
+        // Length-prefixed parts, so that no two targets run together into the same text.
+        let identity = [service, key ?? "", handler, idempotencyKey].map { "\($0.utf8.count):\($0)" }.joined()
+        let digest = Array(SHA256.hash(data: Data(identity.utf8)).prefix(16))
+        return prefix + ResourceID.base62(keyBytes, length: partitionKeyLength) + ResourceID.base62(digest)
     }
 
     static func isWellFormed(_ id: String) -> Bool { decodeError(id) == nil }

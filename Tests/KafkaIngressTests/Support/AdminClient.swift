@@ -21,9 +21,10 @@ struct AdminClient: Sendable {
 
     /// `contentType` goes with a body (nil: none).
     func request(_ method: HTTPMethod, _ path: String, json: [String: Any]? = nil, raw: String? = nil,
-                 contentType: String? = "application/json") async throws -> Result {
+                 contentType: String? = "application/json", headers: [String: String] = [:]) async throws -> Result {
         var request = HTTPClientRequest(url: base + path)
         request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body = try json.map({ try JSONSerialization.data(withJSONObject: $0) }) ?? raw.map({ Data($0.utf8) }) {
             if let contentType { request.headers.add(name: "content-type", value: contentType) }
             request.body = .bytes(ByteBuffer(bytes: body))
