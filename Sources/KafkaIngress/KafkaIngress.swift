@@ -85,7 +85,11 @@ public actor KafkaIngress {
             deliverSignal: { target, notification in
                 try? await Self.deliverSignal(notification, to: target, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
             },
-            ended: { id, outcome in waiters.ended(id, outcome) })
+            ended: { id, outcome in waiters.ended(id, outcome) },
+            awaitEnd: { id in waiters.register(id) },
+            workflowRunHandler: { service in
+                catalog.state.withLock { catalog in catalog.lookup(service)?.1.handlers.first { catalog.isWorkflowRun(service, $0.name) }?.name }
+            })
         self.journal = journal
         self.client = client
         self.catalog = catalog

@@ -22,6 +22,8 @@ public enum MessageType: UInt16, Sendable {
     case oneWayCallCommand = 0x040E
     case sendSignalCommand = 0x0410
     case runCommand = 0x0411
+    case attachInvocationCommand = 0x0412
+    case getInvocationOutputCommand = 0x0413
     case completeAwakeableCommand = 0x0414
     case signalNotification = 0xFBFF
     case getPromiseCompletionNotification = 0x8009
@@ -31,6 +33,8 @@ public enum MessageType: UInt16, Sendable {
     case callCompletionNotification = 0x800D
     case callInvocationIdCompletionNotification = 0x800E
     case runCompletionNotification = 0x8011
+    case attachInvocationCompletionNotification = 0x8012
+    case getInvocationOutputCompletionNotification = 0x8013
 
     /// The protocol's name for a message type, for errors that say what a handler used.
     public static func name(of type: UInt16) -> String {

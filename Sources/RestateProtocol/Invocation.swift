@@ -242,7 +242,8 @@ public struct InvocationResponse: Sendable, Equatable {
                 continue
             case .callCommand, .completePromiseCommand, .completeAwakeableCommand, .sendSignalCommand:
                 needsJournal = true
-            case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand:
+            case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand,
+                 .attachInvocationCommand, .getInvocationOutputCommand:
                 // Durable execution: the caller journals these (see `JournalEntries`) and
                 // resumes the handler once what it waits for is done.
                 continue

@@ -261,19 +261,29 @@ struct SDKServiceTests {
         }
     }
 
-    @Test("a handler that uses what the ingress cannot serve yet (attaching to another invocation) fails its attempts, naming the command; nothing is reported completed")
-    func unservedCommandIsNamed() async throws {
+    @Test("ctx.attach_invocation: a handler attached to a running invocation resumes with its result when it ends; to one that ended, at once; to none, a 404 failure")
+    func attachToInvocation() async throws {
         try await withSDKEndpoint { sdk in
             try await IngressFixture.with(services: []) { f in
-                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
-                try #require(registered.status == 201, "\(registered.body)")
-                let (topic, id) = try await f.subscribedTopic("attach", to: "Echo/attach")
-                try f.produce(topic, [(key: "k", value: #"{"id":"inv_1abcdefghijkabcdefghijklmnopqrstuv"}"#)], partitions: 1)
-                try await eventually("the attempt failed, naming AttachInvocationCommand") {
-                    try await f.ingress.invocations(subscription: id).first?.error?.contains("AttachInvocationCommand") == true
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await HTTPIngressTests.withHTTPIngress(f) { http in
+                    let napping = try await http.request(.POST, "/Echo/nap/send", raw: #"{"ms": 700}"#)
+                    let napID = try #require((try napping.json())["invocationId"] as? String)
+                    let attached = try await http.request(.POST, "/Echo/attach", raw: "{\"id\": \"\(napID)\"}")
+                    #expect(attached.status == 200 && attached.body.contains("700"), "\(attached.status) \(attached.body)")
+                    let nap = try #require(try await f.ingress.invocations().first { $0.id == napID })
+                    #expect(nap.status == .completed, "the attach answered only once the nap had ended")
+                    let attacher = try #require(try await f.ingress.invocations().first { $0.target == "Echo/attach" })
+                    #expect((attacher.completedAt ?? 0) >= (nap.completedAt ?? .max))
+
+                    // Ended already: answered from the journal at once.
+                    let again = try await http.request(.POST, "/Echo/attach", raw: "{\"id\": \"\(napID)\"}")
+                    #expect(again.status == 200 && again.body == attached.body)
+
+                    let neverRan = String(napID.dropLast()) + (napID.hasSuffix("a") ? "b" : "a")
+                    let missing = try await http.request(.POST, "/Echo/attach", raw: "{\"id\": \"\(neverRan)\"}")
+                    #expect(missing.status == 404 && missing.body.contains(#""message":"not found""#), "\(missing.status) \(missing.body)")
                 }
-                let invocation = try #require(try await f.ingress.invocations(subscription: id).first)
-                #expect(invocation.status != .completed)
             }
         }
     }

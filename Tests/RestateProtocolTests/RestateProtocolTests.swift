@@ -47,10 +47,42 @@ struct RestateProtocolTests {
     func unsupportedCommandsAreNamed() throws {
         var output = ProtobufWriter()
         output.message(14) { $0.bytes(1, [7]) }
-        for (type, name) in [(UInt16(0x0406), "GetLazyStateKeysCommand"), (0x0402, "GetLazyStateCommand"), (0x0412, "AttachInvocationCommand"), (0x0413, "GetInvocationOutputCommand"), (0x0999, "message type 0x999")] {
+        for (type, name) in [(UInt16(0x0406), "GetLazyStateKeysCommand"), (0x0402, "GetLazyStateCommand"), (0x0999, "message type 0x999")] {
             let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
             #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
         }
+    }
+
+    @Test("invocation reads: attach and get-output name their target by id, idempotent request or workflow; their completions carry the outcome, or Void for output not ready")
+    func invocationReads() throws {
+        var byKey = ProtobufWriter()
+        byKey.message(3) { t in
+            t.string(1, "Counter")
+            t.string(2, "k")
+            t.string(3, "add")
+            t.string(4, "pay-1")
+        }
+        byKey.uint(11, 3)
+        var byWorkflow = ProtobufWriter()
+        byWorkflow.message(4) { t in
+            t.string(1, "Signup")
+            t.string(2, "a")
+        }
+        byWorkflow.uint(11, 4)
+        let reads = try JournalEntries.invocationReads(in: [
+            Frame(.attachInvocationCommand, body: byKey.bytes), Frame(.getInvocationOutputCommand, body: byWorkflow.bytes),
+            Frame(.sleepCommand, body: []),
+        ])
+        #expect(reads.map(\.kind) == [.attach, .output])
+        #expect(reads.first?.target == .idempotentRequest(service: "Counter", key: "k", handler: "add", idempotencyKey: "pay-1"))
+        #expect(reads.last?.target == .workflow(name: "Signup", key: "a"))
+        let done = try #require(reads.first).completion(.value(Array("6".utf8)))
+        #expect(done.type == MessageType.attachInvocationCompletionNotification.rawValue)
+        #expect(try JournalEntries.pendingAttaches(in: [Frame(.attachInvocationCommand, body: byKey.bytes)]).count == 1)
+        #expect(try JournalEntries.pendingAttaches(in: [Frame(.attachInvocationCommand, body: byKey.bytes), done]).isEmpty)
+        let notYet = try #require(reads.last).completion(nil)
+        #expect(notYet.type == MessageType.getInvocationOutputCompletionNotification.rawValue)
+        #expect(try ProtobufReader.last(4, in: notYet.body) != nil, "Void: the invocation has not ended")
     }
 
     @Test("journal entries: a proposed run result becomes its completion, a requested invocation id is announced, sleeps stay pending until completed")

@@ -20,6 +20,11 @@ struct InvocationExecutor: Sendable {
     let deliverSignal: @Sendable (_ target: String, _ notification: Frame) async -> Void
     /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
     let ended: @Sendable (_ id: String, _ outcome: CompletionResult) -> Void
+    /// Ends with the invocation's outcome once it ends (for handlers attached to it).
+    let awaitEnd: @Sendable (_ id: String) -> Task<CompletionResult, Never>
+    /// A workflow's run handler, if the service is a workflow.
+    let workflowRunHandler: @Sendable (_ service: String) -> String?
+    let attaches = AttachRegistrations()
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
     /// results is resumed at once after each); past this the attempt fails, as a guard.
@@ -91,7 +96,11 @@ struct InvocationExecutor: Sendable {
                     added += try await settle(invocation, added)
                     entries += added
                     // Promise reads of earlier rounds (say, before a restart) may be answerable now.
-                    let answered = try await settlePromiseGets(invocation, try JournalEntries.pendingPromiseGets(in: entries))
+                    var answered = try await settlePromiseGets(invocation, try JournalEntries.pendingPromiseGets(in: entries))
+                    // Attaches of earlier rounds too (after a restart nothing is registered for them).
+                    for read in try JournalEntries.pendingAttaches(in: entries + answered) {
+                        if let answer = try await settle(read, of: invocation) { answered.append(answer) }
+                    }
                     added += answered
                     entries += answered
                     let due = try completeDueSleeps(entries)
@@ -101,7 +110,8 @@ struct InvocationExecutor: Sendable {
                     let waitsForCallee = try !JournalEntries.pendingCalls(in: entries).isEmpty
                     let waitsForPromise = try !JournalEntries.pendingPromiseGets(in: entries).isEmpty
                     let waitsForSignal = try !JournalEntries.awaitedSignals(inResponse: body).isEmpty
-                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise || waitsForSignal else {
+                    let waitsForAttach = try !JournalEntries.pendingAttaches(in: entries).isEmpty
+                    guard resumeNow || wakeUp != nil || waitsForCallee || waitsForPromise || waitsForSignal || waitsForAttach else {
                         return try await failedAttempt(invocation, number,
                             "the handler suspended waiting for something this ingress cannot complete (it waits for nothing it journaled)")
                     }
@@ -165,6 +175,9 @@ struct InvocationExecutor: Sendable {
             case .get:
                 notifications += try await settlePromiseGets(invocation, [command])
             }
+        }
+        for read in try JournalEntries.invocationReads(in: added) {
+            if let answer = try await settle(read, of: invocation) { notifications.append(answer) }
         }
         return notifications
     }

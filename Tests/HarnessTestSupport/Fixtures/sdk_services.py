@@ -129,7 +129,7 @@ async def cancel(ctx: Context, value: dict) -> str:
 
 @echo.handler()
 async def attach(ctx: Context, value: dict) -> str:
-    """Attaches to another invocation (not served by the ingress yet)."""
+    """Attaches to another invocation and answers its result."""
     return await ctx.attach_invocation(value["id"])
 
 
