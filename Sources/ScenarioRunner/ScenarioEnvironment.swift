@@ -82,15 +82,27 @@ final class ScenarioEnvironment {
         recorderURL = "http://\(advertisedHost):\(port)"
         switch target.ingress {
         case .embedded:
-            let clusters = try kafka.map { name, cluster in
+            let configured = Set(scenario.clusters.filter { !$0.registeredAtRuntime }.map(\.name))
+            let clusters = try kafka.filter { configured.contains($0.key) }.map { name, cluster in
                 (name, EmbeddedIngress.Cluster(bootstrapServers: cluster.bootstrapServers,
                                                properties: try Self.securityProperties(scenario.clusters.first { $0.name == name }, cluster)))
             }
             ingress = try await EmbeddedIngress(clusters: Dictionary(uniqueKeysWithValues: clusters), options: embedded)
         case .remote(let adminURL, let kafkaCluster, _):
-            ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: kafkaCluster], ingressURL: target.ingressURL)
+            // A cluster registered at run time is known to the ingress by the scenario's name for it.
+            ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: scenario.cluster.registeredAtRuntime ? scenario.cluster.name : kafkaCluster],
+                                    ingressURL: target.ingressURL)
         }
         do {
+            for spec in scenario.clusters where spec.registeredAtRuntime {
+                guard let cluster = kafka[spec.name] else { continue }
+                do {
+                    try await ingress.registerKafkaCluster(name: spec.name, bootstrapServers: cluster.bootstrapServers,
+                                                           properties: try Self.securityProperties(spec, cluster))
+                } catch {
+                    throw ScenarioError("registering Kafka cluster '\(spec.name)' through /kafka-clusters: \(error)")
+                }
+            }
             // The simulated services are one deployment; each real one is another, reached through
             // the recorder so that its attempts are recorded.
             if !scenario.services.isEmpty || scenario.deployments.isEmpty { try await ingress.registerDeployment(url: recorderURL) }

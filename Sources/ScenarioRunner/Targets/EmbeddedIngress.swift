@@ -64,6 +64,13 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
 
     func registerDeployment(url: String) async throws { _ = try await ingress.registerDeployment(uri: url) }
 
+    /// With the quick loopback settings the configured clusters get, so that only the way the
+    /// cluster is known differs. It lives in the journal: a restart keeps it.
+    func registerKafkaCluster(name: String, bootstrapServers: String, properties: [String: String]) async throws {
+        _ = try await ingress.createKafkaCluster(name: name, properties: Self.clusterProperties.merging(properties) { $1 }
+            .merging(["bootstrap.servers": bootstrapServers]) { $1 })
+    }
+
     func httpIngressURL() async throws -> String {
         if let httpIngress { return httpIngress.url }
         let (ports, continuation) = AsyncStream<Int>.makeStream()

@@ -11,6 +11,9 @@ import NIOHTTP1
 protocol IngressTarget: Sendable {
     /// Registers a deployment (the recorder, or the recorder's pass-through to a real one).
     func registerDeployment(url: String) async throws
+    /// Registers a Kafka cluster at run time (`POST /kafka-clusters`), as Restate's own Kafka
+    /// tests do, instead of naming it in the configuration.
+    func registerKafkaCluster(name: String, bootstrapServers: String, properties: [String: String]) async throws
     /// The base URL of the ingress's HTTP API (Restate's port 8080), for `call` steps.
     func httpIngressURL() async throws -> String
     /// Creates a subscription of the topic of a cluster (by scenario name) to `Service/handler`; returns its id.

@@ -51,6 +51,17 @@ final class RemoteIngress: IngressTarget {
         }
     }
 
+    /// A cluster left by an earlier run (Restate keeps registered clusters) is updated instead.
+    func registerKafkaCluster(name: String, bootstrapServers: String, properties: [String: String]) async throws {
+        try await waitUntilHealthy(within: .seconds(60))
+        let all = properties.merging(["bootstrap.servers": bootstrapServers]) { $1 }
+        do {
+            _ = try await call(.POST, "/kafka-clusters", ["name": name, "properties": all], expect: [200, 201])
+        } catch let error as ScenarioError where error.description.contains("HTTP 409") {
+            _ = try await call(.PATCH, "/kafka-clusters/\(name)", ["properties": all], expect: [200])
+        }
+    }
+
     func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
         let body = try await call(.POST, "/subscriptions", ["source": "kafka://\(clusterNames[cluster] ?? cluster)/\(topic)", "sink": "service://\(sink)", "options": options],
                                   expect: [200, 201])

@@ -134,6 +134,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var securityProtocol: SecurityProtocolSpec?
 
     public var effectiveSecurityProtocol: SecurityProtocolSpec { securityProtocol ?? (sasl == nil ? .plaintext : .saslPlaintext) }
+    /// The ingress learns this cluster at run time, through the admin API's `POST
+    /// /kafka-clusters` (as Restate's own Kafka tests register theirs), not from its
+    /// configuration.
+    public var registeredAtRuntime = false
 
     public init(name: String = ClusterSpec.defaultName, brokers: Int = 1, partitions: Int32 = 4) {
         self.name = name

@@ -6,8 +6,8 @@ public enum ScenarioGrammar {
     public static let mappings: [String: [String]] = [
         "scenario": ["name", "cluster", "clusters", "topics", "services", "deployments", "subscriptions", "retry_policy", "explore", "seed", "steps", "expect"],
         "explore": ["runs", "seed", "faults", "per_run"],
-        "cluster": ["brokers", "partitions", "security_protocol", "sasl"],
-        "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl"],
+        "cluster": ["brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime"],
+        "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime"],
         "sasl": ["mechanisms", "users", "ingress_user"],
         "retry_policy": ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"],
         "topic": ["name", "partitions", "cluster"],

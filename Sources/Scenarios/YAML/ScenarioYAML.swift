@@ -8,6 +8,7 @@ import Yams
 /// ```yaml
 /// name: per-key order                # required
 /// cluster: {brokers: 1, partitions: 4}              # the default cluster; or several:
+///                                    # registered_at_runtime: true: through POST /kafka-clusters, not the configuration
 /// clusters: [{name: main, brokers: 1}, {name: eu, partitions: 2}]   # the first is the default
 /// topics: [{name: orders, partitions: 4, cluster: eu}]
 /// services:
@@ -161,6 +162,7 @@ struct ScenarioParser {
             case "brokers": spec.brokers = try reader.int(value, "cluster.brokers", min: 1)
             case "sasl": spec.sasl = try sasl(value)
             case "security_protocol": spec.securityProtocol = try reader.oneOf(value, "cluster.security_protocol", SecurityProtocolSpec.self)
+            case "registered_at_runtime": spec.registeredAtRuntime = try reader.bool(value, "cluster.registered_at_runtime")
             default: spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1))
             }
         }
