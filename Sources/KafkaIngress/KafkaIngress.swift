@@ -89,7 +89,8 @@ public actor KafkaIngress {
             awaitEnd: { id in waiters.register(id) },
             workflowRunHandler: { service in
                 catalog.state.withLock { catalog in catalog.lookup(service)?.1.handlers.first { catalog.isWorkflowRun(service, $0.name) }?.name }
-            })
+            },
+            stateLoading: { service, handler in catalog.state.withLock { $0.stateLoading(service, handler) } })
         self.journal = journal
         self.client = client
         self.catalog = catalog

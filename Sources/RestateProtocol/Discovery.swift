@@ -11,6 +11,10 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
         public var name: String
         public var ty: ServiceType
         public var handlers: [Handler]
+        /// Send only the preloaded part of the state (`eagerStateKeysWhitelist`; none when
+        /// absent): the handler asks for the rest (lazy state).
+        public var enableLazyState: Bool?
+        public var eagerStateKeysWhitelist: [String]?
 
         public init(name: String, ty: ServiceType, handlers: [Handler]) {
             self.name = name
@@ -23,6 +27,9 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
         public var name: String
         /// Absent for Service handlers (SDKs omit it).
         public var ty: HandlerType?
+        /// The handler's own lazy state settings, over the service's.
+        public var enableLazyState: Bool?
+        public var eagerStateKeysWhitelist: [String]?
 
         public init(name: String, ty: HandlerType?) {
             self.name = name

@@ -12,6 +12,7 @@ public enum MessageType: UInt16, Sendable {
     case setStateCommand = 0x0403
     case clearStateCommand = 0x0404
     case clearAllStateCommand = 0x0405
+    case getLazyStateKeysCommand = 0x0406
     case getEagerStateCommand = 0x0407
     case getEagerStateKeysCommand = 0x0408
     case getPromiseCommand = 0x0409
@@ -26,6 +27,8 @@ public enum MessageType: UInt16, Sendable {
     case getInvocationOutputCommand = 0x0413
     case completeAwakeableCommand = 0x0414
     case signalNotification = 0xFBFF
+    case getLazyStateCompletionNotification = 0x8002
+    case getLazyStateKeysCompletionNotification = 0x8006
     case getPromiseCompletionNotification = 0x8009
     case peekPromiseCompletionNotification = 0x800A
     case completePromiseCompletionNotification = 0x800B

@@ -10,8 +10,10 @@ public struct InvocationRequest: Sendable, Equatable {
     public var debugId: String
     /// The object or workflow key; empty for services.
     public var key: String
-    /// The object's whole state, so the handler never needs to ask for more (eager state).
+    /// The object's state sent with the request: all of it (eager state), or, with
+    /// `partialState`, what the service preloads (the handler asks for the rest: lazy state).
     public var state: [[UInt8]: [UInt8]]
+    public var partialState = false
     public var headers: [(String, String)]
     public var input: [UInt8]
     public var retryCount: UInt32
@@ -35,6 +37,7 @@ public struct InvocationRequest: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.debugId == b.debugId && a.key == b.key && a.state == b.state
             && a.headers.elementsEqual(b.headers, by: ==) && a.input == b.input && a.retryCount == b.retryCount && a.journal == b.journal
+            && a.partialState == b.partialState
     }
 
     /// The request body: two frames.
@@ -50,7 +53,7 @@ public struct InvocationRequest: Sendable, Equatable {
                 entry.bytes(2, v)
             }
         }
-        start.bool(5, false)  // partial_state: the map is complete
+        start.bool(5, partialState)
         start.string(6, key)
         start.uint(7, UInt64(retryCount))
         var input = ProtobufWriter()
@@ -243,7 +246,7 @@ public struct InvocationResponse: Sendable, Equatable {
             case .callCommand, .completePromiseCommand, .completeAwakeableCommand, .sendSignalCommand:
                 needsJournal = true
             case .runCommand, .proposeRunCompletion, .sleepCommand, .getPromiseCommand, .peekPromiseCommand,
-                 .attachInvocationCommand, .getInvocationOutputCommand:
+                 .attachInvocationCommand, .getInvocationOutputCommand, .getLazyStateCommand, .getLazyStateKeysCommand:
                 // Durable execution: the caller journals these (see `JournalEntries`) and
                 // resumes the handler once what it waits for is done.
                 continue

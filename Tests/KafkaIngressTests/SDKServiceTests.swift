@@ -287,4 +287,21 @@ struct SDKServiceTests {
             }
         }
     }
+
+    @Test("lazy state: a service that enables it gets no state with the request; each read and the key list are answered from the object's state, with the invocation's own writes")
+    func lazyState() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await HTTPIngressTests.withHTTPIngress(f) { http in
+                    let first = try await http.request(.POST, "/LazyCounter/k/bump", raw: "5")
+                    #expect(first.status == 200 && first.body == #"{"total": 5, "keys": ["last", "total"]}"#, "\(first.status) \(first.body)")
+                    let second = try await http.request(.POST, "/LazyCounter/k/bump", raw: "2")
+                    #expect(second.status == 200 && second.body == #"{"total": 7, "keys": ["last", "total"]}"#, "\(second.status) \(second.body)")
+                    let other = try await http.request(.POST, "/LazyCounter/other/bump", raw: "1")
+                    #expect(other.body == #"{"total": 1, "keys": ["last", "total"]}"#, "state is per key: \(other.body)")
+                }
+            }
+        }
+    }
 }

@@ -53,6 +53,34 @@ struct RestateProtocolTests {
         }
     }
 
+    @Test("lazy state reads are answered from the state as the invocation's earlier writes left it; absent keys are Void; the key list is sorted")
+    func lazyStateAnswers() throws {
+        func command(_ type: MessageType, key: String?, completion: UInt64) -> Frame {
+            var w = ProtobufWriter()
+            if let key { w.bytes(1, Array(key.utf8)) }
+            w.uint(11, completion)
+            return Frame(type, body: w.bytes)
+        }
+        var set = ProtobufWriter()
+        set.bytes(1, Array("b".utf8))
+        set.message(3) { $0.bytes(1, Array("2".utf8)) }
+        let answers = try JournalEntries.lazyStateAnswers(
+            added: [command(.getLazyStateCommand, key: "a", completion: 1), Frame(.setStateCommand, body: set.bytes),
+                    command(.getLazyStateCommand, key: "b", completion: 2), command(.getLazyStateCommand, key: "z", completion: 3),
+                    command(.getLazyStateKeysCommand, key: nil, completion: 4)],
+            journaled: [], state: [Array("a".utf8): Array("1".utf8)])
+        #expect(answers.map(\.type) == [0x8002, 0x8002, 0x8002, 0x8006])
+        let value = { (frame: Frame) in try ProtobufReader.last(5, in: frame.body).flatMap { try ProtobufReader.last(1, in: $0.bytes)?.bytes } }
+        #expect(try value(answers[0]) == Array("1".utf8))
+        #expect(try value(answers[1]) == Array("2".utf8), "the write before the read counts")
+        #expect(try ProtobufReader.last(4, in: answers[2].body) != nil, "absent: Void")
+        let keys = try ProtobufReader.last(17, in: answers[3].body)?.bytes ?? []
+        var reader = ProtobufReader(keys)
+        var listed: [String] = []
+        while let (_, v) = try reader.next() { listed.append(v.string) }
+        #expect(listed == ["a", "b"])
+    }
+
     @Test("invocation reads: attach and get-output name their target by id, idempotent request or workflow; their completions carry the outcome, or Void for output not ready")
     func invocationReads() throws {
         var byKey = ProtobufWriter()

@@ -45,6 +45,15 @@ struct ServiceCatalog: Sendable {
         return h.isExclusive(in: s)
     }
 
+    /// How the handler gets its object's state: all of it, or (lazy state) only the preloaded
+    /// keys, asking for the rest. The handler's settings win over the service's.
+    func stateLoading(_ service: String, _ handler: String) -> (lazy: Bool, preload: Set<String>) {
+        guard let (_, s) = lookup(service) else { return (false, []) }
+        let h = s.handlers.first { $0.name == handler }
+        let lazy = h?.enableLazyState ?? s.enableLazyState ?? false
+        return (lazy, Set(h?.eagerStateKeysWhitelist ?? s.eagerStateKeysWhitelist ?? []))
+    }
+
     /// Whether the handler is a workflow's run handler: one run per workflow id (the key).
     func isWorkflowRun(_ service: String, _ handler: String) -> Bool {
         guard let (_, s) = lookup(service), s.ty == .workflow, let h = s.handlers.first(where: { $0.name == handler }) else { return false }

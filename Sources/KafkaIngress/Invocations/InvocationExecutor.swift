@@ -24,6 +24,8 @@ struct InvocationExecutor: Sendable {
     let awaitEnd: @Sendable (_ id: String) -> Task<CompletionResult, Never>
     /// A workflow's run handler, if the service is a workflow.
     let workflowRunHandler: @Sendable (_ service: String) -> String?
+    /// Whether the handler takes lazy state, and the keys preloaded then.
+    let stateLoading: @Sendable (_ service: String, _ handler: String) -> (lazy: Bool, preload: Set<String>)
     let attaches = AttachRegistrations()
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
@@ -54,11 +56,14 @@ struct InvocationExecutor: Sendable {
             if defects.contains(.dropRunCompletionOnReplay), let first = entries.firstIndex(where: { $0.type == MessageType.runCompletionNotification.rawValue }) {
                 entries.remove(at: first)
             }
+            let loading = stateLoading(invocation.service, invocation.handler)
             for _ in 0..<Self.maxRounds {
-                let request = InvocationRequest(
-                    id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "", state: state,
+                var request = InvocationRequest(
+                    id: Array(invocation.id.utf8), debugId: invocation.id, key: invocation.key ?? "",
+                    state: loading.lazy ? state.filter { loading.preload.contains(String(decoding: $0.key, as: UTF8.self)) } : state,
                     headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
                     input: invocation.payload, retryCount: UInt32(invocation.attempts), journal: entries)
+                request.partialState = loading.lazy
                 let (response, body): (InvocationResponse, [UInt8])
                 do {
                     (response, body) = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
@@ -93,6 +98,7 @@ struct InvocationExecutor: Sendable {
                     return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
                 case .suspended:
                     var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
+                    added += try JournalEntries.lazyStateAnswers(added: added, journaled: entries, state: state)
                     added += try await settle(invocation, added)
                     entries += added
                     // Promise reads of earlier rounds (say, before a restart) may be answerable now.

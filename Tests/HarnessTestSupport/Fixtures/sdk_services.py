@@ -31,6 +31,18 @@ async def reset(ctx: ObjectContext) -> None:
     ctx.clear("count")
 
 
+# Lazy state: the runtime sends no state with the request and the SDK asks for each key it reads.
+lazy_counter = VirtualObject("LazyCounter", enable_lazy_state=True)
+
+
+@lazy_counter.handler()
+async def bump(ctx: ObjectContext, value: int) -> dict:
+    total = (await ctx.get("total") or 0) + value
+    ctx.set("total", total)
+    ctx.set("last", value)
+    return {"total": total, "keys": sorted(await ctx.state_keys())}
+
+
 echo = Service("Echo")
 
 
@@ -175,4 +187,4 @@ async def peek(ctx: WorkflowSharedContext) -> str:
     return str(await ctx.promise("decision").peek())
 
 
-app = restate.app(services=[counter, echo, fan_out, approval])
+app = restate.app(services=[counter, lazy_counter, echo, fan_out, approval])
