@@ -4,6 +4,8 @@ import Foundation
 public struct IngressProcess: Sendable {
     public let child: ChildProcess
     public let adminURL: String
+    /// Restate's HTTP ingress, when started with `--ingress-port`.
+    public let ingressURL: String?
 
     /// Starts `harness ingress --admin-port 0 ARGUMENTS` (the binary beside the test bundle) and
     /// waits for its `ready` line.
@@ -12,7 +14,10 @@ public struct IngressProcess: Sendable {
         do {
             // The first line is "ready http://127.0.0.1:PORT".
             let ready = try await child.waitForOutput(matching: "^ready .*")
-            return IngressProcess(child: child, adminURL: String(ready.dropFirst("ready ".count)))
+            // Then "ingress http://127.0.0.1:PORT" when the HTTP ingress was asked for.
+            let ingress = arguments.contains("--ingress-port") ? try await child.waitForOutput(matching: "^ingress .*") : nil
+            return IngressProcess(child: child, adminURL: String(ready.dropFirst("ready ".count)),
+                                  ingressURL: ingress.map { String($0.dropFirst("ingress ".count)) })
         } catch {
             await child.kill()
             throw error

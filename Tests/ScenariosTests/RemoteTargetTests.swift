@@ -15,9 +15,11 @@ struct RemoteTargetTests {
             let properties = ["auto.offset.reset": "earliest", "topic.metadata.refresh.interval.ms": "500",
                               "session.timeout.ms": "6000", "heartbeat.interval.ms": "100"]
             try await withIngressFiles(cluster: "harness", brokers: "127.0.0.1:\(brokerPort)", properties: properties) { arguments in
-                try await withIngressProcess(arguments: arguments) { ingress in
+                try await withIngressProcess(arguments: arguments + ["--ingress-port", "0"]) { ingress in
                     let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
-                    let target = ScenarioTarget.remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort)
+                    var target = ScenarioTarget.remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort)
+                    // Where `call` steps go: Restate's port 8080 is not this ingress's.
+                    target.ingressURL = ingress.ingressURL
                     let result = await ScenarioRunner(target: target, concurrency: ScenarioRunnerTests.concurrency).run(scenario)
                     #expect(result.error == nil, "\(result.error ?? "")")
                     #expect(result.failures.isEmpty, "\(result.failures.map(\.description))")
