@@ -72,7 +72,7 @@ public actor KafkaIngress {
         let dispatcherRef = WeakDispatcher()
         let waiters = OutcomeWaiters()
         let executor = InvocationExecutor(
-            journal: journal, client: client, retry: settings.retry, logger: logger, defects: settings.defects,
+            journal: journal, client: client, logger: logger, defects: settings.defects,
             deploymentFor: { service in catalog.state.withLock { $0.lookup(service)?.0 } },
             handlerKind: { service, handler in
                 catalog.state.withLock { ($0.isKeyed(service), $0.isExclusive(service, handler)) }
@@ -90,6 +90,7 @@ public actor KafkaIngress {
             workflowRunHandler: { service in
                 catalog.state.withLock { catalog in catalog.lookup(service)?.1.handlers.first { catalog.isWorkflowRun(service, $0.name) }?.name }
             },
+            retryPolicy: { [retry = settings.retry] service, handler in catalog.state.withLock { $0.retryPolicy(service, handler, default: retry) } },
             stateLoading: { service, handler in catalog.state.withLock { $0.stateLoading(service, handler) } })
         self.journal = journal
         self.client = client

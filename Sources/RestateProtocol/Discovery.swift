@@ -1,6 +1,10 @@
 /// The discovery manifest an endpoint returns from `GET /discover`.
 public struct EndpointManifest: Codable, Sendable, Equatable {
     public static let contentType = "application/vnd.restate.endpointmanifest.v3+json"
+    /// What a runtime accepts when it discovers an endpoint, as Restate 1.7 asks: versions 1 to
+    /// 4, so an SDK answers with its newest (v4 carries retry policies; an SDK refuses to send
+    /// a service that has one as v3).
+    public static let acceptedContentTypes = (1...4).map { "application/vnd.restate.endpointmanifest.v\($0)+json" }.joined(separator: ", ")
 
     public var protocolMode: String?
     public var minProtocolVersion: Int
@@ -15,6 +19,13 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
         /// absent): the handler asks for the rest (lazy state).
         public var enableLazyState: Bool?
         public var eagerStateKeysWhitelist: [String]?
+        /// The service's retry policy (discovery v4), over the runtime's default.
+        public var retryPolicyInitialInterval: Int?
+        public var retryPolicyMaxInterval: Int?
+        public var retryPolicyMaxAttempts: Int?
+        public var retryPolicyExponentiationFactor: Double?
+        /// `PAUSE` or `KILL`.
+        public var retryPolicyOnMaxAttempts: String?
 
         public init(name: String, ty: ServiceType, handlers: [Handler]) {
             self.name = name
@@ -30,6 +41,12 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
         /// The handler's own lazy state settings, over the service's.
         public var enableLazyState: Bool?
         public var eagerStateKeysWhitelist: [String]?
+        /// The handler's own retry policy settings, over the service's (milliseconds).
+        public var retryPolicyInitialInterval: Int?
+        public var retryPolicyMaxInterval: Int?
+        public var retryPolicyMaxAttempts: Int?
+        public var retryPolicyExponentiationFactor: Double?
+        public var retryPolicyOnMaxAttempts: String?
 
         public init(name: String, ty: HandlerType?) {
             self.name = name

@@ -304,4 +304,20 @@ struct SDKServiceTests {
             }
         }
     }
+
+    @Test("a retry policy in the SDK's discovery manifest (v4) wins over the runtime's default: the service's, and a handler's over its service's")
+    func retryPolicyFromManifest() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                let registered = try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true])
+                try #require(registered.status == 201, "the SDK sends its v4 manifest only when asked for v4: \(registered.body)")
+                try await HTTPIngressTests.withHTTPIngress(f) { http in
+                    let killed = try await http.request(.POST, "/Flaky/always_fails", raw: #""a""#)
+                    #expect(killed.status == 500 && killed.body.contains("attempt 2 of a fails on purpose') (killed after 2 attempts)"), "\(killed.status) \(killed.body)")
+                    let longer = try await http.request(.POST, "/Flaky/fails_longer", raw: #""b""#)
+                    #expect(longer.status == 500 && longer.body.contains("attempt 4 of b fails on purpose') (killed after 4 attempts)"), "\(longer.status) \(longer.body)")
+                }
+            }
+        }
+    }
 }

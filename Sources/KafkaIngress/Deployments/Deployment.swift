@@ -54,6 +54,13 @@ struct ServiceCatalog: Sendable {
         return (lazy, Set(h?.eagerStateKeysWhitelist ?? s.eagerStateKeysWhitelist ?? []))
     }
 
+    /// The retry policy of the handler's invocations: `defaultPolicy` with what the service's
+    /// manifest and the handler's set.
+    func retryPolicy(_ service: String, _ handler: String, default defaultPolicy: RetryPolicy) -> RetryPolicy {
+        guard let (_, s) = lookup(service) else { return defaultPolicy }
+        return defaultPolicy.overridden(by: s, handler: s.handlers.first { $0.name == handler })
+    }
+
     /// Whether the handler is a workflow's run handler: one run per workflow id (the key).
     func isWorkflowRun(_ service: String, _ handler: String) -> Bool {
         guard let (_, s) = lookup(service), s.ty == .workflow, let h = s.handlers.first(where: { $0.name == handler }) else { return false }

@@ -5,7 +5,6 @@ import RestateProtocol
 struct InvocationExecutor: Sendable {
     let journal: Journal
     let client: ServiceEndpointClient
-    let retry: RetryPolicy
     let logger: Logger
     let defects: Set<DeliberateDefect>
     /// Finds the deployment serving a service (registrations may change while invocations wait).
@@ -24,6 +23,8 @@ struct InvocationExecutor: Sendable {
     let awaitEnd: @Sendable (_ id: String) -> Task<CompletionResult, Never>
     /// A workflow's run handler, if the service is a workflow.
     let workflowRunHandler: @Sendable (_ service: String) -> String?
+    /// The retry policy of a handler: the runtime's default with its service's and its own settings.
+    let retryPolicy: @Sendable (_ service: String, _ handler: String) -> RetryPolicy
     /// Whether the handler takes lazy state, and the keys preloaded then.
     let stateLoading: @Sendable (_ service: String, _ handler: String) -> (lazy: Bool, preload: Set<String>)
     let attaches = AttachRegistrations()
@@ -143,7 +144,7 @@ struct InvocationExecutor: Sendable {
         } catch {
             // The journal itself failed: keep the invocation open and try again later.
             logger.error("journal error on invocation \(invocation.id): \(error)")
-            return .retry(afterMs: retry.delayMs(afterAttempts: number))
+            return .retry(afterMs: retryPolicy(invocation.service, invocation.handler).delayMs(afterAttempts: number))
         }
     }
 
@@ -262,6 +263,7 @@ struct InvocationExecutor: Sendable {
     }
 
     private func failedAttempt(_ invocation: Invocation, _ number: Int, _ error: String, retryAfterMs: Int? = nil) async throws -> Dispatcher.AttemptResult {
+        let retry = retryPolicy(invocation.service, invocation.handler)
         if let max = retry.maxAttempts, number >= max {
             switch retry.onMaxAttempts {
             case .kill:

@@ -1,3 +1,5 @@
+import RestateProtocol
+
 /// How failed attempts are retried: exponential backoff, then, after `maxAttempts`, the
 /// invocation is paused or killed. The defaults are Restate's `[default-retry-policy]` (1.6 and
 /// 1.7): first retry after 500 ms, factor 2, at most 60 s apart, paused after 70 attempts.
@@ -32,5 +34,28 @@ public struct RetryPolicy: Sendable, Equatable {
         var delay = Double(initialDelayMs)
         for _ in 1..<max(1, attempts) where delay < Double(maxDelayMs) { delay *= factor }
         return Int(min(Double(maxDelayMs), delay))
+    }
+}
+
+extension RetryPolicy {
+    /// Restate's merge: this (the runtime's default), then the settings the service's discovery
+    /// manifest gives, then its handler's; each field on its own.
+    func overridden(by service: EndpointManifest.Service, handler: EndpointManifest.Handler?) -> RetryPolicy {
+        var policy = self
+        policy.apply(service.retryPolicyInitialInterval, service.retryPolicyMaxInterval, service.retryPolicyMaxAttempts,
+                     service.retryPolicyExponentiationFactor, service.retryPolicyOnMaxAttempts)
+        if let handler {
+            policy.apply(handler.retryPolicyInitialInterval, handler.retryPolicyMaxInterval, handler.retryPolicyMaxAttempts,
+                         handler.retryPolicyExponentiationFactor, handler.retryPolicyOnMaxAttempts)
+        }
+        return policy
+    }
+
+    private mutating func apply(_ initial: Int?, _ maxInterval: Int?, _ maxAttempts: Int?, _ factor: Double?, _ onMax: String?) {
+        if let initial { initialDelayMs = initial }
+        if let maxInterval { maxDelayMs = maxInterval }
+        if let maxAttempts { self.maxAttempts = maxAttempts }
+        if let factor { self.factor = factor }
+        if let onMax, let value = OnMaxAttempts(rawValue: onMax.lowercased()) { onMaxAttempts = value }
     }
 }

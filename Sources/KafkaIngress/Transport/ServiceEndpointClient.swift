@@ -48,7 +48,7 @@ final class ServiceEndpointClient: Sendable {
     /// `GET {uri}/discover`.
     func discover(_ uri: String, headers: [String: String]) async throws -> EndpointManifest {
         var request = HTTPClientRequest(url: Self.join(uri, "discover"))
-        request.headers.add(name: "accept", value: EndpointManifest.contentType)
+        request.headers.add(name: "accept", value: EndpointManifest.acceptedContentTypes)
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         let response: HTTPClientResponse
         do {

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import restate
 from restate import Context, ObjectContext, Service, VirtualObject, Workflow, WorkflowContext, WorkflowSharedContext
+from restate.retry_policy import InvocationRetryPolicy
 
 counter = VirtualObject("Counter")
 
@@ -41,6 +42,25 @@ async def bump(ctx: ObjectContext, value: int) -> dict:
     ctx.set("total", total)
     ctx.set("last", value)
     return {"total": total, "keys": sorted(await ctx.state_keys())}
+
+
+# Its own retry policy (discovery v4): two attempts 10 ms apart, then killed, whatever the
+# runtime's default; one handler overrides the attempts.
+flaky = Service("Flaky", invocation_retry_policy=InvocationRetryPolicy(
+    initial_interval=timedelta(milliseconds=10), max_attempts=2, on_max_attempts="kill"))
+flaky_attempts: dict = {}
+
+
+@flaky.handler()
+async def always_fails(ctx: Context, name: str) -> str:
+    flaky_attempts[name] = flaky_attempts.get(name, 0) + 1
+    raise RuntimeError(f"attempt {flaky_attempts[name]} of {name} fails on purpose")
+
+
+@flaky.handler(invocation_retry_policy=InvocationRetryPolicy(max_attempts=4))
+async def fails_longer(ctx: Context, name: str) -> str:
+    flaky_attempts[name] = flaky_attempts.get(name, 0) + 1
+    raise RuntimeError(f"attempt {flaky_attempts[name]} of {name} fails on purpose")
 
 
 echo = Service("Echo")
@@ -187,4 +207,4 @@ async def peek(ctx: WorkflowSharedContext) -> str:
     return str(await ctx.promise("decision").peek())
 
 
-app = restate.app(services=[counter, lazy_counter, echo, fan_out, approval])
+app = restate.app(services=[counter, lazy_counter, flaky, echo, fan_out, approval])
