@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
-from conftest import running_broker, wait_for
+from conftest import HARNESS, running_broker, wait_for
 
 CLIENT = ("ingress", "s3cret")
 
@@ -273,3 +273,14 @@ def test_aiokafka_token_provider(oauth_broker, topic):
         assert "Authentication" in repr(refused.value) or "Unable to bootstrap" in str(refused.value), repr(refused.value)
         wait_for(lambda: oauth_broker.refused("insufficient_scope"), "the broker's log to name the missing scope", timeout=5)
     asyncio.run(go())
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--oauth-required-scope", "kafka"], "need --security-protocol SASL_PLAINTEXT or SASL_SSL"),
+    (["--security-protocol", "SASL_PLAINTEXT", "--sasl-mechanisms", "SCRAM-SHA-256", "--user", "a:b", "--oauth-signed-only"],
+     "need OAUTHBEARER in --sasl-mechanisms"),
+    (["--security-protocol", "SASL_PLAINTEXT", "--sasl-mechanisms", "OAUTHBEARER", "--oauth-signed-only"], "needs at least one --user"),
+])
+def test_broker_refuses_oauth_options_that_cannot_apply(args, complaint):
+    result = subprocess.run([HARNESS, "broker", "--port", "0", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0 and complaint in result.stderr, result.stderr

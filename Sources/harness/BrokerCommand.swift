@@ -82,8 +82,11 @@ struct BrokerCommand: AsyncParsableCommand {
     private func sasl() throws -> SASLConfiguration? {
         let securityProtocol = try parsedSecurityProtocol()
         guard securityProtocol.usesSASL else {
-            if !users.isEmpty || saslMechanisms != nil || !oauthRequiredScope.isEmpty || expectedAudience != nil || oauthSignedOnly {
-                throw ValidationError("--user, --sasl-mechanisms and the --oauth options need --security-protocol SASL_PLAINTEXT or SASL_SSL (it is \(securityProtocol))")
+            if !users.isEmpty || saslMechanisms != nil {
+                throw ValidationError("--user and --sasl-mechanisms need --security-protocol SASL_PLAINTEXT or SASL_SSL (it is \(securityProtocol))")
+            }
+            if !oauthRequiredScope.isEmpty || expectedAudience != nil || oauthSignedOnly {
+                throw ValidationError("--oauth-required-scope, --sasl-oauthbearer-expected-audience and --oauth-signed-only need --security-protocol SASL_PLAINTEXT or SASL_SSL with OAUTHBEARER (it is \(securityProtocol))")
             }
             return nil
         }
@@ -105,7 +108,9 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         // Unsecured OAUTHBEARER tokens need no credentials; everything else does.
         guard !credentials.isEmpty || (mechanisms == [.oauthBearer] && !oauthSignedOnly) else {
-            throw ValidationError("\(securityProtocol) with \(mechanisms.map(\.rawValue).joined(separator: ",")) needs at least one --user NAME:PASSWORD")
+            throw ValidationError(mechanisms.contains(.oauthBearer)
+                ? "\(securityProtocol) needs at least one --user NAME:PASSWORD (with OAUTHBEARER, unless it is the only mechanism and unsecured tokens are accepted)"
+                : "\(securityProtocol) needs at least one --user NAME:PASSWORD")
         }
         let audience = (expectedAudience ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         return SASLConfiguration(mechanisms: mechanisms, users: credentials,

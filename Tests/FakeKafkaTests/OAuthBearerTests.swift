@@ -118,6 +118,24 @@ struct OAuthBearerTests {
         }
     }
 
+    @Test("with an expected audience, a token naming another is refused; the endpoint's tokens name the expected one")
+    func audience() async throws {
+        try await withCluster(configure: {
+            var sasl = Self.sasl(signedOnly: true)
+            sasl.oauthBearer.expectedAudience = ["kafka-cluster"]
+            $0.sasl = sasl
+        }) { cluster in
+            let other = cluster.issueOAuthToken(subject: "ingress", scope: ["kafka"], audience: ["billing-api"])
+            let otherOutcome = try await Self.authenticate(cluster, token: other)
+            #expect(otherOutcome == .refused(challenge: #"{"status":"invalid_token"}"#))
+            #expect(cluster.authenticationFailures.contains { $0.contains("audience") })
+            let topic = uniqueName("aud")
+            try cluster.createTopic(topic, partitions: 1)
+            let producer = try RdKafkaProducer(Self.oidc(cluster))
+            #expect(try await producer.send(OutgoingRecord(topic: topic, key: "k", value: "v")).offset == 0)
+        }
+    }
+
     @Test("a validator written in Swift decides instead of the built-in checks")
     func customValidator() async throws {
         let validator = OAuthBearerValidator { token in
