@@ -59,6 +59,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -67,7 +68,16 @@ let package = Package(
         ),
         // Who opened what is still open: the leak checks of the test suites read it.
         .target(name: "LiveResources"),
-        .target(name: "RdKafka", dependencies: ["CRdKafka", "LiveResources", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "RdKafka",
+            dependencies: [
+                "CRdKafka", "LiveResources",
+                .product(name: "Logging", package: "swift-log"),
+                // Only for sasl.oauthbearer.method=oidc, which Debian's librdkafka cannot do itself.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The Restate service protocol pieces both the ingress and the recorder need. No dependencies.
         .target(name: "RestateProtocol"),
         // Hummingbird servers that stop gracefully when their task is cancelled.

@@ -2,6 +2,7 @@ import CRdKafka
 import Dispatch
 import LiveResources
 import Logging
+import Synchronization
 
 /// A librdkafka handle (thread-safe per librdkafka's documentation) that Swift may share.
 struct Handle: @unchecked Sendable {
@@ -17,13 +18,24 @@ final class ClientContext: Sendable {
     let onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?
     let onStatistics: (@Sendable (String) -> Void)?
     let registration: Registration
+    /// Where the token refresh callback gets OAUTHBEARER tokens, when this code fetches them.
+    let oidc: OIDCClientCredentials?
+    /// Why the last token could not be had, until one is: what an authentication error means.
+    let tokenFailure = Mutex<String?>(nil)
 
     init(logger: Logger, onRebalance: (@Sendable (RdKafkaRebalance) -> Void)?, onStatistics: (@Sendable (String) -> Void)?,
-         registration: Registration) {
+         registration: Registration, oidc: OIDCClientCredentials?) {
         self.logger = logger
+        self.oidc = oidc
         self.onRebalance = onRebalance
         self.onStatistics = onStatistics
         self.registration = registration
+    }
+
+    /// " (no OAUTHBEARER token: why)" while the token refresh is failing, for error contexts:
+    /// a timed-out delivery then says why nothing could be sent.
+    var tokenFailureNote: String? {
+        tokenFailure.withLock { $0 }.map { " (no OAUTHBEARER token: \($0))" }
     }
 
     static func of(_ rk: OpaquePointer?) -> ClientContext? {
@@ -32,8 +44,16 @@ final class ClientContext: Sendable {
     }
 }
 
+/// A `rd_kafka_conf_t` and what it needs that librdkafka does not do itself.
+struct ClientConf {
+    let pointer: OpaquePointer
+    let oidc: OIDCClientCredentials?
+}
+
 /// Builds a `rd_kafka_conf_t` from string properties, naming the property librdkafka rejects.
-func makeConf(_ properties: [String: String]) throws -> OpaquePointer {
+func makeConf(_ properties: [String: String]) throws -> ClientConf {
+    var properties = properties
+    let oidc = try OIDCClientCredentials.take(from: &properties)
     let conf = rd_kafka_conf_new()!
     var errstr = [CChar](repeating: 0, count: 512)
     for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
@@ -42,29 +62,44 @@ func makeConf(_ properties: [String: String]) throws -> OpaquePointer {
             throw RdKafkaError(message: errorString(errstr), context: "setting \(key)=\(value)")
         }
     }
-    return conf
+    return ClientConf(pointer: conf, oidc: oidc)
 }
 
 /// A librdkafka client whose log lines go to `logger` (not to stderr, librdkafka's default) and
 /// whose lifetime is recorded in `LiveResources` until `destroyClient` has finished.
-func makeClient(_ type: rd_kafka_type_t, _ conf: OpaquePointer, _ what: String, logger: Logger,
+func makeClient(_ type: rd_kafka_type_t, _ clientConf: ClientConf, _ what: String, logger: Logger,
                 onRebalance: (@Sendable (RdKafkaRebalance) -> Void)? = nil,
                 onStatistics: (@Sendable (String) -> Void)? = nil) throws -> (Handle, Unmanaged<ClientContext>) {
+    let conf = clientConf.pointer
     let clientID = rdKafkaProperty(conf, "client.id") ?? "rdkafka"
     var logger = logger
     logger[metadataKey: "rdkafka"] = "\(clientID) \(what)"
     let context = Unmanaged.passRetained(ClientContext(
         logger: logger, onRebalance: onRebalance, onStatistics: onStatistics,
-        registration: LiveResources.opened("librdkafka \(what)", "'\(clientID)'")))
+        registration: LiveResources.opened("librdkafka \(what)", "'\(clientID)'"), oidc: clientConf.oidc))
     rd_kafka_conf_set_opaque(conf, context.toOpaque())
     rd_kafka_conf_set_log_cb(conf, logCallback)
     if onRebalance != nil { rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback) }
     if onStatistics != nil { rd_kafka_conf_set_stats_cb(conf, statisticsCallback) }
+    if clientConf.oidc != nil {
+        rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, oidcTokenRefreshCallback)
+        rd_kafka_conf_enable_sasl_queue(conf, 1)
+    }
     var errstr = [CChar](repeating: 0, count: 512)
     guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
         rd_kafka_conf_destroy(conf)
         context.takeRetainedValue().registration.close()
         throw RdKafkaError(message: errorString(errstr), context: "creating \(what)")
+    }
+    // The refresh callback blocks on an HTTP request: it runs on librdkafka's background
+    // thread, not inside whichever poll call happens to serve the main queue (a consumer's poll
+    // would otherwise stall, and a client nobody polls would never get its first token).
+    if clientConf.oidc != nil, let error = rd_kafka_sasl_background_callbacks_enable(rk) {
+        let message = String(cString: rd_kafka_error_string(error))
+        rd_kafka_error_destroy(error)
+        rd_kafka_destroy(rk)
+        context.takeRetainedValue().registration.close()
+        throw RdKafkaError(message: message, context: "serving OAUTHBEARER token refreshes in the background for \(what)")
     }
     return (Handle(pointer: rk), context)
 }

@@ -63,7 +63,7 @@ public final class RdKafkaConsumer: Sendable {
         if m.pointee.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { return nil }
         if m.pointee.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             let topic = m.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "-"
-            throw RdKafkaError(m.pointee.err, "consuming \(topic)/\(m.pointee.partition)")
+            throw RdKafkaError(m.pointee.err, "consuming \(topic)/\(m.pointee.partition)\(ClientContext.of(handle.pointer)?.tokenFailureNote ?? "")")
         }
         return RdKafkaRecord(m)
     }

@@ -54,12 +54,13 @@ public final class RdKafkaProducer: Sendable {
     ///   - logger: where librdkafka's log lines go (filtered first by its `log_level` property).
     public init(_ properties: [String: String], logger: Logger = Logger(label: "rdkafka")) throws {
         let conf = try makeConf(properties)
-        rd_kafka_conf_set_dr_msg_cb(conf) { _, message, _ in
+        rd_kafka_conf_set_dr_msg_cb(conf.pointer) { rk, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
             let callback = Unmanaged<DeliveryCallback>.fromOpaque(opaque).takeRetainedValue()
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                callback.done(.failure(RdKafkaError(m.err, "delivering to \(String(cString: rd_kafka_topic_name(m.rkt)))/\(m.partition)")))
+                let why = ClientContext.of(rk)?.tokenFailureNote ?? ""
+                callback.done(.failure(RdKafkaError(m.err, "delivering to \(String(cString: rd_kafka_topic_name(m.rkt)))/\(m.partition)\(why)")))
             } else {
                 callback.done(.success(Delivery(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset)))
             }

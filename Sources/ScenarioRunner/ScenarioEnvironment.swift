@@ -132,7 +132,18 @@ final class ScenarioEnvironment {
             }
             properties["ssl.ca.location"] = file
         }
-        if let sasl = spec.sasl, let user = sasl.ingressUser, let password = sasl.users[user], let mechanism = sasl.mechanisms.first {
+        if let sasl = spec.sasl, let user = sasl.ingressUser, let password = sasl.users[user], sasl.mechanisms.first == "OAUTHBEARER" {
+            // As Restate's documentation configures Confluent Cloud: the client-credentials flow.
+            guard let endpoint = (cluster as? FakeKafkaTarget)?.cluster.oauthTokenEndpoint else {
+                throw ScenarioError("cluster \(spec.name): OAUTHBEARER needs FakeKafka, whose token endpoint the runner starts")
+            }
+            properties["sasl.mechanism"] = "OAUTHBEARER"
+            properties["sasl.oauthbearer.method"] = "oidc"
+            properties["sasl.oauthbearer.client.id"] = user
+            properties["sasl.oauthbearer.client.secret"] = password
+            properties["sasl.oauthbearer.token.endpoint.url"] = endpoint
+            if let scope = sasl.ingressScope { properties["sasl.oauthbearer.scope"] = scope }
+        } else if let sasl = spec.sasl, let user = sasl.ingressUser, let password = sasl.users[user], let mechanism = sasl.mechanisms.first {
             properties["sasl.mechanisms"] = mechanism
             properties["sasl.username"] = user
             properties["sasl.password"] = password
@@ -163,7 +174,8 @@ final class ScenarioEnvironment {
                 config.advertisedHost = advertisedHost
                 config.faultRandomness = scenario.seed.map { SeededGenerator(seed: $0) }
                 config.sasl = spec.sasl.map { sasl in
-                    SASLConfiguration(mechanisms: sasl.mechanisms.compactMap(SASLConfiguration.Mechanism.init(rawValue:)), users: sasl.users)
+                    SASLConfiguration(mechanisms: sasl.mechanisms.compactMap(SASLConfiguration.Mechanism.init(rawValue:)), users: sasl.users,
+                                      oauthBearer: OAuthBearerSettings(requiredScope: sasl.requiredScope))
                 }
                 var caFile: String?
                 if spec.effectiveSecurityProtocol.usesTLS {

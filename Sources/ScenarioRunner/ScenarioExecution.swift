@@ -162,7 +162,7 @@ final class ScenarioExecution {
         return fired
     }
 
-    /// Why nothing may have been consumed: SASL authentications a cluster refused, TLS handshakes that failed.
+    /// Why nothing may have been consumed: SASL authentications a cluster refused, TLS handshakes that failed, token requests refused.
     private func authenticationNote() -> String {
         let refused = environment.kafka.sorted { $0.key < $1.key }.flatMap { name, kafka -> [String] in
             var notes: [String] = []
@@ -171,6 +171,9 @@ final class ScenarioExecution {
             }
             if let last = kafka.authenticationFailures.last {
                 notes.append("cluster \(name) refused \(kafka.authenticationFailures.count) SASL authentication(s): \(last)")
+            }
+            if let refusals = (kafka as? FakeKafkaTarget)?.cluster.tokenEndpointRefusals, let last = refusals.last {
+                notes.append("the token endpoint of cluster \(name) refused \(refusals.count) token request(s): \(last)")
             }
             return notes
         }

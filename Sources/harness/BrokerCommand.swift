@@ -8,7 +8,7 @@ struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract: "Run an in-process Kafka cluster that real Kafka clients can use.",
-        discussion: "Prints a line starting with 'ready ' and the bootstrap servers once every broker listens. Ctrl-C stops it."
+        discussion: "Prints a line starting with 'ready ' and the bootstrap servers once every broker listens; with OAUTHBEARER, a second line 'token-endpoint ' and the OAuth token endpoint's URL. Ctrl-C stops it."
     )
 
     @Option(help: "Address to listen on.")
@@ -37,11 +37,20 @@ struct BrokerCommand: AsyncParsableCommand {
         valueName: "protocol"))
     var securityProtocol = "PLAINTEXT"
 
-    @Option(help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: the mechanisms offered, comma-separated (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). Default: PLAIN.", valueName: "mechanisms"))
+    @Option(help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: the mechanisms offered, comma-separated (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER). Default: PLAIN. OAUTHBEARER accepts unsecured tokens (alg none) and tokens from the OAuth token endpoint served beside the brokers, which issues them to the --user names as client ids with their passwords as client secrets.", valueName: "mechanisms"))
     var saslMechanisms: String?
 
-    @Option(name: .customLong("user"), help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: a user allowed in, as NAME:PASSWORD (repeatable).", valueName: "name:password"))
+    @Option(name: .customLong("user"), help: ArgumentHelp("With SASL_PLAINTEXT or SASL_SSL: a user allowed in, as NAME:PASSWORD (repeatable). With OAUTHBEARER also an OAuth client, as CLIENT_ID:CLIENT_SECRET.", valueName: "name:password"))
     var users: [String] = []
+
+    @Option(name: .customLong("oauth-required-scope"), help: ArgumentHelp("With OAUTHBEARER: a scope every token must carry (repeatable; Kafka's unsecuredValidatorRequiredScope). Others are refused with insufficient_scope.", valueName: "scope"))
+    var oauthRequiredScope: [String] = []
+
+    @Option(name: .customLong("sasl-oauthbearer-expected-audience"), help: ArgumentHelp("With OAUTHBEARER: audiences a token from the token endpoint must name one of, comma-separated (Kafka's sasl.oauthbearer.expected.audience); the endpoint's tokens name them all.", valueName: "audiences"))
+    var expectedAudience: String?
+
+    @Flag(help: "With OAUTHBEARER: refuse unsecured (alg none) tokens; only the token endpoint's signed tokens get in.")
+    var oauthSignedOnly = false
 
     @Option(help: ArgumentHelp(
         "With SSL or SASL_SSL (and required there): where to write the generated CA certificate (PEM), for clients' ssl.ca.location. The CA and the brokers' certificate live only as long as this process.",
@@ -76,6 +85,9 @@ struct BrokerCommand: AsyncParsableCommand {
             if !users.isEmpty || saslMechanisms != nil {
                 throw ValidationError("--user and --sasl-mechanisms need --security-protocol SASL_PLAINTEXT or SASL_SSL (it is \(securityProtocol))")
             }
+            if !oauthRequiredScope.isEmpty || expectedAudience != nil || oauthSignedOnly {
+                throw ValidationError("--oauth-required-scope, --sasl-oauthbearer-expected-audience and --oauth-signed-only need --security-protocol SASL_PLAINTEXT or SASL_SSL with OAUTHBEARER (it is \(securityProtocol))")
+            }
             return nil
         }
         let mechanisms = try (saslMechanisms ?? "PLAIN").split(separator: ",").map { name in
@@ -90,8 +102,20 @@ struct BrokerCommand: AsyncParsableCommand {
             guard let colon = user.firstIndex(of: ":"), colon != user.startIndex else { throw ValidationError("--user must be NAME:PASSWORD, got '\(user)'") }
             credentials[String(user[..<colon])] = String(user[user.index(after: colon)...])
         }
-        guard !credentials.isEmpty else { throw ValidationError("\(securityProtocol) needs at least one --user NAME:PASSWORD") }
-        return SASLConfiguration(mechanisms: mechanisms, users: credentials)
+        let oauth = mechanisms.contains(.oauthBearer)
+        if !oauth && (!oauthRequiredScope.isEmpty || expectedAudience != nil || oauthSignedOnly) {
+            throw ValidationError("--oauth-required-scope, --sasl-oauthbearer-expected-audience and --oauth-signed-only need OAUTHBEARER in --sasl-mechanisms")
+        }
+        // Unsecured OAUTHBEARER tokens need no credentials; everything else does.
+        guard !credentials.isEmpty || (mechanisms == [.oauthBearer] && !oauthSignedOnly) else {
+            throw ValidationError(mechanisms.contains(.oauthBearer)
+                ? "\(securityProtocol) needs at least one --user NAME:PASSWORD (with OAUTHBEARER, unless it is the only mechanism and unsecured tokens are accepted)"
+                : "\(securityProtocol) needs at least one --user NAME:PASSWORD")
+        }
+        let audience = (expectedAudience ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return SASLConfiguration(mechanisms: mechanisms, users: credentials,
+                                 oauthBearer: OAuthBearerSettings(acceptsUnsecuredTokens: !oauthSignedOnly, requiredScope: oauthRequiredScope,
+                                                                  expectedAudience: audience))
     }
 
     /// How clients must authenticate with certificates (nil without TLS); the options that only
@@ -174,8 +198,10 @@ struct BrokerCommand: AsyncParsableCommand {
         for topic in topics {
             try cluster.createTopic(topic.name, partitions: topic.partitions)
         }
-        // Scripts wait for this line; write it unbuffered.
-        FileHandle.standardOutput.write(Data("ready \(cluster.bootstrapServers)\n".utf8))
+        // Scripts wait for the ready line (first, unchanged); what else they need follows it at once.
+        var announcement = "ready \(cluster.bootstrapServers)\n"
+        if let endpoint = cluster.oauthTokenEndpoint { announcement += "token-endpoint \(endpoint)\n" }
+        FileHandle.standardOutput.write(Data(announcement.utf8))
         await interrupts.wait()
         logger.info("stopping")
         try await cluster.shutdown()

@@ -57,7 +57,7 @@ struct ScenarioYAMLTests {
         #expect(s.expectations[0].location.line == 21)
     }
 
-    @Test("security_protocol and sasl.ingress_user read into the model; sasl alone still means SASL_PLAINTEXT")
+    @Test("security_protocol, sasl.ingress_user and the OAUTHBEARER scopes read into the model; sasl alone still means SASL_PLAINTEXT")
     func security() throws {
         let s = try ScenarioYAML.parse("""
             name: x
@@ -66,8 +66,10 @@ struct ScenarioYAMLTests {
               - {name: b, security_protocol: SSL}
               - {name: c, sasl: {mechanisms: [PLAIN], users: {i: p}}}
               - {name: d}
+              - {name: e, security_protocol: SASL_SSL, sasl: {mechanisms: [OAUTHBEARER], users: {i: p}, ingress_user: i, required_scope: [kafka, x], ingress_scope: kafka}}
             """, file: "security.yaml")
-        #expect(s.clusters.map(\.effectiveSecurityProtocol) == [.saslSSL, .ssl, .saslPlaintext, .plaintext])
+        #expect(s.clusters.map(\.effectiveSecurityProtocol) == [.saslSSL, .ssl, .saslPlaintext, .plaintext, .saslSSL])
+        #expect(s.clusters[4].sasl == SASLSpec(mechanisms: ["OAUTHBEARER"], users: ["i": "p"], ingressUser: "i", requiredScope: ["kafka", "x"], ingressScope: "kafka"))
         #expect(s.clusters[0].sasl == SASLSpec(mechanisms: ["SCRAM-SHA-256", "PLAIN"], users: ["i": "p", "j": "q"], ingressUser: "i"))
         #expect(s.clusters[2].securityProtocol == nil)
     }

@@ -14,6 +14,8 @@ final class ClusterCore: Sendable {
     let connections = ConnectionRegistry()
     /// The brokers' TLS server context, when the listeners use TLS.
     let tlsContext: NIOSSLContext?
+    /// Signs and checks OAUTHBEARER tokens (used when SASL offers OAUTHBEARER).
+    let oauthIssuer = OAuthTokenIssuer(issuer: "fake-kafka")
 
     init(configuration: FakeKafkaCluster.Configuration, eventLoopGroup: any EventLoopGroup, logger: Logger, tlsContext: NIOSSLContext? = nil) {
         self.configuration = configuration

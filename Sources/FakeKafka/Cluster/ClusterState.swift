@@ -54,8 +54,12 @@ struct ClusterState {
     var faults: FaultTable
     var versionCaps: [ApiKey: Int16] = [:]
     var requestLog: RequestLog
-    /// Refused SASL authentications, newest last (the message each client was sent).
+    /// Refused SASL authentications, newest last, with the reason.
     var authenticationFailures: [String] = []
+    /// The OAuth clients the token endpoint issued a token to, one entry per token.
+    var issuedTokens: [String] = []
+    /// Token requests the endpoint refused (unknown client, wrong secret), newest last.
+    var tokenEndpointRefusals: [String] = []
     /// Failed TLS handshakes, newest last, with the client's address.
     var tlsHandshakeFailures: [String] = []
     var nextTopicLeader: Int32 = 0

@@ -69,6 +69,8 @@ public final class FakeKafkaCluster: Sendable {
     /// Listening channels of the brokers that are up.
     let listenerTable = Mutex<[Int32: any Channel]>([:])
     private let ticker = Mutex<RepeatedTask?>(nil)
+    /// The OAuth token endpoint's listening channel, when SASL offers OAUTHBEARER.
+    private let tokenEndpointChannel = Mutex<(any Channel)?>(nil)
 
     private init(core: ClusterCore) {
         self.core = core
@@ -98,6 +100,10 @@ public final class FakeKafkaCluster: Sendable {
                     state.brokers.append(BrokerInfo(id: id, host: configuration.advertisedHost ?? configuration.host, port: bound, isUp: true))
                 }
             }
+            if configuration.sasl?.mechanisms.contains(.oauthBearer) == true {
+                let channel = try await OAuthTokenEndpoint.bind(core: core, host: configuration.host)
+                cluster.tokenEndpointChannel.withLock { $0 = channel }
+            }
         } catch {
             try? await cluster.shutdown()
             throw error
@@ -112,6 +118,7 @@ public final class FakeKafkaCluster: Sendable {
         ticker.withLock { $0?.cancel(); $0 = nil }
         let channels = listenerTable.withLock { l in defer { l.removeAll() }; return Array(l.values) }
         for channel in channels { try? await channel.close() }
+        if let endpoint = tokenEndpointChannel.withLock({ c in defer { c = nil }; return c }) { try? await endpoint.close() }
         core.connections.close()
         core.withState { state, effects in
             for group in state.groups.values { group.abandonParkedRequests(code: .coordinatorNotAvailable, effects: &effects) }
@@ -127,6 +134,33 @@ public final class FakeKafkaCluster: Sendable {
 
     /// `host:port` of every broker, comma-separated: a `bootstrap.servers` value.
     public var bootstrapServers: String { brokers.map { "\($0.host):\($0.port)" }.joined(separator: ",") }
+
+    // MARK: OAUTHBEARER
+
+    /// Where OAuth clients get tokens (`sasl.oauthbearer.token.endpoint.url`): the cluster's
+    /// client-credentials endpoint, served over HTTP when SASL offers OAUTHBEARER; nil otherwise.
+    public var oauthTokenEndpoint: String? { endpointURL(OAuthTokenEndpoint.tokenPath) }
+
+    /// The token endpoint's signing key as a JSON Web Key Set.
+    public var oauthJWKSURL: String? { endpointURL(OAuthTokenEndpoint.jwksPath) }
+
+    private func endpointURL(_ path: String) -> String? {
+        guard let port = tokenEndpointChannel.withLock({ $0?.localAddress?.port }) else { return nil }
+        return "http://\(core.configuration.advertisedHost ?? core.configuration.host):\(port)\(path)"
+    }
+
+    /// A token signed as the token endpoint signs them, with claims of the caller's choosing (an
+    /// expired one with a negative `lifetime`, a wrongly scoped one, another audience).
+    public func issueOAuthToken(subject: String, scope: [String] = [], audience: [String]? = nil, lifetime: Duration = .seconds(3600)) -> String {
+        core.oauthIssuer.issueToken(subject: subject, scope: scope, audience: audience ?? core.configuration.sasl?.oauthBearer.expectedAudience ?? [],
+                                    lifetime: lifetime)
+    }
+
+    /// The OAuth clients the token endpoint issued tokens to, one entry per token.
+    public var issuedOAuthTokens: [String] { core.withState { state, _ in state.issuedTokens } }
+
+    /// Token requests the endpoint refused (unknown client, wrong secret), with the reason.
+    public var tokenEndpointRefusals: [String] { core.withState { state, _ in state.tokenEndpointRefusals } }
 
     // MARK: Topics and records
 
@@ -223,8 +257,8 @@ public final class FakeKafkaCluster: Sendable {
         core.withState { state, _ in (state.requestLog.ordered, state.requestLog.dropped) }
     }
 
-    /// The SASL authentications refused so far, with the message each client got: why a client
-    /// with wrong credentials never got anywhere.
+    /// The SASL authentications refused so far, with the reason (for OAUTHBEARER more than the
+    /// client is told): why a client with wrong credentials never got anywhere.
     public var authenticationFailures: [String] {
         core.withState { state, _ in state.authenticationFailures }
     }

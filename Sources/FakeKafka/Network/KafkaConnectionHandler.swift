@@ -25,7 +25,7 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         self.core = core
         self.broker = broker
         self.logger = core.logger
-        sasl = core.configuration.sasl.map(SASLAuthenticator.init)
+        sasl = core.configuration.sasl.map { SASLAuthenticator(configuration: $0, issuer: core.oauthIssuer) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -126,8 +126,9 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         }
         let (response, close) = sasl!.authenticate(try SaslAuthenticateRequest(from: &body, version: version))
         if close, let message = response.errorMessage {
-            logger.warning("SASL authentication failed: \(message)")
-            core.withState { state, _ in state.authenticationFailures.append(message) }
+            let detail = sasl!.failureDetail ?? message
+            logger.warning("SASL authentication failed: \(detail)")
+            core.withState { state, _ in state.authenticationFailures.append(detail) }
         }
         return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 
 /// One connection's SASL exchange, as a Kafka SASL_PLAINTEXT listener runs it: SaslHandshake
@@ -10,13 +11,19 @@ struct SASLAuthenticator {
         case awaitingHandshake
         case plain
         case scram(SCRAMServer, mechanism: SASLConfiguration.Mechanism)
+        /// Awaiting the client's token, or (with the refusal sent as a challenge) its %x01.
+        case oauthBearer(refusal: String?)
         case authenticated(user: String)
         case failed
     }
     private var state = State.awaitingHandshake
+    private let issuer: OAuthTokenIssuer
+    /// Why the exchange failed, in more detail than the client is told (for the broker's log).
+    private(set) var failureDetail: String?
 
-    init(configuration: SASLConfiguration) {
+    init(configuration: SASLConfiguration, issuer: OAuthTokenIssuer) {
         self.configuration = configuration
+        self.issuer = issuer
     }
 
     var isAuthenticated: Bool {
@@ -43,6 +50,7 @@ struct SASLAuthenticator {
         case .plain?: state = .plain
         case .scramSHA256?: state = .scram(SCRAMServer(hash: .sha256, users: configuration.users), mechanism: .scramSHA256)
         case .scramSHA512?: state = .scram(SCRAMServer(hash: .sha512, users: configuration.users), mechanism: .scramSHA512)
+        case .oauthBearer?: state = .oauthBearer(refusal: nil)
         }
         return (SaslHandshakeResponse(errorCode: 0, mechanisms: offered), false)
     }
@@ -68,13 +76,54 @@ struct SASLAuthenticator {
             case .failed:
                 return fail("Authentication failed during authentication due to invalid credentials with SASL mechanism \(mechanism.rawValue)")
             }
+        case .oauthBearer(let refusal?):
+            // The client acknowledges the refusal with a lone %x01 (RFC 7628 §3.2.3); Kafka then
+            // fails the exchange with the same JSON as the message.
+            return fail(refusal, detail: failureDetail)
+        case .oauthBearer(nil):
+            return authenticateBearer(request.authBytes)
         case .awaitingHandshake, .authenticated, .failed:
             state = .failed
             return (SaslAuthenticateResponse(errorCode: KafkaErrorCode.illegalSaslState.rawValue, errorMessage: "Unexpected SaslAuthenticate request", authBytes: []), true)
         }
     }
 
-    private mutating func fail(_ message: String) -> (SaslAuthenticateResponse, close: Bool) {
+    /// The client's first message (RFC 7628): `n,[a=authzid],` then `%x01`-separated
+    /// `key=value` pairs, `auth=Bearer TOKEN` among them, ending in `%x01%x01`.
+    private mutating func authenticateBearer(_ message: [UInt8]) -> (SaslAuthenticateResponse, close: Bool) {
+        let text = String(decoding: message, as: UTF8.self)
+        let fields = text.split(separator: "\u{01}", omittingEmptySubsequences: true)
+        guard let gs2 = fields.first, gs2.hasPrefix("n,") || gs2.hasPrefix("y,"),
+              let auth = fields.dropFirst().first(where: { $0.hasPrefix("auth=") }) else {
+            return fail("Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER",
+                        detail: "invalid OAUTHBEARER client first message")
+        }
+        let credentials = auth.dropFirst("auth=".count).split(separator: " ", omittingEmptySubsequences: true)
+        guard credentials.count == 2, credentials[0].lowercased() == "bearer" else {
+            return fail("Authentication failed during authentication due to invalid credentials with SASL mechanism OAUTHBEARER",
+                        detail: "invalid scheme in OAUTHBEARER client first message")
+        }
+        let verdict = OAuthBearerValidation.verdict(String(credentials[1]), settings: configuration.oauthBearer, issuer: issuer)
+        switch verdict {
+        case .accepted(let principal):
+            let authzid = gs2.split(separator: ",", omittingEmptySubsequences: false).dropFirst().first.flatMap {
+                $0.hasPrefix("a=") ? String($0.dropFirst(2)) : nil
+            }
+            if let authzid, !authzid.isEmpty, authzid != principal {
+                return fail("Authentication failed: Client requested an authorization id (\(authzid)) that is different from the token's principal name (\(principal))")
+            }
+            state = .authenticated(user: principal)
+            return (SaslAuthenticateResponse(errorCode: 0, errorMessage: nil, authBytes: []), false)
+        case .invalidToken(let reason), .insufficientScope(_, let reason):
+            let json = OAuthBearerValidation.kafkaErrorJSON(verdict)!
+            state = .oauthBearer(refusal: json)
+            failureDetail = "OAUTHBEARER token refused (\(reason)): \(json)"
+            return (SaslAuthenticateResponse(errorCode: 0, errorMessage: nil, authBytes: Array(json.utf8)), false)
+        }
+    }
+
+    private mutating func fail(_ message: String, detail: String? = nil) -> (SaslAuthenticateResponse, close: Bool) {
+        failureDetail = detail ?? message
         state = .failed
         return (SaslAuthenticateResponse(errorCode: KafkaErrorCode.saslAuthenticationFailed.rawValue, errorMessage: message, authBytes: []), true)
     }

@@ -95,14 +95,21 @@ public struct SASLSpec: Sendable, Equatable {
     public var mechanisms: [String]
     public var users: [String: String]
     /// The user the ingress authenticates as, with the first mechanism: written into the
-    /// ingress's cluster properties as restate.toml would hold them. nil: subscriptions bring
-    /// credentials in their options.
+    /// ingress's cluster properties as restate.toml would hold them (with OAUTHBEARER, as the
+    /// OAuth client of `sasl.oauthbearer.method=oidc`). nil: subscriptions bring credentials in
+    /// their options.
     public var ingressUser: String?
+    /// OAUTHBEARER: scope every token must carry.
+    public var requiredScope: [String]
+    /// OAUTHBEARER: the `sasl.oauthbearer.scope` the ingress asks the token endpoint for.
+    public var ingressScope: String?
 
-    public init(mechanisms: [String], users: [String: String], ingressUser: String? = nil) {
+    public init(mechanisms: [String], users: [String: String], ingressUser: String? = nil, requiredScope: [String] = [], ingressScope: String? = nil) {
         self.mechanisms = mechanisms
         self.users = users
         self.ingressUser = ingressUser
+        self.requiredScope = requiredScope
+        self.ingressScope = ingressScope
     }
 }
 

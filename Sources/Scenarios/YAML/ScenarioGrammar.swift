@@ -8,7 +8,7 @@ public enum ScenarioGrammar {
         "explore": ["runs", "seed", "faults", "per_run"],
         "cluster": ["brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime"],
         "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime"],
-        "sasl": ["mechanisms", "users", "ingress_user"],
+        "sasl": ["mechanisms", "users", "ingress_user", "required_scope", "ingress_scope"],
         "retry_policy": ["initial_interval_ms", "exponentiation_factor", "max_interval_ms", "max_attempts", "on_max_attempts"],
         "topic": ["name", "partitions", "cluster"],
         "service": ["name", "kind", "handlers"],

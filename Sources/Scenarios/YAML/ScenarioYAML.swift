@@ -176,12 +176,20 @@ struct ScenarioParser {
 
     func sasl(_ node: Node) throws -> SASLSpec {
         var spec = SASLSpec(mechanisms: [], users: [:])
-        let known = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+        let known = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
         var ingressUser: Node?
         for (key, value, _) in try reader.mapping(node, "sasl", allowed: ScenarioGrammar.keys("sasl"), required: ["mechanisms", "users"]) {
             if key == "ingress_user" {
                 spec.ingressUser = try reader.string(value, "sasl.ingress_user")
                 ingressUser = value
+                continue
+            }
+            if key == "required_scope" {
+                spec.requiredScope = try reader.sequence(value, "sasl.required_scope").map { try reader.string($0, "sasl.required_scope") }
+                continue
+            }
+            if key == "ingress_scope" {
+                spec.ingressScope = try reader.string(value, "sasl.ingress_scope")
                 continue
             }
             if key == "users" {
