@@ -54,6 +54,26 @@ struct AdminAPITests {
         }
     }
 
+    @Test("the API is also served under /v2, /v3 and /v4, as Restate serves it; /v1 is refused with Restate's text")
+    func versionedPaths() async throws {
+        try await IngressFixture.with(services: Self.services) { f in
+            let created = try await f.request(.POST, "/v3/subscriptions", json: ["source": "kafka://test/orders", "sink": "service://Counter/add"])
+            #expect(created.status == 201, "\(created.body)")
+            let id = try #require((try created.json())["id"] as? String)
+            for prefix in ["", "/v2", "/v4"] {
+                let fetched = try await f.request(.GET, "\(prefix)/subscriptions/\(id)")
+                #expect(fetched.status == 200 && fetched.body.contains(id), "\(prefix): \(fetched.status)")
+            }
+            #expect(try await f.request(.GET, "/v2/deployments").status == 200)
+            #expect(try await f.request(.GET, "/v4/kafka-clusters").status == 200)
+            let old = try await f.request(.GET, "/v1/subscriptions")
+            #expect(old.status == 400)
+            #expect(old.body == "Unsupported Admin API version V1. This server supports versions between V2 and V4.")
+            #expect(try await f.request(.DELETE, "/v4/subscriptions/\(id)").status == 202)
+            #expect(try await f.request(.GET, "/subscriptions/\(id)").status == 404)
+        }
+    }
+
     @Test("enable.auto.commit=false is stored as given but overridden: the consumer commits anyway, as Restate's does")
     func forcedAutoCommit() async throws {
         try await IngressFixture.with(services: Self.services) { f in

@@ -17,8 +17,28 @@ public struct AdminAPI: Sendable {
         try await HTTPServing.serve(router(), host: host, port: port, logger: ingress.logger, onReady: onReady)
     }
 
+    /// Restate serves its API unprefixed and under `/v2`, `/v3` and `/v4` (the versions it
+    /// supports), and refuses `/v1`.
+    static let supportedVersions = 2...4
+
     func router() -> Router<BasicRequestContext> {
         let router = Router()
+        addRoutes(to: router)
+        for version in Self.supportedVersions { addRoutes(to: router.group(RouterPath("v\(version)"))) }
+        let unsupported = "Unsupported Admin API version V1. This server supports versions between V\(Self.supportedVersions.lowerBound) and V\(Self.supportedVersions.upperBound)."
+        router.on("/v1/**", method: .get) { _, _ in Self.text(.badRequest, unsupported) }
+        router.on("/v1/**", method: .post) { _, _ in Self.text(.badRequest, unsupported) }
+        router.on("/v1/**", method: .patch) { _, _ in Self.text(.badRequest, unsupported) }
+        router.on("/v1/**", method: .put) { _, _ in Self.text(.badRequest, unsupported) }
+        router.on("/v1/**", method: .delete) { _, _ in Self.text(.badRequest, unsupported) }
+        return router
+    }
+
+    private static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    private func addRoutes(to router: some RouterMethods<BasicRequestContext>) {
         let ingress = self.ingress
 
         router.post("/subscriptions") { request, context in
@@ -148,7 +168,6 @@ public struct AdminAPI: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: ingress.metrics.exposition())))
         }
-        return router
     }
 
     // MARK: Helpers

@@ -4,7 +4,7 @@ import Hummingbird
 /// `/kafka-clusters`, as Restate 1.7 serves it: clusters registered at runtime, next to the
 /// deprecated ones of `restate.toml` (listed with a note; not changeable here).
 extension AdminAPI {
-    func addKafkaClusterRoutes(to router: Router<BasicRequestContext>) {
+    func addKafkaClusterRoutes(to router: some RouterMethods<BasicRequestContext>) {
         let ingress = self.ingress
         router.post("/kafka-clusters") { request, _ in
             let body: CreateKafkaClusterRequest
