@@ -50,6 +50,8 @@ public actor KafkaIngress {
     let dispatcher: Dispatcher
     /// Who waits, through Restate's HTTP ingress, for an invocation to end.
     let outcomeWaiters: OutcomeWaiters
+    /// Kills and pauses for the executor to obey.
+    let controls: InvocationControls
     let metrics = IngressMetrics()
     private var subscriptions: [Subscription] = []
     private var clusters: KafkaClusterRegistry
@@ -96,6 +98,7 @@ public actor KafkaIngress {
         self.client = client
         self.catalog = catalog
         outcomeWaiters = waiters
+        controls = executor.controls
         dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
         dispatcherRef.value = dispatcher
         nodes = Array(repeating: [:], count: settings.nodes)

@@ -157,6 +157,30 @@ public struct AdminAPI: Sendable {
             case .completed: return AdminError(.conflict, "The invocation '\(id)' was already completed.").response
             }
         }
+        router.patch("/invocations/:id/:action") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard InvocationID.isWellFormed(id) else {
+                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
+            }
+            let outcome: KafkaIngress.ControlOutcome
+            switch context.parameters.get("action") {
+            case "kill": outcome = try await ingress.killInvocation(id)
+            case "pause": outcome = try await ingress.pauseInvocation(id)
+            case "purge": outcome = try await ingress.purgeInvocation(id, journalOnly: false)
+            case "purge-journal": outcome = try await ingress.purgeInvocation(id, journalOnly: true)
+            default: return Response(status: .notFound)
+            }
+            // Restate's statuses and texts (`crates/admin/src/rest_api/invocations.rs`, `error.rs`).
+            switch outcome {
+            case .done: return Response(status: context.parameters.get("action") == "pause" ? .accepted : .ok)
+            case .alreadyDone: return Response(status: .ok)
+            case .unknown: return AdminError(.notFound, "The requested invocation '\(id)' does not exist").response
+            case .completed where context.parameters.get("action") == "pause":
+                return AdminError(.conflict, "The invocation '\(id)' is not running, cannot be paused.").response
+            case .completed: return AdminError(.conflict, "The invocation '\(id)' was already completed.").response
+            case .notCompleted: return AdminError(.conflict, "The invocation '\(id)' is not yet completed.").response
+            }
+        }
         addKafkaClusterRoutes(to: router)
         router.get("/openapi") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"],

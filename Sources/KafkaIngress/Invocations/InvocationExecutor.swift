@@ -28,12 +28,14 @@ struct InvocationExecutor: Sendable {
     /// Whether the handler takes lazy state, and the keys preloaded then.
     let stateLoading: @Sendable (_ service: String, _ handler: String) -> (lazy: Bool, preload: Set<String>)
     let attaches = AttachRegistrations()
+    /// Kills and pauses asked for through the admin API, obeyed between attempts.
+    let controls = InvocationControls()
 
     /// Rounds of resumption within one attempt (a handler that keeps proposing `ctx.run`
     /// results is resumed at once after each); past this the attempt fails, as a guard.
     static let maxRounds = 1_000
 
-    func attempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
+    func runAttempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
         let number = invocation.attempts + 1
         do {
             journal.markStarted(invocation.id, attempt: number)

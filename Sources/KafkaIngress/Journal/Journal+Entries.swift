@@ -157,4 +157,19 @@ extension Journal {
         }
         return InvocationFailure(code: code, message: String(text[text.index(after: close)...]).trimmingCharacters(in: .whitespaces))
     }
+
+    /// Forgets a completed or failed invocation (`purge`), or only its journal (`purge-journal`).
+    /// The dedup record of its Kafka record is kept apart and stays. False when the invocation is
+    /// not final (or unknown).
+    func purge(_ id: String, journalOnly: Bool) async throws -> Bool {
+        let purged = try await db.write { db -> Bool in
+            guard let status = try String.fetchOne(db, sql: "SELECT status FROM invocation WHERE id = ?", arguments: [id]),
+                  InvocationStatus(rawValue: status)?.isFinal == true else { return false }
+            try db.execute(sql: "DELETE FROM journal_entry WHERE invocation = ?", arguments: [id])
+            if !journalOnly { try db.execute(sql: "DELETE FROM invocation WHERE id = ?", arguments: [id]) }
+            return true
+        }
+        if purged { entryCache.withLock { _ = $0.removeValue(forKey: id) } }
+        return purged
+    }
 }
