@@ -2,6 +2,7 @@ import ArgumentParser
 import FakeKafka
 import Foundation
 import Logging
+import NIOCore
 
 /// `harness broker`: runs a FakeKafka cluster until interrupted.
 struct BrokerCommand: AsyncParsableCommand {
@@ -67,6 +68,17 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("With --client-cert-out: write that certificate's private key (PEM, PKCS #8, mode 0600) here, for ssl.key.location.", valueName: "path"))
     var clientKeyOut: String?
+
+    @Option(help: "Client connections each broker keeps open at once; more are closed as soon as they are accepted.")
+    var maxConnections = 1000
+
+    @Option(help: ArgumentHelp("Close a connection after this many seconds without a byte either way (Kafka's connections.max.idle.ms). 0 never closes one.", valueName: "seconds"))
+    var idleTimeout = 600
+
+    @Option(help: ArgumentHelp(
+        "Write every distinct request frame clients send into this directory, one file each (size prefix included), named keyAPIKEY-vVERSION-HASH.bin: seeds for the fuzzers in Fuzz/.",
+        valueName: "dir"))
+    var captureRequests: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
@@ -150,6 +162,8 @@ struct BrokerCommand: AsyncParsableCommand {
         _ = try clientAuthentication()
         guard brokers >= 1 else { throw ValidationError("--brokers must be at least 1, got \(brokers)") }
         guard partitions >= 1 else { throw ValidationError("--partitions must be at least 1, got \(partitions)") }
+        guard maxConnections >= 1 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
+        guard idleTimeout >= 0 else { throw ValidationError("--idle-timeout must be 0 or more seconds, got \(idleTimeout)") }
         guard (0...65535).contains(port), port == 0 || port + brokers - 1 <= 65535 else {
             throw ValidationError("--port \(port) with \(brokers) brokers does not fit in 0...65535")
         }
@@ -194,6 +208,11 @@ struct BrokerCommand: AsyncParsableCommand {
         config.logger = logger
         config.sasl = try sasl()
         config.tls = try tls()
+        config.maxConnectionsPerBroker = maxConnections
+        config.connectionIdleTimeout = idleTimeout == 0 ? nil : .seconds(Int64(idleTimeout))
+        if let captureRequests {
+            config.requestTap = try RequestCapture(directory: captureRequests).write
+        }
         let cluster = try await FakeKafkaCluster.start(config)
         for topic in topics {
             try cluster.createTopic(topic.name, partitions: topic.partitions)
@@ -234,3 +253,31 @@ struct TopicSpec: ExpressibleByArgument {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `--capture-requests`: each distinct request frame as a file, for the fuzzers' seed corpus.
+/// Written on the connection's event loop; a debugging switch can afford the blocking write.
+struct RequestCapture: Sendable {
+    let directory: URL
+
+    init(directory: String) throws {
+        self.directory = URL(fileURLWithPath: directory)
+        do {
+            try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
+        } catch {
+            throw OutputFileError("--capture-requests: cannot create \(directory): \(error.localizedDescription)")
+        }
+    }
+
+    func write(broker: Int32, frame: ByteBuffer) {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 + frame.readableBytes)
+        withUnsafeBytes(of: UInt32(frame.readableBytes).bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: frame.readableBytesView)
+        let apiKey = frame.getInteger(at: frame.readerIndex, as: Int16.self) ?? -1
+        let version = frame.getInteger(at: frame.readerIndex + 2, as: Int16.self) ?? -1
+        // FNV-1a: the same bytes get the same name, so repeats are written once.
+        let hash = bytes.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+        let name = "key\(apiKey)-v\(version)-\(String(hash, radix: 16)).bin"
+        _ = FileManager.default.createFile(atPath: directory.appendingPathComponent(name).path, contents: Data(bytes))
+    }
+}

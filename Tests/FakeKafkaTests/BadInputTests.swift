@@ -107,6 +107,27 @@ struct BadInputTests {
         }
     }
 
+    @Test("a batch whose last offset delta disagrees with its record count is refused and moves no offsets")
+    func offsetRangeLie() async throws {
+        try await withCluster { cluster in
+            let topic = uniqueName("range")
+            try cluster.createTopic(topic, partitions: 1)
+            let broker = cluster.brokers[0]
+            let raw = try await RawKafkaClient.connect(host: broker.host, port: broker.port)
+            // Two records claiming an offset range of -9: with a valid CRC, only the range check stops it.
+            var batch = try RecordBatch.encode([KafkaRecord(timestamp: 1, key: [1], value: [2]), KafkaRecord(timestamp: 1, key: [1], value: [3])])
+            batch.setInteger(Int32(-10), at: batch.readerIndex + 23)
+            let crc = batch.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
+            batch.setInteger(crc, at: batch.readerIndex + 17)
+            let request = ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
+            var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
+            let response = try ProduceResponse(from: &body, version: 7)
+            #expect(response.responses[0].partitionResponses[0].errorCode == KafkaErrorCode.corruptMessage.rawValue)
+            #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 0)
+            await raw.close()
+        }
+    }
+
     @Test("a retried idempotent batch is answered with its first offset and not appended twice")
     func duplicateSequence() async throws {
         try await withCluster { cluster in

@@ -75,4 +75,40 @@ struct RecordBatchTests {
         batch.moveWriterIndex(to: batch.writerIndex - 3)
         #expect(throws: (any Error).self) { try RecordBatch.split(batch) }
     }
+
+    /// Sets a field of the CRC-covered range and signs the batch again, as a client could.
+    static func resigned<I: FixedWidthInteger>(_ batch: ByteBuffer, _ value: I, at position: Int) -> ByteBuffer {
+        var batch = batch
+        batch.setInteger(value, at: batch.readerIndex + position)
+        let crc = batch.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
+        batch.setInteger(crc, at: batch.readerIndex + 17)
+        return batch
+    }
+
+    @Test("a batch whose last offset delta disagrees with its record count is refused (the log's offsets come from it)",
+          arguments: [Int32(-5), 0, 1, 3, .max])
+    func offsetRange(lastOffsetDelta: Int32) throws {
+        let batch = try RecordBatch.encode(Array(Self.records.prefix(3)))
+        #expect(try RecordBatch.split(Self.resigned(batch, Int32(2), at: 23)).count == 1, "the delta as encoded")
+        #expect(throws: KafkaProtocolError.self) { try RecordBatch.split(Self.resigned(batch, lastOffsetDelta, at: 23)) }
+    }
+
+    @Test("a batch of no records is refused")
+    func emptyBatch() throws {
+        let batch = try RecordBatch.encode(Array(Self.records.prefix(1)))
+        let empty = Self.resigned(Self.resigned(batch, Int32(0), at: 57), Int32(-1), at: 23)
+        #expect(throws: KafkaProtocolError.self) { try RecordBatch.split(empty) }
+    }
+
+    @Test("a timestamp delta past Int64.max wraps, as in Kafka, instead of trapping")
+    func timestampOverflow() throws {
+        let batch = try RecordBatch.encode([KafkaRecord(timestamp: 0, key: nil, value: [1]), KafkaRecord(timestamp: 1, key: nil, value: [2])])
+        let records = try RecordBatch.records(in: Self.resigned(batch, Int64.max, at: 27))
+        #expect(records.map(\.timestamp) == [.max, .min])
+    }
+
+    @Test("an empty lz4 body is refused")
+    func emptyLZ4() {
+        #expect(throws: KafkaProtocolError.self) { try CompressionCodec.lz4.decompress([]) }
+    }
 }

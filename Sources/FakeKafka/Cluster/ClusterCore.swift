@@ -54,10 +54,14 @@ final class ConnectionRegistry: Sendable {
     private let entries = Mutex<[Int: Entry]>([:])
     private let counter = Atomic<Int>(0)
 
-    func add(broker: Int32, channel: any Channel) -> Int {
+    /// Registers a new connection; nil, and not registered, when `broker` already has `limit`.
+    func add(broker: Int32, channel: any Channel, limit: Int = .max) -> Int? {
         let id = counter.add(1, ordering: .relaxed).newValue
-        entries.withLock { $0[id] = Entry(broker: broker, channel: channel) }
-        return id
+        return entries.withLock { entries in
+            guard entries.values.lazy.filter({ $0.broker == broker }).count < limit else { return nil }
+            entries[id] = Entry(broker: broker, channel: channel)
+            return id
+        }
     }
 
     func setClientId(_ clientId: String?, for id: Int) {

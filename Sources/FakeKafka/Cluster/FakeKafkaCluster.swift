@@ -34,6 +34,17 @@ public final class FakeKafkaCluster: Sendable {
         public var maxSessionTimeout: TimeAmount = .seconds(1800)
         /// Largest request frame accepted; larger ones close the connection.
         public var maxFrameSize: Int = 100 * 1024 * 1024
+        /// Client connections each broker keeps open at once; one more is closed as soon as it
+        /// is accepted, with a warning. Kafka's `max.connections` is unlimited by default; a
+        /// bound keeps a runaway client from exhausting the test process's file descriptors.
+        public var maxConnectionsPerBroker: Int = 1000
+        /// A connection that sends and receives nothing for this long is closed, half-sent frame
+        /// or not (Kafka's `connections.max.idle.ms`, 10 minutes); nil keeps idle connections.
+        public var connectionIdleTimeout: TimeAmount? = .minutes(10)
+        /// Sees every request frame as it arrives (without its size prefix), before it is
+        /// decoded, on the connection's event loop: `harness broker --capture-requests` keeps
+        /// them as fuzzing seeds.
+        public var requestTap: (@Sendable (_ broker: Int32, _ frame: ByteBuffer) -> Void)?
         /// How many requests the request log keeps (it reports how many it dropped).
         public var requestLogCapacity: Int = 10_000
         /// Where brokers after the first listen when `port` is not 0: on the ports that follow it

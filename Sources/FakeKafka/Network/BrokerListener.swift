@@ -7,6 +7,7 @@ import NIOSSL
 enum BrokerListener {
     static func bind(core: ClusterCore, broker: Int32, host: String, port: Int) async throws -> any Channel {
         let maxFrameSize = core.configuration.maxFrameSize
+        let idleTimeout = core.configuration.connectionIdleTimeout
         let tlsContext = core.tlsContext
         return try await ServerBootstrap(group: core.eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
@@ -17,6 +18,9 @@ enum BrokerListener {
                 channel.eventLoop.makeCompletedFuture {
                     if let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
+                    if let idleTimeout {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
                     try channel.pipeline.syncOperations.addHandler(KafkaConnectionHandler(core: core, broker: broker))

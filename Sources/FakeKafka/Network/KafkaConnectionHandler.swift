@@ -12,7 +12,8 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
 
     private let core: ClusterCore
     private let broker: Int32
-    private var connectionId = 0
+    /// Nil until registered, and for a connection refused because the broker has too many.
+    private var connectionId: Int?
     private var clientHost = ""
     private var logger: Logger
     /// Completes when every earlier response has been written.
@@ -29,23 +30,34 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        connectionId = core.connections.add(broker: broker, channel: context.channel)
         clientHost = context.remoteAddress?.ipAddress ?? "unknown"
-        logger[metadataKey: "connection"] = "\(connectionId)"
         logger[metadataKey: "broker"] = "\(broker)"
+        let limit = core.configuration.maxConnectionsPerBroker
+        guard let connectionId = core.connections.add(broker: broker, channel: context.channel, limit: limit) else {
+            logger.warning("refusing connection from \(context.remoteAddress?.description ?? "?"): broker \(broker) already has \(limit) client connections (maxConnectionsPerBroker)")
+            context.close(promise: nil)
+            return
+        }
+        self.connectionId = connectionId
+        logger[metadataKey: "connection"] = "\(connectionId)"
         logger.info("client connected from \(context.remoteAddress?.description ?? "?")")
         tail = context.eventLoop.makeSucceededVoidFuture()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        core.connections.remove(connectionId)
-        logger.info("client disconnected")
+        if let connectionId {
+            core.connections.remove(connectionId)
+            logger.info("client disconnected")
+        }
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // Frames already read when a refused connection is closed are not served.
+        guard let connectionId else { return }
         var frame = unwrapInboundIn(data)
+        core.configuration.requestTap?(broker, frame)
         let header: RequestHeader
         do {
             header = try RequestHeader(from: &frame) { key, version in
@@ -131,6 +143,14 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             core.withState { state, _ in state.authenticationFailures.append(detail) }
         }
         return (RequestRouter.encodeFrame(response, version: version, correlationId: header.correlationId, flexibleHeader: flexible), close)
+    }
+
+    /// IdleStateHandler's event: nothing sent or received for `connectionIdleTimeout`.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .all, let timeout = core.configuration.connectionIdleTimeout else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        closeBadClient(context: context, "idle for \(timeout.nanoseconds / 1_000_000) ms without a byte either way (connectionIdleTimeout)")
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

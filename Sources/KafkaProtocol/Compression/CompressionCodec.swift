@@ -140,6 +140,7 @@ enum Snappy {
                 i += 4
                 guard i + n <= input.count else { throw KafkaProtocolError.compression("snappy: truncated xerial block") }
                 result += try decompressRaw(Array(input[i..<(i + n)]))
+                if result.count > maxDecompressedSize { throw KafkaProtocolError.compression("snappy: output exceeds \(maxDecompressedSize) bytes") }
                 i += n
             }
             return result
@@ -149,10 +150,15 @@ enum Snappy {
 
     static func decompressRaw(_ input: [UInt8]) throws -> [UInt8] {
         var length = 0
+        // Validated first: the length in a snappy preamble is the sender's word, and the output
+        // is allocated from it.
         let ok = input.withUnsafeBufferPointer { inp in
-            inp.withMemoryRebound(to: CChar.self) { snappy_uncompressed_length($0.baseAddress, $0.count, &length) }
+            inp.withMemoryRebound(to: CChar.self) {
+                snappy_uncompressed_length($0.baseAddress, $0.count, &length) == SNAPPY_OK && length <= maxDecompressedSize
+                    && snappy_validate_compressed_buffer($0.baseAddress, $0.count) == SNAPPY_OK
+            }
         }
-        guard ok == SNAPPY_OK, length <= maxDecompressedSize else { throw KafkaProtocolError.compression("snappy: invalid input") }
+        guard ok else { throw KafkaProtocolError.compression("snappy: invalid input") }
         var output = [UInt8](repeating: 0, count: length)
         let status = input.withUnsafeBufferPointer { inp in
             output.withUnsafeMutableBufferPointer { out in
@@ -186,6 +192,7 @@ enum LZ4Frame {
         guard LZ4F_isError(LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))) == 0, let ctx
         else { throw KafkaProtocolError.compression("lz4: cannot create context") }
         defer { LZ4F_freeDecompressionContext(ctx) }
+        guard !input.isEmpty else { throw KafkaProtocolError.compression("lz4: empty input") }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         try input.withUnsafeBytes { inp in

@@ -171,7 +171,9 @@ extension ByteBuffer {
     public mutating func readKafkaNullableArray<T>(compact: Bool, _ element: (inout ByteBuffer) throws -> T) throws -> [T]? {
         guard let n = try readKafkaLength(compact: compact, short: false, what: "array") else { return nil }
         var result: [T] = []
-        result.reserveCapacity(n)
+        // n is at most the bytes left, but an element may be far larger in memory than its
+        // one-byte minimum on the wire: the count alone must not size the allocation.
+        result.reserveCapacity(Swift.min(n, 1024))
         for _ in 0..<n { result.append(try element(&self)) }
         return result
     }

@@ -51,7 +51,7 @@ public enum ControlBatch {
     public static func marker(in batch: ByteBuffer) throws -> Marker? {
         let header = try RecordBatchHeader(peekingAt: batch)
         guard header.isControl else { return nil }
-        var body = batch.getSlice(at: batch.readerIndex + RecordBatchHeader.size, length: header.totalSize - RecordBatchHeader.size)!
+        var body = try header.body(of: batch)
         _ = try body.readKafkaVarint()  // record length
         _ = try body.readKafkaInt8()  // attributes
         _ = try body.readKafkaVarlong()  // timestamp delta

@@ -56,8 +56,17 @@ public struct RecordBatchHeader: Sendable, Equatable {
     public var isLogAppendTime: Bool { attributes & 0x8 != 0 }
     public var isTransactional: Bool { attributes & 0x10 != 0 }
     public var isControl: Bool { attributes & 0x20 != 0 }
-    public var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
+    /// Wraps as Kafka's Java arithmetic does: both operands come from the client.
+    public var lastOffset: Int64 { baseOffset &+ Int64(lastOffsetDelta) }
     public var totalSize: Int { Int(batchLength) + 12 }
+
+    /// The records after the header, once `batchLength` is checked against the bytes there are.
+    func body(of batch: ByteBuffer) throws -> ByteBuffer {
+        guard batchLength >= Int32(Self.size - 12), totalSize <= batch.readableBytes else {
+            throw KafkaProtocolError.corruptRecordBatch("batch length \(batchLength) does not fit \(batch.readableBytes) bytes")
+        }
+        return batch.getSlice(at: batch.readerIndex + Self.size, length: totalSize - Self.size)!
+    }
 
     /// Reads the header at the reader index of `buf` without consuming it.
     public init(peekingAt buf: ByteBuffer) throws {
@@ -98,8 +107,11 @@ public enum RecordBatch {
                 if header.magic == 0 || header.magic == 1 { throw Failure.legacyMagic(header.magic) }
                 throw KafkaProtocolError.corruptRecordBatch("magic \(header.magic) is not 2")
             }
-            guard header.batchLength >= Int32(RecordBatchHeader.size - 12), header.totalSize <= buf.readableBytes else {
-                throw KafkaProtocolError.corruptRecordBatch("batch length \(header.batchLength) does not fit \(buf.readableBytes) bytes")
+            _ = try header.body(of: buf)
+            // Kafka refuses these too: the offsets a batch takes in the log come from
+            // lastOffsetDelta, so it must agree with the records it holds.
+            guard header.recordCount >= 1, header.lastOffsetDelta == header.recordCount - 1 else {
+                throw KafkaProtocolError.corruptRecordBatch("last offset delta \(header.lastOffsetDelta) does not match \(header.recordCount) records")
             }
             let batch = buf.readSlice(length: header.totalSize)!
             let crc = batch.withUnsafeReadableBytes { raw in
@@ -126,13 +138,17 @@ public enum RecordBatch {
         guard let codec = header.compression else {
             throw KafkaProtocolError.corruptRecordBatch("unknown compression \(header.attributes & 0x7) at offset \(header.baseOffset)")
         }
-        var body = batch.getSlice(at: batch.readerIndex + RecordBatchHeader.size, length: header.totalSize - RecordBatchHeader.size)!
+        var body = try header.body(of: batch)
         if codec != .none {
             body = ByteBuffer(bytes: try codec.decompress(Array(body.readableBytesView)))
         }
+        // A record takes at least 7 bytes; a larger count is a lie that must not size an allocation.
+        guard header.recordCount >= 0, Int(header.recordCount) <= body.readableBytes / 7 else {
+            throw KafkaProtocolError.invalidLength("record count at offset \(header.baseOffset)", Int(header.recordCount))
+        }
         var records: [KafkaRecord] = []
-        records.reserveCapacity(Int(max(0, header.recordCount)))
-        for _ in 0..<max(0, header.recordCount) {
+        records.reserveCapacity(Int(header.recordCount))
+        for _ in 0..<header.recordCount {
             let length = Int(try body.readKafkaVarint())
             guard length >= 0, var r = body.readSlice(length: length) else { throw KafkaProtocolError.truncated("record at offset \(header.baseOffset)") }
             _ = try r.readKafkaInt8()  // record attributes: unused
@@ -148,8 +164,9 @@ public enum RecordBatch {
                 guard let ks = String(validating: k, as: UTF8.self) else { throw KafkaProtocolError.invalidUTF8("header key") }
                 headers.append(KafkaRecordHeader(key: ks, value: try readVarintBytes(&r, "header value")))
             }
-            let timestamp = header.isLogAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta
-            records.append(KafkaRecord(offset: header.baseOffset + Int64(offsetDelta), timestamp: timestamp, key: key, value: value, headers: headers))
+            // Wrapping, as in Kafka: the client picks both operands.
+            let timestamp = header.isLogAppendTime ? header.maxTimestamp : header.baseTimestamp &+ timestampDelta
+            records.append(KafkaRecord(offset: header.baseOffset &+ Int64(offsetDelta), timestamp: timestamp, key: key, value: value, headers: headers))
         }
         return records
     }
