@@ -43,11 +43,11 @@ struct RestateProtocolTests {
         #expect(throws: RestateProtocolError.self) { try InvocationRequest(decoding: Array(body.prefix(5))) }
     }
 
-    @Test("a command the ingress cannot serve makes the outcome unsupported, named as the protocol names it, even after an output")
+    @Test("a message type the ingress does not know makes the outcome unsupported, named as the protocol names it, even after an output")
     func unsupportedCommandsAreNamed() throws {
         var output = ProtobufWriter()
         output.message(14) { $0.bytes(1, [7]) }
-        for (type, name) in [(UInt16(0x0406), "GetLazyStateKeysCommand"), (0x0402, "GetLazyStateCommand"), (0x0999, "message type 0x999")] {
+        for (type, name) in [(UInt16(0x0006), "AwaitingOnMessage"), (0x0999, "message type 0x999")] {
             let body = Frame(type: type, body: []).encoded() + Frame(.outputCommand, body: output.bytes).encoded() + Frame(.end, body: []).encoded()
             #expect(try InvocationResponse(decoding: body).outcome == .unsupported(name))
         }

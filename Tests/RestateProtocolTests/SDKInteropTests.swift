@@ -10,7 +10,7 @@ import FoundationNetworking
 /// served by hypercorn over HTTP/1.1.
 @Suite("Interop with restate-sdk (Python)", .guarded, .serialized)
 struct SDKInteropTests {
-    @Test("discovery lists the services and handler kinds")
+    @Test("discovery, asked for manifest versions 1 to 4 as Restate asks, lists the services, handler kinds, lazy state and retry policies")
     func discovery() async throws {
         try await withSDKEndpoint { base in
             let manifest = try await discover(base)
@@ -22,6 +22,11 @@ struct SDKInteropTests {
             let echo = try #require(manifest.services.first { $0.name == "Echo" })
             #expect(echo.ty == .service)
             #expect(echo.handlers.allSatisfy { !$0.isExclusive(in: echo) })
+            // Only a v4 manifest carries these; the SDK refuses to describe Flaky as v3.
+            let flaky = try #require(manifest.services.first { $0.name == "Flaky" })
+            #expect(flaky.retryPolicyMaxAttempts == 2 && flaky.retryPolicyOnMaxAttempts == "KILL" && flaky.retryPolicyInitialInterval == 10)
+            #expect(flaky.handlers.first { $0.name == "fails_longer" }?.retryPolicyMaxAttempts == 4)
+            #expect(manifest.services.first { $0.name == "LazyCounter" }?.enableLazyState == true)
         }
     }
 
@@ -73,7 +78,7 @@ struct SDKInteropTests {
 
     private func discover(_ base: URL) async throws -> EndpointManifest {
         var request = URLRequest(url: base.appendingPathComponent("discover"))
-        request.setValue(EndpointManifest.contentType, forHTTPHeaderField: "accept")
+        request.setValue(EndpointManifest.acceptedContentTypes, forHTTPHeaderField: "accept")
         let (data, response) = try await URLSession.shared.data(for: request)
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         return try JSONDecoder().decode(EndpointManifest.self, from: data)
