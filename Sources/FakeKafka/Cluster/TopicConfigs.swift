@@ -10,6 +10,8 @@ enum ConfigResourceType: Int8 {
 /// and tools decide from it whether a value was set on purpose.
 enum ConfigSource: Int8 {
     case dynamicTopicConfig = 1
+    case dynamicBrokerConfig = 2
+    case dynamicDefaultBrokerConfig = 3
     case staticBrokerConfig = 4
     case defaultConfig = 5
 }
