@@ -52,6 +52,8 @@ enum TopicConfigs {
             "message.timestamp.after.max.ms": d(.long, maxLong),
             "message.timestamp.before.max.ms": d(.long, maxLong),
             "message.timestamp.type": d(.string, "CreateTime", ["CreateTime", "LogAppendTime"]),
+            // Deprecated and ignored by Kafka 3.x, but still accepted (librdkafka's own tests set it).
+            "message.format.version": d(.string, "3.0-IV1"),
             "min.cleanable.dirty.ratio": d(.double, "0.5"),
             "min.compaction.lag.ms": d(.long, "0"),
             "min.insync.replicas": d(.int, "1"),

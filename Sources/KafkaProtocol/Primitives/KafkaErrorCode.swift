@@ -45,6 +45,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case groupSubscribedToTopic = 86
     case policyViolation = 44
     case unstableOffsetCommit = 88
+    case invalidTransactionTimeout = 50
     case invalidConfig = 40
     case mismatchedEndpointType = 114
     case unsupportedEndpointType = 115
@@ -101,6 +102,7 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .groupSubscribedToTopic: "GROUP_SUBSCRIBED_TO_TOPIC"
         case .policyViolation: "POLICY_VIOLATION"
         case .unstableOffsetCommit: "UNSTABLE_OFFSET_COMMIT"
+        case .invalidTransactionTimeout: "INVALID_TRANSACTION_TIMEOUT"
         }
     }
 }
