@@ -136,7 +136,10 @@ def test_second_producer_with_the_same_id_fences_the_first(broker, topic):
 
 def test_offsets_sent_to_a_transaction_become_visible_on_commit(broker, topic, group):
     plain_produce(broker.bootstrap, topic, [f"in-{i}" for i in range(6)])
-    c = Consumer(conf(broker.bootstrap, **{"group.id": group, "enable.auto.commit": False}))
+    # read_uncommitted: librdkafka's OffsetFetch does not require stable offsets, so it sees what
+    # is committed now even while a transaction is committing offsets of the group.
+    c = Consumer(conf(broker.bootstrap, **{"group.id": group, "enable.auto.commit": False, "isolation.level": "read_uncommitted"}))
+    stable = Consumer(conf(broker.bootstrap, **{"group.id": group, "enable.auto.commit": False}))
     try:
         metadata = c.consumer_group_metadata()
 
@@ -148,6 +151,11 @@ def test_offsets_sent_to_a_transaction_become_visible_on_commit(broker, topic, g
         p.produce(topic + "-out", value=b"derived")
         p.send_offsets_to_transaction([TopicPartition(topic, 0, 3)], metadata, 30)
         assert committed_offset() < 0, "offsets of an open transaction are not visible"
+        # A read_committed consumer asks for stable offsets (OffsetFetch v7): UNSTABLE_OFFSET_COMMIT,
+        # which librdkafka retries until the transaction ends or, here, the call times out.
+        with pytest.raises(KafkaException) as unstable:
+            stable.committed([TopicPartition(topic, 0)], timeout=2)
+        assert unstable.value.args[0].code() == KafkaError._TIMED_OUT, unstable.value
         p.abort_transaction(30)
         assert committed_offset() < 0, "offsets of an aborted transaction are dropped"
         p.begin_transaction()
@@ -156,8 +164,10 @@ def test_offsets_sent_to_a_transaction_become_visible_on_commit(broker, topic, g
         assert committed_offset() < 0
         p.commit_transaction(30)
         assert committed_offset() == 6
+        assert stable.committed([TopicPartition(topic, 0)], timeout=10)[0].offset == 6
     finally:
         c.close()
+        stable.close()
 
 
 def _confluent_txns(bootstrap, topic):

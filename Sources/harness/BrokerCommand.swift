@@ -34,6 +34,11 @@ struct BrokerCommand: AsyncParsableCommand {
     var noAutoCreate = false
 
     @Option(help: ArgumentHelp(
+        "How long a new group waits for more members before its first generation (Kafka's group.initial.rebalance.delay.ms, 3000 there; 0 here by default, for fast tests).",
+        valueName: "ms"))
+    var initialRebalanceDelayMs: Int64 = 0
+
+    @Option(help: ArgumentHelp(
         "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. SSL and SASL_SSL listen with a certificate from a CA generated at start, written to --ca-out; SASL_* clients authenticate with --sasl-mechanisms as one of --user.",
         valueName: "protocol"))
     var securityProtocol = "PLAINTEXT"
@@ -205,6 +210,8 @@ struct BrokerCommand: AsyncParsableCommand {
         config.port = port
         config.advertisedHost = advertisedHost
         config.autoCreateTopics = !noAutoCreate
+        guard initialRebalanceDelayMs >= 0 else { throw ValidationError("--initial-rebalance-delay-ms must be 0 or more, got \(initialRebalanceDelayMs)") }
+        config.initialRebalanceDelay = .milliseconds(initialRebalanceDelayMs)
         config.logger = logger
         config.sasl = try sasl()
         config.tls = try tls()

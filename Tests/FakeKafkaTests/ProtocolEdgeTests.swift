@@ -117,4 +117,20 @@ struct ProtocolEdgeTests {
             await second.close()
         }
     }
+
+    @Test("InitProducerId refuses a transaction timeout above Kafka's 15-minute maximum with INVALID_TRANSACTION_TIMEOUT")
+    func transactionTimeoutBound() async throws {
+        try await withCluster { cluster in
+            let raw = try await connect(cluster)
+            func initialize(timeoutMs: Int32) async throws -> Int16 {
+                let request = InitProducerIdRequest(transactionalId: uniqueName("tx"), transactionTimeoutMs: timeoutMs)
+                var body = try #require(try await raw.request(request, apiKey: .initProducerId, version: 4))
+                return try InitProducerIdResponse(from: &body, version: 4).errorCode
+            }
+            #expect(try await initialize(timeoutMs: Int32.max) == KafkaErrorCode.invalidTransactionTimeout.rawValue)
+            #expect(try await initialize(timeoutMs: 0) == KafkaErrorCode.invalidTransactionTimeout.rawValue)
+            #expect(try await initialize(timeoutMs: 900_000) == 0)
+            await raw.close()
+        }
+    }
 }

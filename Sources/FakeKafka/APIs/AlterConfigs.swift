@@ -4,7 +4,8 @@ import NIOCore
 /// AlterConfigs (key 33), v0–2, for topics. Kafka's non-incremental form: the configs sent become
 /// the topic's whole set of overrides, so any not sent go back to their defaults. Every value is
 /// checked before any is applied, so a refused resource is left as it was; `validateOnly` only
-/// checks. Broker configs are static here and refused.
+/// checks. For brokers, the configs sent become the broker's (or, for the empty name, the
+/// cluster's) dynamic overrides; the settings FakeKafka really has are not dynamic and refused.
 enum AlterConfigsAPI: APIHandler {
     static let apiKey = ApiKey.alterConfigs
 
@@ -13,6 +14,11 @@ enum AlterConfigsAPI: APIHandler {
             request.resources.map { resource -> AlterConfigsResponse.AlterConfigsResourceResponse in
                 func answer(_ code: KafkaErrorCode, _ message: String?) -> AlterConfigsResponse.AlterConfigsResourceResponse {
                     .init(errorCode: code.rawValue, errorMessage: message, resourceType: resource.resourceType, resourceName: resource.resourceName)
+                }
+                if resource.resourceType == ConfigResourceType.broker.rawValue {
+                    let outcome = state.replaceBrokerConfigs(resource.resourceName, with: resource.configs.map { ($0.name, $0.value) },
+                                                             validateOnly: request.validateOnly)
+                    return outcome.map { answer($0.0, $0.1) } ?? answer(.none, nil)
                 }
                 let outcome = state.replaceTopicConfigs(
                     type: resource.resourceType, topic: resource.resourceName,
@@ -41,6 +47,14 @@ extension ClusterState {
         case nil:
             return (.invalidRequest, "Resource type \(type) cannot be altered in FakeKafka (topics: 2).")
         }
+    }
+
+    /// Makes `configs` a broker resource's dynamic overrides, unless one is refused; returns the refusal.
+    mutating func replaceBrokerConfigs(_ name: String, with configs: [(String, String?)], validateOnly: Bool) -> (KafkaErrorCode, String)? {
+        if let refusal = brokerResourceProblem(name) ?? BrokerConfigs.problem(names: configs.map(\.0)) { return refusal }
+        if let unset = configs.first(where: { $0.1 == nil }) { return (.invalidRequest, "Null value not supported for broker config: \(unset.0)") }
+        if !validateOnly { brokerConfigs[name] = Dictionary(configs.map { ($0.0, $0.1!) }, uniquingKeysWith: { $1 }) }
+        return nil
     }
 
     /// Makes `configs` the topic's overrides, unless one is refused; returns the refusal.

@@ -2,8 +2,9 @@ import KafkaProtocol
 import NIOCore
 
 /// CreatePartitions (key 37), v0–3. Grows a topic to `count` partitions, as Kafka does: never
-/// shrinks it, places the new partitions' leaders on the brokers given (the first of each
-/// assignment) or round-robin, and with `validateOnly` only checks. Each refusal carries Kafka's
+/// shrinks it, places the new partitions' replicas on the brokers given (led by the first of each
+/// assignment) or round-robin with the topic's replication factor, and with `validateOnly` only
+/// checks. Each refusal carries Kafka's
 /// error code and message.
 enum CreatePartitionsAPI: APIHandler {
     static let apiKey = ApiKey.createPartitions
@@ -21,7 +22,7 @@ enum CreatePartitionsAPI: APIHandler {
                 let added = Int(topic.count) - current
                 if added < 0 { return fail(.invalidPartitions, "Topic currently has \(current) partitions, which is higher than the requested \(topic.count).") }
                 if added == 0 { return fail(.invalidPartitions, "Topic already has \(current) partitions.") }
-                var leaders: [Int32]?
+                var replicas: [[Int32]]?
                 if let assignments = topic.assignments {
                     guard assignments.count == added else {
                         return fail(.invalidReplicaAssignment, "Increasing the number of partitions by \(added) but \(assignments.count) assignments provided.")
@@ -32,9 +33,12 @@ enum CreatePartitionsAPI: APIHandler {
                         return fail(.invalidReplicaAssignment, "Unknown broker(s) in replica assignment: \(unknown.map(String.init).joined(separator: ", ")).")
                     }
                     guard assignments.allSatisfy({ !$0.brokerIds.isEmpty }) else { return fail(.invalidReplicaAssignment, "Empty replica assignment.") }
-                    leaders = assignments.map { $0.brokerIds[0] }
+                    if let duplicated = assignments.first(where: { Set($0.brokerIds).count != $0.brokerIds.count }) {
+                        return fail(.invalidReplicaAssignment, "Duplicate brokers not allowed in replica assignment: \(duplicated.brokerIds).")
+                    }
+                    replicas = assignments.map(\.brokerIds)
                 }
-                if !request.validateOnly { state.addPartitions(to: topic.name, count: added, leaders: leaders) }
+                if !request.validateOnly { state.addPartitions(to: topic.name, count: added, replicas: replicas) }
                 return .init(name: topic.name, errorCode: 0)
             }
         }
@@ -47,13 +51,15 @@ enum CreatePartitionsAPI: APIHandler {
 }
 
 extension ClusterState {
-    /// Appends `count` empty partitions, led by `leaders` or round-robin after the last one.
-    mutating func addPartitions(to topic: String, count: Int, leaders: [Int32]?) {
+    /// Appends `count` empty partitions with `replicas`, or else led round-robin after the last
+    /// one with as many replicas as the topic's first partition.
+    mutating func addPartitions(to topic: String, count: Int, replicas: [[Int32]]?) {
         guard var state = topics[topic] else { return }
-        let brokers = Int32(max(1, self.brokers.count))
+        let factor = state.partitions.first?.replicas.count ?? 1
         let last = state.partitions.last?.leader ?? 0
+        let lastIndex = Int32(brokers.firstIndex { $0.id == last } ?? 0)
         for i in 0..<count {
-            state.partitions.append(PartitionLog(leader: leaders?[i] ?? (last + 1 + Int32(i)) % brokers))
+            state.partitions.append(PartitionLog(replicas: replicas?[i] ?? spreadReplicas(leader: lastIndex + 1 + Int32(i), count: factor)))
         }
         topics[topic] = state
     }

@@ -2,8 +2,9 @@ import KafkaProtocol
 import NIOCore
 
 /// CreateTopics (key 19), v2–4. Validates the name, partition count and replication factor (at
-/// most the number of brokers; data is kept once whatever the factor), or a replica assignment
-/// instead of both (its partitions 0…n-1 on known brokers, each led by its first broker).
+/// most the number of brokers; data is kept once whatever the factor, but Metadata reports that
+/// many replicas), or a replica assignment instead of both (its partitions 0…n-1 on known
+/// brokers, each led by its first broker, reported with exactly those replicas).
 /// `validateOnly` checks without creating. Topic configs are checked as AlterConfigs checks them
 /// and kept for DescribeConfigs.
 enum CreateTopicsAPI: APIHandler {
@@ -31,7 +32,9 @@ enum CreateTopicsAPI: APIHandler {
                 case .success(let valid): configs = valid
                 case .failure(let problem): return fail(problem.code, problem.message)
                 }
-                if !request.validateOnly { state.createTopic(topic.name, partitions: partitions, configs: configs) }
+                if !request.validateOnly {
+                    state.createTopic(topic.name, partitions: partitions, replicationFactor: Int(max(1, topic.replicationFactor)), configs: configs)
+                }
                 return .init(name: topic.name, errorCode: 0)
             }
         }
@@ -80,7 +83,7 @@ enum CreateTopicsAPI: APIHandler {
         case .success(let valid): configs = valid
         case .failure(let problem): return fail(problem.code, problem.message)
         }
-        if !validateOnly { state.createTopic(topic.name, leaders: assignments.map { $0.brokerIds[0] }, configs: configs) }
+        if !validateOnly { state.createTopic(topic.name, replicas: assignments.map(\.brokerIds), configs: configs) }
         return .init(name: topic.name, errorCode: 0)
     }
 

@@ -3,7 +3,8 @@ import NIOCore
 
 /// DescribeConfigs (key 32), v0–4, for topics and brokers. A topic is described with every config
 /// FakeKafka knows: its overrides as DYNAMIC_TOPIC_CONFIG, the rest as Kafka's defaults (DEFAULT_CONFIG,
-/// `is_default`). A broker answers the few settings the cluster really has. Errors are per resource,
+/// `is_default`). A broker answers the few settings the cluster really has and its dynamic
+/// overrides (DYNAMIC_BROKER_CONFIG, or DYNAMIC_DEFAULT_BROKER_CONFIG for cluster-wide ones). Errors are per resource,
 /// as in Kafka, so one unknown topic does not fail the others. Synonyms are not listed.
 enum DescribeConfigsAPI: APIHandler {
     static let apiKey = ApiKey.describeConfigs
@@ -24,9 +25,7 @@ enum DescribeConfigsAPI: APIHandler {
                                  configs: TopicConfigs.describe(topic.configs, keys: resource.configurationKeys))
                 case .broker?:
                     // An empty name asks for the cluster-wide defaults, which here are the same.
-                    guard resource.resourceName.isEmpty || state.brokers.contains(where: { String($0.id) == resource.resourceName }) else {
-                        return fail(.invalidRequest, "Unexpected broker id '\(resource.resourceName)': the cluster's brokers are \(state.brokers.map { String($0.id) }.joined(separator: ", ")).")
-                    }
+                    if let (code, message) = state.brokerResourceProblem(resource.resourceName) { return fail(code, message) }
                     let brokerId = resource.resourceName.isEmpty ? String(context.broker) : resource.resourceName
                     let settings: [(String, String, ConfigType, readOnly: Bool)] = [
                         ("auto.create.topics.enable", String(config.autoCreateTopics), .boolean, true),
@@ -35,11 +34,18 @@ enum DescribeConfigsAPI: APIHandler {
                         ("num.partitions", String(config.defaultPartitions), .int, true),
                     ]
                     let wanted = resource.configurationKeys.map(Set.init)
+                    let fixed = settings.filter { wanted?.contains($0.0) ?? true }.map {
+                        DescribeConfigsResponse.DescribeConfigsResourceResult(
+                            name: $0.0, value: $0.1, readOnly: $0.readOnly, isDefault: false,
+                            configSource: ConfigSource.staticBrokerConfig.rawValue, configType: $0.2.rawValue, documentation: nil)
+                    }
+                    let dynamic = state.dynamicBrokerConfigs(resource.resourceName).filter { wanted?.contains($0.name) ?? true }.sorted { $0.name < $1.name }.map {
+                        DescribeConfigsResponse.DescribeConfigsResourceResult(
+                            name: $0.name, value: $0.value, readOnly: false, isDefault: false,
+                            configSource: $0.source.rawValue, configType: ConfigType.string.rawValue, documentation: nil)
+                    }
                     return .init(errorCode: 0, errorMessage: nil, resourceType: resource.resourceType, resourceName: resource.resourceName,
-                                 configs: settings.filter { wanted?.contains($0.0) ?? true }.map {
-                                     .init(name: $0.0, value: $0.1, readOnly: $0.readOnly, isDefault: false,
-                                           configSource: ConfigSource.staticBrokerConfig.rawValue, configType: $0.2.rawValue, documentation: nil)
-                                 })
+                                 configs: fixed + dynamic)
                 case nil:
                     return fail(.invalidRequest, "Resource type \(resource.resourceType) is not described by FakeKafka (topics: 2, brokers: 4).")
                 }

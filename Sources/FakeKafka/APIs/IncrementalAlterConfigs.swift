@@ -1,8 +1,9 @@
 import KafkaProtocol
 import NIOCore
 
-/// IncrementalAlterConfigs (key 44), v0–1, for topics: SET and DELETE (back to the default) of
-/// single configs, APPEND and SUBTRACT of elements of list-valued ones. As in Kafka, every
+/// IncrementalAlterConfigs (key 44), v0–1. For topics: SET and DELETE (back to the default) of
+/// single configs, APPEND and SUBTRACT of elements of list-valued ones. For brokers: SET and
+/// DELETE of dynamic overrides (FakeKafka does not know broker config types, so no list edits). As in Kafka, every
 /// operation of a resource is checked before any is applied, and `validateOnly` only checks.
 enum IncrementalAlterConfigsAPI: APIHandler {
     static let apiKey = ApiKey.incrementalAlterConfigs
@@ -16,6 +17,16 @@ enum IncrementalAlterConfigsAPI: APIHandler {
             request.resources.map { resource -> IncrementalAlterConfigsResponse.AlterConfigsResourceResponse in
                 func answer(_ code: KafkaErrorCode, _ message: String?) -> IncrementalAlterConfigsResponse.AlterConfigsResourceResponse {
                     .init(errorCode: code.rawValue, errorMessage: message, resourceType: resource.resourceType, resourceName: resource.resourceName)
+                }
+                if resource.resourceType == ConfigResourceType.broker.rawValue {
+                    if let (code, message) = state.brokerResourceProblem(resource.resourceName) { return answer(code, message) }
+                    switch alteredBroker(state.brokerConfigs[resource.resourceName] ?? [:], by: resource.configs) {
+                    case .failure(let refusal):
+                        return answer(refusal.code, refusal.message)
+                    case .success(let configs):
+                        if !request.validateOnly { state.brokerConfigs[resource.resourceName] = configs }
+                        return answer(.none, nil)
+                    }
                 }
                 if let (code, message) = state.alterableTopic(type: resource.resourceType, name: resource.resourceName) { return answer(code, message) }
                 switch altered(state.topics[resource.resourceName]?.configs ?? [:], by: resource.configs) {
@@ -33,6 +44,24 @@ enum IncrementalAlterConfigsAPI: APIHandler {
     private struct Refusal: Error {
         let code: KafkaErrorCode
         let message: String
+    }
+
+    /// A broker's overrides after SET and DELETE `changes`, or why one of them is refused.
+    private static func alteredBroker(_ current: [String: String], by changes: [IncrementalAlterConfigsRequest.AlterableConfig]) -> Result<[String: String], Refusal> {
+        if let (code, message) = BrokerConfigs.problem(names: changes.map(\.name)) { return .failure(Refusal(code: code, message: message)) }
+        var configs = current
+        for change in changes {
+            switch Operation(rawValue: change.configOperation) {
+            case .set?:
+                guard let value = change.value else { return .failure(Refusal(code: .invalidRequest, message: "Null value not supported for broker config: \(change.name)")) }
+                configs[change.name] = value
+            case .delete?:
+                configs[change.name] = nil
+            default:
+                return .failure(Refusal(code: .invalidConfig, message: "Config operation \(change.configOperation) on broker config \(change.name) is not supported by FakeKafka (SET and DELETE are)"))
+            }
+        }
+        return .success(configs)
     }
 
     /// The overrides after applying `changes` in order, or why one of them is refused.

@@ -35,6 +35,10 @@ enum InitProducerIdAPI: APIHandler {
             if let code = state.transactionCoordinatorError(transactionalId, broker: context.broker) {
                 return errorResponse(to: request, code: code, version: context.version)
             }
+            // Kafka's transaction.max.timeout.ms (15 minutes) bounds what a producer may ask for.
+            guard request.transactionTimeoutMs > 0, request.transactionTimeoutMs <= maxTransactionTimeoutMs else {
+                return errorResponse(to: request, code: .invalidTransactionTimeout, version: context.version)
+            }
             let presented = request.producerId >= 0 ? (request.producerId, request.producerEpoch) : nil
             switch state.initTransactionalProducer(transactionalId, timeoutMs: request.transactionTimeoutMs, presented: presented,
                                                    version: context.version, effects: &effects) {
@@ -46,6 +50,8 @@ enum InitProducerIdAPI: APIHandler {
             }
         }
     }
+
+    static let maxTransactionTimeoutMs: Int32 = 900_000
 
     static func errorResponse(to request: InitProducerIdRequest, code: KafkaErrorCode, version: Int16) -> InitProducerIdResponse {
         InitProducerIdResponse(errorCode: code.rawValue, producerId: -1, producerEpoch: -1)

@@ -3,8 +3,9 @@ import NIOCore
 
 /// Metadata (key 3), v0–8. Lists the brokers that are up and the requested topics with their
 /// partition leaders; unknown topics are created when auto-creation is on and the client allows
-/// it (v4+). Replication factor is 1: replicas and ISR are the leader alone. Leader epochs are
-/// reported as -1 (unknown), so clients never need leader-epoch validation.
+/// it (v4+). Each partition reports its replicas; the in-sync ones are those on brokers that are
+/// up, the others offline. Leader epochs are reported as -1 (unknown), so clients never need
+/// leader-epoch validation.
 enum MetadataAPI: APIHandler {
     static let apiKey = ApiKey.metadata
 
@@ -43,11 +44,12 @@ enum MetadataAPI: APIHandler {
 
     private static func describe(_ name: String, _ topic: TopicState, brokers: [BrokerInfo]) -> MetadataResponse.MetadataResponseTopic {
         let partitions = topic.partitions.enumerated().map { index, log in
-            let up = brokers.first { $0.id == log.leader }?.isUp ?? false
+            func isUp(_ id: Int32) -> Bool { brokers.first { $0.id == id }?.isUp ?? false }
+            let up = isUp(log.leader)
             return MetadataResponse.MetadataResponsePartition(
                 errorCode: up ? 0 : KafkaErrorCode.leaderNotAvailable.rawValue,
                 partitionIndex: Int32(index), leaderId: up ? log.leader : -1, leaderEpoch: -1,
-                replicaNodes: [log.leader], isrNodes: up ? [log.leader] : [], offlineReplicas: up ? [] : [log.leader])
+                replicaNodes: log.replicas, isrNodes: log.replicas.filter(isUp), offlineReplicas: log.replicas.filter { !isUp($0) })
         }
         return .init(errorCode: 0, name: name, isInternal: false, partitions: partitions)
     }

@@ -60,7 +60,8 @@ enum ProduceAPI: APIHandler {
                         }
                     }
                     state.wakeFetchers(for: tp, effects: &effects)
-                    return .init(index: p.index, errorCode: 0, baseOffset: firstOffset, logAppendTimeMs: -1, logStartOffset: 0)
+                    return .init(index: p.index, errorCode: 0, baseOffset: firstOffset, logAppendTimeMs: -1,
+                                 logStartOffset: state.partition(tp)?.logStartOffset ?? 0)
                 })
             }
         }

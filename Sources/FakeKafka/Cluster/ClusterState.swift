@@ -62,6 +62,10 @@ struct ClusterState {
     var tokenEndpointRefusals: [String] = []
     /// Failed TLS handshakes, newest last, with the client's address.
     var tlsHandshakeFailures: [String] = []
+    /// ACLs created through CreateAcls, oldest first (stored and described, never enforced).
+    var acls: [AclBinding] = []
+    /// Dynamic broker config overrides by broker id ("" holds the cluster-wide ones).
+    var brokerConfigs: [String: [String: String]] = [:]
     var nextTopicLeader: Int32 = 0
 
     init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {
@@ -82,17 +86,23 @@ struct ClusterState {
         return Int32(hash % UInt32(max(1, brokers.count)))
     }
 
-    /// Creates a topic with leaders spread round-robin over the brokers.
-    mutating func createTopic(_ name: String, partitions: Int32, configs: [String: String] = [:]) {
-        let n = Int32(max(1, brokers.count))
+    /// Creates a topic with leaders spread round-robin over the brokers, each partition's other
+    /// replicas on the brokers that follow its leader.
+    mutating func createTopic(_ name: String, partitions: Int32, replicationFactor: Int = 1, configs: [String: String] = [:]) {
         let first = nextTopicLeader
-        nextTopicLeader = (nextTopicLeader + 1) % n
-        createTopic(name, leaders: (0..<partitions).map { (first + $0) % n }, configs: configs)
+        nextTopicLeader = (nextTopicLeader + 1) % Int32(max(1, brokers.count))
+        createTopic(name, replicas: (0..<partitions).map { spreadReplicas(leader: first + $0, count: replicationFactor) }, configs: configs)
     }
 
-    /// Creates a topic whose partition i is led by `leaders[i]` (a replica assignment's first broker).
-    mutating func createTopic(_ name: String, leaders: [Int32], configs: [String: String] = [:]) {
-        topics[name] = TopicState(id: .random(), partitions: leaders.map { PartitionLog(leader: $0) }, configs: configs)
+    /// Creates a topic whose partition i has the replicas `replicas[i]`, led by the first.
+    mutating func createTopic(_ name: String, replicas: [[Int32]], configs: [String: String] = [:]) {
+        topics[name] = TopicState(id: .random(), partitions: replicas.map { PartitionLog(replicas: $0) }, configs: configs)
+    }
+
+    /// `count` consecutive brokers (wrapping around) starting at the `leader`-th.
+    func spreadReplicas(leader: Int32, count: Int) -> [Int32] {
+        let n = max(1, brokers.count)
+        return (0..<max(1, min(count, n))).map { brokers.isEmpty ? 0 : brokers[(Int(leader) + $0) % n].id }
     }
 
     /// Wakes every long-polling Fetch interested in `tp` (or all of them, for `nil`).

@@ -191,7 +191,7 @@ public final class FakeKafkaCluster: Sendable {
         try core.withState { state, _ in
             guard let current = state.topics[topic]?.partitions.count else { throw FakeKafkaError.unknownTopic(topic) }
             guard Int(total) > current else { throw FakeKafkaError.invalidPartitionCount(total) }
-            state.addPartitions(to: topic, count: Int(total) - current, leaders: nil)
+            state.addPartitions(to: topic, count: Int(total) - current, replicas: nil)
         }
     }
 
@@ -221,13 +221,36 @@ public final class FakeKafkaCluster: Sendable {
         }
     }
 
-    /// Every record of a partition, decoded, in offset order.
+    /// Every record of a partition from its log start offset, decoded, in offset order.
     public func records(_ tp: TopicPartition) throws -> [KafkaRecord] {
-        let batches = try core.withState { state, _ in
+        let (batches, start) = try core.withState { state, _ in
             guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
-            return log.batches.map(\.bytes)
+            return (log.batches.map(\.bytes), log.logStartOffset)
         }
-        return try batches.flatMap { try RecordBatch.records(in: $0) }
+        return try batches.flatMap { try RecordBatch.records(in: $0) }.filter { $0.offset >= start }
+    }
+
+    /// Deletes the records of a partition before `offset` (-1: all of them), as DeleteRecords
+    /// does, and returns the new log start offset; throws when the offset is past the high
+    /// watermark or the topic's cleanup policy forbids deletion.
+    @discardableResult
+    public func deleteRecords(_ tp: TopicPartition, before offset: Int64) throws -> Int64 {
+        try core.withState { state, _ in
+            switch state.deleteRecords(tp, before: offset, onBroker: nil) {
+            case .success(let start): return start
+            case .failure(let refusal):
+                if refusal.code == .unknownTopicOrPartition { throw FakeKafkaError.unknownPartition(tp) }
+                throw FakeKafkaError.recordsNotDeleted(tp, reason: refusal.reason)
+            }
+        }
+    }
+
+    /// The brokers holding a partition's replicas, its preferred leader first.
+    public func replicas(of tp: TopicPartition) throws -> [Int32] {
+        try core.withState { state, _ in
+            guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
+            return log.replicas
+        }
     }
 
     /// Log start offset and high watermark of a partition.
@@ -260,6 +283,9 @@ public final class FakeKafkaCluster: Sendable {
 
     /// Ids of every group the cluster knows.
     public var groupIds: [String] { core.withState { state, _ in state.groups.keys.sorted() } }
+
+    /// The ACLs created through CreateAcls and not deleted, oldest first (never enforced).
+    public var acls: [AclBinding] { core.withState { state, _ in state.acls } }
 
     // MARK: Request log
 
@@ -301,6 +327,8 @@ public enum FakeKafkaError: Error, Equatable, CustomStringConvertible {
     case invalidPartitionCount(Int32)
     case unknownBroker(Int32)
     case unknownGroup(String)
+    /// `deleteRecords` refused: the offset is past the high watermark, or the policy forbids it.
+    case recordsNotDeleted(TopicPartition, reason: String)
     /// The transaction coordinator refused a transaction written through `appendTransaction`.
     case transactionRefused(transactionalId: String, reason: String)
 
@@ -313,6 +341,7 @@ public enum FakeKafkaError: Error, Equatable, CustomStringConvertible {
         case .invalidPartitionCount(let n): "partition count \(n) must be at least 1"
         case .unknownBroker(let id): "no broker \(id)"
         case .unknownGroup(let g): "no group '\(g)'"
+        case .recordsNotDeleted(_, let reason): reason
         case .transactionRefused(let id, let reason): "transaction of '\(id)' refused: \(reason)"
         }
     }

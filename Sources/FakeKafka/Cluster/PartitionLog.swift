@@ -17,7 +17,9 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible, Compa
 }
 
 /// One partition's log: record batches kept exactly as produced (compressed or not), with the
-/// base offset rewritten. Nothing is ever trimmed, so the log start offset stays 0.
+/// base offset rewritten. Only DeleteRecords trims it: the log start offset moves, and batches
+/// wholly below it are dropped (the one it falls inside stays, as in Kafka, and readers skip the
+/// records before it).
 struct PartitionLog {
     struct Batch {
         var baseOffset: Int64
@@ -28,14 +30,26 @@ struct PartitionLog {
 
     private(set) var batches: [Batch] = []
     private(set) var highWatermark: Int64 = 0
-    let logStartOffset: Int64 = 0
+    private(set) var logStartOffset: Int64 = 0
     var leader: Int32
+    /// The brokers holding a copy, the preferred leader first. Data is kept once whatever their
+    /// number; they exist so Metadata reports the replication a client asked for.
+    var replicas: [Int32]
     /// Open and aborted transactions on this partition: what the last stable offset and a
     /// read_committed Fetch need (see Transactions/).
     var transactions = PartitionTransactions()
 
-    init(leader: Int32) {
-        self.leader = leader
+    init(replicas: [Int32]) {
+        self.leader = replicas[0]
+        self.replicas = replicas
+    }
+
+    /// Moves the log start offset up to `offset` (at most the high watermark; never down) and
+    /// drops the batches that end before it.
+    mutating func deleteRecords(before offset: Int64) {
+        guard offset > logStartOffset else { return }
+        logStartOffset = min(offset, highWatermark)
+        batches.removeFirst(batchIndex(containing: logStartOffset))
     }
 
     /// Appends a validated batch at the end of the log and returns its base offset.
@@ -80,7 +94,7 @@ struct PartitionLog {
     /// nil when every record is older.
     func offset(forTimestamp timestamp: Int64) throws -> (offset: Int64, timestamp: Int64)? {
         for batch in batches where batch.maxTimestamp >= timestamp {
-            for record in try RecordBatch.records(in: batch.bytes) where record.timestamp >= timestamp {
+            for record in try RecordBatch.records(in: batch.bytes) where record.timestamp >= timestamp && record.offset >= logStartOffset {
                 return (record.offset, record.timestamp)
             }
         }

@@ -10,6 +10,8 @@ enum ConfigResourceType: Int8 {
 /// and tools decide from it whether a value was set on purpose.
 enum ConfigSource: Int8 {
     case dynamicTopicConfig = 1
+    case dynamicBrokerConfig = 2
+    case dynamicDefaultBrokerConfig = 3
     case staticBrokerConfig = 4
     case defaultConfig = 5
 }
@@ -50,6 +52,8 @@ enum TopicConfigs {
             "message.timestamp.after.max.ms": d(.long, maxLong),
             "message.timestamp.before.max.ms": d(.long, maxLong),
             "message.timestamp.type": d(.string, "CreateTime", ["CreateTime", "LogAppendTime"]),
+            // Deprecated and ignored by Kafka 3.x, but still accepted (librdkafka's own tests set it).
+            "message.format.version": d(.string, "3.0-IV1"),
             "min.cleanable.dirty.ratio": d(.double, "0.5"),
             "min.compaction.lag.ms": d(.long, "0"),
             "min.insync.replicas": d(.int, "1"),

@@ -70,7 +70,11 @@ extension FakeKafkaCluster {
         try core.withState { state, effects in
             guard state.partition(tp) != nil else { throw FakeKafkaError.unknownPartition(tp) }
             guard state.brokers.contains(where: { $0.id == broker }) else { throw FakeKafkaError.unknownBroker(broker) }
-            state.topics[tp.topic]!.partitions[Int(tp.partition)].leader = broker
+            var log = state.partition(tp)!
+            // A leader is always one of the replicas: one from outside takes the old leader's place.
+            if !log.replicas.contains(broker), let old = log.replicas.firstIndex(of: log.leader) { log.replicas[old] = broker }
+            log.leader = broker
+            state.topics[tp.topic]!.partitions[Int(tp.partition)] = log
             state.wakeFetchers(for: tp, effects: &effects)
         }
     }

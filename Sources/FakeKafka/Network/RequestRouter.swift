@@ -48,6 +48,11 @@ enum RequestRouter {
         case .alterConfigs: return try serve(AlterConfigsAPI.self, &body, fault, context)
         case .incrementalAlterConfigs: return try serve(IncrementalAlterConfigsAPI.self, &body, fault, context)
         case .describeCluster: return try serve(DescribeClusterAPI.self, &body, fault, context)
+        case .deleteRecords: return try serve(DeleteRecordsAPI.self, &body, fault, context)
+        case .offsetDelete: return try serve(OffsetDeleteAPI.self, &body, fault, context)
+        case .describeAcls: return try serve(DescribeAclsAPI.self, &body, fault, context)
+        case .createAcls: return try serve(CreateAclsAPI.self, &body, fault, context)
+        case .deleteAcls: return try serve(DeleteAclsAPI.self, &body, fault, context)
         }
     }
 

@@ -10,11 +10,11 @@ extension FakeKafkaCluster {
     /// order. Control batches (transaction markers) are never records; READ_COMMITTED also drops
     /// aborted transactions' records and stops at the last stable offset.
     public func records(_ tp: TopicPartition, isolation: IsolationLevel) throws -> [KafkaRecord] {
-        let (batches, lastStable, aborted) = try core.withState { state, _ in
+        let (batches, lastStable, aborted, start) = try core.withState { state, _ in
             guard let log = state.partition(tp) else { throw FakeKafkaError.unknownPartition(tp) }
-            return (log.batches.map(\.bytes), log.lastStableOffset, log.transactions.aborted)
+            return (log.batches.map(\.bytes), log.lastStableOffset, log.transactions.aborted, log.logStartOffset)
         }
-        guard isolation == .readCommitted else { return try batches.flatMap { try RecordBatch.records(in: $0) } }
+        guard isolation == .readCommitted else { return try batches.flatMap { try RecordBatch.records(in: $0) }.filter { $0.offset >= start } }
         var out: [KafkaRecord] = []
         for batch in batches {
             let header = try RecordBatchHeader(peekingAt: batch)
@@ -24,7 +24,7 @@ extension FakeKafkaCluster {
             }) { continue }
             out += try RecordBatch.records(in: batch)
         }
-        return out
+        return out.filter { $0.offset >= start }
     }
 
     /// The last stable offset of a partition: the first offset of its earliest open transaction,

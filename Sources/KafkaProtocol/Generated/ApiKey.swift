@@ -20,18 +20,23 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case apiVersions = 18
     case createTopics = 19
     case deleteTopics = 20
+    case deleteRecords = 21
     case initProducerId = 22
     case offsetForLeaderEpoch = 23
     case addPartitionsToTxn = 24
     case addOffsetsToTxn = 25
     case endTxn = 26
     case txnOffsetCommit = 28
+    case describeAcls = 29
+    case createAcls = 30
+    case deleteAcls = 31
     case describeConfigs = 32
     case alterConfigs = 33
     case saslAuthenticate = 36
     case createPartitions = 37
     case deleteGroups = 42
     case incrementalAlterConfigs = 44
+    case offsetDelete = 47
     case describeCluster = 60
 
     /// The versions served for this API.
@@ -42,30 +47,35 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .listOffsets: 0...5
         case .metadata: 0...8
         case .offsetCommit: 2...7
-        case .offsetFetch: 1...5
+        case .offsetFetch: 1...7
         case .findCoordinator: 0...2
         case .joinGroup: 0...5
         case .heartbeat: 0...3
         case .leaveGroup: 0...3
         case .syncGroup: 0...3
         case .describeGroups: 0...4
-        case .listGroups: 0...2
+        case .listGroups: 0...5
         case .saslHandshake: 0...1
         case .apiVersions: 0...3
         case .createTopics: 2...4
         case .deleteTopics: 1...1
+        case .deleteRecords: 0...2
         case .initProducerId: 0...4
         case .offsetForLeaderEpoch: 2...2
         case .addPartitionsToTxn: 0...3
         case .addOffsetsToTxn: 0...3
         case .endTxn: 0...3
         case .txnOffsetCommit: 0...3
+        case .describeAcls: 0...3
+        case .createAcls: 0...3
+        case .deleteAcls: 0...3
         case .describeConfigs: 0...4
         case .alterConfigs: 0...2
         case .saslAuthenticate: 0...2
         case .createPartitions: 0...3
         case .deleteGroups: 0...2
         case .incrementalAlterConfigs: 0...1
+        case .offsetDelete: 0...0
         case .describeCluster: 0...1
         }
     }
@@ -89,18 +99,23 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .apiVersions: ApiVersionsRequest.self
         case .createTopics: CreateTopicsRequest.self
         case .deleteTopics: DeleteTopicsRequest.self
+        case .deleteRecords: DeleteRecordsRequest.self
         case .initProducerId: InitProducerIdRequest.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochRequest.self
         case .addPartitionsToTxn: AddPartitionsToTxnRequest.self
         case .addOffsetsToTxn: AddOffsetsToTxnRequest.self
         case .endTxn: EndTxnRequest.self
         case .txnOffsetCommit: TxnOffsetCommitRequest.self
+        case .describeAcls: DescribeAclsRequest.self
+        case .createAcls: CreateAclsRequest.self
+        case .deleteAcls: DeleteAclsRequest.self
         case .describeConfigs: DescribeConfigsRequest.self
         case .alterConfigs: AlterConfigsRequest.self
         case .saslAuthenticate: SaslAuthenticateRequest.self
         case .createPartitions: CreatePartitionsRequest.self
         case .deleteGroups: DeleteGroupsRequest.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.self
+        case .offsetDelete: OffsetDeleteRequest.self
         case .describeCluster: DescribeClusterRequest.self
         }
     }
@@ -124,18 +139,23 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .apiVersions: ApiVersionsResponse.self
         case .createTopics: CreateTopicsResponse.self
         case .deleteTopics: DeleteTopicsResponse.self
+        case .deleteRecords: DeleteRecordsResponse.self
         case .initProducerId: InitProducerIdResponse.self
         case .offsetForLeaderEpoch: OffsetForLeaderEpochResponse.self
         case .addPartitionsToTxn: AddPartitionsToTxnResponse.self
         case .addOffsetsToTxn: AddOffsetsToTxnResponse.self
         case .endTxn: EndTxnResponse.self
         case .txnOffsetCommit: TxnOffsetCommitResponse.self
+        case .describeAcls: DescribeAclsResponse.self
+        case .createAcls: CreateAclsResponse.self
+        case .deleteAcls: DeleteAclsResponse.self
         case .describeConfigs: DescribeConfigsResponse.self
         case .alterConfigs: AlterConfigsResponse.self
         case .saslAuthenticate: SaslAuthenticateResponse.self
         case .createPartitions: CreatePartitionsResponse.self
         case .deleteGroups: DeleteGroupsResponse.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsResponse.self
+        case .offsetDelete: OffsetDeleteResponse.self
         case .describeCluster: DescribeClusterResponse.self
         }
     }
@@ -159,18 +179,23 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .apiVersions: "ApiVersions"
         case .createTopics: "CreateTopics"
         case .deleteTopics: "DeleteTopics"
+        case .deleteRecords: "DeleteRecords"
         case .initProducerId: "InitProducerId"
         case .offsetForLeaderEpoch: "OffsetForLeaderEpoch"
         case .addPartitionsToTxn: "AddPartitionsToTxn"
         case .addOffsetsToTxn: "AddOffsetsToTxn"
         case .endTxn: "EndTxn"
         case .txnOffsetCommit: "TxnOffsetCommit"
+        case .describeAcls: "DescribeAcls"
+        case .createAcls: "CreateAcls"
+        case .deleteAcls: "DeleteAcls"
         case .describeConfigs: "DescribeConfigs"
         case .alterConfigs: "AlterConfigs"
         case .saslAuthenticate: "SaslAuthenticate"
         case .createPartitions: "CreatePartitions"
         case .deleteGroups: "DeleteGroups"
         case .incrementalAlterConfigs: "IncrementalAlterConfigs"
+        case .offsetDelete: "OffsetDelete"
         case .describeCluster: "DescribeCluster"
         }
     }
@@ -238,4 +263,14 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     IncrementalAlterConfigsResponse.self,
     DescribeClusterRequest.self,
     DescribeClusterResponse.self,
+    DeleteRecordsRequest.self,
+    DeleteRecordsResponse.self,
+    OffsetDeleteRequest.self,
+    OffsetDeleteResponse.self,
+    DescribeAclsRequest.self,
+    DescribeAclsResponse.self,
+    CreateAclsRequest.self,
+    CreateAclsResponse.self,
+    DeleteAclsRequest.self,
+    DeleteAclsResponse.self,
 ]

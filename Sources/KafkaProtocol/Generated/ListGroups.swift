@@ -5,28 +5,50 @@ import NIOCore
 
 public struct ListGroupsRequest: KafkaMessage {
     public static let apiKey: ApiKey = .listGroups
-    public static let versions: ClosedRange<Int16> = 0...2
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...5
+    public static func isFlexible(version: Int16) -> Bool { version >= 3 }
 
+    public var statesFilter: [String]
+    public var typesFilter: [String]
 
-    public init() {
+    public init(statesFilter: [String] = [], typesFilter: [String] = []) {
+        self.statesFilter = statesFilter
+        self.typesFilter = typesFilter
     }
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ListGroupsRequest", version) }
-        _ = false
+        let flexible = version >= 3
         self.init()
+        if version >= 4 {
+            self.statesFilter = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaString(compact: flexible) }
+        }
+        if version >= 5 {
+            self.typesFilter = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaString(compact: flexible) }
+        }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        _ = false
+        let flexible = version >= 3
+        if version >= 4 {
+            buf.writeKafkaArray(self.statesFilter, compact: flexible) { buf, e in buf.writeKafkaString(e, compact: flexible) }
+        }
+        if version >= 5 {
+            buf.writeKafkaArray(self.typesFilter, compact: flexible) { buf, e in buf.writeKafkaString(e, compact: flexible) }
+        }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 }
 
 public struct ListGroupsResponse: KafkaMessage {
     public static let apiKey: ApiKey = .listGroups
-    public static let versions: ClosedRange<Int16> = 0...2
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...5
+    public static func isFlexible(version: Int16) -> Bool { version >= 3 }
 
     public var throttleTimeMs: Int32
     public var errorCode: Int16
@@ -40,44 +62,72 @@ public struct ListGroupsResponse: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ListGroupsResponse", version) }
-        let flexible = false
+        let flexible = version >= 3
         self.init()
         if version >= 1 {
             self.throttleTimeMs = try buf.readKafkaInt32()
         }
         self.errorCode = try buf.readKafkaInt16()
         self.groups = try buf.readKafkaArray(compact: flexible) { buf in try ListedGroup(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 3
         if version >= 1 {
             buf.writeInteger(self.throttleTimeMs)
         }
         buf.writeInteger(self.errorCode)
         buf.writeKafkaArray(self.groups, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct ListedGroup: KafkaStruct {
         public var groupId: String
         public var protocolType: String
+        public var groupState: String
+        public var groupType: String
 
-        public init(groupId: String = "", protocolType: String = "") {
+        public init(groupId: String = "", protocolType: String = "", groupState: String = "", groupType: String = "") {
             self.groupId = groupId
             self.protocolType = protocolType
+            self.groupState = groupState
+            self.groupType = groupType
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 3
             self.init()
             self.groupId = try buf.readKafkaString(compact: flexible)
             self.protocolType = try buf.readKafkaString(compact: flexible)
+            if version >= 4 {
+                self.groupState = try buf.readKafkaString(compact: flexible)
+            }
+            if version >= 5 {
+                self.groupType = try buf.readKafkaString(compact: flexible)
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 3
             buf.writeKafkaString(self.groupId, compact: flexible)
             buf.writeKafkaString(self.protocolType, compact: flexible)
+            if version >= 4 {
+                buf.writeKafkaString(self.groupState, compact: flexible)
+            }
+            if version >= 5 {
+                buf.writeKafkaString(self.groupType, compact: flexible)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

@@ -5,20 +5,22 @@ import NIOCore
 
 public struct OffsetFetchRequest: KafkaMessage {
     public static let apiKey: ApiKey = .offsetFetch
-    public static let versions: ClosedRange<Int16> = 1...5
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 1...7
+    public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var groupId: String
     public var topics: [OffsetFetchRequestTopic]?
+    public var requireStable: Bool
 
-    public init(groupId: String = "", topics: [OffsetFetchRequestTopic]? = []) {
+    public init(groupId: String = "", topics: [OffsetFetchRequestTopic]? = [], requireStable: Bool = false) {
         self.groupId = groupId
         self.topics = topics
+        self.requireStable = requireStable
     }
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("OffsetFetchRequest", version) }
-        let flexible = false
+        let flexible = version >= 6
         self.init()
         self.groupId = try buf.readKafkaString(compact: flexible)
         if version >= 2 {
@@ -26,15 +28,27 @@ public struct OffsetFetchRequest: KafkaMessage {
         } else {
             self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchRequestTopic(from: &buf, version: version) }
         }
+        if version >= 7 {
+            self.requireStable = try buf.readKafkaBool()
+        }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 6
         buf.writeKafkaString(self.groupId, compact: flexible)
         if version >= 2 {
             buf.writeKafkaNullableArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         } else {
             buf.writeKafkaArray(self.topics ?? [], compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        }
+        if version >= 7 {
+            buf.writeKafkaBool(self.requireStable)
+        }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
         }
     }
 
@@ -48,24 +62,30 @@ public struct OffsetFetchRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitionIndexes = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitionIndexes, compact: flexible) { buf, e in buf.writeInteger(e) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }
 
 public struct OffsetFetchResponse: KafkaMessage {
     public static let apiKey: ApiKey = .offsetFetch
-    public static let versions: ClosedRange<Int16> = 1...5
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 1...7
+    public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var throttleTimeMs: Int32
     public var topics: [OffsetFetchResponseTopic]
@@ -79,7 +99,7 @@ public struct OffsetFetchResponse: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("OffsetFetchResponse", version) }
-        let flexible = false
+        let flexible = version >= 6
         self.init()
         if version >= 3 {
             self.throttleTimeMs = try buf.readKafkaInt32()
@@ -88,16 +108,22 @@ public struct OffsetFetchResponse: KafkaMessage {
         if version >= 2 {
             self.errorCode = try buf.readKafkaInt16()
         }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 6
         if version >= 3 {
             buf.writeInteger(self.throttleTimeMs)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         if version >= 2 {
             buf.writeInteger(self.errorCode)
+        }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
         }
     }
 
@@ -117,7 +143,7 @@ public struct OffsetFetchResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             self.committedOffset = try buf.readKafkaInt64()
@@ -126,10 +152,13 @@ public struct OffsetFetchResponse: KafkaMessage {
             }
             self.metadata = try buf.readKafkaNullableString(compact: flexible)
             self.errorCode = try buf.readKafkaInt16()
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.committedOffset)
             if version >= 5 {
@@ -137,6 +166,9 @@ public struct OffsetFetchResponse: KafkaMessage {
             }
             buf.writeKafkaNullableString(self.metadata, compact: flexible)
             buf.writeInteger(self.errorCode)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
@@ -150,16 +182,22 @@ public struct OffsetFetchResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponsePartition(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case operationNotAttempted = 55
     case producerFenced = 90
     case invalidRecord = 87
+    case groupSubscribedToTopic = 86
+    case policyViolation = 44
+    case unstableOffsetCommit = 88
+    case invalidTransactionTimeout = 50
     case invalidConfig = 40
     case mismatchedEndpointType = 114
     case unsupportedEndpointType = 115
@@ -95,6 +99,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .operationNotAttempted: "OPERATION_NOT_ATTEMPTED"
         case .producerFenced: "PRODUCER_FENCED"
         case .invalidRecord: "INVALID_RECORD"
+        case .groupSubscribedToTopic: "GROUP_SUBSCRIBED_TO_TOPIC"
+        case .policyViolation: "POLICY_VIOLATION"
+        case .unstableOffsetCommit: "UNSTABLE_OFFSET_COMMIT"
+        case .invalidTransactionTimeout: "INVALID_TRANSACTION_TIMEOUT"
         }
     }
 }

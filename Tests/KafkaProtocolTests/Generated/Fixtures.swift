@@ -595,6 +595,7 @@ extension OffsetFetchRequest {
         var v = Self()
         v.groupId = "x-GroupId"
         v.topics = [OffsetFetchRequest.OffsetFetchRequestTopic.fixture(version: version)]
+        if version >= 7 { v.requireStable = true }
         return v
     }
 }
@@ -690,7 +691,9 @@ extension DescribeGroupsResponse.DescribedGroup {
 extension ListGroupsRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
-        let v = Self()
+        var v = Self()
+        if version >= 4 { v.statesFilter = ["x-StatesFilter"] }
+        if version >= 5 { v.typesFilter = ["x-TypesFilter"] }
         return v
     }
 }
@@ -711,6 +714,8 @@ extension ListGroupsResponse.ListedGroup {
         var v = Self()
         v.groupId = "x-GroupId"
         v.protocolType = "x-ProtocolType"
+        if version >= 4 { v.groupState = "x-GroupState" }
+        if version >= 5 { v.groupType = "x-GroupType" }
         return v
     }
 }
@@ -1368,6 +1373,269 @@ extension DescribeClusterResponse.DescribeClusterBroker {
     }
 }
 
+extension DeleteRecordsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topics = [DeleteRecordsRequest.DeleteRecordsTopic.fixture(version: version)]
+        v.timeoutMs = 123456
+        return v
+    }
+}
+extension DeleteRecordsRequest.DeleteRecordsPartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.offset = 1234567890123
+        return v
+    }
+}
+extension DeleteRecordsRequest.DeleteRecordsTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [DeleteRecordsRequest.DeleteRecordsPartition.fixture(version: version)]
+        return v
+    }
+}
+
+extension DeleteRecordsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.topics = [DeleteRecordsResponse.DeleteRecordsTopicResult.fixture(version: version)]
+        return v
+    }
+}
+extension DeleteRecordsResponse.DeleteRecordsPartitionResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.lowWatermark = 1234567890123
+        v.errorCode = 1234
+        return v
+    }
+}
+extension DeleteRecordsResponse.DeleteRecordsTopicResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [DeleteRecordsResponse.DeleteRecordsPartitionResult.fixture(version: version)]
+        return v
+    }
+}
+
+extension OffsetDeleteRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.groupId = "x-GroupId"
+        v.topics = [OffsetDeleteRequest.OffsetDeleteRequestTopic.fixture(version: version)]
+        return v
+    }
+}
+extension OffsetDeleteRequest.OffsetDeleteRequestPartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        return v
+    }
+}
+extension OffsetDeleteRequest.OffsetDeleteRequestTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [OffsetDeleteRequest.OffsetDeleteRequestPartition.fixture(version: version)]
+        return v
+    }
+}
+
+extension OffsetDeleteResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.throttleTimeMs = 123456
+        v.topics = [OffsetDeleteResponse.OffsetDeleteResponseTopic.fixture(version: version)]
+        return v
+    }
+}
+extension OffsetDeleteResponse.OffsetDeleteResponsePartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.partitionIndex = 123456
+        v.errorCode = 1234
+        return v
+    }
+}
+extension OffsetDeleteResponse.OffsetDeleteResponseTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.partitions = [OffsetDeleteResponse.OffsetDeleteResponsePartition.fixture(version: version)]
+        return v
+    }
+}
+
+extension DescribeAclsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceTypeFilter = 7
+        v.resourceNameFilter = "x-ResourceNameFilter"
+        if version >= 1 { v.patternTypeFilter = 7 }
+        v.principalFilter = "x-PrincipalFilter"
+        v.hostFilter = "x-HostFilter"
+        v.operation = 7
+        v.permissionType = 7
+        return v
+    }
+}
+
+extension DescribeAclsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.resources = [DescribeAclsResponse.DescribeAclsResource.fixture(version: version)]
+        return v
+    }
+}
+extension DescribeAclsResponse.AclDescription {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.principal = "x-Principal"
+        v.host = "x-Host"
+        v.operation = 7
+        v.permissionType = 7
+        return v
+    }
+}
+extension DescribeAclsResponse.DescribeAclsResource {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        if version >= 1 { v.patternType = 7 }
+        v.acls = [DescribeAclsResponse.AclDescription.fixture(version: version)]
+        return v
+    }
+}
+
+extension CreateAclsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.creations = [CreateAclsRequest.AclCreation.fixture(version: version)]
+        return v
+    }
+}
+extension CreateAclsRequest.AclCreation {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        if version >= 1 { v.resourcePatternType = 7 }
+        v.principal = "x-Principal"
+        v.host = "x-Host"
+        v.operation = 7
+        v.permissionType = 7
+        return v
+    }
+}
+
+extension CreateAclsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.results = [CreateAclsResponse.AclCreationResult.fixture(version: version)]
+        return v
+    }
+}
+extension CreateAclsResponse.AclCreationResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        return v
+    }
+}
+
+extension DeleteAclsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.filters = [DeleteAclsRequest.DeleteAclsFilter.fixture(version: version)]
+        return v
+    }
+}
+extension DeleteAclsRequest.DeleteAclsFilter {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.resourceTypeFilter = 7
+        v.resourceNameFilter = "x-ResourceNameFilter"
+        if version >= 1 { v.patternTypeFilter = 7 }
+        v.principalFilter = "x-PrincipalFilter"
+        v.hostFilter = "x-HostFilter"
+        v.operation = 7
+        v.permissionType = 7
+        return v
+    }
+}
+
+extension DeleteAclsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.filterResults = [DeleteAclsResponse.DeleteAclsFilterResult.fixture(version: version)]
+        return v
+    }
+}
+extension DeleteAclsResponse.DeleteAclsMatchingAcl {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.resourceType = 7
+        v.resourceName = "x-ResourceName"
+        if version >= 1 { v.patternType = 7 }
+        v.principal = "x-Principal"
+        v.host = "x-Host"
+        v.operation = 7
+        v.permissionType = 7
+        return v
+    }
+}
+extension DeleteAclsResponse.DeleteAclsFilterResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.matchingAcls = [DeleteAclsResponse.DeleteAclsMatchingAcl.fixture(version: version)]
+        return v
+    }
+}
+
 extension ConsumerProtocolSubscription {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1471,6 +1739,16 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("IncrementalAlterConfigsResponse", IncrementalAlterConfigsResponse.versions, { IncrementalAlterConfigsResponse.fixture(version: $0) }),
     ("DescribeClusterRequest", DescribeClusterRequest.versions, { DescribeClusterRequest.fixture(version: $0) }),
     ("DescribeClusterResponse", DescribeClusterResponse.versions, { DescribeClusterResponse.fixture(version: $0) }),
+    ("DeleteRecordsRequest", DeleteRecordsRequest.versions, { DeleteRecordsRequest.fixture(version: $0) }),
+    ("DeleteRecordsResponse", DeleteRecordsResponse.versions, { DeleteRecordsResponse.fixture(version: $0) }),
+    ("OffsetDeleteRequest", OffsetDeleteRequest.versions, { OffsetDeleteRequest.fixture(version: $0) }),
+    ("OffsetDeleteResponse", OffsetDeleteResponse.versions, { OffsetDeleteResponse.fixture(version: $0) }),
+    ("DescribeAclsRequest", DescribeAclsRequest.versions, { DescribeAclsRequest.fixture(version: $0) }),
+    ("DescribeAclsResponse", DescribeAclsResponse.versions, { DescribeAclsResponse.fixture(version: $0) }),
+    ("CreateAclsRequest", CreateAclsRequest.versions, { CreateAclsRequest.fixture(version: $0) }),
+    ("CreateAclsResponse", CreateAclsResponse.versions, { CreateAclsResponse.fixture(version: $0) }),
+    ("DeleteAclsRequest", DeleteAclsRequest.versions, { DeleteAclsRequest.fixture(version: $0) }),
+    ("DeleteAclsResponse", DeleteAclsResponse.versions, { DeleteAclsResponse.fixture(version: $0) }),
     ("ConsumerProtocolSubscription", ConsumerProtocolSubscription.versions, { ConsumerProtocolSubscription.fixture(version: $0) }),
     ("ConsumerProtocolAssignment", ConsumerProtocolAssignment.versions, { ConsumerProtocolAssignment.fixture(version: $0) }),
 ]
