@@ -156,8 +156,9 @@ public final class InvocationRecorder: Sendable {
     }
 
     /// Records an attempt the recorder passed through to a real deployment, from the bytes that
-    /// went each way. A request that is not an invocation, or a response the protocol decoder
-    /// cannot read, is recorded as a failed attempt saying why (it still reached the ingress).
+    /// went each way. A response the protocol decoder cannot read is recorded as a failed attempt
+    /// saying why. A request body that is no invocation is not recorded: there is no invocation
+    /// to put it under (the deployment's answer to it still reaches the ingress).
     public func recordForwarded(service: String, handler: String, request body: [UInt8], response: [UInt8]?, failure: String?,
                                 start: Int64, end: Int64) {
         guard let request = try? InvocationRequest(decoding: body) else { return }
