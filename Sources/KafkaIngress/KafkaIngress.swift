@@ -312,11 +312,12 @@ public actor KafkaIngress {
     public func registerDeployment(uri: String, additionalHeaders: [String: String] = [:]) async throws -> Deployment {
         let manifest = try await client.discover(uri, headers: additionalHeaders)
         guard manifest.supportsOurProtocol else {
-            throw EndpointError.badDiscovery(uri, "the endpoint speaks service protocol versions \(manifest.minProtocolVersion)...\(manifest.maxProtocolVersion); this ingress speaks \(serviceProtocolVersion)")
+            throw EndpointError.badDiscovery(uri, "the endpoint speaks service protocol versions \(manifest.minProtocolVersion)...\(manifest.maxProtocolVersion); this ingress speaks \(serviceProtocolVersions.lowerBound)...\(serviceProtocolVersions.upperBound)")
         }
         let existing = catalog.state.withLock { $0.deployments.first { $0.uri == uri } }
         let deployment = Deployment(id: existing?.id ?? ResourceID.make(prefix: "dp"), uri: uri,
-                                    additionalHeaders: additionalHeaders, services: manifest.services)
+                                    additionalHeaders: additionalHeaders, services: manifest.services,
+                                    minProtocolVersion: manifest.minProtocolVersion, maxProtocolVersion: manifest.maxProtocolVersion)
         try await journal.save(deployment)
         catalog.state.withLock { $0.register(deployment) }
         logger.info("deployment \(deployment.id) at \(uri): \(manifest.services.map(\.name))")

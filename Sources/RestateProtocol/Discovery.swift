@@ -74,9 +74,13 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
         self.services = services
     }
 
-    /// Whether this endpoint can be called with the protocol version this package speaks.
-    public var supportsOurProtocol: Bool {
-        (minProtocolVersion...maxProtocolVersion).contains(serviceProtocolVersion)
+    /// Whether this endpoint can be called with a protocol version this package speaks.
+    public var supportsOurProtocol: Bool { negotiatedProtocolVersion != nil }
+
+    /// The version invocations of this endpoint use: the highest both sides speak.
+    public var negotiatedProtocolVersion: Int? {
+        let version = min(maxProtocolVersion, serviceProtocolVersions.upperBound)
+        return version >= max(minProtocolVersion, serviceProtocolVersions.lowerBound) ? version : nil
     }
 }
 

@@ -1,6 +1,11 @@
-/// The service protocol version this package speaks (request-response mode).
-public let serviceProtocolVersion = 5
-public let invocationContentType = "application/vnd.restate.invocation.v5"
+/// The service protocol versions this package speaks (request-response mode). Restate 1.7 runs
+/// invocations with the highest version a deployment and it share, at most 6 (7 is opt-in).
+public let serviceProtocolVersions = 5...6
+/// The lowest, which the recorder's simulated endpoint speaks.
+public let serviceProtocolVersion = serviceProtocolVersions.lowerBound
+public let invocationContentType = serviceProtocolContentType(serviceProtocolVersion)
+
+public func serviceProtocolContentType(_ version: Int) -> String { "application/vnd.restate.invocation.v\(version)" }
 
 /// What the caller sends to start an invocation in request-response mode: the whole request
 /// (StartMessage, then InputCommand) in one body.
@@ -14,6 +19,11 @@ public struct InvocationRequest: Sendable, Equatable {
     /// `partialState`, what the service preloads (the handler asks for the rest: lazy state).
     public var state: [[UInt8]: [UInt8]]
     public var partialState = false
+    /// The version the request is written in (and its content type names).
+    public var protocolVersion = serviceProtocolVersion
+    /// From version 6: the seed of the handler's deterministic random numbers, the same on every
+    /// attempt of the invocation.
+    public var randomSeed: UInt64?
     public var headers: [(String, String)]
     public var input: [UInt8]
     public var retryCount: UInt32
@@ -37,7 +47,7 @@ public struct InvocationRequest: Sendable, Equatable {
     public static func == (a: Self, b: Self) -> Bool {
         a.id == b.id && a.debugId == b.debugId && a.key == b.key && a.state == b.state
             && a.headers.elementsEqual(b.headers, by: ==) && a.input == b.input && a.retryCount == b.retryCount && a.journal == b.journal
-            && a.partialState == b.partialState
+            && a.partialState == b.partialState && a.protocolVersion == b.protocolVersion && a.randomSeed == b.randomSeed
     }
 
     /// The request body: two frames.
@@ -56,6 +66,7 @@ public struct InvocationRequest: Sendable, Equatable {
         start.bool(5, partialState)
         start.string(6, key)
         start.uint(7, UInt64(retryCount))
+        if protocolVersion >= 6, let randomSeed { start.uint(9, randomSeed) }
         var input = ProtobufWriter()
         for (k, v) in headers {
             input.message(1) { h in

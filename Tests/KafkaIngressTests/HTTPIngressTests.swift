@@ -36,6 +36,10 @@ struct HTTPIngressTests {
                     try await eventually("the three records were added") {
                         try await f.ingress.invocations().filter { $0.key == "carol" && $0.status == .completed }.count == 3
                     }
+                    let listed = try await f.request(.GET, "/deployments")
+                    let deployment = try #require((try listed.json()["deployments"] as? [[String: Any]])?.first { $0["uri"] as? String == sdk.absoluteString })
+                    #expect(deployment["min_protocol_version"] as? Int == 5 && deployment["max_protocol_version"] as? Int == 7,
+                            "the SDK's range, as Restate lists it; invocations use 6, the highest Restate 1.7 picks")
                     let read = try await http.request(.POST, "/Counter/carol/add", raw: "0")
                     #expect(read.status == 200 && read.body == "6", "\(read.status) \(read.body)")
                     #expect(read.headers["content-type"] == "application/json")

@@ -53,6 +53,24 @@ struct SDKInteropTests {
         }
     }
 
+    @Test("protocol 6: the SDK takes a v6 request, and the random seed it carries is what ctx.random draws from")
+    func protocolSix() async throws {
+        try await withSDKEndpoint { base in
+            #expect(try await discover(base).negotiatedProtocolVersion == 6, "the Python SDK speaks 5 to 7; Restate 1.7 picks 6")
+            func roll(seed: UInt64) async throws -> String {
+                var request = InvocationRequest(id: [5], debugId: "inv_5", input: Array("{}".utf8))
+                request.protocolVersion = 6
+                request.randomSeed = seed
+                let response = try await invoke(base, "Echo", "dice", request)
+                guard case .value(let v) = response.outcome else { throw EndpointError(message: "unexpected \(response.outcome)") }
+                return String(decoding: v, as: UTF8.self)
+            }
+            let first = try await roll(seed: 42)
+            #expect(try await roll(seed: 42) == first, "the same seed draws the same number")
+            #expect(try await roll(seed: 43) != first, "the seed, not the invocation id, decides (same id, other seed)")
+        }
+    }
+
     @Test("headers and the input reach a Service handler exactly")
     func headers() async throws {
         try await withSDKEndpoint { base in
@@ -87,7 +105,7 @@ struct SDKInteropTests {
     private func invoke(_ base: URL, _ service: String, _ handler: String, _ invocation: InvocationRequest) async throws -> InvocationResponse {
         var request = URLRequest(url: base.appendingPathComponent("invoke/\(service)/\(handler)"))
         request.httpMethod = "POST"
-        request.setValue(invocationContentType, forHTTPHeaderField: "content-type")
+        request.setValue(serviceProtocolContentType(invocation.protocolVersion), forHTTPHeaderField: "content-type")
         request.httpBody = Data(invocation.encoded())
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? -1

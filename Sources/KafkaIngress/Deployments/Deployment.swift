@@ -7,10 +7,23 @@ public struct Deployment: Sendable, Equatable, Codable {
     /// Extra headers sent with every request to the endpoint (e.g. authentication).
     public var additionalHeaders: [String: String]
     public var services: [EndpointManifest.Service]
+    /// The service protocol versions the endpoint announced, as Restate lists them (nil in
+    /// journals written before they were kept).
+    public var minProtocolVersion: Int?
+    public var maxProtocolVersion: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, uri, services
         case additionalHeaders = "additional_headers"
+        case minProtocolVersion = "min_protocol_version"
+        case maxProtocolVersion = "max_protocol_version"
+    }
+
+    /// The version its invocations use: the highest both sides speak (5 when unknown).
+    var protocolVersion: Int {
+        guard let minProtocolVersion, let maxProtocolVersion else { return serviceProtocolVersion }
+        return EndpointManifest(minProtocolVersion: minProtocolVersion, maxProtocolVersion: maxProtocolVersion, services: [])
+            .negotiatedProtocolVersion ?? serviceProtocolVersion
     }
 }
 

@@ -67,6 +67,8 @@ struct InvocationExecutor: Sendable {
                     headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
                     input: invocation.payload, retryCount: UInt32(invocation.attempts), journal: entries)
                 request.partialState = loading.lazy
+                request.protocolVersion = deployment.protocolVersion
+                request.randomSeed = InvocationID.randomSeed(invocation.id)
                 let (response, body): (InvocationResponse, [UInt8])
                 do {
                     (response, body) = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,

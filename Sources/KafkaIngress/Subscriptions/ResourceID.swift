@@ -102,6 +102,11 @@ enum InvocationID {
         return prefix + ResourceID.base62(keyBytes, length: partitionKeyLength) + ResourceID.base62(digest)
     }
 
+    /// The seed of a handler's deterministic random numbers (protocol 6), stable for the
+    /// invocation across attempts and restarts, as Restate derives it from the invocation id (by
+    /// its own hash, so the numbers differ from Restate's for the same id).
+    static func randomSeed(_ id: String) -> UInt64 { fnv1a(id) }
+
     static func isWellFormed(_ id: String) -> Bool { decodeError(id) == nil }
 
     static func decodeError(_ id: String) -> String? {

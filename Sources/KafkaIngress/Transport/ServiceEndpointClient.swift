@@ -72,18 +72,19 @@ final class ServiceEndpointClient: Sendable {
     func invoke(_ uri: String, headers: [String: String], service: String, handler: String,
                 _ invocation: InvocationRequest) async throws -> (response: InvocationResponse, body: [UInt8]) {
         let body = ByteBuffer(bytes: invocation.encoded())
+        let contentType = serviceProtocolContentType(invocation.protocolVersion)
         let (status, responseBody): (Int, ByteBuffer)
         switch route(for: uri) {
         case .pooled(let pool, let basePath):
-            var all = [("content-type", invocationContentType), ("accept", invocationContentType)]
+            var all = [("content-type", contentType), ("accept", contentType)]
             all += headers.map { ($0.key, $0.value) }
             let response = try await pool.post(basePath + "invoke/\(service)/\(handler)", headers: all, body: body, timeout: timeout)
             (status, responseBody) = (response.status, response.body)
         case .general:
             var request = HTTPClientRequest(url: Self.join(uri, "invoke/\(service)/\(handler)"))
             request.method = .POST
-            request.headers.add(name: "content-type", value: invocationContentType)
-            request.headers.add(name: "accept", value: invocationContentType)
+            request.headers.add(name: "content-type", value: contentType)
+            request.headers.add(name: "accept", value: contentType)
             for (k, v) in headers { request.headers.add(name: k, value: v) }
             request.body = .bytes(body)
             let response = try await http.execute(request, timeout: timeout)

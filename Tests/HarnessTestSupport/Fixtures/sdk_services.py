@@ -72,6 +72,12 @@ async def headers(ctx: Context, value: dict) -> dict:
 
 
 @echo.handler()
+async def dice(ctx: Context, value: dict) -> float:
+    """A number from the invocation's deterministic random generator."""
+    return ctx.random().random()
+
+
+@echo.handler()
 async def fail(ctx: Context, value: dict) -> dict:
     raise restate.TerminalError("refused on purpose", status_code=409)
 
