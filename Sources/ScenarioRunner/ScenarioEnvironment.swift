@@ -83,11 +83,19 @@ final class ScenarioEnvironment {
         switch target.ingress {
         case .embedded:
             let configured = Set(scenario.clusters.filter { !$0.registeredAtRuntime }.map(\.name))
-            let clusters = try kafka.filter { configured.contains($0.key) }.map { name, cluster in
-                (name, EmbeddedIngress.Cluster(bootstrapServers: cluster.bootstrapServers,
-                                               properties: try Self.securityProperties(scenario.clusters.first { $0.name == name }, cluster)))
+            do {
+                let clusters = try kafka.filter { configured.contains($0.key) }.map { name, cluster in
+                    (name, EmbeddedIngress.Cluster(bootstrapServers: cluster.bootstrapServers,
+                                                   properties: try Self.securityProperties(scenario.clusters.first { $0.name == name }, cluster)))
+                }
+                ingress = try await EmbeddedIngress(clusters: Dictionary(uniqueKeysWithValues: clusters), options: embedded)
+            } catch {
+                // Nothing started so far may outlive a failed set-up (a deployment is a process).
+                recorderServer.cancel()
+                await deployments.stop()
+                for cluster in kafka.values { await cluster.shutdown() }
+                throw error
             }
-            ingress = try await EmbeddedIngress(clusters: Dictionary(uniqueKeysWithValues: clusters), options: embedded)
         case .remote(let adminURL, let kafkaCluster, _):
             // A cluster registered at run time is known to the ingress by the scenario's name for it.
             ingress = RemoteIngress(adminURL: adminURL, clusterNames: [scenario.cluster.name: scenario.cluster.registeredAtRuntime ? scenario.cluster.name : kafkaCluster],
