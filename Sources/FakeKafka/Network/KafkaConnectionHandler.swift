@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import Logging
 import NIOCore
@@ -123,7 +124,13 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             let written = channel.writeAndFlush(frame)
             return closeAfter ? written.flatMap { channel.close() } : written
         }.flatMapErrorThrowing { error in
-            logger.error("request failed: \(error)")
+            // A client that disconnects with a request in flight (librdkafka does on destroy) is
+            // not the broker's failure.
+            if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel || channelError == .alreadyClosed {
+                logger.debug("the client left before its answer was written")
+            } else {
+                logger.error("request failed: \(error)")
+            }
             channel.close(promise: nil)
         }
     }
@@ -160,6 +167,16 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
             let failure = "TLS handshake with \(clientHost) failed: \(reason.reasons)"
             core.withState { state, _ in state.tlsHandshakeFailures.append(failure) }
             return closeBadClient(context: context, failure)
+        }
+        // A client going away abruptly is ordinary (clients are destroyed mid-exchange); said
+        // at debug level, in words rather than the system call's Swift name.
+        if let io = error as? IOError, [ECONNRESET, EPIPE].contains(io.errnoCode) {
+            logger.debug("client \(clientHost) reset the connection (\(String(cString: strerror(io.errnoCode))))")
+            return context.close(promise: nil)
+        }
+        if case NIOSSLError.uncleanShutdown = error {
+            logger.debug("client \(clientHost) closed its TLS connection without close_notify")
+            return context.close(promise: nil)
         }
         closeBadClient(context: context, "\(error)")
     }
