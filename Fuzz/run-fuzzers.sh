@@ -14,6 +14,12 @@ for pair in FuzzRequests:requests FuzzRecordBatches:record-batches; do
   fuzzer=${pair%%:*}
   kind=${pair#*:}
   mkdir -p ".build-fuzz/corpus/$kind" .build-fuzz/crashes
+  # A binary whose decoders carry no coverage counters still runs the seeds (and finds crashes in
+  # them) but cannot learn; say so rather than report a blind run as a fuzz run.
+  counters=$("$bin/$fuzzer" -runs=0 2>&1 | sed -n 's/.*Loaded 1 modules *(\([0-9]*\) inline.*/\1/p' | head -1)
+  if [ "${counters:-0}" -lt 10000 ]; then
+    echo "fuzz: WARNING: $fuzzer has ${counters:-no} coverage counters (the decoders are not instrumented): this run is blind; rebuild with \`make fuzz-build\`" >&2
+  fi
   echo "fuzz: $fuzzer for ${seconds}s (seeds: Fuzz/corpus/$kind)"
   # -timeout: an input slower than 20 s is a hang to report; -rss_limit_mb: the decoders cap
   # decompressed batches at 512 MiB, and the address sanitizer doubles what that costs.
