@@ -68,6 +68,7 @@ struct ConfigurationTests {
         ("[[ingress.kafka-clusters]]\nname = \"a\"\nbrokers = [\"b:1\"]\n\"session.timeout.ms\" = 6000\n", 4, "`session.timeout.ms` must be a string"),
         ("[[ingress.kafka-clusters]]\nname = \"a\"\nbrokers = \"b:1\"\n", 3, "needs `brokers`"),
         ("[[ingress.kafka-clusters]]\nname = \"a\"\nbrokers = [\"b:1\"]\n[[ingress.kafka-clusters]]\nname = \"a\"\nbrokers = [\"c:1\"]\n", 5, "defined twice"),
+        ("# a cap\nmax-retry-policy-max-attempts = 0\n", 2, "`max-retry-policy-max-attempts` must be a positive number"),
     ])
     func badFiles(text: String, line: Int, message: String) throws {
         let error = try #require(throws: ConfigurationError.self) { try IngressConfiguration.parse(text, source: "restate.toml") }

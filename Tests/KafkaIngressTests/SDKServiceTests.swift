@@ -320,4 +320,24 @@ struct SDKServiceTests {
             }
         }
     }
+
+    @Test("max-retry-policy-max-attempts in restate.toml caps the attempts a manifest's retry policy asks for")
+    func retryPolicyCap() async throws {
+        let configured = try IngressConfiguration.parse("max-retry-policy-max-attempts = 3\n")
+        #expect(configured.defaultRetryPolicy.manifestMaxAttemptsCap == 3)
+        var retry = RetryPolicy(initialDelayMs: 20, maxDelayMs: 200)
+        retry.manifestMaxAttemptsCap = configured.defaultRetryPolicy.manifestMaxAttemptsCap
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: [], retry: retry) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                try await HTTPIngressTests.withHTTPIngress(f) { http in
+                    // The handler asks for 4 attempts; the cap allows 3. Its service's 2 stay 2.
+                    let capped = try await http.request(.POST, "/Flaky/fails_longer", raw: #""c""#)
+                    #expect(capped.status == 500 && capped.body.contains("(killed after 3 attempts)"), "\(capped.status) \(capped.body)")
+                    let under = try await http.request(.POST, "/Flaky/always_fails", raw: #""d""#)
+                    #expect(under.body.contains("(killed after 2 attempts)"), "\(under.body)")
+                }
+            }
+        }
+    }
 }

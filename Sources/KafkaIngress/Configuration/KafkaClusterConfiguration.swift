@@ -79,8 +79,9 @@ public struct IngressConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    /// Parses a whole `restate.toml`. Sections other than `ingress.kafka-clusters` and
-    /// `default-retry-policy` are Restate's business and are ignored.
+    /// Parses a whole `restate.toml`. Sections other than `ingress.kafka-clusters`,
+    /// `default-retry-policy` and `max-retry-policy-max-attempts` are Restate's business and are
+    /// ignored.
     public static func parse(_ text: String, source: String = "restate.toml", lineOffset: Int = 0) throws -> IngressConfiguration {
         let table: TOMLTable
         do {
@@ -90,8 +91,15 @@ public struct IngressConfiguration: Sendable, Equatable {
                                      message: "not valid TOML: \(error.description)")
         }
         let locator = KeyLocator(text: text, lineOffset: lineOffset)
-        return IngressConfiguration(kafkaClusters: try clusters(table, source, locator),
-                                    defaultRetryPolicy: try RetryPolicy(table["default-retry-policy"], source: source, lines: locator.lines, lineOffset: lineOffset))
+        var retry = try RetryPolicy(table["default-retry-policy"], source: source, lines: locator.lines, lineOffset: lineOffset)
+        if let cap = table["max-retry-policy-max-attempts"] {
+            guard let value = cap.int, value > 0 else {
+                throw ConfigurationError(source: source, line: locator.line(ofKey: "max-retry-policy-max-attempts", cluster: nil),
+                                         message: "`max-retry-policy-max-attempts` must be a positive number, got \(cap)")
+            }
+            retry.manifestMaxAttemptsCap = value
+        }
+        return IngressConfiguration(kafkaClusters: try clusters(table, source, locator), defaultRetryPolicy: retry)
     }
 
     private static func clusters(_ table: TOMLTable, _ source: String, _ locator: KeyLocator) throws -> [KafkaClusterConfiguration] {

@@ -19,6 +19,9 @@ public struct RetryPolicy: Sendable, Equatable {
     /// Attempts in all, the first included; nil retries forever (Restate's `unlimited`).
     public var maxAttempts: Int?
     public var onMaxAttempts: OnMaxAttempts
+    /// Restate's `max-retry-policy-max-attempts`: the most attempts a service's or handler's own
+    /// policy (from its discovery manifest) may ask for; nil: no limit.
+    public var manifestMaxAttemptsCap: Int?
 
     public init(initialDelayMs: Int = 500, factor: Double = 2, maxDelayMs: Int = 60_000, maxAttempts: Int? = 70,
                 onMaxAttempts: OnMaxAttempts = .pause) {
@@ -54,7 +57,7 @@ extension RetryPolicy {
     private mutating func apply(_ initial: Int?, _ maxInterval: Int?, _ maxAttempts: Int?, _ factor: Double?, _ onMax: String?) {
         if let initial { initialDelayMs = initial }
         if let maxInterval { maxDelayMs = maxInterval }
-        if let maxAttempts { self.maxAttempts = maxAttempts }
+        if let maxAttempts { self.maxAttempts = manifestMaxAttemptsCap.map { Swift.min($0, maxAttempts) } ?? maxAttempts }
         if let factor { self.factor = factor }
         if let onMax, let value = OnMaxAttempts(rawValue: onMax.lowercased()) { onMaxAttempts = value }
     }
