@@ -54,6 +54,19 @@ public final class InvocationRecorder: Sendable {
         /// answer must not cost a pass over every record.
         var completedBySubscription: [String: Int] = [:]
         var discovered: [String: EndpointManifest.Service] = [:]
+
+        /// Counts an attempt of the invocation; returns its number, from 1.
+        mutating func nextAttempt(of invocationID: String) -> Int {
+            attempts[invocationID, default: 0] += 1
+            return attempts[invocationID]!
+        }
+
+        mutating func append(_ record: RecordedInvocation) {
+            records.append(record)
+            guard record.outcome == .completed else { return }
+            completed += 1
+            completedBySubscription[record.headers[KafkaIngressHeader.subscriptionID] ?? "", default: 0] += 1
+        }
     }
 
     public init(configuration: RecorderConfiguration) {
@@ -121,11 +134,8 @@ public final class InvocationRecorder: Sendable {
         guard let behaviour = configuration.behaviour(service, handler) else { return nil }
         let request = try InvocationRequest(decoding: body)
         let start = Self.nowMicros()
-        let invocationID = request.debugId.isEmpty ? request.id.map { String(format: "%02x", $0) }.joined() : request.debugId
-        let attempt = state.withLock { s -> Int in
-            s.attempts[invocationID, default: 0] += 1
-            return s.attempts[invocationID]!
-        }
+        let invocationID = Self.invocationID(of: request)
+        let attempt = state.withLock { $0.nextAttempt(of: invocationID) }
         return PendingInvocation(service: service, handler: handler, request: request, invocationID: invocationID, attempt: attempt,
                                  start: start, fail: attempt <= behaviour.failFirstAttempts, latencyMs: behaviour.latencyMs)
     }
@@ -145,13 +155,7 @@ public final class InvocationRecorder: Sendable {
             payload: input, attempt: pending.attempt,
             start: pending.start, end: Self.nowMicros(), outcome: fail ? .failed : .completed,
             output: fail ? "" : input)
-        state.withLock {
-            $0.records.append(record)
-            if !fail {
-                $0.completed += 1
-                $0.completedBySubscription[record.headers[KafkaIngressHeader.subscriptionID] ?? "", default: 0] += 1
-            }
-        }
+        state.withLock { $0.append(record) }
         return response.encoded()
     }
 
@@ -162,7 +166,7 @@ public final class InvocationRecorder: Sendable {
     public func recordForwarded(service: String, handler: String, request body: [UInt8], response: [UInt8]?, failure: String?,
                                 start: Int64, end: Int64) {
         guard let request = try? InvocationRequest(decoding: body) else { return }
-        let invocationID = request.debugId.isEmpty ? request.id.map { String(format: "%02x", $0) }.joined() : request.debugId
+        let invocationID = Self.invocationID(of: request)
         var outcome = RecordedInvocation.Outcome.failed
         var output = failure ?? ""
         if let response, failure == nil {
@@ -184,18 +188,17 @@ public final class InvocationRecorder: Sendable {
             }
         }
         state.withLock { s in
-            s.attempts[invocationID, default: 0] += 1
-            let record = RecordedInvocation(
+            s.append(RecordedInvocation(
                 invocationID: invocationID, service: service, handler: handler, key: request.key,
                 headers: Dictionary(request.headers, uniquingKeysWith: { _, last in last }),
-                payload: String(decoding: request.input, as: UTF8.self), attempt: s.attempts[invocationID]!,
-                start: start, end: end, outcome: outcome, output: output)
-            s.records.append(record)
-            if outcome == .completed {
-                s.completed += 1
-                s.completedBySubscription[record.headers[KafkaIngressHeader.subscriptionID] ?? "", default: 0] += 1
-            }
+                payload: String(decoding: request.input, as: UTF8.self), attempt: s.nextAttempt(of: invocationID),
+                start: start, end: end, outcome: outcome, output: output))
         }
+    }
+
+    /// The id attempts are counted by: Restate's debug id, else the raw id in hex.
+    private static func invocationID(of request: InvocationRequest) -> String {
+        request.debugId.isEmpty ? request.id.map { String(format: "%02x", $0) }.joined() : request.debugId
     }
 
     static func nowMicros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }

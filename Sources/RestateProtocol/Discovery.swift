@@ -78,9 +78,12 @@ public struct EndpointManifest: Codable, Sendable, Equatable {
     public var supportsOurProtocol: Bool { negotiatedProtocolVersion != nil }
 
     /// The version invocations of this endpoint use: the highest both sides speak.
-    public var negotiatedProtocolVersion: Int? {
-        let version = min(maxProtocolVersion, serviceProtocolVersions.upperBound)
-        return version >= max(minProtocolVersion, serviceProtocolVersions.lowerBound) ? version : nil
+    public var negotiatedProtocolVersion: Int? { Self.negotiatedProtocolVersion(min: minProtocolVersion, max: maxProtocolVersion) }
+
+    /// The highest version of `min...max` this package speaks; nil when none is.
+    public static func negotiatedProtocolVersion(min: Int, max: Int) -> Int? {
+        let version = Swift.min(max, serviceProtocolVersions.upperBound)
+        return version >= Swift.max(min, serviceProtocolVersions.lowerBound) ? version : nil
     }
 }
 

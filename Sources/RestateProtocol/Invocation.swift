@@ -106,13 +106,7 @@ public struct InvocationRequest: Sendable, Equatable {
         var input = ProtobufReader(frames[1].body)
         while let (field, value) = try input.next() {
             switch field {
-            case 1:
-                var header = ProtobufReader(value.bytes)
-                var k = "", v = ""
-                while let (f, e) = try header.next() {
-                    if f == 1 { k = e.string } else if f == 2 { v = e.string }
-                }
-                headers.append((k, v))
+            case 1: headers.append(try ProtobufReader.stringPair(in: value.bytes))
             case 14:
                 self.input = try ProtobufReader.last(1, in: value.bytes)?.bytes ?? []
             default: break
@@ -170,13 +164,7 @@ public struct OneWayCall: Sendable, Equatable {
             case 2: handler = value.string
             case 3: parameter = value.bytes
             case 4: invokeTimeMs = value.uint
-            case 5:
-                var header = ProtobufReader(value.bytes)
-                var k = "", v = ""
-                while let (f, e) = try header.next() {
-                    if f == 1 { k = e.string } else if f == 2 { v = e.string }
-                }
-                headers.append((k, v))
+            case 5: headers.append(try ProtobufReader.stringPair(in: value.bytes))
             case 6: key = value.string
             case 7: idempotencyKey = value.string
             default: break

@@ -42,11 +42,7 @@ public struct InvocationRead: Sendable, Equatable {
                 }
                 target = .idempotentRequest(service: service, key: key, handler: handler, idempotencyKey: idempotencyKey)
             case 4:
-                var name = "", key = ""
-                var t = ProtobufReader(value.bytes)
-                while let (f, v) = try t.next() {
-                    if f == 1 { name = v.string } else if f == 2 { key = v.string }
-                }
+                let (name, key) = try ProtobufReader.stringPair(in: value.bytes)
                 target = .workflow(name: name, key: key)
             case 11: completionID = UInt32(truncatingIfNeeded: value.uint)
             default: continue

@@ -106,12 +106,8 @@ public enum JournalEntries {
                 case 2: handler = value.string
                 case 3: parameter = value.bytes
                 case 4:
-                    var header = ProtobufReader(value.bytes)
-                    var h = Header(name: "", value: "")
-                    while let (f, e) = try header.next() {
-                        if f == 1 { h.name = e.string } else if f == 2 { h.value = e.string }
-                    }
-                    headers.append(h)
+                    let (name, headerValue) = try ProtobufReader.stringPair(in: value.bytes)
+                    headers.append(Header(name: name, value: headerValue))
                 case 5: key = value.string
                 case 10: invocationIDNotification = UInt32(truncatingIfNeeded: value.uint)
                 case 11: resultCompletionID = UInt32(truncatingIfNeeded: value.uint)

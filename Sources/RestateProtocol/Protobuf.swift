@@ -73,6 +73,17 @@ struct ProtobufReader {
     }
 
     /// The last occurrence of `field` in `data` (protobuf's rule for repeated scalars), or nil.
+    /// The strings in fields 1 and 2 of a message (a header's name and value, a workflow target's
+    /// name and key); empty when absent.
+    static func stringPair(in data: [UInt8]) throws -> (String, String) {
+        var reader = ProtobufReader(data)
+        var first = "", second = ""
+        while let (f, v) = try reader.next() {
+            if f == 1 { first = v.string } else if f == 2 { second = v.string }
+        }
+        return (first, second)
+    }
+
     static func last(_ field: Int, in data: [UInt8]) throws -> Value? {
         var reader = ProtobufReader(data)
         var found: Value?

@@ -132,9 +132,7 @@ public struct AdminAPI: Sendable {
         }
         router.patch("/invocations/:id/resume") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard InvocationID.isWellFormed(id) else {
-                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
-            }
+            if let rejection = Self.malformedInvocationID(id) { return rejection }
             // As Restate: resuming a running or backing-off invocation retries it now; a
             // completed one cannot be resumed, nor one waiting behind its key.
             switch try await ingress.resumeInvocation(id) {
@@ -146,9 +144,7 @@ public struct AdminAPI: Sendable {
         }
         router.patch("/invocations/:id/cancel") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard InvocationID.isWellFormed(id) else {
-                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
-            }
+            if let rejection = Self.malformedInvocationID(id) { return rejection }
             // As Restate: the cancellation is appended to the invocation's journal (202); the
             // handler sees it where it next awaits and fails with 409.
             switch try await ingress.cancelInvocation(id) {
@@ -159,9 +155,7 @@ public struct AdminAPI: Sendable {
         }
         router.patch("/invocations/:id/:action") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard InvocationID.isWellFormed(id) else {
-                return AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \(InvocationID.decodeError(id) ?? "")").response
-            }
+            if let rejection = Self.malformedInvocationID(id) { return rejection }
             let outcome: KafkaIngress.ControlOutcome
             switch context.parameters.get("action") {
             case "kill": outcome = try await ingress.killInvocation(id)
@@ -195,6 +189,11 @@ public struct AdminAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// An invocation id that does not parse, refused as Restate's invocation endpoints refuse it.
+    private static func malformedInvocationID(_ id: String) -> Response? {
+        InvocationID.decodeError(id).map { AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \($0)").response }
+    }
 
     /// A path id that is not one, refused as axum refuses a `Path` it cannot parse.
     private static func malformedPath(_ id: String, name: String, type: String) -> AxumRejection? {

@@ -22,8 +22,7 @@ public struct Deployment: Sendable, Equatable, Codable {
     /// The version its invocations use: the highest both sides speak (5 when unknown).
     var protocolVersion: Int {
         guard let minProtocolVersion, let maxProtocolVersion else { return serviceProtocolVersion }
-        return EndpointManifest(minProtocolVersion: minProtocolVersion, maxProtocolVersion: maxProtocolVersion, services: [])
-            .negotiatedProtocolVersion ?? serviceProtocolVersion
+        return EndpointManifest.negotiatedProtocolVersion(min: minProtocolVersion, max: maxProtocolVersion) ?? serviceProtocolVersion
     }
 }
 

@@ -24,8 +24,6 @@ final class InvocationControls: Sendable {
     func take(_ id: String) -> Request? {
         requests.withLock { $0.removeValue(forKey: id) }
     }
-
-    var isEmpty: Bool { requests.withLock { $0.isEmpty } }
 }
 
 extension InvocationExecutor {
@@ -35,13 +33,13 @@ extension InvocationExecutor {
     /// One attempt, with the kill or pause asked for meanwhile obeyed before the handler is
     /// called, or once its attempt has ended without finishing the invocation.
     func attempt(_ invocation: Invocation) async -> Dispatcher.AttemptResult {
-        if !controls.isEmpty, let request = controls.take(invocation.id) { return await obey(request, invocation) }
+        if let request = controls.take(invocation.id) { return await obey(request, invocation) }
         let result = await runAttempt(invocation)
         switch result {
         case .finished, .finishedSending:
             return result
         case .retry, .suspended, .paused:
-            guard !controls.isEmpty, let request = controls.take(invocation.id) else { return result }
+            guard let request = controls.take(invocation.id) else { return result }
             if case .paused = result, case .pause = request { return result }
             return await obey(request, invocation)
         }
