@@ -166,6 +166,7 @@ public actor KafkaIngress {
         if !(await withTimeout(max(.milliseconds(200), deadline - .now)) { await dispatcher.stop() }) {
             logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
         }
+        outcomeWaiters.stop()
         try? await client.shutdown()
         lock.release()
         registration.close()

@@ -340,4 +340,25 @@ struct SDKServiceTests {
             }
         }
     }
+
+    @Test("an attach still waiting when the ingress stops holds nothing of it: the suite's leak check sees the journal closed")
+    func attachPendingAtShutdown() async throws {
+        try await withSDKEndpoint { sdk in
+            try await IngressFixture.with(services: []) { f in
+                #expect(try await f.request(.POST, "/deployments", json: ["uri": sdk.absoluteString, "use_http_11": true]).status == 201)
+                let (napTopic, napSubscription) = try await f.subscribedTopic("naps", to: "Echo/nap")
+                try f.produce(napTopic, [(key: "n", value: #"{"ms": 600000}"#)], partitions: 1)
+                try await eventually("the nap sleeps") {
+                    try await f.ingress.invocations(subscription: napSubscription).first?.status == .suspended
+                }
+                let nap = try #require(try await f.ingress.invocations(subscription: napSubscription).first)
+                let (attachTopic, attachSubscription) = try await f.subscribedTopic("attaches", to: "Echo/attach")
+                try f.produce(attachTopic, [(key: "a", value: "{\"id\": \"\(nap.id)\"}")], partitions: 1)
+                // Teardown follows with the attach registered: its waiting task must let go of the journal.
+                try await eventually("the attacher waits for the nap") {
+                    try await f.ingress.invocations(subscription: attachSubscription).first?.status == .suspended
+                }
+            }
+        }
+    }
 }

@@ -45,6 +45,8 @@ public enum IngressInvocationReply: Sendable, Equatable {
     /// A workflow run sent for a workflow id that already has one, or a send repeated with the
     /// same idempotency key.
     case previouslyAccepted(invocationID: String)
+    /// The ingress stopped before the invocation ended (it ends after a restart).
+    case stopping
     /// An idempotency key on a workflow's run, which its key already makes idempotent.
     case idempotencyKeyOnWorkflow
     /// No such invocation or workflow run (attach, output).
@@ -96,7 +98,8 @@ extension KafkaIngress {
         }
         await dispatcher.submit([invocation])
         guard let outcome else { return .accepted(invocationID: invocation.id, executionTime: notBefore) }
-        return .ended(invocationID: invocation.id, await outcome.value)
+        guard let ended = await outcome.value else { return .stopping }
+        return .ended(invocationID: invocation.id, ended)
     }
 
     /// `POST /restate/awakeables/{id}/resolve` or `/reject`: false when the id is not an
@@ -151,7 +154,8 @@ extension KafkaIngress {
         let outcome = outcomeWaiters.register(id)
         // It may have ended before the registration: the journal knows.
         if let ended = try await journal.outcome(of: id)?.outcome { outcomeWaiters.ended(id, ended) }
-        return .ended(invocationID: id, await outcome.value)
+        guard let result = await outcome.value else { return .stopping }
+        return .ended(invocationID: id, result)
     }
 
     /// The id an idempotent request to this target gets (for attach/output by idempotency key).
@@ -167,33 +171,39 @@ extension KafkaIngress {
     }
 }
 
-/// Callers waiting for invocations to end, by invocation id.
+/// Callers waiting for invocations to end, by invocation id. When the ingress stops, whoever
+/// still waits gets nil: the invocation stays journaled and ends after a restart, but no task
+/// (an HTTP caller, a handler's attach) may stay parked on an ingress that is gone.
 final class OutcomeWaiters: Sendable {
     /// One invocation's waiters: registered (and not yet answered), and the outcome once known.
     private struct Entry {
         var registered = 0
-        var waiting: [CheckedContinuation<CompletionResult, Never>] = []
+        var waiting: [CheckedContinuation<CompletionResult?, Never>] = []
         var outcome: CompletionResult?
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let state = Mutex<(entries: [String: Entry], stopped: Bool)>(([:], false))
 
     /// Registered before the invocation is submitted (or its journaled status read), so its end
     /// cannot be missed. Several callers may wait for one invocation.
-    func register(_ id: String) -> Task<CompletionResult, Never> {
-        entries.withLock { $0[id, default: Entry()].registered += 1 }
+    func register(_ id: String) -> Task<CompletionResult?, Never> {
+        let stopped = state.withLock { state in
+            if !state.stopped { state.entries[id, default: Entry()].registered += 1 }
+            return state.stopped
+        }
+        if stopped { return Task { nil } }
         return Task {
             await withCheckedContinuation { continuation in
-                entries.withLock { entries in
-                    // Present: this registration has not been answered yet.
-                    var entry = entries[id]!
+                state.withLock { state in
+                    // Absent: the ingress stopped meanwhile.
+                    guard var entry = state.entries[id] else { return continuation.resume(returning: nil) }
                     if let outcome = entry.outcome {
                         entry.registered -= 1
                         continuation.resume(returning: outcome)
                     } else {
                         entry.waiting.append(continuation)
                     }
-                    entries[id] = entry.registered == 0 ? nil : entry
+                    state.entries[id] = entry.registered == 0 ? nil : entry
                 }
             }
         }
@@ -201,13 +211,22 @@ final class OutcomeWaiters: Sendable {
 
     /// An invocation ended: whoever registered for it gets the outcome (now, or when they wait).
     func ended(_ id: String, _ outcome: CompletionResult) {
-        entries.withLock { entries in
-            guard var entry = entries[id] else { return }
+        state.withLock { state in
+            guard var entry = state.entries[id] else { return }
             entry.outcome = outcome
             entry.waiting.forEach { $0.resume(returning: outcome) }
             entry.registered -= entry.waiting.count
             entry.waiting = []
-            entries[id] = entry.registered == 0 ? nil : entry
+            state.entries[id] = entry.registered == 0 ? nil : entry
+        }
+    }
+
+    /// The ingress stops: every waiter gets nil, and later registrations at once.
+    func stop() {
+        state.withLock { state in
+            state.stopped = true
+            for entry in state.entries.values { entry.waiting.forEach { $0.resume(returning: nil) } }
+            state.entries = [:]
         }
     }
 }

@@ -132,6 +132,8 @@ public struct RestateHTTPIngress: Sendable {
             return ingressError(.notFound, "invocation not found")
         case .notReady:
             return ingressError(HTTPResponse.Status(code: 470), "the invocation exists but has not completed yet")
+        case .stopping:
+            return ingressError(.serviceUnavailable, "the ingress is shutting down; the invocation stays journaled and ends after a restart")
         case .idempotencyKeyOnWorkflow:
             return ingressError(.badRequest, "cannot use the idempotency key with workflow handlers. The handler invocation will already be idempotent by the workflow key itself.")
         case .previouslyAccepted(let id):

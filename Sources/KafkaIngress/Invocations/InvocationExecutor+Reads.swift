@@ -36,7 +36,8 @@ extension InvocationExecutor {
         if let outcome = try await journal.outcome(of: target)?.outcome { ended(target, outcome) }
         let (journal, wake, attaches, logger) = (self.journal, self.wake, self.attaches, self.logger)
         Task {
-            let outcome = await ending.value
+            // The ingress stopped: nothing is written; the next start registers the attach again.
+            guard let outcome = await ending.value else { return attaches.remove(invocation.id, read.completionID) }
             do {
                 try await journal.notify(invocation.id, read.completion(outcome))
             } catch {

@@ -20,7 +20,8 @@ struct InvocationExecutor: Sendable {
     /// Told of every invocation that ended for good (whoever waits on Restate's HTTP ingress).
     let ended: @Sendable (_ id: String, _ outcome: CompletionResult) -> Void
     /// Ends with the invocation's outcome once it ends (for handlers attached to it).
-    let awaitEnd: @Sendable (_ id: String) -> Task<CompletionResult, Never>
+    /// nil: the ingress stopped first.
+    let awaitEnd: @Sendable (_ id: String) -> Task<CompletionResult?, Never>
     /// A workflow's run handler, if the service is a workflow.
     let workflowRunHandler: @Sendable (_ service: String) -> String?
     /// The retry policy of a handler: the runtime's default with its service's and its own settings.
