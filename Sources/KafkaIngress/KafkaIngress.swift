@@ -1,6 +1,7 @@
 import Foundation
 import LiveResources
 import Logging
+import RdKafka
 import RestateProtocol
 import Synchronization
 
@@ -16,6 +17,9 @@ import Synchronization
 /// processors; here the journal and the dispatcher): a record is deduplicated against what any
 /// node ingested, an object key runs one invocation at a time whichever node read its records,
 /// and object state is one.
+///
+/// Nodes may also be other processes on the same data directory (`acceptsNodes`, and
+/// `IngressNode` in those processes): their consumers send what they read here.
 public actor KafkaIngress {
     public struct Settings: Sendable {
         public var configuration: IngressConfiguration
@@ -29,15 +33,19 @@ public actor KafkaIngress {
         public var retry: RetryPolicy
         /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
         public var defects: Set<DeliberateDefect>
+        /// Whether other processes given the same data directory may join as nodes (`IngressNode`):
+        /// a loopback link for them is served while the ingress runs.
+        public var acceptsNodes: Bool
 
         public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, nodes: Int = 1,
-                    retry: RetryPolicy? = nil, defects: Set<DeliberateDefect> = []) {
+                    retry: RetryPolicy? = nil, defects: Set<DeliberateDefect> = [], acceptsNodes: Bool = false) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory
             self.concurrency = concurrency
             self.nodes = max(1, nodes)
             self.retry = retry ?? configuration.defaultRetryPolicy
             self.defects = defects
+            self.acceptsNodes = acceptsNodes
         }
     }
 
@@ -58,6 +66,10 @@ public actor KafkaIngress {
     /// Per node, its consumer of each subscription (by subscription id).
     private var nodes: [[String: SubscriptionConsumer]]
     private var started = false
+    /// Serves the nodes of other processes (`acceptsNodes`).
+    private var nodeLink: NodeLinkServer?
+    /// Where the admin API listens, for nodes of other processes to tell their users.
+    private(set) var announcedAdminURL: String?
     /// Open from init (the journal and the HTTP client are) until `shutdown`.
     private let registration: Registration
 
@@ -126,6 +138,14 @@ public actor KafkaIngress {
         for node in nodes.indices {
             for subscription in subscriptions { startConsumer(subscription, node: node) }
         }
+        if settings.acceptsNodes {
+            nodeLink = try await NodeLinkServer.start(for: self, directory: settings.dataDirectory, logger: logger)
+        }
+    }
+
+    /// Tells nodes of other processes where the admin API is (they print it when they join).
+    public func announce(adminURL: String) {
+        announcedAdminURL = adminURL
     }
 
     /// The nodes running now.
@@ -155,6 +175,10 @@ public actor KafkaIngress {
     /// resume on the next start, so nothing is lost.
     public func shutdown(gracePeriod: Duration = .seconds(8)) async {
         let deadline = ContinuousClock.now + gracePeriod
+        // First, so other processes' nodes stop sending records and leave their groups too; the
+        // first of them to claim the data directory once it is free takes over.
+        await nodeLink?.stop()
+        nodeLink = nil
         await withTaskGroup(of: Void.self) { group in
             for consumer in nodes.flatMap(\.values) {
                 group.addTask { await consumer.stop(drainUntil: deadline) }
@@ -215,25 +239,55 @@ public actor KafkaIngress {
             logger.error("subscription \(subscription.id) is not consumed: its Kafka cluster '\(subscription.cluster)' is neither registered nor configured")
             return
         }
+        let consumer = SubscriptionConsumer(
+            subscription: subscription, cluster: cluster, target: target(for: subscription), cluster: clusterSide,
+            logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
+            metrics: metrics, loseOrderAfterRevoke: settings.defects.contains(.loseKeyOrderAfterRebalance))
+        nodes[node][subscription.id] = consumer
+        consumer.start()
+    }
+
+    /// How the subscription's records become invocations, from its sink as registered now.
+    nonisolated func target(for subscription: Subscription) -> Journal.Target {
         var (exclusive, keyed, workflowRun) = catalog.state.withLock {
             ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service), $0.isWorkflowRun(subscription.service, subscription.handler))
         }
         if settings.defects.contains(.ignoreKeyOrder) { exclusive = false }
-        let dispatcher = self.dispatcher
-        let catalog = self.catalog
-        let consumer = SubscriptionConsumer(
-            subscription: subscription, cluster: cluster,
-            target: Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun),
-            journal: journal, logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
-            deliver: { invocations in await dispatcher.submit(invocations) },
-            drain: { sources in await dispatcher.waitUntilDrained(sources) },
-            drainAll: { [id = subscription.id] in await dispatcher.waitUntilDrained(subscription: id) },
-            sinkExists: { [service = subscription.service, handler = subscription.handler] in
-                catalog.state.withLock { $0.handlerExists(service, handler) }
-            },
-            metrics: metrics, loseOrderAfterRevoke: settings.defects.contains(.loseKeyOrderAfterRebalance))
-        nodes[node][subscription.id] = consumer
-        consumer.start()
+        return Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun)
+    }
+
+    /// Where every node's consumers, in this process or another, hand their records.
+    nonisolated var clusterSide: ClusterSide {
+        ClusterSide(
+            ingest: { [self] records, keys, target in try await ingest(records, keys: keys, target: target) },
+            drain: { [dispatcher] sources in await dispatcher.waitUntilDrained(sources) },
+            drainSubscription: { [dispatcher] id in await dispatcher.waitUntilDrained(subscription: id) })
+    }
+
+    /// Journals one poll's records (a record already ingested by any node is skipped) and starts
+    /// the new invocations. Outside the actor: consumers of many subscriptions ingest at once.
+    nonisolated func ingest(_ records: [RdKafkaRecord], keys: [String?], target: Journal.Target) async throws {
+        // As Restate: a record whose sink is gone (its deployment removed, or re-registered
+        // without it) is not ingested; the subscription stalls at it, restarting from the
+        // committed offset, until the service is registered again.
+        let (service, handler) = (target.subscription.service, target.subscription.handler)
+        if let first = records.first, !catalog.state.withLock({ $0.handlerExists(service, handler) }) {
+            throw PoisonRecord(record: first, reason: "service and handler \(service)/\(handler) are not registered")
+        }
+        let invocations = try await journal.append(records, target: target, keys: keys)
+        var ingested: [SourcePartition: Int] = [:]
+        for invocation in invocations { ingested[invocation.sourcePartition, default: 0] += 1 }
+        for (source, count) in ingested {
+            metrics.ingested(count, subscription: source.subscription, topic: source.topic, partition: source.partition)
+        }
+        if !invocations.isEmpty { await dispatcher.submit(invocations) }
+    }
+
+    /// What another process's node consumes: every subscription whose cluster is known.
+    func consumerPlans() -> [ConsumerPlan] {
+        subscriptions.compactMap { subscription in
+            clusters.cluster(named: subscription.cluster).map { ConsumerPlan(subscription: subscription, cluster: $0, keyed: target(for: subscription).keyed) }
+        }
     }
 
     // MARK: Kafka clusters

@@ -21,6 +21,16 @@ public struct RdKafkaRecord: Sendable, Equatable {
     public var value: [UInt8]?
     public var headers: [RdKafkaHeader]
 
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64?, key: [UInt8]?, value: [UInt8]?, headers: [RdKafkaHeader]) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+
     init(_ m: UnsafeMutablePointer<rd_kafka_message_t>) {
         let msg = m.pointee
         topic = String(cString: rd_kafka_topic_name(msg.rkt))

@@ -4,7 +4,7 @@ import KafkaIngress
 import Logging
 
 /// `harness ingress`: runs the reference Kafka ingress and its admin API until interrupted.
-struct IngressCommand: AsyncParsableCommand {
+struct IngressCommand: AsyncParsableCommand, Sendable {
     static let configuration = CommandConfiguration(
         commandName: "ingress",
         abstract: "Run the reference Restate-compatible Kafka ingress.",
@@ -12,6 +12,12 @@ struct IngressCommand: AsyncParsableCommand {
             Kafka clusters come from --config (restate.toml, [[ingress.kafka-clusters]]) and/or the \
             RESTATE_INGRESS__KAFKA_CLUSTERS environment variable. Prints a line starting with 'ready ' \
             and the admin URL once the admin API listens. Ctrl-C stops it; state under --data-dir survives.
+
+            Several processes may share one --data-dir, as nodes of one Restate cluster: the first \
+            holds it (journal, invocations, admin API); each other one prints 'node of pid PID' and \
+            consumes every subscription in its group, sending what it reads to the holder, which \
+            deduplicates and orders it. When the holder stops or dies, the first node to claim the \
+            directory takes over and prints 'ready'.
             """
     )
 
@@ -66,40 +72,87 @@ struct IngressCommand: AsyncParsableCommand {
         }
         var retry = configuration.defaultRetryPolicy
         if let maxAttempts { retry.maxAttempts = maxAttempts }
-        let ingress = try KafkaIngress(
-            settings: .init(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency, nodes: nodes, retry: retry),
-            logger: logger)
-        try await ingress.start()
+        let settings = KafkaIngress.Settings(configuration: configuration, dataDirectory: dataDir, concurrency: concurrency, nodes: nodes,
+                                             retry: retry, acceptsNodes: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await interrupts.wait() }
+            group.addTask { [logger] in try await self.holdOrJoin(settings, logger: logger) }
+            // A signal (which cancels the other) or the end of serving, whichever comes first.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Holds the data directory, or runs a node of whoever holds it until that one is gone and
+    /// this process can hold it. Returns once cancelled and stopped.
+    private func holdOrJoin(_ settings: KafkaIngress.Settings, logger: Logger) async throws {
+        var announcedWait = false
+        while !Task.isCancelled {
+            let ingress: KafkaIngress
+            do {
+                ingress = try KafkaIngress(settings: settings, logger: logger)
+            } catch let inUse as DataDirectoryInUse {
+                if let node = try? IngressNode(dataDirectory: dataDir, nodes: nodes, logger: logger),
+                   let ending = try? await node.run(onJoined: { [holder = node.holder] admin in
+                       FileHandle.standardOutput.write(Data("node of pid \(holder)\(admin.map { " (admin \($0))" } ?? "")\n".utf8))
+                   }) {
+                    announcedWait = false
+                    if ending == .left { return }
+                    continue
+                }
+                if !announcedWait {
+                    logger.info("waiting for the ingress holding \(dataDir)\(inUse.holder.map { " (pid \($0))" } ?? "") to accept nodes")
+                    announcedWait = true
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            try await hold(ingress, logger: logger)
+            return
+        }
+    }
+
+    private func hold(_ ingress: KafkaIngress, logger: Logger) async throws {
+        do {
+            try await ingress.start()
+        } catch {
+            await ingress.shutdown(gracePeriod: .zero)
+            throw error
+        }
         let host = adminHost
         let port = adminPort
         let ingressPort = self.ingressPort
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // The HTTP ingress listens first, so that whoever reads 'ready' can use both.
-            var ingressLine = ""
-            if let ingressPort {
-                let (bound, continuation) = AsyncStream<Int>.makeStream()
-                group.addTask {
-                    // A server that fails to listen ends the stream, so nobody waits for its port.
-                    defer { continuation.finish() }
-                    try await RestateHTTPIngress(ingress: ingress).run(host: host, port: ingressPort) { continuation.yield($0) }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The HTTP ingress listens first, so that whoever reads 'ready' can use both.
+                var ingressLine = ""
+                if let ingressPort {
+                    let (bound, continuation) = AsyncStream<Int>.makeStream()
+                    group.addTask {
+                        // A server that fails to listen ends the stream, so nobody waits for its port.
+                        defer { continuation.finish() }
+                        try await RestateHTTPIngress(ingress: ingress).run(host: host, port: ingressPort) { continuation.yield($0) }
+                    }
+                    for await port in bound {
+                        ingressLine = "ingress http://\(host):\(port)\n"
+                        break
+                    }
+                    if ingressLine.isEmpty { try await group.next() }
                 }
-                for await port in bound {
-                    ingressLine = "ingress http://\(host):\(port)\n"
-                    break
+                group.addTask { [ingressLine] in
+                    try await AdminAPI(ingress: ingress).run(host: host, port: port) { bound in
+                        await ingress.announce(adminURL: "http://\(host):\(bound)")
+                        FileHandle.standardOutput.write(Data("ready http://\(host):\(bound)\n\(ingressLine)".utf8))
+                    }
                 }
-                if ingressLine.isEmpty { try await group.next() }
+                // The servers run until cancelled; one that ends early has failed: stop the rest.
+                try await group.next()
+                group.cancelAll()
             }
-            group.addTask { [ingressLine] in
-                try await AdminAPI(ingress: ingress).run(host: host, port: port) { bound in
-                    FileHandle.standardOutput.write(Data("ready http://\(host):\(bound)\n\(ingressLine)".utf8))
-                }
-            }
-            group.addTask {
-                await interrupts.wait()
-            }
-            // Either the server failed or a signal came: stop the rest.
-            try await group.next()
-            group.cancelAll()
+        } catch {
+            logger.info("stopping")
+            await ingress.shutdown(gracePeriod: .seconds(7))
+            throw error
         }
         logger.info("stopping")
         await ingress.shutdown(gracePeriod: .seconds(7))

@@ -24,6 +24,20 @@ public struct IngressProcess: Sendable {
         }
     }
 
+    /// Starts `harness ingress --admin-port 0 ARGUMENTS` on a data directory another one holds,
+    /// and waits until it runs as a node of it (its 'node of pid …' line). Once the holder is
+    /// gone it prints 'ready …' as a holder does.
+    public static func startNode(arguments: [String]) async throws -> ChildProcess {
+        let child = try await ChildProcess.start(try harnessBinary(), ["ingress", "--admin-port", "0", "--log-level", "warning"] + arguments)
+        do {
+            try await child.waitForOutput(matching: "^node of pid .*")
+            return child
+        } catch {
+            await child.kill()
+            throw error
+        }
+    }
+
     /// SIGKILL: no shutdown code runs, nothing is flushed or committed.
     public func kill() async {
         await child.kill()

@@ -15,7 +15,7 @@ struct DataDirectoryTests {
             _ = try KafkaIngress(settings: settings)
         } throws: { error in
             "\(error)" == "the data directory \(directory) is in use by another ingress (pid \(getpid())); "
-                + "give each ingress process its own, or run several nodes of one cluster in one process (--nodes)"
+                + "another process joins it as a node (harness ingress on the same --data-dir), this one adds nodes with --nodes"
         }
         await first.shutdown()
         let second = try KafkaIngress(settings: settings)

@@ -17,12 +17,7 @@ final class SubscriptionConsumer: Sendable {
     let subscription: Subscription
     private let properties: [String: String]
     private let target: Journal.Target
-    private let journal: Journal
-    private let deliver: @Sendable ([Invocation]) async -> Void
-    private let drain: @Sendable (Set<SourcePartition>) async -> Void
-    private let drainAll: @Sendable () async -> Void
-    /// Whether the sink's service and handler are registered now.
-    private let sinkExists: @Sendable () -> Bool
+    private let cluster: ClusterSide
     private let metrics: IngressMetrics
     /// `DeliberateDefect.loseKeyOrderAfterRebalance`: armed, and tripped by a revoke.
     private let loseOrderAfterRevoke: Bool
@@ -40,26 +35,20 @@ final class SubscriptionConsumer: Sendable {
     /// The least time a graceful leave keeps for closing, whatever the drain took.
     static let closeReserve: Duration = .seconds(1)
 
-    init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, journal: Journal,
-         logger: Logger, deliver: @escaping @Sendable ([Invocation]) async -> Void,
-         drain: @escaping @Sendable (Set<SourcePartition>) async -> Void, drainAll: @escaping @Sendable () async -> Void,
-         sinkExists: @escaping @Sendable () -> Bool, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
+    init(subscription: Subscription, cluster kafka: KafkaClusterConfiguration, target: Journal.Target, cluster: ClusterSide,
+         logger: Logger, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
         self.subscription = subscription
         self.loseOrderAfterRevoke = loseOrderAfterRevoke
         self.metrics = metrics
-        self.sinkExists = sinkExists
+        self.cluster = cluster
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
         // Offsets are stored by hand once journaled; librdkafka commits what was stored.
-        var properties = cluster.librdkafkaProperties
+        var properties = kafka.librdkafkaProperties
         for (k, v) in subscription.options { properties[k] = v }
         for (key, value) in Self.forcedProperties { properties[key] = value }
         self.properties = properties
         self.target = target
-        self.journal = journal
-        self.deliver = deliver
-        self.drain = drain
-        self.drainAll = drainAll
         var logger = logger
         logger[metadataKey: "subscription"] = "\(subscription.id)"
         self.logger = logger
@@ -116,7 +105,7 @@ final class SubscriptionConsumer: Sendable {
         }
         let deadline = leaveDeadline.withLock { $0 }
         if let deadline {
-            let drained = await withTimeout(deadline - .now - Self.closeReserve) { await self.drainAll() }
+            let drained = await withTimeout(deadline - .now - Self.closeReserve) { [cluster, id = subscription.id] in await cluster.drainSubscription(id) }
             if !drained { logger.warning("leaving the group before this subscription's invocations ended; they stay journaled") }
         }
         // librdkafka keeps trying to commit and leave while the coordinator is unreachable; a
@@ -138,9 +127,9 @@ final class SubscriptionConsumer: Sendable {
         revoked.store(true, ordering: .relaxed)
         let sources = Set(partitions.map { SourcePartition(subscription: subscription.id, topic: $0.topic, partition: $0.partition) })
         let done = DispatchSemaphore(value: 0)
-        let drain = self.drain
+        let cluster = self.cluster
         Task {
-            await drain(sources)
+            await cluster.drain(sources)
             done.signal()
         }
         if done.wait(timeout: .now() + .seconds(Int(Self.revokeDrainTimeout.components.seconds))) == .timedOut {
@@ -149,12 +138,6 @@ final class SubscriptionConsumer: Sendable {
     }
 
     private func ingest(_ records: [RdKafkaRecord], _ consumer: RdKafkaConsumer) async throws {
-        // As Restate: a record whose sink is gone (its deployment removed, or re-registered
-        // without it) is not ingested; the subscription stalls at it, restarting from the
-        // committed offset, until the service is registered again.
-        if let first = records.first, !sinkExists() {
-            throw PoisonRecord(record: first, reason: "service and handler \(subscription.service)/\(subscription.handler) are not registered")
-        }
         var keys: [String?] = []
         keys.reserveCapacity(records.count)
         var poison: PoisonRecord?
@@ -172,22 +155,30 @@ final class SubscriptionConsumer: Sendable {
         if !accepted.isEmpty {
             var target = self.target
             if loseOrderAfterRevoke && revoked.load(ordering: .relaxed) { target.exclusive = false }
-            let invocations = try await journal.append(accepted, target: target, keys: keys)
-            logger.trace("journaled \(invocations.count) of \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
+            try await cluster.ingest(accepted, keys, target)
+            logger.trace("journaled \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]
             for record in accepted {
                 next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)
             }
+            // Only now: a record whose offset is stored (and later committed) is durably journaled.
             try consumer.storeOffsets(Array(next.values))
-            var ingested: [SourcePartition: Int] = [:]
-            for invocation in invocations { ingested[invocation.sourcePartition, default: 0] += 1 }
-            for (source, count) in ingested {
-                metrics.ingested(count, subscription: source.subscription, topic: source.topic, partition: source.partition)
-            }
-            if !invocations.isEmpty { await deliver(invocations) }
         }
         if let poison { throw poison }
     }
+}
+
+/// Where a consumer's records go, and whom it asks before giving partitions up: the journal and
+/// dispatcher of its own process, or those of the node that holds the data directory (see
+/// `IngressNode`). Either way one place deduplicates and orders what every node read.
+struct ClusterSide: Sendable {
+    /// Journals the records (deduplicated, durably) and starts their invocations; throws
+    /// `PoisonRecord` when the subscription must stall at the first record.
+    var ingest: @Sendable (_ records: [RdKafkaRecord], _ keys: [String?], _ target: Journal.Target) async throws -> Void
+    /// Returns once every invocation from these partitions has ended.
+    var drain: @Sendable (Set<SourcePartition>) async -> Void
+    /// Returns once every invocation of the subscription has ended.
+    var drainSubscription: @Sendable (String) async -> Void
 }
 
 /// A record the ingress cannot turn into an invocation. Like Restate, the subscription stops at

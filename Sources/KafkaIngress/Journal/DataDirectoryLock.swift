@@ -8,10 +8,10 @@ import Synchronization
 
 /// An exclusive claim on a data directory for as long as one ingress has it open.
 ///
-/// Nodes of one cluster share a journal inside one process (`KafkaIngress.setNodes`). Two
-/// processes on one directory would each resume the other's open invocations and keep their own
-/// view of subscriptions, so the second is refused instead. `flock` is released by the kernel
-/// when the holder dies, so a crashed ingress never leaves the directory claimed.
+/// Nodes of one cluster share a journal inside one process (`KafkaIngress.setNodes`); a process
+/// that finds the directory claimed joins the claimant as a node instead (`IngressNode`), and
+/// may claim it once the claimant is gone. `flock` is released by the kernel when the holder
+/// dies, so a crashed ingress never leaves the directory claimed.
 final class DataDirectoryLock: Sendable {
     private let descriptor: Mutex<Int32?>
 
@@ -20,10 +20,9 @@ final class DataDirectoryLock: Sendable {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw JournalError(message: "cannot open \(path): \(String(cString: strerror(errno)))") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             close(fd)
-            throw JournalError(message: "the data directory \(directory) is in use by another ingress\(holder.isEmpty ? "" : " (pid \(holder))"); "
-                + "give each ingress process its own, or run several nodes of one cluster in one process (--nodes)")
+            throw DataDirectoryInUse(directory: directory, holder: holder)
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"
@@ -43,4 +42,17 @@ final class DataDirectoryLock: Sendable {
 public struct JournalError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+/// Another ingress has the data directory open. In another process, join it as a node
+/// (`IngressNode`); in this one, add nodes to it (`KafkaIngress.setNodes`).
+public struct DataDirectoryInUse: Error, CustomStringConvertible {
+    public var directory: String
+    /// The claimant's process id, when it could be read.
+    public var holder: Int32?
+
+    public var description: String {
+        "the data directory \(directory) is in use by another ingress\(holder.map { " (pid \($0))" } ?? ""); "
+            + "another process joins it as a node (harness ingress on the same --data-dir), this one adds nodes with --nodes"
+    }
 }
