@@ -92,15 +92,16 @@ struct SharedDataDirectoryTests {
         }
     }
 
-    @Test("a node that joins an idle holder consumes a subscription created after it joined, and leaves gracefully")
-    func nodeFollowsSubscriptions() async throws {
+    @Test("a node consumes a subscription created after it joined; when the holder stops gracefully, the node takes over")
+    func nodeFollowsSubscriptionsAndTakesOver() async throws {
         let services: [RecorderConfiguration.Service] = [
             .init(name: "Echo", type: .service, handlers: [.init(name: "run", behaviour: .init(latencyMs: 0))]),
         ]
         try await IngressFixture.withRecorder(services) { recorder, recorderPort in
             try await withCluster(partitions: 2) { cluster in
                 try await IngressFixture.withIngressFiles(cluster: cluster) { arguments in
-                    try await withIngressProcess(arguments: arguments) { holder in
+                    let holder = try await IngressProcess.start(arguments: arguments)
+                    try await holder.child.stopping {
                         let node = try await IngressProcess.startNode(arguments: arguments)
                         try await node.stopping {
                             let topic = uniqueName("late")
@@ -110,20 +111,28 @@ struct SharedDataDirectoryTests {
                             let created = try await admin.post("/subscriptions", ["source": "kafka://test/\(topic)", "sink": "service://Echo/run"])
                             let group = try #require(created.json()["id"] as? String)
                             try await eventually("the node joined the subscription's group", timeout: .seconds(30)) {
-                                cluster.group(group)?.members.count == 2
+                                cluster.group(group)?.members.filter { !($0.assignment ?? []).isEmpty }.count == 2
                             }
-                            for p in Int32(0)..<2 {
-                                try cluster.append((0..<50).map { KafkaRecord(timestamp: 1, key: nil, value: Array("p\(p)-\($0)".utf8)) }, to: .init(topic, p))
+                            func produce(_ label: String) throws {
+                                for p in Int32(0)..<2 {
+                                    try cluster.append((0..<50).map { KafkaRecord(timestamp: 1, key: nil, value: Array("\(label)-p\(p)-\($0)".utf8)) },
+                                                       to: .init(topic, p))
+                                }
                             }
-                            try await eventually("every record invoked once", timeout: .seconds(30)) {
-                                recorder.records.filter { $0.outcome == .completed }.count == 100
-                            }
-                            #expect(Set(recorder.records.map(\.payload)).count == 100)
-                            // A graceful stop of the node leaves the group; the holder takes its partitions.
-                            #expect(await node.stop() == 0)
-                            try await eventually("the holder owns both partitions", timeout: .seconds(30)) {
+                            try produce("both")
+                            try await eventually("every record invoked", timeout: .seconds(30)) { recorder.records.count == 100 }
+
+                            // SIGTERM: the holder leaves its groups and releases the directory; the node claims it.
+                            #expect(await holder.child.stop() == 0)
+                            let ready = try await node.waitForOutput(matching: "^ready .*", timeout: .seconds(15))
+                            try await eventually("the successor owns both partitions", timeout: .seconds(30)) {
                                 cluster.group(group)?.members.count == 1 && cluster.group(group)?.members.first?.assignment?.count == 2
                             }
+                            try produce("after")
+                            try await eventually("the records after the takeover invoked", timeout: .seconds(30)) { recorder.records.count == 200 }
+                            #expect(Set(recorder.records.map(\.payload)).count == 200, "each record invoked once")
+                            let successor = AdminClient(base: String(ready.dropFirst("ready ".count)))
+                            #expect(try await successor.get("/subscriptions/\(group)").status == 200, "the successor serves the admin API")
                         }
                     }
                 }

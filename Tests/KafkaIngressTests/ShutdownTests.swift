@@ -42,6 +42,40 @@ struct ShutdownTests {
         }
     }
 
+    @Test("SIGTERM while a handler runs: the ingress waits for it, so a restart does not run it again")
+    func waitsForRunningAttempt() async throws {
+        let services: [RecorderConfiguration.Service] = [
+            .init(name: "Slow", type: .service, handlers: [.init(name: "run", behaviour: .init(latencyMs: 1_500))]),
+        ]
+        try await IngressFixture.withRecorder(services) { recorder, recorderPort in
+            try await withCluster(partitions: 1) { cluster in
+                try await IngressFixture.withIngressFiles(cluster: cluster) { files in
+                    let arguments = files + ["--ingress-port", "0"]
+                    let ingress = try await IngressProcess.start(arguments: arguments)
+                    try await ingress.child.stopping {
+                        let admin = AdminClient(base: ingress.adminURL)
+                        #expect(try await admin.post("/deployments", ["uri": "http://127.0.0.1:\(recorderPort)", "use_http_11": true]).status == 201)
+                        let sent = try await AdminClient(base: try #require(ingress.ingressURL)).post("/Slow/run/send", ["n": 1])
+                        #expect(sent.status == 202, "\(sent.body)")
+                        try await eventually("the attempt is running") {
+                            let listed = try await admin.get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
+                            return listed.first?["status"] as? String == "running"
+                        }
+                        // The signal cancels the serving task; the shutdown that follows must still
+                        // give the attempt its grace period instead of abandoning it.
+                        ingress.child.signal(SIGTERM)
+                        #expect(await ingress.child.waitForExit(timeout: .seconds(10)) == 0)
+                    }
+                    try await withIngressProcess(arguments: arguments) { restarted in
+                        let listed = try await AdminClient(base: restarted.adminURL).get("/invocations").json()["invocations"] as? [[String: Any]] ?? []
+                        #expect(listed.map { $0["status"] as? String } == ["completed"], "\(listed)")
+                    }
+                    #expect(recorder.records.count == 1, "attempts: \(recorder.records.map(\.outcome))")
+                }
+            }
+        }
+    }
+
     @Test("a second SIGTERM while the first shutdown waits exits at once")
     func secondSignalExitsAtOnce() async throws {
         try await withRetryingInvocation { ingress, _, _ in

@@ -32,6 +32,17 @@ final class DataDirectoryLock: Sendable {
 
     deinit { release() }
 
+    /// Whether some process holds the directory now; a node asks when its holder stops
+    /// answering, which also happens to a holder that is merely busy.
+    static func isClaimed(_ directory: String) -> Bool {
+        let fd = open(directory + "/ingress.lock", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
     func release() {
         guard let fd = descriptor.withLock({ fd in defer { fd = nil }; return fd }) else { return }
         flock(fd, LOCK_UN)

@@ -74,9 +74,12 @@ public actor IngressNode {
         onJoined(first.adminURL)
         reconcile(first.plans)
         var failures = 0
-        while !Task.isCancelled && failures < 2 {
+        // A holder that released the directory (stopped, or died: the kernel releases it) is
+        // gone at once. One that holds it but does not answer gets a few chances, since a busy
+        // machine may delay its answers.
+        while !Task.isCancelled && failures < 3 {
             try? await Task.sleep(for: Self.pollInterval)
-            guard !Task.isCancelled else { break }
+            guard !Task.isCancelled, DataDirectoryLock.isClaimed(dataDirectory) else { break }
             do {
                 reconcile(try await topology().plans)
                 failures = 0
@@ -148,7 +151,7 @@ public actor IngressNode {
     private func topology() async throws -> NodeTopology {
         var request = HTTPClientRequest(url: link.appendingPathComponent("topology").absoluteString)
         request.method = .GET
-        let response = try await http.execute(request, timeout: .seconds(2))
+        let response = try await http.execute(request, timeout: .seconds(1))
         let body = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code == 200 else {
             throw JournalError(message: "the ingress holding \(dataDirectory) answered \(response.status.code) for its topology")

@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPServing
 import Logging
 import NIOCore
+import Synchronization
 
 /// The holder of a data directory's side of the link to nodes in other processes (see
 /// `IngressNode`): it tells them what to consume, journals what they read and answers their
@@ -11,20 +12,30 @@ final class NodeLinkServer: Sendable {
     private let task: Task<Void, Error>
     private let file: NodeLinkFile
     private let directory: String
+    private let stopping: Stopping
 
-    private init(task: Task<Void, Error>, file: NodeLinkFile, directory: String) {
+    /// Set when the holder starts stopping: every request is then refused and its connection
+    /// closed, so nodes notice at once and the server's graceful stop does not wait for their
+    /// keep-alive connections, which their polling never lets go idle.
+    final class Stopping: Sendable {
+        let flag = Atomic<Bool>(false)
+    }
+
+    private init(task: Task<Void, Error>, file: NodeLinkFile, directory: String, stopping: Stopping) {
         self.task = task
         self.file = file
         self.directory = directory
+        self.stopping = stopping
     }
 
     /// Listens on 127.0.0.1 (a free port) and publishes the address in `directory`.
     static func start(for ingress: KafkaIngress, directory: String, logger: Logger) async throws -> NodeLinkServer {
         let (bound, continuation) = AsyncStream<Int>.makeStream()
+        let stopping = Stopping()
         let task = Task {
             // A server that fails to listen ends the stream, so nobody waits for its port.
             defer { continuation.finish() }
-            try await HTTPServing.serve(router(ingress), host: "127.0.0.1", port: 0, logger: logger) { continuation.yield($0) }
+            try await HTTPServing.serve(router(ingress, stopping), host: "127.0.0.1", port: 0, logger: logger) { continuation.yield($0) }
         }
         var port: Int?
         for await value in bound {
@@ -45,17 +56,19 @@ final class NodeLinkServer: Sendable {
             throw error
         }
         logger.debug("nodes of other processes join at \(file.url)")
-        return NodeLinkServer(task: task, file: file, directory: directory)
+        return NodeLinkServer(task: task, file: file, directory: directory, stopping: stopping)
     }
 
     func stop() async {
+        stopping.flag.store(true, ordering: .releasing)
         file.remove(in: directory)
         task.cancel()
         _ = await task.result
     }
 
-    private static func router(_ ingress: KafkaIngress) -> Router<BasicRequestContext> {
+    private static func router(_ ingress: KafkaIngress, _ stopping: Stopping) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: RefuseWhileStopping(stopping: stopping))
         router.get("/topology") { _, _ in
             json(NodeTopology(holder: getpid(), adminURL: await ingress.announcedAdminURL, plans: await ingress.consumerPlans()))
         }
@@ -113,5 +126,16 @@ final class NodeLinkServer: Sendable {
 
     private static func text(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// See `NodeLinkServer.Stopping`.
+private struct RefuseWhileStopping: RouterMiddleware {
+    let stopping: NodeLinkServer.Stopping
+
+    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        guard stopping.flag.load(ordering: .acquiring) else { return try await next(request, context) }
+        return Response(status: .serviceUnavailable, headers: [.connection: "close", .contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: "the ingress holding the data directory is stopping")))
     }
 }
