@@ -2,6 +2,7 @@
 
 Served with `hypercorn sdk_services:app --bind 127.0.0.1:0`."""
 import json
+import os
 from datetime import timedelta
 
 import restate
@@ -213,4 +214,25 @@ async def peek(ctx: WorkflowSharedContext) -> str:
     return str(await ctx.promise("decision").peek())
 
 
-app = restate.app(services=[counter, lazy_counter, flaky, echo, fan_out, approval])
+# Which process (deployment) an attempt reached: two copies of this module serve as two deployments.
+# One attempt, then paused, whatever the runtime's default.
+pinned = Service("Pinned", invocation_retry_policy=InvocationRetryPolicy(
+    initial_interval=timedelta(milliseconds=10), max_attempts=1, on_max_attempts="pause"))
+
+
+@pinned.handler()
+async def where(ctx: Context, name: str) -> dict:
+    """Journals the process that ran it first, and fails there (so it pauses); any other process
+    finishes it, answering both."""
+    first = await ctx.run("first", os.getpid)
+    if first == os.getpid():
+        raise RuntimeError(f"{name} does not finish in the process that started it")
+    return {"first": first, "now": os.getpid()}
+
+
+@pinned.handler()
+async def process(ctx: Context, name: str) -> int:
+    return os.getpid()
+
+
+app = restate.app(services=[counter, lazy_counter, flaky, echo, fan_out, approval, pinned])
