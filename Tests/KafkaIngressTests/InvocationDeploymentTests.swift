@@ -98,6 +98,15 @@ struct InvocationDeploymentTests {
                         #expect(try await Self.view(again, f)?.output == .object(["results": .array([.string("done r-1"), .string("done r-2")]),
                                                                                   "runs": .array([.number(2), .number(3)])]))
 
+                        // A copied one-way call was sent by the old invocation: it is not sent again.
+                        let sender = try await Self.call(http, "/FanOut/send_then_run/send", #"{"key":"only-once"}"#, f)
+                        let resent = try await f.request(.PATCH, "/invocations/\(sender)/restart-as-new?from=3&deployment=keep")
+                        let copy = try #require(try resent.json()["new_invocation_id"] as? String, "\(resent.body)")
+                        try await eventually("restarted after the send") { try await Self.view(copy, f)?.status == .completed }
+                        #expect(await f.ingress.waitUntilIdle(timeout: .seconds(30)))
+                        let adds = try await f.ingress.invocations().filter { $0.target == "Counter/add" && $0.key == "only-once" }
+                        #expect(adds.count == 1, "the send in the copied prefix went once: \(adds.map(\.id))")
+
                         let paused = try await Self.pausedWhere("z", f, http)
                         let missing = "inv_1" + String(repeating: "0", count: 32) + "1"
                         let refusals: [(String, Int, String)] = [

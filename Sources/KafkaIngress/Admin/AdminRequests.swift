@@ -60,7 +60,8 @@ struct UpdateKafkaClusterRequest {
 struct RegisterDeploymentRequest {
     var uri: String
     var additionalHeaders: [String: String]?
-    var useHTTP11: Bool
+    /// nil when absent: Restate then uses HTTP/2, this ingress HTTP/1.1 (its only one).
+    var useHTTP11: Bool?
     var breaking: Bool
     var force: Bool?
     var dryRun: Bool
@@ -69,7 +70,7 @@ struct RegisterDeploymentRequest {
 
     init(_ body: JSONRequestBody) throws(AxumRejection) {
         guard case .object(let members) = body.root.value else { throw Self.mismatch }
-        var uri: String?, headers: [String: String]?, http11 = false, breaking = false, force: Bool?, dryRun = false
+        var uri: String?, headers: [String: String]?, http11: Bool?, breaking = false, force: Bool?, dryRun = false
         var seen: Set<String> = []
         for (key, _, value) in members {
             guard seen.insert(key).inserted || !Self.fields.contains(key) else { throw Self.mismatch }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RestateProtocol
 
 /// `/deployments`, as Restate 1.7 serves it (`crates/admin/src/rest_api/deployments.rs`). Some
 /// answers depend on the API version of the path: `version` is 2, 3 or 4, nil when unversioned.
@@ -22,7 +23,7 @@ extension AdminAPI {
                 guard Self.isAbsolute(body.uri) else { throw Self.relativeURI(body.uri) }
                 let (result, deployment) = try await ingress.registerDeployment(
                     uri: body.uri, additionalHeaders: body.additionalHeaders ?? [:], overwrite: force, allowBreaking: force || body.breaking,
-                    dryRun: body.dryRun, http2Refused: { if !body.useHTTP11 { throw Self.http2Refusal } })
+                    dryRun: body.dryRun, http2Refused: { if body.useHTTP11 == false { throw Self.http2Refusal } })
                 let status: HTTPResponse.Status
                 switch result {
                 case .created: status = .created
@@ -37,7 +38,7 @@ extension AdminAPI {
             }
         }
         router.get("/deployments") { _, _ in
-            Self.json(.ok, ["deployments": await ingress.deployments()])
+            Self.json(.ok, ["deployments": await ingress.deployments().map(DeploymentListEntry.init)])
         }
         router.get("/deployments/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -126,5 +127,35 @@ extension AdminAPI {
         case let error as EndpointError: AdminError(.badRequest, "[META0003] \(error)", code: "META0003")
         default: AdminError(.internalServerError, "Internal server error: \(error)")
         }
+    }
+}
+
+/// A deployment in `GET /deployments`: our listing (see docs/restate-compatibility.md), without
+/// what the journal keeps for itself (registration time, revisions).
+struct DeploymentListEntry: Encodable {
+    var id: String
+    var uri: String
+    var additionalHeaders: [String: String]
+    var services: [EndpointManifest.Service]
+    var minProtocolVersion: Int?
+    var maxProtocolVersion: Int?
+    var sdkVersion: String?
+
+    init(_ deployment: Deployment) {
+        id = deployment.id
+        uri = deployment.uri
+        additionalHeaders = deployment.additionalHeaders
+        services = deployment.services
+        minProtocolVersion = deployment.minProtocolVersion
+        maxProtocolVersion = deployment.maxProtocolVersion
+        sdkVersion = deployment.sdkVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, uri, services
+        case additionalHeaders = "additional_headers"
+        case minProtocolVersion = "min_protocol_version"
+        case maxProtocolVersion = "max_protocol_version"
+        case sdkVersion = "sdk_version"
     }
 }

@@ -7,7 +7,6 @@ extension InvocationExecutor {
     struct AttemptTarget {
         var deployment: Deployment
         var protocolVersion: Int
-        var randomSeed: UInt64
         /// Whether this attempt pins the deployment once the handler journals something.
         var pins: Bool
     }
@@ -15,18 +14,16 @@ extension InvocationExecutor {
     /// The attempt's deployment, or why there is none (a failed attempt, retried).
     func target(of invocation: Invocation) -> Result<AttemptTarget, AttemptProblem> {
         let pinned = journal.pinned(invocation.id)
-        let seed = InvocationID.randomSeed(pinned?.randomSeedOf ?? invocation.id)
         if let id = pinned?.deploymentID {
             guard let deployment = deploymentWithID(id) else {
                 return .failure(AttemptProblem(description: "the deployment \(id) the invocation is pinned to is not registered"))
             }
-            return .success(AttemptTarget(deployment: deployment, protocolVersion: pinned?.protocolVersion ?? deployment.protocolVersion,
-                                          randomSeed: seed, pins: false))
+            return .success(AttemptTarget(deployment: deployment, protocolVersion: pinned?.protocolVersion ?? deployment.protocolVersion, pins: false))
         }
         guard let deployment = deploymentFor(invocation.service) else {
             return .failure(AttemptProblem(description: "no deployment serves service '\(invocation.service)'"))
         }
-        return .success(AttemptTarget(deployment: deployment, protocolVersion: deployment.protocolVersion, randomSeed: seed, pins: true))
+        return .success(AttemptTarget(deployment: deployment, protocolVersion: deployment.protocolVersion, pins: true))
     }
 
     /// Pins the attempt's deployment, as Restate does with the first entry an attempt journals.

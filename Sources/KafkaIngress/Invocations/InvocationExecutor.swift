@@ -74,7 +74,7 @@ struct InvocationExecutor: Sendable {
                     input: invocation.payload, retryCount: UInt32(invocation.attempts), journal: entries)
                 request.partialState = loading.lazy
                 request.protocolVersion = target.protocolVersion
-                request.randomSeed = target.randomSeed
+                request.randomSeed = InvocationID.randomSeed(invocation.id)
                 let (response, body): (InvocationResponse, [UInt8])
                 do {
                     (response, body) = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,

@@ -71,8 +71,8 @@ extension KafkaIngress {
     /// Restate's restart-as-new: an ended invocation starts again as a new invocation (a new id
     /// with the same partition key), with its input and headers, and with the first `from`
     /// entries of its journal after the input (plus the completions of the commands among
-    /// them). It keeps the old pin, moved to the chosen deployment; from a prefix it keeps the
-    /// old random seed too, so that what the prefix drew replays.
+    /// them). It keeps the old pin, moved to the chosen deployment. Its random seed comes from its
+    /// own id, as with Restate's default (`unique_random_seeds` off, so no seed is kept to copy).
     public func restartAsNew(_ id: String, from: Int, deployment choice: DeploymentChoice) async throws -> RestartOutcome {
         switch try await journal.status(of: id) {
         case nil: return .unknown
@@ -101,7 +101,6 @@ extension KafkaIngress {
             pin.deploymentID = newDeployment ?? ended.pin.deploymentID
             pin.protocolVersion = ended.pin.protocolVersion
         }
-        if from > 0 { pin.randomSeedOf = ended.pin.randomSeedOf ?? old.id }
         pin.copiedEntries = copied.count
         let newID = String(id.prefix(InvocationID.prefix.count + InvocationID.partitionKeyLength))
             + ResourceID.base62(ResourceID.ulidBytes(now: Date()).reversed())

@@ -4,13 +4,11 @@ import RestateProtocol
 
 /// What later attempts of an invocation must keep, as Restate keeps an invocation's
 /// `pinned_deployment`: the deployment and protocol version of the first attempt that journaled
-/// something; and, for an invocation restarted from a journal prefix, whose random seed it uses
-/// and how many of its entries are copies whose effects were applied already.
+/// something; and, for an invocation restarted from a journal prefix, how many of its entries are
+/// copies whose effects were applied already.
 struct PinnedExecution: Sendable, Equatable {
     var deploymentID: String?
     var protocolVersion: Int?
-    /// The invocation whose id seeds `ctx.random` (nil: this one's own).
-    var randomSeedOf: String?
     /// Leading journal entries copied from the restarted invocation.
     var copiedEntries = 0
 }
@@ -44,12 +42,12 @@ extension Journal {
             var loaded: [String: PinnedExecution] = [:]
             for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT id, deployment, protocol_version, random_seed_of, copied_entries FROM invocation
-                    WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ","))) AND (deployment IS NOT NULL OR random_seed_of IS NOT NULL)
+                    SELECT id, deployment, protocol_version, copied_entries FROM invocation
+                    WHERE id IN (\(chunk.map { _ in "?" }.joined(separator: ","))) AND (deployment IS NOT NULL OR copied_entries IS NOT NULL)
                     """, arguments: StatementArguments(chunk))
                 for row in rows {
                     loaded[row["id"]] = PinnedExecution(deploymentID: row["deployment"], protocolVersion: row["protocol_version"],
-                                                        randomSeedOf: row["random_seed_of"], copiedEntries: row["copied_entries"] ?? 0)
+                                                        copiedEntries: row["copied_entries"] ?? 0)
                 }
             }
             return loaded
@@ -77,8 +75,8 @@ extension Journal {
     func storedInvocation(_ id: String) async throws -> StoredInvocation? {
         try await db.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT seq, id, service, handler, key, exclusive, headers, payload, deployment, protocol_version, random_seed_of,
-                       copied_entries, journal_purged
+                SELECT seq, id, service, handler, key, exclusive, headers, payload, deployment, protocol_version, copied_entries,
+                       journal_purged
                 FROM invocation WHERE id = ?
                 """, arguments: [id]) else { return nil }
             let pairs = try JSONDecoder().decode([[String]].self, from: Data((row["headers"] as String).utf8))
@@ -86,7 +84,7 @@ extension Journal {
                                         key: row["key"], exclusive: row["exclusive"], headers: pairs.map { ($0[0], $0[1]) },
                                         payload: [UInt8](row["payload"] as Data), attempts: 0, topic: "", partition: -1)
             let pin = PinnedExecution(deploymentID: row["deployment"], protocolVersion: row["protocol_version"],
-                                      randomSeedOf: row["random_seed_of"], copiedEntries: row["copied_entries"] ?? 0)
+                                      copiedEntries: row["copied_entries"] ?? 0)
             let purged = (row["journal_purged"] as Int?) == 1
             let entries = purged ? nil : try Row.fetchAll(db, sql: "SELECT type, body FROM journal_entry WHERE invocation = ? ORDER BY idx", arguments: [id])
                 .map { Frame(type: UInt16(truncatingIfNeeded: $0["type"] as Int), body: [UInt8]($0["body"] as Data)) }
@@ -109,10 +107,10 @@ extension Journal {
         let invocation = try await db.write { db in
             try db.execute(sql: """
                 INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset",
-                                        status, created_at, deployment, protocol_version, random_seed_of, copied_entries)
-                VALUES (?, '', ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?, ?, ?)
+                                        status, created_at, deployment, protocol_version, copied_entries)
+                VALUES (?, '', ?, ?, ?, ?, ?, ?, '', -1, -1, 'pending', ?, ?, ?, ?)
                 """, arguments: [id, ended.service, ended.handler, ended.key, ended.exclusive, Self.headersJSON(ended.headers),
-                                 Data(ended.payload), now, pin.deploymentID, pin.protocolVersion, pin.randomSeedOf, pin.copiedEntries])
+                                 Data(ended.payload), now, pin.deploymentID, pin.protocolVersion, pin.copiedEntries])
             let seq = db.lastInsertedRowID
             for entry in entries { try Self.insertEntry(entry, of: id, db) }
             return Invocation(seq: seq, id: id, subscriptionID: "", service: ended.service, handler: ended.handler, key: ended.key,

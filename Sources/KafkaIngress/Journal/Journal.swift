@@ -110,7 +110,6 @@ final class Journal: Sendable {
         m.registerMigration("v8: deployment pins, restarts from a journal prefix, purged journals") { db in
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN deployment TEXT")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN protocol_version INTEGER")
-            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN random_seed_of TEXT")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN copied_entries INTEGER")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN journal_purged INTEGER")
         }

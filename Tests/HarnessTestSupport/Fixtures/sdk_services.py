@@ -193,6 +193,13 @@ async def tracked(ctx: Context, value: dict) -> str:
     return await handle.invocation_id()
 
 
+@fan_out.handler()
+async def send_then_run(ctx: Context, value: dict) -> str:
+    """A one-way call, then a side effect: a restart from after both must not send again."""
+    ctx.object_send(add, key=value["key"], arg=1)
+    return await ctx.run("after", lambda: "ran")
+
+
 approval = Workflow("Approval")
 
 
