@@ -53,7 +53,7 @@ def test_records_reach_the_recorder_in_key_order(broker, topic, ingress_stack):
     admin, recorder = ingress_stack
     status, deployment = call("POST", f"{admin}/deployments", {"uri": recorder, "use_http_11": True})
     assert status == 201, deployment
-    assert {s["name"]: s["ty"] for s in deployment["services"]} == {"Counter": "VIRTUAL_OBJECT", "Log": "SERVICE"}
+    assert {s["name"]: s["ty"] for s in deployment["services"]} == {"Counter": "VirtualObject", "Log": "Service"}
 
     producer = Producer({"bootstrap.servers": broker.bootstrap})
     for i in range(30):

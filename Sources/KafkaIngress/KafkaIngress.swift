@@ -53,7 +53,7 @@ public actor KafkaIngress {
     let logger: Logger
     let journal: Journal
     private let lock: DataDirectoryLock
-    private let client: ServiceEndpointClient
+    let client: ServiceEndpointClient
     let catalog: SharedCatalog
     let dispatcher: Dispatcher
     /// Who waits, through Restate's HTTP ingress, for an invocation to end.
@@ -88,6 +88,7 @@ public actor KafkaIngress {
         let executor = InvocationExecutor(
             journal: journal, client: client, logger: logger, defects: settings.defects,
             deploymentFor: { service in catalog.state.withLock { $0.lookup(service)?.0 } },
+            deploymentWithID: { id in catalog.state.withLock { $0.deployment(id: id) } },
             handlerKind: { service, handler in
                 catalog.state.withLock { ($0.isKeyed(service), $0.isExclusive(service, handler)) }
             },
@@ -362,22 +363,6 @@ public actor KafkaIngress {
     }
 
     // MARK: Deployments
-
-    /// Runs discovery against `uri` and registers the services it declares.
-    public func registerDeployment(uri: String, additionalHeaders: [String: String] = [:]) async throws -> Deployment {
-        let manifest = try await client.discover(uri, headers: additionalHeaders)
-        guard manifest.supportsOurProtocol else {
-            throw EndpointError.badDiscovery(uri, "the endpoint speaks service protocol versions \(manifest.minProtocolVersion)...\(manifest.maxProtocolVersion); this ingress speaks \(serviceProtocolVersions.lowerBound)...\(serviceProtocolVersions.upperBound)")
-        }
-        let existing = catalog.state.withLock { $0.deployments.first { $0.uri == uri } }
-        let deployment = Deployment(id: existing?.id ?? ResourceID.make(prefix: "dp"), uri: uri,
-                                    additionalHeaders: additionalHeaders, services: manifest.services,
-                                    minProtocolVersion: manifest.minProtocolVersion, maxProtocolVersion: manifest.maxProtocolVersion)
-        try await journal.save(deployment)
-        catalog.state.withLock { $0.register(deployment) }
-        logger.info("deployment \(deployment.id) at \(uri): \(manifest.services.map(\.name))")
-        return deployment
-    }
 
     /// Removes a deployment; services it alone served are gone, and subscriptions to them stall
     /// (Restate checks none). Returns false for an unknown id.

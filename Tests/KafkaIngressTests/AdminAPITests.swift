@@ -222,7 +222,7 @@ struct AdminAPITests {
             #expect(doc.status == 200)
             let paths = try #require(try doc.json()["paths"] as? [String: Any])
             #expect(Set(paths.keys) == ["/subscriptions", "/subscriptions/{subscription}", "/deployments", "/deployments/{deployment}", "/invocations",
-                                        "/invocations/{invocation_id}/resume", "/invocations/{invocation_id}/cancel", "/kafka-clusters", "/kafka-clusters/{cluster_name}", "/metrics", "/health"])
+                                        "/invocations/{invocation_id}/resume", "/invocations/{invocation_id}/restart-as-new", "/invocations/{invocation_id}/cancel", "/kafka-clusters", "/kafka-clusters/{cluster_name}", "/metrics", "/health"])
         }
     }
 

@@ -23,8 +23,8 @@ public struct AdminAPI: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        addRoutes(to: router)
-        for version in Self.supportedVersions { addRoutes(to: router.group(RouterPath("v\(version)"))) }
+        addRoutes(to: router, version: nil)
+        for version in Self.supportedVersions { addRoutes(to: router.group(RouterPath("v\(version)")), version: version) }
         let unsupported = "Unsupported Admin API version V1. This server supports versions between V\(Self.supportedVersions.lowerBound) and V\(Self.supportedVersions.upperBound)."
         router.on("/v1/**", method: .get) { _, _ in Self.text(.badRequest, unsupported) }
         router.on("/v1/**", method: .post) { _, _ in Self.text(.badRequest, unsupported) }
@@ -38,7 +38,8 @@ public struct AdminAPI: Sendable {
         Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    private func addRoutes(to router: some RouterMethods<BasicRequestContext>) {
+    /// `version`: the API version the paths are under, nil for the unversioned ones.
+    private func addRoutes(to router: some RouterMethods<BasicRequestContext>, version: Int?) {
         let ingress = self.ingress
 
         router.post("/subscriptions") { request, context in
@@ -75,73 +76,13 @@ public struct AdminAPI: Sendable {
             return Response(status: .accepted)
         }
 
-        router.post("/deployments") { request, context in
-            let body: RegisterDeploymentRequest
-            do throws(AxumRejection) {
-                body = try RegisterDeploymentRequest(try await Self.body(request))
-            } catch {
-                return error.response
-            }
-            do {
-                if body.useHTTP11 == false {
-                    throw AdminError(.badRequest, "this ingress reaches deployments over HTTP/1.1 only; omit use_http_11 or set it to true")
-                }
-                guard let url = URL(string: body.uri), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                    throw AdminError(.badRequest, "The request field 'uri' is invalid. Reason: The provided uri \(body.uri) is not absolute, only absolute URIs can be used.")
-                }
-                let deployment: Deployment
-                let known: Bool
-                do {
-                    known = await ingress.deployments().contains { $0.uri == body.uri }
-                    deployment = try await ingress.registerDeployment(uri: body.uri, additionalHeaders: body.additionalHeaders ?? [:])
-                } catch let error as EndpointError {
-                    throw AdminError(.badRequest, "[META0003] \(error)", code: "META0003")
-                }
-                // As Restate (unversioned paths): 201 for a new deployment, 200 for one registered again.
-                return Self.json(known ? .ok : .created, deployment, headers: [.location: "deployments/\(deployment.id)"])
-            } catch let error as AdminError {
-                return error.response
-            }
-        }
-        router.get("/deployments") { _, _ in
-            Self.json(.ok, ["deployments": await ingress.deployments()])
-        }
-        router.get("/deployments/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            if let rejection = Self.malformedPath(id, name: "deployment", type: "dp") { return rejection.response }
-            guard let deployment = await ingress.deployments().first(where: { $0.id == id }) else {
-                return AdminError(.notFound, "The requested deployment '\(id)' does not exist").response
-            }
-            return Self.json(.ok, deployment)
-        }
-
-        router.delete("/deployments/:id") { request, context in
-            let id = context.parameters.get("id") ?? ""
-            if let rejection = Self.malformedPath(id, name: "deployment", type: "dp") { return rejection.response }
-            // Restate removes deployments only by force; without, it answers 501 with no body.
-            guard request.uri.queryParameters.get("force") == "true" else { return Response(status: .notImplemented) }
-            guard try await ingress.removeDeployment(id) else {
-                return AdminError(.notFound, "not found in the schema registry: deployment with id '\(id)'").response
-            }
-            return Response(status: .accepted)
-        }
+        addDeploymentRoutes(to: router, version: version)
 
         router.get("/invocations") { request, _ in
             let subscription = request.uri.queryParameters.get("subscription")
             return Self.json(.ok, ["invocations": try await ingress.invocations(subscription: subscription)])
         }
-        router.patch("/invocations/:id/resume") { _, context in
-            let id = context.parameters.get("id") ?? ""
-            if let rejection = Self.malformedInvocationID(id) { return rejection }
-            // As Restate: resuming a running or backing-off invocation retries it now; a
-            // completed one cannot be resumed, nor one waiting behind its key.
-            switch try await ingress.resumeInvocation(id) {
-            case .resumed: return Response(status: .ok)
-            case .unknown: return AdminError(.notFound, "The requested invocation '\(id)' does not exist").response
-            case .completed: return AdminError(.conflict, "The invocation '\(id)' is completed, cannot be resumed.").response
-            case .inboxed: return AdminError(.tooEarly, "The invocation '\(id)' is either inboxed or scheduled, cannot be resumed.").response
-            }
-        }
+        addInvocationDeploymentRoutes(to: router)
         router.patch("/invocations/:id/cancel") { _, context in
             let id = context.parameters.get("id") ?? ""
             if let rejection = Self.malformedInvocationID(id) { return rejection }
@@ -191,12 +132,12 @@ public struct AdminAPI: Sendable {
     // MARK: Helpers
 
     /// An invocation id that does not parse, refused as Restate's invocation endpoints refuse it.
-    private static func malformedInvocationID(_ id: String) -> Response? {
+    static func malformedInvocationID(_ id: String) -> Response? {
         InvocationID.decodeError(id).map { AdminError(.badRequest, "The request field 'invocation_id' is invalid. Reason: \($0)").response }
     }
 
     /// A path id that is not one, refused as axum refuses a `Path` it cannot parse.
-    private static func malformedPath(_ id: String, name: String, type: String) -> AxumRejection? {
+    static func malformedPath(_ id: String, name: String, type: String) -> AxumRejection? {
         ResourceID.decodeError(id, type: type).map { problem in
             AxumRejection(status: .badRequest, text: "Invalid URL: Cannot parse `\(name)` with value `\(id)`: \(problem)")
         }
@@ -210,6 +151,13 @@ public struct AdminAPI: Sendable {
             throw AxumRejection(status: .contentTooLarge, text: "Failed to buffer the request body: length limit exceeded")
         }
         return try JSONRequestBody(contentType: request.headers[.contentType], bytes: Array(buffer.readableBytesView))
+    }
+
+    /// A body in Restate's field order.
+    static func json(_ status: HTTPResponse.Status, _ value: OrderedJSON, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.bytes)))
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T, headers: HTTPFields = [:]) -> Response {

@@ -4,7 +4,7 @@ enum AdminOpenAPI {
     {
       "openapi": "3.0.3",
       "info": {"title": "IngressHarness Kafka ingress admin API", "version": "1.0.0",
-               "description": "Restate's subscription, deployment, Kafka cluster, invocation-resume and invocation-cancel endpoints, plus an invocation listing."},
+               "description": "Restate's subscription, deployment, Kafka cluster, invocation-resume, -restart-as-new and -cancel endpoints, plus an invocation listing."},
       "paths": {
         "/subscriptions": {
           "post": {
@@ -41,10 +41,15 @@ enum AdminOpenAPI {
         },
         "/deployments": {
           "post": {
-            "summary": "Register a deployment (runs discovery)", "operationId": "create_deployment",
+            "summary": "Register a deployment (runs discovery unless one at the same address exists and force is false)", "operationId": "create_deployment",
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegisterDeploymentRequest"}}}},
-            "responses": {"201": {"description": "Created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deployment"}}}},
-                          "400": {"$ref": "#/components/responses/Error"}}
+            "responses": {"200": {"description": "Already registered: unchanged, or overwritten when force is true (201 for an overwrite on /v2)",
+                                  "headers": {"Location": {"schema": {"type": "string"}}},
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegisterDeploymentResponse"}}}},
+                          "201": {"description": "Created", "headers": {"Location": {"schema": {"type": "string"}}},
+                                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RegisterDeploymentResponse"}}}},
+                          "400": {"$ref": "#/components/responses/Error"},
+                          "409": {"$ref": "#/components/responses/Error", "description": "A service would change its type (META0006), or on /v2 an unforced re-registration"}}
           },
           "get": {
             "summary": "List deployments", "operationId": "list_deployments",
@@ -57,8 +62,19 @@ enum AdminOpenAPI {
           "parameters": [{"name": "deployment", "in": "path", "required": true, "schema": {"type": "string"}}],
           "get": {
             "summary": "Get a deployment", "operationId": "get_deployment",
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Deployment"}}}},
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailedDeployment"}}}},
                           "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "patch": {
+            "summary": "Update a deployment's address or headers in place (discovery runs again; overwrite replaces its services)", "operationId": "update_deployment",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UpdateDeploymentRequest"}}}},
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailedDeployment"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "put": {
+            "summary": "Deprecated: PATCH on /v2, 405 elsewhere", "operationId": "update_deployment_put", "deprecated": true,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/UpdateDeploymentRequest"}}}},
+            "responses": {"405": {"$ref": "#/components/responses/Error"}}
           },
           "delete": {
             "summary": "Remove a deployment (force=true only, as Restate)", "operationId": "delete_deployment",
@@ -79,8 +95,25 @@ enum AdminOpenAPI {
           "parameters": [{"name": "invocation_id", "in": "path", "required": true, "schema": {"type": "string"}}],
           "patch": {
             "summary": "Resume a paused invocation (or retry a backing-off one now)", "operationId": "resume_invocation",
+            "parameters": [{"name": "deployment", "in": "query", "required": false, "schema": {"type": "string"},
+                            "description": "keep (the default), latest, or a deployment id: where a paused or suspended invocation goes on"}],
             "responses": {"200": {"description": "OK"}, "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                           "409": {"$ref": "#/components/responses/Error"}, "425": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/invocations/{invocation_id}/restart-as-new": {
+          "parameters": [{"name": "invocation_id", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "patch": {
+            "summary": "Start an ended invocation again as a new one, optionally from a prefix of its journal", "operationId": "restart_as_new_invocation",
+            "parameters": [
+              {"name": "from", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}},
+              {"name": "deployment", "in": "query", "required": false, "schema": {"type": "string"}, "description": "latest (the default), keep, or a deployment id"}
+            ],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["new_invocation_id"], "properties": {"new_invocation_id": {"type": "string"}}}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                          "409": {"$ref": "#/components/responses/Error"}, "410": {"$ref": "#/components/responses/Error"},
+                          "422": {"$ref": "#/components/responses/Error"}, "425": {"$ref": "#/components/responses/Error"}}
           }
         },
         "/invocations/{invocation_id}/cancel": {
@@ -144,10 +177,33 @@ enum AdminOpenAPI {
             "options": {"type": "object", "additionalProperties": {"type": "string"},
                         "description": "librdkafka properties; credentials are shown as ***"}}},
           "RegisterDeploymentRequest": {"type": "object", "required": ["uri"], "properties": {
-            "uri": {"type": "string"}, "use_http_11": {"type": "boolean"}, "force": {"type": "boolean"},
+            "uri": {"type": "string"}, "use_http_11": {"type": "boolean"},
+            "force": {"type": "boolean", "description": "overwrite a deployment at the same address; default true on /v2 only"},
+            "breaking": {"type": "boolean"}, "dry_run": {"type": "boolean"},
             "additional_headers": {"type": "object", "additionalProperties": {"type": "string"}}}},
+          "UpdateDeploymentRequest": {"type": "object", "properties": {
+            "uri": {"type": "string", "nullable": true}, "use_http_11": {"type": "boolean", "nullable": true},
+            "additional_headers": {"type": "object", "nullable": true, "additionalProperties": {"type": "string"}},
+            "overwrite": {"type": "boolean"}, "dry_run": {"type": "boolean"}}},
+          "ServiceMetadata": {"type": "object", "required": ["name", "ty", "handlers", "deployment_id", "revision"], "properties": {
+            "name": {"type": "string"}, "ty": {"type": "string", "enum": ["Service", "VirtualObject", "Workflow"]},
+            "handlers": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+              "name": {"type": "string"}, "ty": {"type": "string", "enum": ["Exclusive", "Shared", "Workflow"]}}}},
+            "deployment_id": {"type": "string"}, "revision": {"type": "integer"}}},
+          "RegisterDeploymentResponse": {"type": "object", "required": ["id", "services", "min_protocol_version", "max_protocol_version"], "properties": {
+            "id": {"type": "string"}, "services": {"type": "array", "items": {"$ref": "#/components/schemas/ServiceMetadata"}},
+            "min_protocol_version": {"type": "integer"}, "max_protocol_version": {"type": "integer"}, "sdk_version": {"type": "string"}}},
+          "DetailedDeployment": {"type": "object",
+            "required": ["id", "uri", "protocol_type", "http_version", "created_at", "min_protocol_version", "max_protocol_version", "services"],
+            "properties": {
+              "id": {"type": "string"}, "uri": {"type": "string"}, "protocol_type": {"type": "string", "enum": ["RequestResponse"]},
+              "http_version": {"type": "string"}, "additional_headers": {"type": "object", "additionalProperties": {"type": "string"}},
+              "created_at": {"type": "string", "format": "date-time"},
+              "min_protocol_version": {"type": "integer"}, "max_protocol_version": {"type": "integer"}, "sdk_version": {"type": "string"},
+              "services": {"type": "array", "items": {"$ref": "#/components/schemas/ServiceMetadata"}}}},
           "Deployment": {"type": "object", "required": ["id", "uri", "services"], "properties": {
-            "id": {"type": "string"}, "uri": {"type": "string"},
+            "id": {"type": "string"}, "uri": {"type": "string"}, "sdk_version": {"type": "string"},
+            "min_protocol_version": {"type": "integer"}, "max_protocol_version": {"type": "integer"},
             "additional_headers": {"type": "object", "additionalProperties": {"type": "string"}},
             "services": {"type": "array", "items": {"type": "object", "required": ["name", "ty", "handlers"], "properties": {
               "name": {"type": "string"}, "ty": {"type": "string", "enum": ["SERVICE", "VIRTUAL_OBJECT", "WORKFLOW"]},

@@ -60,29 +60,31 @@ struct UpdateKafkaClusterRequest {
 struct RegisterDeploymentRequest {
     var uri: String
     var additionalHeaders: [String: String]?
+    /// nil when absent: Restate then uses HTTP/2, this ingress HTTP/1.1 (its only one).
     var useHTTP11: Bool?
+    var breaking: Bool
     var force: Bool?
+    var dryRun: Bool
 
     static let mismatch = AxumRejection.data("data did not match any variant of untagged enum RegisterDeploymentRequest")
 
     init(_ body: JSONRequestBody) throws(AxumRejection) {
         guard case .object(let members) = body.root.value else { throw Self.mismatch }
-        var uri: String?, headers: [String: String]?, http11: Bool?, force: Bool?
+        var uri: String?, headers: [String: String]?, http11: Bool?, breaking = false, force: Bool?, dryRun = false
         var seen: Set<String> = []
         for (key, _, value) in members {
-            guard seen.insert(key).inserted || !["uri", "additional_headers", "use_http_11", "force"].contains(key) else { throw Self.mismatch }
+            guard seen.insert(key).inserted || !Self.fields.contains(key) else { throw Self.mismatch }
             switch (key, value.value) {
             case ("uri", .string(let s)) where StructReader.uriError(s) == nil: uri = s
-            case ("additional_headers", .null), ("use_http_11", .null), ("force", .null): continue
-            case ("additional_headers", .object(let pairs)):
-                headers = [:]
-                for (name, _, v) in pairs {
-                    guard case .string(let s) = v.value else { throw Self.mismatch }
-                    headers?[name] = s
-                }
+            // Only the `Option` fields take null; the others have defaults for when they are absent.
+            case ("additional_headers", .null), ("force", .null): continue
+            case ("additional_headers", _): headers = try Self.headers(value, mismatch: Self.mismatch)
+            case ("metadata", _): _ = try Self.headers(value, mismatch: Self.mismatch)
             case ("use_http_11", .bool(let b)): http11 = b
+            case ("breaking", .bool(let b)): breaking = b
             case ("force", .bool(let b)): force = b
-            case ("uri", _), ("additional_headers", _), ("use_http_11", _), ("force", _): throw Self.mismatch
+            case ("dry_run", .bool(let b)): dryRun = b
+            case ("uri", _), ("use_http_11", _), ("breaking", _), ("force", _), ("dry_run", _): throw Self.mismatch
             default: continue
             }
         }
@@ -90,7 +92,106 @@ struct RegisterDeploymentRequest {
         self.uri = uri
         self.additionalHeaders = headers
         self.useHTTP11 = http11
+        self.breaking = breaking
         self.force = force
+        self.dryRun = dryRun
+    }
+
+    private static let fields: Set<String> = ["uri", "additional_headers", "metadata", "use_http_11", "breaking", "force", "dry_run"]
+
+    /// A map of strings (headers, metadata), or the enum's mismatch.
+    static func headers(_ node: JSONNode, mismatch: AxumRejection) throws(AxumRejection) -> [String: String] {
+        guard case .object(let pairs) = node.value else { throw mismatch }
+        var map: [String: String] = [:]
+        for (name, _, v) in pairs {
+            guard case .string(let s) = v.value else { throw mismatch }
+            map[name] = s
+        }
+        return map
+    }
+}
+
+/// `PATCH /deployments/{id}`: Restate's untagged enum tries the HTTP form, then the Lambda form.
+/// The HTTP form needs the `uri` key (null allowed: its field is read through `DisplayFromStr`
+/// without a default), so a body without it is read as the Lambda form, whose fields are all
+/// optional: an object that fits neither form is the only refusal.
+enum UpdateDeploymentRequest {
+    case http(uri: String?, additionalHeaders: [String: String]?, useHTTP11: Bool?, overwrite: Bool, dryRun: Bool)
+    case lambda(arn: String?, assumeRoleARN: String?, additionalHeaders: [String: String]?, overwrite: Bool, dryRun: Bool)
+
+    static let mismatch = AxumRejection.data("data did not match any variant of untagged enum UpdateDeploymentRequest")
+
+    init(_ body: JSONRequestBody) throws(AxumRejection) {
+        guard case .object(let members) = body.root.value else { throw Self.mismatch }
+        if let http = Self.http(members) {
+            self = http
+        } else if let lambda = Self.lambda(members) {
+            self = lambda
+        } else {
+            throw Self.mismatch
+        }
+    }
+
+    var overwrite: Bool {
+        switch self {
+        case .http(_, _, _, let overwrite, _), .lambda(_, _, _, let overwrite, _): overwrite
+        }
+    }
+
+    var dryRun: Bool {
+        switch self {
+        case .http(_, _, _, _, let dryRun), .lambda(_, _, _, _, let dryRun): dryRun
+        }
+    }
+
+    private static func http(_ members: [(key: String, keyEnd: JSONPosition, value: JSONNode)]) -> UpdateDeploymentRequest? {
+        var uri: String??, headers: [String: String]??, http11: Bool??, overwrite: Bool?, dryRun: Bool?
+        for (key, _, value) in members {
+            switch (key, value.value) {
+            case ("uri", _) where uri != nil, ("additional_headers", _) where headers != nil, ("use_http_11", _) where http11 != nil,
+                 ("overwrite", _) where overwrite != nil, ("dry_run", _) where dryRun != nil:
+                return nil
+            case ("uri", .null): uri = .some(nil)
+            case ("uri", .string(let s)) where StructReader.uriError(s) == nil: uri = s
+            case ("additional_headers", .null): headers = .some(nil)
+            case ("additional_headers", _):
+                guard let map = try? RegisterDeploymentRequest.headers(value, mismatch: mismatch) else { return nil }
+                headers = map
+            case ("use_http_11", .null): http11 = .some(nil)
+            case ("use_http_11", .bool(let b)): http11 = b
+            case ("overwrite", .bool(let b)): overwrite = b
+            case ("dry_run", .bool(let b)): dryRun = b
+            case ("uri", _), ("use_http_11", _), ("overwrite", _), ("dry_run", _): return nil
+            default: continue
+            }
+        }
+        guard let uri else { return nil }
+        return .http(uri: uri, additionalHeaders: headers ?? nil, useHTTP11: http11 ?? nil, overwrite: overwrite ?? false, dryRun: dryRun ?? false)
+    }
+
+    private static func lambda(_ members: [(key: String, keyEnd: JSONPosition, value: JSONNode)]) -> UpdateDeploymentRequest? {
+        var arn: String??, role: String??, headers: [String: String]??, overwrite: Bool?, dryRun: Bool?
+        for (key, _, value) in members {
+            switch (key, value.value) {
+            case ("arn", _) where arn != nil, ("assume_role_arn", _) where role != nil, ("additional_headers", _) where headers != nil,
+                 ("overwrite", _) where overwrite != nil, ("dry_run", _) where dryRun != nil:
+                return nil
+            case ("arn", .null): arn = .some(nil)
+            case ("arn", .string(let s)): arn = s
+            case ("assume_role_arn", .null): role = .some(nil)
+            case ("assume_role_arn", .string(let s)): role = s
+            case ("additional_headers", .null): headers = .some(nil)
+            case ("additional_headers", _):
+                guard let map = try? RegisterDeploymentRequest.headers(value, mismatch: mismatch) else { return nil }
+                headers = map
+            case ("overwrite", .bool(let b)): overwrite = b
+            case ("dry_run", .bool(let b)): dryRun = b
+            case ("arn", _), ("assume_role_arn", _), ("overwrite", _), ("dry_run", _): return nil
+            default: continue
+            }
+        }
+        return .lambda(arn: arn ?? nil, assumeRoleARN: role ?? nil, additionalHeaders: headers ?? nil,
+                       overwrite: overwrite ?? false, dryRun: dryRun ?? false)
     }
 }
 

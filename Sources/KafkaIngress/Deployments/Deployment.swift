@@ -1,3 +1,4 @@
+import Foundation
 import RestateProtocol
 
 /// A registered service endpoint and what its discovery manifest declared.
@@ -11,12 +12,23 @@ public struct Deployment: Sendable, Equatable, Codable {
     /// journals written before they were kept).
     public var minProtocolVersion: Int?
     public var maxProtocolVersion: Int?
+    /// The `x-restate-server` header of the discovery answer (the SDK and its version).
+    public var sdkVersion: String?
+    /// Epoch milliseconds of the registration (kept by an update, renewed by a forced
+    /// re-registration, as Restate keeps `created_at`).
+    public var createdAt: Int64?
+    /// Each service's revision in this deployment: one more than the revision that served it
+    /// before, as Restate counts them (nil in journals written before they were kept).
+    public var revisions: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case id, uri, services
         case additionalHeaders = "additional_headers"
         case minProtocolVersion = "min_protocol_version"
         case maxProtocolVersion = "max_protocol_version"
+        case sdkVersion = "sdk_version"
+        case createdAt = "created_at"
+        case revisions
     }
 
     /// The version its invocations use: the highest both sides speak (5 when unknown).
@@ -24,27 +36,87 @@ public struct Deployment: Sendable, Equatable, Codable {
         guard let minProtocolVersion, let maxProtocolVersion else { return serviceProtocolVersion }
         return EndpointManifest.negotiatedProtocolVersion(min: minProtocolVersion, max: maxProtocolVersion) ?? serviceProtocolVersion
     }
+
+    /// The protocol versions it speaks, as the range Restate checks a pinned version against.
+    var supportedProtocolVersions: ClosedRange<Int> {
+        let low = minProtocolVersion ?? serviceProtocolVersion
+        return low...max(low, maxProtocolVersion ?? serviceProtocolVersion)
+    }
+
+    /// Restate's test for "the same deployment" (`semantic_eq_http`): the same authority (host
+    /// and port, case-insensitively) and the same path; the scheme, the query and the additional
+    /// headers do not count (only the headers named in `admin.deployment-routing-headers` would,
+    /// and that list is empty unless configured).
+    func hasSameAddress(as uri: String) -> Bool {
+        guard let mine = DeploymentAddress(self.uri), let theirs = DeploymentAddress(uri) else { return self.uri == uri }
+        return mine == theirs
+    }
 }
 
-/// The services known from registered deployments; the newest registration of a service wins.
+/// A deployment URI reduced to what makes two registrations the same deployment.
+struct DeploymentAddress: Equatable {
+    var authority: String
+    var path: String
+
+    init?(_ uri: String) {
+        guard let parts = URLComponents(string: uri), let host = parts.host else { return nil }
+        // `http::Uri` keeps the authority as written (userinfo and port included) and compares it
+        // without regard to case; an absolute URI's empty path reads as "/".
+        var authority = parts.percentEncodedUser.map { "\($0)\(parts.percentEncodedPassword.map { ":\($0)" } ?? "")@" } ?? ""
+        authority += parts.percentEncodedHost ?? host
+        if let port = parts.port { authority += ":\(port)" }
+        self.authority = authority.lowercased()
+        path = parts.percentEncodedPath.isEmpty ? "/" : parts.percentEncodedPath
+    }
+}
+
+/// The services known from registered deployments. A service is served by the deployment with
+/// its highest revision (Restate's active service revision), the newest registration of it.
 struct ServiceCatalog: Sendable {
     private(set) var deployments: [Deployment] = []
 
+    /// Adds a deployment, or replaces the one with its id. Deployments from journals that kept no
+    /// revisions get them here, in registration order.
     mutating func register(_ deployment: Deployment) {
-        deployments.removeAll { $0.id == deployment.id || $0.uri == deployment.uri }
-        deployments.append(deployment)
+        var deployment = deployment
+        if deployment.revisions == nil {
+            deployment.revisions = Dictionary(uniqueKeysWithValues: deployment.services.map { ($0.name, (activeRevision(of: $0.name) ?? 0) + 1) })
+        }
+        if let index = deployments.firstIndex(where: { $0.id == deployment.id }) {
+            deployments[index] = deployment
+        } else {
+            deployments.append(deployment)
+        }
     }
 
     mutating func remove(_ id: String) {
         deployments.removeAll { $0.id == id }
     }
 
+    func deployment(id: String) -> Deployment? {
+        deployments.first { $0.id == id }
+    }
+
+    /// The newest deployment registered at this address (Restate picks the newest when several
+    /// share one, which updates can bring about).
+    func deployment(at uri: String) -> Deployment? {
+        deployments.filter { $0.hasSameAddress(as: uri) }.max { ($0.createdAt ?? 0) < ($1.createdAt ?? 0) }
+    }
+
+    /// The revision of `service` that serves it now.
+    func activeRevision(of service: String) -> Int? {
+        lookup(service).flatMap { $0.0.revisions?[service] }
+    }
+
     /// The deployment serving `service`, and the service's definition there.
     func lookup(_ service: String) -> (Deployment, EndpointManifest.Service)? {
-        for deployment in deployments.reversed() {
-            if let s = deployment.services.first(where: { $0.name == service }) { return (deployment, s) }
+        var best: (Deployment, EndpointManifest.Service, Int)?
+        for deployment in deployments {
+            guard let s = deployment.services.first(where: { $0.name == service }) else { continue }
+            let revision = deployment.revisions?[service] ?? 0
+            if best == nil || revision >= best!.2 { best = (deployment, s, revision) }
         }
-        return nil
+        return best.map { ($0.0, $0.1) }
     }
 
     func handlerExists(_ service: String, _ handler: String) -> Bool {

@@ -40,6 +40,7 @@ public struct RestateHTTPIngress: Sendable {
         router.get("/restate/invocation/**") { request, _ in
             try await Self.invocationRead(path: request.uri.path, ingress: ingress)
         }
+        addRestateAPIReads(to: router)
         router.post("/restate/awakeables/:id/:action") { request, context in
             let id = context.parameters.get("id") ?? ""
             let body = Array(buffer: try await request.body.collect(upTo: Self.maxBodyBytes))

@@ -9,6 +9,8 @@ struct InvocationExecutor: Sendable {
     let defects: Set<DeliberateDefect>
     /// Finds the deployment serving a service (registrations may change while invocations wait).
     let deploymentFor: @Sendable (String) -> Deployment?
+    /// Finds a deployment by id (the one an invocation is pinned to).
+    let deploymentWithID: @Sendable (String) -> Deployment?
     /// How a handler runs: keyed (objects, workflows) and exclusive (one at a time per key).
     let handlerKind: @Sendable (_ service: String, _ handler: String) -> (keyed: Bool, exclusive: Bool)
     /// Starts invocations journaled during an attempt (the callees of calls).
@@ -40,9 +42,12 @@ struct InvocationExecutor: Sendable {
         let number = invocation.attempts + 1
         do {
             journal.markStarted(invocation.id, attempt: number)
-            guard let deployment = deploymentFor(invocation.service) else {
-                return try await failedAttempt(invocation, number, "no deployment serves service '\(invocation.service)'")
+            let target: AttemptTarget
+            switch self.target(of: invocation) {
+            case .success(let chosen): target = chosen
+            case .failure(let problem): return try await failedAttempt(invocation, number, problem.description)
             }
+            let deployment = target.deployment
             var state: [[UInt8]: [UInt8]] = [:]
             if let key = invocation.key { state = try await journal.objectState(service: invocation.service, key: key) }
             var entries = journal.entries(of: invocation.id)
@@ -68,7 +73,7 @@ struct InvocationExecutor: Sendable {
                     headers: defects.contains(.dropOffsetHeader) ? invocation.headers.filter { $0.0 != KafkaIngressHeader.offset } : invocation.headers,
                     input: invocation.payload, retryCount: UInt32(invocation.attempts), journal: entries)
                 request.partialState = loading.lazy
-                request.protocolVersion = deployment.protocolVersion
+                request.protocolVersion = target.protocolVersion
                 request.randomSeed = InvocationID.randomSeed(invocation.id)
                 let (response, body): (InvocationResponse, [UInt8])
                 do {
@@ -76,6 +81,10 @@ struct InvocationExecutor: Sendable {
                                                                service: invocation.service, handler: invocation.handler, request)
                 } catch {
                     return try await failedAttempt(invocation, number, "\(error)")
+                }
+                switch response.outcome {
+                case .value, .failure, .suspended: pin(invocation, target)
+                default: break
                 }
                 switch response.outcome {
                 case .value, .failure:
@@ -99,6 +108,7 @@ struct InvocationExecutor: Sendable {
                     var added = try JournalEntries.added(byResponse: body, invocationID: newInvocationID)
                     added += try await settle(invocation, added)
                     if !added.isEmpty {
+                        pin(invocation, target)
                         await start(try await journal.append(added, to: invocation, status: .pending, attempts: invocation.attempts, callees: callees(in: added)))
                     }
                     return try await failedAttempt(invocation, number, "[\(failure.code)] \(failure.message)", retryAfterMs: retryAfter.map(Int.init))
@@ -221,7 +231,7 @@ struct InvocationExecutor: Sendable {
         var mutations = response.stateMutations
         var sends = response.sends.map { send($0, id: nil) }
         if !entries.isEmpty {
-            let all = entries + (try JournalEntries.added(byResponse: body, invocationID: newInvocationID))
+            let all = ownEntries(invocation, entries) + (try JournalEntries.added(byResponse: body, invocationID: newInvocationID))
             mutations = try JournalEntries.stateMutations(in: all)
             sends = try JournalEntries.sends(in: all).map { send($0.call, id: $0.invocationID) }
         }

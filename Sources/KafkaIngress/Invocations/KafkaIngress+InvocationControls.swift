@@ -54,6 +54,8 @@ extension KafkaIngress {
     public func purgeInvocation(_ id: String, journalOnly: Bool) async throws -> ControlOutcome {
         guard let status = try await journal.status(of: id) else { return .unknown }
         guard status.isFinal, try await journal.purge(id, journalOnly: journalOnly) else { return .notCompleted }
+        // The input goes with the journal, as in Restate: a restart-as-new of it is refused now.
+        if journalOnly { try await journal.markJournalPurged(id) }
         logger.info("invocation \(id) purged\(journalOnly ? " (its journal)" : "")")
         return .done
     }

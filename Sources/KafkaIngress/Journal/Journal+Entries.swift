@@ -63,12 +63,14 @@ extension Journal {
             return live[id]?.startedAt
         }
         let now = Self.nowMs()
+        let pin = pinToWrite(id, finished: false)
         let spawned = try await db.write { db in
             for entry in entries { try Self.insertEntry(entry, of: id, db) }
             try db.execute(sql: """
-                UPDATE invocation SET status = ?, attempts = ?, error = COALESCE(?, error), not_before = ?, started_at = COALESCE(started_at, ?)
+                UPDATE invocation SET status = ?, attempts = ?, error = COALESCE(?, error), not_before = ?, started_at = COALESCE(started_at, ?),
+                    deployment = COALESCE(?, deployment), protocol_version = COALESCE(?, protocol_version)
                 WHERE id = ?
-                """, arguments: [status.rawValue, attempts, error, wakeUp, started, id])
+                """, arguments: [status.rawValue, attempts, error, wakeUp, started, pin?.deploymentID, pin?.protocolVersion, id])
             return try callees.map { try Self.insert($0, sentBy: invocation, at: now, db) }
         }
         if !entries.isEmpty { entryCache.withLock { $0[id, default: []] += entries } }

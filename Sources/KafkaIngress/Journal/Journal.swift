@@ -20,6 +20,8 @@ final class Journal: Sendable {
     /// one, mirrored from `journal_entry`: most invocations complete in one attempt and never
     /// have one, so the hot path must not ask the database.
     let entryCache = Mutex<[String: [Frame]]>([:])
+    /// The deployment pins of open invocations (see `PinnedExecution`), mirrored from `invocation`.
+    let pins = Mutex<[String: PinnedExecution]>([:])
     /// Workflows' durable promises, in the same database.
     let promises: PromiseStore
     private let completions: GroupCommit<Completion, [Invocation]>
@@ -105,6 +107,12 @@ final class Journal: Sendable {
                                                failure_code INTEGER, failure_message TEXT, PRIMARY KEY (service, workflow, name))
                 """)
         }
+        m.registerMigration("v8: deployment pins, restarts from a journal prefix, purged journals") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN deployment TEXT")
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN protocol_version INTEGER")
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN copied_entries INTEGER")
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN journal_purged INTEGER")
+        }
         return m
     }
 
@@ -134,7 +142,7 @@ final class Journal: Sendable {
         let body = try Self.json(deployment)
         let now = Self.nowMs()
         try await db.write { db in
-            try db.execute(sql: "DELETE FROM deployment WHERE id = ? OR json_extract(body, '$.uri') = ?", arguments: [deployment.id, deployment.uri])
+            try db.execute(sql: "DELETE FROM deployment WHERE id = ?", arguments: [deployment.id])
             try db.execute(sql: "INSERT INTO deployment (id, body, registered) VALUES (?, ?, ?)", arguments: [deployment.id, body, now])
         }
     }
@@ -266,6 +274,7 @@ final class Journal: Sendable {
                 }
         }
         try await loadEntries(of: invocations.map(\.id))
+        try await loadPins(of: invocations.map(\.id))
         return invocations
     }
 
@@ -353,7 +362,8 @@ final class Journal: Sendable {
                 mutations: [StateChange], sends: [Send] = [], callerNotification: Frame? = nil) async throws -> [Invocation] {
         let started = live.withLock { $0.removeValue(forKey: invocation.id)?.startedAt }
         let op = Completion(invocation: invocation, status: status, attempts: attempts, startedAt: started, completedAt: Self.nowMs(),
-                            output: output, error: error, mutations: mutations, sends: sends, callerNotification: callerNotification)
+                            output: output, error: error, mutations: mutations, sends: sends, callerNotification: callerNotification,
+                            pin: pinToWrite(invocation.id, finished: true))
         let sent = try await completions.submit(op)
         entryCache.withLock { cache in
             cache.removeValue(forKey: invocation.id)
@@ -398,8 +408,10 @@ final class Journal: Sendable {
                 }
                 try db.cachedStatement(sql: """
                     UPDATE invocation SET status = ?, attempts = ?, output = ?, error = COALESCE(?, error),
-                        started_at = COALESCE(started_at, ?), completed_at = ? WHERE id = ?
-                    """).execute(arguments: [op.status.rawValue, op.attempts, op.output.map { Data($0) }, op.error, op.startedAt, op.completedAt, invocation.id])
+                        started_at = COALESCE(started_at, ?), completed_at = ?,
+                        deployment = COALESCE(?, deployment), protocol_version = COALESCE(?, protocol_version) WHERE id = ?
+                    """).execute(arguments: [op.status.rawValue, op.attempts, op.output.map { Data($0) }, op.error, op.startedAt, op.completedAt,
+                                             op.pin?.deploymentID, op.pin?.protocolVersion, invocation.id])
                 // A callee's outcome goes into its caller's journal with it.
                 if let caller = invocation.caller, let notification = op.callerNotification { try insertEntry(notification, of: caller.id, db) }
                 sentPerCompletion.append(try op.sends.map { try insert($0, sentBy: invocation, at: op.completedAt, db) })
@@ -511,5 +523,7 @@ struct Completion: Sendable {
     var sends: [Journal.Send]
     /// A callee's outcome, for its caller's journal.
     var callerNotification: Frame?
+    /// The deployment the invocation was pinned to.
+    var pin: PinnedExecution?
 }
 

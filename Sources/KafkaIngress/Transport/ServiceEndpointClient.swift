@@ -45,8 +45,8 @@ final class ServiceEndpointClient: Sendable {
         try await http.shutdown()
     }
 
-    /// `GET {uri}/discover`.
-    func discover(_ uri: String, headers: [String: String]) async throws -> EndpointManifest {
+    /// `GET {uri}/discover`: the manifest, and the SDK that answered (`x-restate-server`).
+    func discover(_ uri: String, headers: [String: String]) async throws -> (manifest: EndpointManifest, sdkVersion: String?) {
         var request = HTTPClientRequest(url: Self.join(uri, "discover"))
         request.headers.add(name: "accept", value: EndpointManifest.acceptedContentTypes)
         for (k, v) in headers { request.headers.add(name: k, value: v) }
@@ -61,7 +61,7 @@ final class ServiceEndpointClient: Sendable {
             throw EndpointError.badDiscovery(uri, "HTTP \(response.status.code): \(String(buffer: body).prefix(300))")
         }
         do {
-            return try JSONDecoder().decode(EndpointManifest.self, from: Data(body.readableBytesView))
+            return (try JSONDecoder().decode(EndpointManifest.self, from: Data(body.readableBytesView)), response.headers.first(name: "x-restate-server"))
         } catch {
             throw EndpointError.badDiscovery(uri, "the manifest does not decode: \(error)")
         }

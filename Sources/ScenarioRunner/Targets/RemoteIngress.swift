@@ -30,9 +30,11 @@ final class RemoteIngress: IngressTarget {
         return url
     }
 
+    /// Forced: a recorder at an address registered before (by an earlier run) may serve other
+    /// services now, and an unforced registration would keep the old ones without asking it.
     func registerDeployment(url: String) async throws {
         try await waitUntilHealthy(within: .seconds(60))
-        _ = try await call(.POST, "/deployments", ["uri": url, "use_http_11": true], expect: [200, 201])
+        _ = try await call(.POST, "/deployments", ["uri": url, "use_http_11": true, "force": true], expect: [200, 201])
     }
 
     /// A server started next to the harness (docker compose) may still be booting.

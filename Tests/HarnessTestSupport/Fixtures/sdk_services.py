@@ -2,6 +2,7 @@
 
 Served with `hypercorn sdk_services:app --bind 127.0.0.1:0`."""
 import json
+import os
 from datetime import timedelta
 
 import restate
@@ -192,6 +193,13 @@ async def tracked(ctx: Context, value: dict) -> str:
     return await handle.invocation_id()
 
 
+@fan_out.handler()
+async def send_then_run(ctx: Context, value: dict) -> str:
+    """A one-way call, then a side effect: a restart from after both must not send again."""
+    ctx.object_send(add, key=value["key"], arg=1)
+    return await ctx.run("after", lambda: "ran")
+
+
 approval = Workflow("Approval")
 
 
@@ -213,4 +221,25 @@ async def peek(ctx: WorkflowSharedContext) -> str:
     return str(await ctx.promise("decision").peek())
 
 
-app = restate.app(services=[counter, lazy_counter, flaky, echo, fan_out, approval])
+# Which process (deployment) an attempt reached: two copies of this module serve as two deployments.
+# One attempt, then paused, whatever the runtime's default.
+pinned = Service("Pinned", invocation_retry_policy=InvocationRetryPolicy(
+    initial_interval=timedelta(milliseconds=10), max_attempts=1, on_max_attempts="pause"))
+
+
+@pinned.handler()
+async def where(ctx: Context, name: str) -> dict:
+    """Journals the process that ran it first, and fails there (so it pauses); any other process
+    finishes it, answering both."""
+    first = await ctx.run("first", os.getpid)
+    if first == os.getpid():
+        raise RuntimeError(f"{name} does not finish in the process that started it")
+    return {"first": first, "now": os.getpid()}
+
+
+@pinned.handler()
+async def process(ctx: Context, name: str) -> int:
+    return os.getpid()
+
+
+app = restate.app(services=[counter, lazy_counter, flaky, echo, fan_out, approval, pinned])
