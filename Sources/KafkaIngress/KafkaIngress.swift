@@ -61,6 +61,8 @@ public actor KafkaIngress {
     /// Kills and pauses for the executor to obey.
     let controls: InvocationControls
     let metrics = IngressMetrics()
+    /// Spans of invocations, exported while started (`tracing-endpoint`); nil when not tracing.
+    private let tracing: InvocationTracing?
     private var subscriptions: [Subscription] = []
     private var clusters: KafkaClusterRegistry
     /// Per node, its consumer of each subscription (by subscription id).
@@ -78,7 +80,8 @@ public actor KafkaIngress {
         self.logger = logger
         try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         lock = try DataDirectoryLock(directory: settings.dataDirectory)
-        let journal = try Journal(directory: settings.dataDirectory)
+        let tracing = try InvocationTracing.make(settings.configuration.tracing, logger: logger)
+        let journal = try Journal(directory: settings.dataDirectory, tracing: tracing)
         let client = ServiceEndpointClient(maxConnectionsPerHost: settings.concurrency)
         let catalog = SharedCatalog()
         // The executor starts callees and wakes callers through the dispatcher, which runs it:
@@ -100,14 +103,19 @@ public actor KafkaIngress {
             deliverSignal: { target, notification in
                 try? await Self.deliverSignal(notification, to: target, journal: journal, dispatcher: dispatcherRef.value, logger: logger)
             },
-            ended: { id, outcome in waiters.ended(id, outcome) },
+            ended: { id, outcome in
+                waiters.ended(id, outcome)
+                tracing?.ended(id, outcome)
+            },
             awaitEnd: { id in waiters.register(id) },
             workflowRunHandler: { service in
                 catalog.state.withLock { catalog in catalog.lookup(service)?.1.handlers.first { catalog.isWorkflowRun(service, $0.name) }?.name }
             },
             retryPolicy: { [retry = settings.retry] service, handler in catalog.state.withLock { $0.retryPolicy(service, handler, default: retry) } },
-            stateLoading: { service, handler in catalog.state.withLock { $0.stateLoading(service, handler) } })
+            stateLoading: { service, handler in catalog.state.withLock { $0.stateLoading(service, handler) } },
+            tracing: tracing)
         self.journal = journal
+        self.tracing = tracing
         self.client = client
         self.catalog = catalog
         outcomeWaiters = waiters
@@ -123,6 +131,7 @@ public actor KafkaIngress {
     public func start() async throws {
         guard !started else { return }
         started = true
+        tracing?.start()
         for cluster in settings.configuration.kafkaClusters {
             for key in SubscriptionConsumer.forcedProperties.keys.sorted() where cluster.properties[key] != nil {
                 logger.warning("\(key) will be ignored", metadata: ["cluster": "\(cluster.name)"])
@@ -192,6 +201,8 @@ public actor KafkaIngress {
             logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
         }
         outcomeWaiters.stop()
+        // After the attempts: their spans are exported with the rest.
+        await tracing?.shutdown(within: max(.seconds(1), deadline - .now))
         try? await client.shutdown()
         lock.release()
         registration.close()

@@ -49,6 +49,14 @@ struct IngressCommand: AsyncParsableCommand, Sendable {
         discussion: "Overrides max-attempts of [default-retry-policy] in --config, where the intervals and on-max-attempts (pause or kill) are set."))
     var maxAttempts: Int?
 
+    @Option(help: ArgumentHelp(
+        "OTLP endpoint for the spans of invocations, as Restate's --tracing-endpoint: http:// or https:// is gRPC, otlp+http:// is HTTP.",
+        discussion: "Overrides tracing-endpoint of --config and RESTATE_TRACING_ENDPOINT. Without one, nothing is traced."))
+    var tracingEndpoint: String?
+
+    @Option(help: "As Restate's --tracing-services-endpoint: overrides --tracing-endpoint for the spans of invocations.")
+    var tracingServicesEndpoint: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
 
@@ -64,9 +72,10 @@ struct IngressCommand: AsyncParsableCommand, Sendable {
         let interrupts = Interrupts()
         var logger = Logger(label: "ingress")
         logger.logLevel = logLevel
-        let configuration: IngressConfiguration
+        var configuration: IngressConfiguration
         do {
             configuration = try IngressConfiguration.load(file: config)
+            try configuration.tracing.override(endpoint: tracingEndpoint, servicesEndpoint: tracingServicesEndpoint)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

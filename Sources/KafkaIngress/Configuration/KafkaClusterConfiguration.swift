@@ -48,10 +48,14 @@ public struct IngressConfiguration: Sendable, Equatable {
     public var kafkaClusters: [KafkaClusterConfiguration]
     /// `[default-retry-policy]`: how failing invocations are retried (Restate's defaults when absent).
     public var defaultRetryPolicy: RetryPolicy
+    /// `tracing-endpoint` and its companions: where the spans of invocations go (nowhere by default).
+    public var tracing: TracingConfiguration
 
-    public init(kafkaClusters: [KafkaClusterConfiguration] = [], defaultRetryPolicy: RetryPolicy = RetryPolicy()) {
+    public init(kafkaClusters: [KafkaClusterConfiguration] = [], defaultRetryPolicy: RetryPolicy = RetryPolicy(),
+                tracing: TracingConfiguration = TracingConfiguration()) {
         self.kafkaClusters = kafkaClusters
         self.defaultRetryPolicy = defaultRetryPolicy
+        self.tracing = tracing
     }
 
     public func cluster(named name: String) -> KafkaClusterConfiguration? {
@@ -59,7 +63,8 @@ public struct IngressConfiguration: Sendable, Equatable {
     }
 
     /// Reads `restate.toml` (when given), then lets `RESTATE_INGRESS__KAFKA_CLUSTERS` replace its
-    /// clusters, as Restate's environment overrides do.
+    /// clusters and the `RESTATE_TRACING_…` variables its tracing keys, as Restate's environment
+    /// overrides do.
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> IngressConfiguration {
         var configuration = IngressConfiguration()
         if let file {
@@ -76,12 +81,13 @@ public struct IngressConfiguration: Sendable, Equatable {
             let parsed = try parse("[ingress]\nkafka-clusters = \(value)\n", source: "$\(clustersEnvironmentVariable)", lineOffset: -1)
             configuration.kafkaClusters = parsed.kafkaClusters
         }
+        try configuration.tracing.applyEnvironment(environment)
         return configuration
     }
 
     /// Parses a whole `restate.toml`. Sections other than `ingress.kafka-clusters`,
-    /// `default-retry-policy` and `max-retry-policy-max-attempts` are Restate's business and are
-    /// ignored.
+    /// `default-retry-policy`, `max-retry-policy-max-attempts` and the tracing keys are Restate's
+    /// business and are ignored.
     public static func parse(_ text: String, source: String = "restate.toml", lineOffset: Int = 0) throws -> IngressConfiguration {
         let table: TOMLTable
         do {
@@ -99,7 +105,9 @@ public struct IngressConfiguration: Sendable, Equatable {
             }
             retry.manifestMaxAttemptsCap = value
         }
-        return IngressConfiguration(kafkaClusters: try clusters(table, source, locator), defaultRetryPolicy: retry)
+        var tracing = TracingConfiguration()
+        try tracing.read(table, source: source, locator: locator)
+        return IngressConfiguration(kafkaClusters: try clusters(table, source, locator), defaultRetryPolicy: retry, tracing: tracing)
     }
 
     private static func clusters(_ table: TOMLTable, _ source: String, _ locator: KeyLocator) throws -> [KafkaClusterConfiguration] {

@@ -35,6 +35,9 @@ struct Invocation: Sendable {
     var suspendedUntil: Int64?
     /// For the callee of a request-response call: the caller, and where it waits for the result.
     var caller: Caller?
+    /// The W3C `traceparent` of the span the invocation's trace hangs under (its record's
+    /// `ingress_kafka` span); nil when not traced.
+    var traceParent: String? = nil
 
     struct Caller: Sendable {
         var id: String

@@ -30,6 +30,8 @@ struct InvocationExecutor: Sendable {
     let retryPolicy: @Sendable (_ service: String, _ handler: String) -> RetryPolicy
     /// Whether the handler takes lazy state, and the keys preloaded then.
     let stateLoading: @Sendable (_ service: String, _ handler: String) -> (lazy: Bool, preload: Set<String>)
+    /// Spans of invocations and their attempts (`tracing-endpoint`); nil when not tracing.
+    var tracing: InvocationTracing? = nil
     let attaches = AttachRegistrations()
     /// Kills and pauses asked for through the admin API, obeyed between attempts.
     let controls = InvocationControls()
@@ -42,6 +44,7 @@ struct InvocationExecutor: Sendable {
         let number = invocation.attempts + 1
         do {
             journal.markStarted(invocation.id, attempt: number)
+            tracing?.invoking(invocation)
             let target: AttemptTarget
             switch self.target(of: invocation) {
             case .success(let chosen): target = chosen
@@ -77,8 +80,7 @@ struct InvocationExecutor: Sendable {
                 request.randomSeed = InvocationID.randomSeed(invocation.id)
                 let (response, body): (InvocationResponse, [UInt8])
                 do {
-                    (response, body) = try await client.invoke(deployment.uri, headers: deployment.additionalHeaders,
-                                                               service: invocation.service, handler: invocation.handler, request)
+                    (response, body) = try await invoke(invocation, at: deployment, request)
                 } catch {
                     return try await failedAttempt(invocation, number, "\(error)")
                 }
@@ -160,6 +162,16 @@ struct InvocationExecutor: Sendable {
             // The journal itself failed: keep the invocation open and try again later.
             logger.error("journal error on invocation \(invocation.id): \(error)")
             return .retry(afterMs: retryPolicy(invocation.service, invocation.handler).delayMs(afterAttempts: number))
+        }
+    }
+
+    /// One request to the deployment, in an `invocation-attempt` span when tracing.
+    private func invoke(_ invocation: Invocation, at deployment: Deployment, _ request: InvocationRequest) async throws -> (InvocationResponse, [UInt8]) {
+        guard let tracing else {
+            return try await client.invoke(deployment.uri, headers: deployment.additionalHeaders, service: invocation.service, handler: invocation.handler, request)
+        }
+        return try await tracing.attempt(invocation, at: deployment) { headers in
+            try await client.invoke(deployment.uri, headers: headers, service: invocation.service, handler: invocation.handler, request)
         }
     }
 

@@ -28,8 +28,11 @@ final class Journal: Sendable {
     /// Open while the database is: a journal kept alive by a reference cycle shows up in the
     /// test suites' leak check instead of as descriptors of deleted files.
     private let registration: Registration
+    /// Makes the `ingress_kafka` span of each invocation journaled from a record, when tracing.
+    private let tracing: InvocationTracing?
 
-    init(directory: String) throws {
+    init(directory: String, tracing: InvocationTracing? = nil) throws {
+        self.tracing = tracing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -112,6 +115,9 @@ final class Journal: Sendable {
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN protocol_version INTEGER")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN copied_entries INTEGER")
             try db.execute(sql: "ALTER TABLE invocation ADD COLUMN journal_purged INTEGER")
+        }
+        m.registerMigration("v9: the trace context of invocations from records (tracing-endpoint)") { db in
+            try db.execute(sql: "ALTER TABLE invocation ADD COLUMN trace_parent TEXT")
         }
         return m
     }
@@ -218,8 +224,9 @@ final class Journal: Sendable {
             var out: [Invocation] = []
             var highWater: [Int64: Int64] = [:]
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset", status, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)
+                INSERT INTO invocation (id, subscription, service, handler, key, exclusive, headers, payload, topic, partition, "offset", status, created_at,
+                                        trace_parent)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
                 """)
             for (record, producer, key, headers, headersJSON) in prepared {
                 if highWater[producer] == nil {
@@ -230,11 +237,12 @@ final class Journal: Sendable {
                 if target.workflowRun, let key, try Self.workflowExists(db, service: service, handler: handler, key: key) { continue }
                 let id = InvocationID.make(key: key)
                 let payload = record.value ?? []
+                let traceParent = tracing?.journaled(record, invocationID: id, key: key, target: target)
                 try insert.execute(arguments: [id, sub.id, service, handler, key, target.exclusive, headersJSON, Data(payload),
-                                               record.topic, record.partition, record.offset, now])
+                                               record.topic, record.partition, record.offset, now, traceParent])
                 out.append(Invocation(seq: db.lastInsertedRowID, id: id, subscriptionID: sub.id, service: service, handler: handler,
                                       key: key, exclusive: target.exclusive, headers: headers, payload: payload, attempts: 0,
-                                      topic: record.topic, partition: record.partition))
+                                      topic: record.topic, partition: record.partition, traceParent: traceParent))
             }
             for (producer, mark) in highWater {
                 try db.execute(sql: "INSERT INTO dedup (producer, high_water) VALUES (?, ?) ON CONFLICT(producer) DO UPDATE SET high_water = excluded.high_water WHERE excluded.high_water > high_water",
@@ -255,7 +263,7 @@ final class Journal: Sendable {
         let invocations = try await db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT seq, id, subscription, service, handler, key, exclusive, headers, payload, attempts, status, topic, partition, not_before,
-                       parent, caller_completion
+                       parent, caller_completion, trace_parent
                 FROM invocation WHERE status NOT IN ('completed', 'failed') \(id == nil ? "" : "AND id = ?") ORDER BY seq
                 """, arguments: StatementArguments(id.map { [$0] } ?? []))
                 .map { row in
@@ -264,7 +272,8 @@ final class Journal: Sendable {
                     var invocation = Invocation(seq: row["seq"], id: row["id"], subscriptionID: row["subscription"], service: row["service"],
                                       handler: row["handler"], key: row["key"], exclusive: row["exclusive"],
                                       headers: pairs.map { ($0[0], $0[1]) }, payload: [UInt8](row["payload"] as Data), attempts: row["attempts"],
-                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"])
+                                      paused: row["status"] == InvocationStatus.paused.rawValue, topic: row["topic"], partition: row["partition"],
+                                      traceParent: row["trace_parent"])
                     // One column, two meanings: a delayed send's start, or a suspended invocation's wake-up.
                     if suspended { invocation.suspendedUntil = row["not_before"] } else { invocation.notBefore = row["not_before"] }
                     if let completion: Int64 = row["caller_completion"], let caller: String = row["parent"] {
