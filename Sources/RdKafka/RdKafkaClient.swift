@@ -154,7 +154,9 @@ private func rebalanceCallback(
 ) {
     guard let rk, let handler = ClientContext.of(rk)?.onRebalance else { return }
     let list = partitions.flatMap { try? [PartitionOffset]($0, context: "rebalance") } ?? []
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    // NULL once the consumer is out of its group (a revoke while closing after the coordinator
+    // went away): nothing is incremental then.
+    let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         handler(.assigned(list))
         if cooperative {

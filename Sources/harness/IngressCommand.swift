@@ -41,7 +41,7 @@ struct IngressCommand: AsyncParsableCommand, Sendable {
     @Option(help: "Invocation attempts running at once.")
     var concurrency = KafkaIngress.Settings.defaultConcurrency
 
-    @Option(help: "Nodes of the cluster: each runs a consumer of every subscription in its group; all share the journal.")
+    @Option(help: "Nodes this process runs: each runs a consumer of every subscription in its group; all share one journal.")
     var nodes = 1
 
     @Option(help: ArgumentHelp(

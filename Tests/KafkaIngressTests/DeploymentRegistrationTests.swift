@@ -154,15 +154,6 @@ struct DeploymentRegistrationTests {
         let (task, _) = try await IngressFixture.serve { ready in
             try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: port, onReady: ready)
         }
-        do {
-            let result = try await body()
-            task.cancel()
-            _ = await task.result
-            return result
-        } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
-        }
+        return try await IngressFixture.stopping(task) { try await body() }
     }
 }

@@ -13,16 +13,7 @@ struct HTTPIngressTests {
         let (server, port) = try await IngressFixture.serve { ready in
             try await RestateHTTPIngress(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
         }
-        do {
-            let result = try await body(AdminClient(base: "http://127.0.0.1:\(port)"))
-            server.cancel()
-            _ = await server.result
-            return result
-        } catch {
-            server.cancel()
-            _ = await server.result
-            throw error
-        }
+        return try await IngressFixture.stopping(server) { try await body(AdminClient(base: "http://127.0.0.1:\(port)")) }
     }
 
     @Test("calls answer with the handler's output and its invocation id; Kafka-fed state is read back through a call")

@@ -58,15 +58,6 @@ final class HeaderRecordingProxy: Sendable {
         }
         let proxy = HeaderRecordingProxy(url: "http://127.0.0.1:\(port)")
         box.withLock { $0 = proxy }
-        do {
-            let result = try await body(proxy)
-            task.cancel()
-            _ = await task.result
-            return result
-        } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
-        }
+        return try await IngressFixture.stopping(task) { try await body(proxy) }
     }
 }

@@ -96,16 +96,7 @@ final class IngressFixture: Sendable {
         let (task, port) = try await serve { ready in
             try await RecorderServer(recorder: recorder).run(host: "127.0.0.1", port: 0, onReady: ready)
         }
-        do {
-            let result = try await body(recorder, port)
-            task.cancel()
-            _ = await task.result
-            return result
-        } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
-        }
+        return try await stopping(task) { try await body(recorder, port) }
     }
 
     /// `withIngressFiles` naming `cluster` as Kafka cluster "test" with the test properties.
@@ -123,6 +114,20 @@ final class IngressFixture: Sendable {
         for await port in ports { return (task, port) }
         task.cancel()
         throw TimedOut()
+    }
+
+    /// Runs `body`, then stops the server `task` (started by `serve`) however `body` ends.
+    static func stopping<T>(_ task: Task<Void, Error>, _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            task.cancel()
+            _ = await task.result
+            return result
+        } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+        }
     }
 
     // MARK: Admin API

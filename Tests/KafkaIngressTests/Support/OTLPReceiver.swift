@@ -118,16 +118,7 @@ final class OTLPReceiver: Sendable {
         }
         let receiver = OTLPReceiver(url: url)
         box.withLock { $0 = receiver }
-        do {
-            let result = try await body(receiver)
-            server.cancel()
-            _ = await server.result
-            return result
-        } catch {
-            server.cancel()
-            _ = await server.result
-            throw error
-        }
+        return try await IngressFixture.stopping(server) { try await body(receiver) }
     }
 }
 
