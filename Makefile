@@ -38,8 +38,9 @@ bench: setup ## Benchmarks (release build): FakeKafka vs librdkafka's mock, its 
 	$(SWIFT) build -c release --product harness
 	HARNESS_BIN=.build/release/harness $(PYTHON) Benchmarks/bench.py
 
-generate: ## Regenerate the Kafka message codecs from ../shared/kafka-protocol
-	$(PYTHON) Tools/generate-kafka-messages.py
+KAFKA_SCHEMAS ?= ../shared/kafka-protocol/message
+generate: ## Regenerate the Kafka message codecs from Kafka's message schemas (KAFKA_SCHEMAS=folder)
+	$(PYTHON) Tools/generate-kafka-messages.py --schemas $(KAFKA_SCHEMAS)
 
 # The fuzzers (Fuzz/, a package of their own) build with libFuzzer and the address sanitizer
 # into a scratch directory of their own, so they never rebuild or disturb .build/. The linker
