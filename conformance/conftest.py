@@ -79,3 +79,22 @@ def wait_for(condition, what, timeout=30.0, step=None):
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def confluent_round_trip(conf, topic):
+    """Produces one record with confluent-kafka under `conf` and reads it back in a group of its own."""
+    from confluent_kafka import Consumer, Producer
+
+    p = Producer(conf)
+    errors = []
+    p.produce(topic, b"v", key=b"k", on_delivery=lambda e, m: errors.append(e))
+    assert p.flush(30) == 0 and errors == [None]
+    c = Consumer({**conf, "group.id": topic, "auto.offset.reset": "earliest"})
+    c.subscribe([topic])
+    got = None
+    for _ in range(100):
+        got = c.poll(0.3)
+        if got is not None and not got.error():
+            break
+    c.close()
+    assert got is not None and not got.error() and got.value() == b"v"

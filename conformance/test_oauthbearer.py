@@ -16,14 +16,14 @@ import urllib.request
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.abc import AbstractTokenProvider as AIOTokenProvider
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.net.sasl.oauth import AbstractTokenProvider
 
-from conftest import HARNESS, running_broker, wait_for
+from conftest import HARNESS, confluent_round_trip, running_broker, wait_for
 
 CLIENT = ("ingress", "s3cret")
 
@@ -98,22 +98,6 @@ def oidc_conf(broker, **more):
             "sasl.oauthbearer.token.endpoint.url": broker.token_endpoint, "sasl.oauthbearer.scope": "kafka", **more}
 
 
-def produce_and_consume(conf, topic):
-    p = Producer(conf)
-    errors = []
-    p.produce(topic, b"v", key=b"k", on_delivery=lambda e, m: errors.append(e))
-    assert p.flush(30) == 0 and errors == [None]
-    c = Consumer({**conf, "group.id": topic, "auto.offset.reset": "earliest"})
-    c.subscribe([topic])
-    got = None
-    for _ in range(100):
-        got = c.poll(0.3)
-        if got is not None and not got.error():
-            break
-    c.close()
-    assert got is not None and got.value() == b"v"
-
-
 def auth_error(conf, topic, expected, timeout=15.0):
     """Produces with `conf` and waits for an authentication error containing `expected`."""
     errors = []
@@ -150,7 +134,7 @@ def test_token_endpoint_refuses_a_wrong_secret(oidc_broker):
 
 
 def test_confluent_kafka_oidc(oidc_broker, topic):
-    produce_and_consume(oidc_conf(oidc_broker), topic)
+    confluent_round_trip(oidc_conf(oidc_broker), topic)
 
 
 def test_confluent_kafka_oidc_wrong_scope_is_refused(oidc_broker, topic):
@@ -179,7 +163,7 @@ def test_confluent_kafka_oidc_wrong_secret_fails_fast(oidc_broker, topic):
 
 
 def test_confluent_kafka_unsecured_token(oauth_broker, topic):
-    produce_and_consume({"bootstrap.servers": oauth_broker.bootstrap, "security.protocol": "SASL_PLAINTEXT",
+    confluent_round_trip({"bootstrap.servers": oauth_broker.bootstrap, "security.protocol": "SASL_PLAINTEXT",
                          "sasl.mechanisms": "OAUTHBEARER", "enable.sasl.oauthbearer.unsecure.jwt": True,
                          "sasl.oauthbearer.config": "principal=alice scope=kafka"}, topic)
 

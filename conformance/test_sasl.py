@@ -5,11 +5,11 @@ import asyncio
 import subprocess
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from kafka import KafkaConsumer, KafkaProducer
 from aiokafka import AIOKafkaProducer
 
-from conftest import running_broker, wait_for
+from conftest import confluent_round_trip, running_broker, wait_for
 
 MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
@@ -28,19 +28,7 @@ def librdkafka_conf(bootstrap, mechanism, password, **more):
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)
 def test_confluent_kafka(sasl_broker, topic, mechanism):
-    p = Producer(librdkafka_conf(sasl_broker, mechanism, "s3cret"))
-    errors = []
-    p.produce(topic, b"v", key=b"k", on_delivery=lambda e, m: errors.append(e))
-    assert p.flush(30) == 0 and errors == [None]
-    c = Consumer(librdkafka_conf(sasl_broker, mechanism, "s3cret", **{"group.id": topic, "auto.offset.reset": "earliest"}))
-    c.subscribe([topic])
-    got = None
-    for _ in range(100):
-        got = c.poll(0.3)
-        if got is not None and not got.error():
-            break
-    c.close()
-    assert got is not None and got.value() == b"v"
+    confluent_round_trip(librdkafka_conf(sasl_broker, mechanism, "s3cret"), topic)
 
 
 @pytest.mark.parametrize("mechanism", MECHANISMS)

@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.helpers import create_ssl_context
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 from kafka import KafkaConsumer, KafkaProducer
 
-from conftest import HARNESS, running_broker, wait_for
+from conftest import HARNESS, confluent_round_trip, running_broker, wait_for
 
 
 class TLSBroker:
@@ -57,22 +57,6 @@ def other_ca(tmp_path_factory):
 
 
 SASL = {"security.protocol": "SASL_SSL", "sasl.mechanisms": "SCRAM-SHA-256", "sasl.username": "alice", "sasl.password": "s3cret"}
-
-
-def confluent_round_trip(conf, topic):
-    p = Producer(conf)
-    errors = []
-    p.produce(topic, b"v", key=b"k", on_delivery=lambda e, m: errors.append(e))
-    assert p.flush(30) == 0 and errors == [None]
-    c = Consumer({**conf, "group.id": topic, "auto.offset.reset": "earliest"})
-    c.subscribe([topic])
-    got = None
-    for _ in range(100):
-        got = c.poll(0.3)
-        if got is not None and not got.error():
-            break
-    c.close()
-    assert got is not None and not got.error() and got.value() == b"v"
 
 
 def test_confluent_kafka_ssl(ssl_broker, topic):
