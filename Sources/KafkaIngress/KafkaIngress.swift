@@ -252,7 +252,7 @@ public actor KafkaIngress {
             return
         }
         let consumer = SubscriptionConsumer(
-            subscription: subscription, cluster: cluster, target: target(for: subscription), cluster: clusterSide,
+            subscription: subscription, cluster: cluster, target: target(for: subscription), ingestingInto: clusterSide,
             logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
             metrics: metrics, loseOrderAfterRevoke: settings.defects.contains(.loseKeyOrderAfterRebalance))
         nodes[node][subscription.id] = consumer

@@ -98,10 +98,7 @@ struct BadInputTests {
             let raw = try await RawKafkaClient.connect(host: broker.host, port: broker.port)
             var batch = try RecordBatch.encode([KafkaRecord(timestamp: 1, key: [1], value: [2])])
             batch.setInteger(UInt8(0xFF), at: batch.writerIndex - 1)
-            let request = ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
-            var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
-            let response = try ProduceResponse(from: &body, version: 7)
-            #expect(response.responses[0].partitionResponses[0].errorCode == KafkaErrorCode.corruptMessage.rawValue)
+            #expect(try await Self.produce(batch, to: topic, over: raw) == KafkaErrorCode.corruptMessage.rawValue)
             #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 0)
             await raw.close()
         }
@@ -119,10 +116,7 @@ struct BadInputTests {
             batch.setInteger(Int32(-10), at: batch.readerIndex + 23)
             let crc = batch.withUnsafeReadableBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[21...])) }
             batch.setInteger(crc, at: batch.readerIndex + 17)
-            let request = ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
-            var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
-            let response = try ProduceResponse(from: &body, version: 7)
-            #expect(response.responses[0].partitionResponses[0].errorCode == KafkaErrorCode.corruptMessage.rawValue)
+            #expect(try await Self.produce(batch, to: topic, over: raw) == KafkaErrorCode.corruptMessage.rawValue)
             #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 0)
             await raw.close()
         }
@@ -154,5 +148,12 @@ struct BadInputTests {
             #expect(try cluster.watermarks(TopicPartition(topic, 0)).high == 5)
             await raw.close()
         }
+    }
+
+    /// Produces `batch` to partition 0 of `topic` (Produce v7, acks 1); returns the partition's error code.
+    static func produce(_ batch: ByteBuffer, to topic: String, over raw: RawKafkaClient) async throws -> Int16 {
+        let request = ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: topic, partitionData: [.init(index: 0, records: batch)])])
+        var body = try #require(try await raw.request(request, apiKey: .produce, version: 7))
+        return try ProduceResponse(from: &body, version: 7).responses[0].partitionResponses[0].errorCode
     }
 }

@@ -17,7 +17,8 @@ final class SubscriptionConsumer: Sendable {
     let subscription: Subscription
     private let properties: [String: String]
     private let target: Journal.Target
-    private let cluster: ClusterSide
+    /// Where the records go, and whom to ask before giving partitions up.
+    private let side: ClusterSide
     private let metrics: IngressMetrics
     /// `DeliberateDefect.loseKeyOrderAfterRebalance`: armed, and tripped by a revoke.
     private let loseOrderAfterRevoke: Bool
@@ -35,16 +36,16 @@ final class SubscriptionConsumer: Sendable {
     /// The least time a graceful leave keeps for closing, whatever the drain took.
     static let closeReserve: Duration = .seconds(1)
 
-    init(subscription: Subscription, cluster kafka: KafkaClusterConfiguration, target: Journal.Target, cluster: ClusterSide,
+    init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, ingestingInto side: ClusterSide,
          logger: Logger, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
         self.subscription = subscription
         self.loseOrderAfterRevoke = loseOrderAfterRevoke
         self.metrics = metrics
-        self.cluster = cluster
+        self.side = side
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
         // Offsets are stored by hand once journaled; librdkafka commits what was stored.
-        var properties = kafka.librdkafkaProperties
+        var properties = cluster.librdkafkaProperties
         for (k, v) in subscription.options { properties[k] = v }
         for (key, value) in Self.forcedProperties { properties[key] = value }
         self.properties = properties
@@ -105,7 +106,7 @@ final class SubscriptionConsumer: Sendable {
         }
         let deadline = leaveDeadline.withLock { $0 }
         if let deadline {
-            let drained = await withTimeout(deadline - .now - Self.closeReserve) { [cluster, id = subscription.id] in await cluster.drainSubscription(id) }
+            let drained = await withTimeout(deadline - .now - Self.closeReserve) { [side, id = subscription.id] in await side.drainSubscription(id) }
             if !drained { logger.warning("leaving the group before this subscription's invocations ended; they stay journaled") }
         }
         // librdkafka keeps trying to commit and leave while the coordinator is unreachable; a
@@ -127,9 +128,9 @@ final class SubscriptionConsumer: Sendable {
         revoked.store(true, ordering: .relaxed)
         let sources = Set(partitions.map { SourcePartition(subscription: subscription.id, topic: $0.topic, partition: $0.partition) })
         let done = DispatchSemaphore(value: 0)
-        let cluster = self.cluster
+        let side = self.side
         Task {
-            await cluster.drain(sources)
+            await side.drain(sources)
             done.signal()
         }
         if done.wait(timeout: .now() + .seconds(Int(Self.revokeDrainTimeout.components.seconds))) == .timedOut {
@@ -155,7 +156,7 @@ final class SubscriptionConsumer: Sendable {
         if !accepted.isEmpty {
             var target = self.target
             if loseOrderAfterRevoke && revoked.load(ordering: .relaxed) { target.exclusive = false }
-            try await cluster.ingest(accepted, keys, target)
+            try await side.ingest(accepted, keys, target)
             logger.trace("journaled \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]
             for record in accepted {

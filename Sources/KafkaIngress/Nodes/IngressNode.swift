@@ -115,7 +115,7 @@ public actor IngressNode {
                     subscription: plan.subscription, cluster: plan.cluster,
                     // The holder decides exclusivity and workflow runs when it journals.
                     target: Journal.Target(subscription: plan.subscription, exclusive: false, keyed: plan.keyed),
-                    cluster: clusterSide, logger: nodes > 1 ? logger.with("node", "\(node)") : logger, metrics: metrics)
+                    ingestingInto: clusterSide, logger: nodes > 1 ? logger.with("node", "\(node)") : logger, metrics: metrics)
             }
             running[id] = (plan, consumers)
             consumers.forEach { $0.start() }

@@ -6,11 +6,11 @@ import RdKafka
 // processor that owns it; here the holder of the directory is that single owner.
 
 /// A subscription for a node to consume, with what consuming it needs.
-public struct ConsumerPlan: Codable, Sendable, Equatable {
-    public var subscription: Subscription
-    public var cluster: KafkaClusterConfiguration
+struct ConsumerPlan: Codable, Sendable, Equatable {
+    var subscription: Subscription
+    var cluster: KafkaClusterConfiguration
     /// Whether record keys are object keys, which a consumer checks before sending records on.
-    public var keyed: Bool
+    var keyed: Bool
 }
 
 /// `GET /topology`: what every node consumes now, and where users find the admin API.
