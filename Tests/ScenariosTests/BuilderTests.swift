@@ -2,6 +2,8 @@ import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
 import ScenarioTesting
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 @Suite("Swift scenario builder", .guarded)

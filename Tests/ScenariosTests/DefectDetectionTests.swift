@@ -3,6 +3,8 @@ import HarnessTestSupport
 import KafkaIngress
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// The proof that the assertions bite: the library's scenarios against an ingress told to have

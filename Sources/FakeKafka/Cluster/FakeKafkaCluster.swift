@@ -175,14 +175,15 @@ public final class FakeKafkaCluster: Sendable {
 
     // MARK: Topics and records
 
-    /// Creates a topic; throws if it exists or the name is not a valid Kafka topic name.
-    public func createTopic(_ name: String, partitions: Int32? = nil) throws {
+    /// Creates a topic with these topic configs (as CreateTopics would); throws if it exists or
+    /// the name is not a valid Kafka topic name.
+    public func createTopic(_ name: String, partitions: Int32? = nil, configs: [String: String] = [:]) throws {
         let partitions = partitions ?? core.configuration.defaultPartitions
         try core.withState { state, _ in
             guard ClusterState.isValidTopicName(name) else { throw FakeKafkaError.invalidTopicName(name) }
             guard state.topics[name] == nil else { throw FakeKafkaError.topicExists(name) }
             guard partitions > 0 else { throw FakeKafkaError.invalidPartitionCount(partitions) }
-            state.createTopic(name, partitions: partitions)
+            state.createTopic(name, partitions: partitions, configs: configs)
         }
     }
 
