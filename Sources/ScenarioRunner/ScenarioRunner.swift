@@ -105,6 +105,8 @@ extension ScenarioRunner {
             (any { if case .ingressInstances = $0 { true } else { false } }, ingress.contains(.nodes), "it adds ingress instances, which \(ingressName) cannot"),
             (scenario.cluster.effectiveSecurityProtocol.usesTLS, ingress.contains(.perRunClusterConfiguration),
              "its cluster uses TLS with a CA generated per run, which the configuration of \(ingressName) cannot name in advance"),
+            (!scenario.cluster.properties.isEmpty && !scenario.cluster.registeredAtRuntime, ingress.contains(.perRunClusterConfiguration),
+             "its cluster's properties go into the ingress's configuration, which \(ingressName) takes from its own file (register the cluster at run time instead)"),
             (scenario.cluster.sasl?.ingressUser != nil, ingress.contains(.perRunClusterConfiguration),
              "its ingress_user goes into the ingress's cluster properties, which \(ingressName) takes from its own configuration"),
         ]

@@ -34,6 +34,7 @@ struct RemoteTargetTests {
                         // A CA generated per run, or credentials meant for the ingress's cluster
                         // properties, cannot be in an external ingress's configuration.
                         || scenario.cluster.effectiveSecurityProtocol.usesTLS || scenario.cluster.sasl?.ingressUser != nil
+                        || (!scenario.cluster.properties.isEmpty && !scenario.cluster.registeredAtRuntime)
                     #expect((result.skipped != nil) == needsEmbedded, "\(result.skipped ?? "ran")")
                     if !needsEmbedded { #expect(!(result.observations?.attempts.isEmpty ?? true)) }
                 }

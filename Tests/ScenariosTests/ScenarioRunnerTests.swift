@@ -223,7 +223,7 @@ struct ReportTests {
         let xml = JUnitReport.render([result])
         #expect(xml.contains(#"<testsuite name="scenarios" tests="1" failures="1" errors="0""#))
         #expect(xml.contains(#"name="a &lt;tricky&gt; &amp; &quot;quoted&quot; name""#))
-        #expect(xml.contains("r.yaml:8:5: invocation_count 5 s: expected 5 completed invocations, got 4</failure>"))
+        #expect(xml.contains("r.yaml:8:5: invocation_count 5 s: expected exactly 5 completed invocations, got 4</failure>"))
         let html = HTMLReport.render([result])
         #expect(html.contains("S/h key k0") && html.contains("S/h key k1"), "one lane per key")
         #expect(html.components(separatedBy: "<rect ").count - 1 == 4, "one bar per attempt")
@@ -278,7 +278,7 @@ struct ReportTests {
         let html = HTMLReport.render([result])
         let outlined = html.matches(of: /<rect class="involved"[^>]*><title>([^<]*)</).map { String($0.1) }
         #expect(outlined.count == 1 && outlined.first?.hasPrefix("record #5 ") == true, "\(outlined)")
-        let failure = try #require(html.range(of: "final_outputs o: expected key"))
+        let failure = try #require(html.range(of: "final_outputs o: expected 1 key(s)"))
         let timeline = try #require(html.range(of: "<svg"))
         #expect(failure.upperBound < timeline.lowerBound)
     }
