@@ -1,9 +1,11 @@
 import KafkaProtocol
 import NIOCore
 
-/// OffsetCommit (key 8), v2–7. A group member's commit must carry the current generation; a
-/// commit with generation -1 and no member id is a standalone commit, allowed while the group has
-/// no members. Offsets of unknown partitions are refused per partition.
+/// OffsetCommit (key 8), v2–9. A classic group member's commit must carry the current
+/// generation; a KIP-848 consumer group member's its current member epoch, through v9+
+/// (STALE_MEMBER_EPOCH for an older epoch, FENCED_MEMBER_EPOCH for a newer one). A commit with
+/// generation -1 and no member id is a standalone commit, allowed while the group has no members.
+/// Offsets of unknown partitions are refused per partition.
 enum OffsetCommitAPI: APIHandler {
     static let apiKey = ApiKey.offsetCommit
 
@@ -13,10 +15,10 @@ enum OffsetCommitAPI: APIHandler {
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) {
                 return errorResponse(to: request, code: code, version: context.version)
             }
-            let memberCheck = state.groups[request.groupId]?.validateCommit(memberId: request.memberId, generationId: request.generationIdOrMemberEpoch)
-                ?? (request.generationIdOrMemberEpoch < 0 ? .none : .unknownMemberId)
+            let memberCheck = state.validateCommit(group: request.groupId, memberId: request.memberId, generationOrEpoch: request.generationIdOrMemberEpoch,
+                                                   apiVersion: context.version, transactional: false)
             if memberCheck != .none { return errorResponse(to: request, code: memberCheck, version: context.version) }
-            _ = state.groupCreatingIfNeeded(request.groupId, delay: delay)
+            if state.groupType(request.groupId) == nil { _ = state.groupCreatingIfNeeded(request.groupId, delay: delay) }
             return OffsetCommitResponse(topics: request.topics.map { topic in
                 .init(name: topic.name, partitions: topic.partitions.map { p in
                     let tp = TopicPartition(topic.name, p.partitionIndex)

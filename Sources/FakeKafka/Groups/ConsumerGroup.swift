@@ -1,13 +1,24 @@
 import KafkaProtocol
 import NIOCore
 
-/// The states of a classic consumer group, named as Kafka names them in DescribeGroups.
+/// The states of a group, named as Kafka names them in DescribeGroups, ListGroups and
+/// ConsumerGroupDescribe. PreparingRebalance and CompletingRebalance are a classic group's;
+/// Assigning and Reconciling a KIP-848 consumer group's.
 public enum GroupState: String, Sendable {
     case empty = "Empty"
     case preparingRebalance = "PreparingRebalance"
     case completingRebalance = "CompletingRebalance"
+    case assigning = "Assigning"
+    case reconciling = "Reconciling"
     case stable = "Stable"
     case dead = "Dead"
+}
+
+/// Which protocol a group's members speak: classic (JoinGroup/SyncGroup, the leader client
+/// assigns) or consumer (KIP-848's ConsumerGroupHeartbeat, the coordinator assigns).
+public enum GroupType: String, Sendable {
+    case classic
+    case consumer
 }
 
 /// A classic consumer group as the coordinator tracks it. The broker treats protocol metadata
@@ -189,7 +200,7 @@ final class ConsumerGroup {
         guard request.generationId == generation else { return reply(.illegalGeneration) }
         members[request.memberId]!.lastHeartbeat = now
         switch state {
-        case .preparingRebalance, .empty, .dead:
+        case .preparingRebalance, .empty, .dead, .assigning, .reconciling:
             reply(.rebalanceInProgress)
         case .stable:
             reply(.none, members[request.memberId]!.assignment)

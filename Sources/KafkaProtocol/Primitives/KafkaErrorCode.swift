@@ -49,6 +49,12 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case invalidConfig = 40
     case mismatchedEndpointType = 114
     case unsupportedEndpointType = 115
+    case fencedInstanceId = 82
+    case unknownTopicId = 100
+    case fencedMemberEpoch = 110
+    case unreleasedInstanceId = 111
+    case unsupportedAssignor = 112
+    case staleMemberEpoch = 113
 
     public var description: String { "\(name) (\(rawValue))" }
 
@@ -85,6 +91,12 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .invalidConfig: "INVALID_CONFIG"
         case .mismatchedEndpointType: "MISMATCHED_ENDPOINT_TYPE"
         case .unsupportedEndpointType: "UNSUPPORTED_ENDPOINT_TYPE"
+        case .fencedInstanceId: "FENCED_INSTANCE_ID"
+        case .unknownTopicId: "UNKNOWN_TOPIC_ID"
+        case .fencedMemberEpoch: "FENCED_MEMBER_EPOCH"
+        case .unreleasedInstanceId: "UNRELEASED_INSTANCE_ID"
+        case .unsupportedAssignor: "UNSUPPORTED_ASSIGNOR"
+        case .staleMemberEpoch: "STALE_MEMBER_EPOCH"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
