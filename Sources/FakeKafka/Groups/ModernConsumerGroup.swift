@@ -58,6 +58,10 @@ final class ModernConsumerGroup {
     private var subscribedPartitions: [String: Int32] = [:]
     private var rotateNextAssignment = false
     private var compiledRegexes: [String: Regex<AnyRegexOutput>] = [:]
+    /// The topics each subscribed regex matched when last resolved. As in Kafka, a regex is
+    /// resolved after the heartbeat that brings it is answered, so its topics come a heartbeat
+    /// after the literal ones (librdkafka's tests expect exactly that).
+    private var resolvedRegexes: [String: Set<String>] = [:]
 
     init(id: String, settings: Settings) {
         self.id = id
@@ -123,7 +127,7 @@ final class ModernConsumerGroup {
             }
             member.lastHeartbeat = now
             members[member.id] = member
-            update(member.id, from: request)
+            if update(member.id, from: request) { groupEpoch += 1 }
         }
         refreshTarget(topics: topics)
         let owned = request.topicPartitions.map { Self.partitions($0, topics: topics) }
@@ -136,6 +140,7 @@ final class ModernConsumerGroup {
             response.assignment = .init(topicPartitions: Self.topicPartitions(member.assigned, topics: topics))
             members[memberId]!.lastSent = member.assigned
         }
+        resolveRegexes(topics)
         return response
     }
 
@@ -158,7 +163,7 @@ final class ModernConsumerGroup {
             members.removeValue(forKey: holder.id)
             members[memberId] = successor
             target[memberId] = target.removeValue(forKey: holder.id)
-            update(memberId, from: request)
+            if update(memberId, from: request) { groupEpoch += 1 }
             return nil
         }
         if var known = members[memberId] {
@@ -171,15 +176,16 @@ final class ModernConsumerGroup {
         } else {
             members[memberId] = Member(id: memberId, instanceId: request.instanceId, rackId: request.rackId, clientId: clientId, clientHost: clientHost,
                                        rebalanceTimeout: .milliseconds(Int64(request.rebalanceTimeoutMs)), lastHeartbeat: now)
-            groupEpoch += 1
         }
-        update(memberId, from: request)
+        // A new member's subscription is always a change: the group epoch goes up once.
+        if update(memberId, from: request) { groupEpoch += 1 }
         return nil
     }
 
-    /// Takes what a heartbeat says changed (null fields mean "as before").
-    private func update(_ memberId: String, from request: ConsumerGroupHeartbeatRequest) {
-        guard var m = members[memberId] else { return }
+    /// Takes what a heartbeat says changed (null fields mean "as before"); true when the
+    /// subscription or assignor changed, which calls for a new group epoch.
+    private func update(_ memberId: String, from request: ConsumerGroupHeartbeatRequest) -> Bool {
+        guard var m = members[memberId] else { return false }
         var changed = false
         if let names = request.subscribedTopicNames, names.sorted() != m.subscribedTopicNames {
             m.subscribedTopicNames = names.sorted()
@@ -196,7 +202,7 @@ final class ModernConsumerGroup {
         if request.rebalanceTimeoutMs >= 0 { m.rebalanceTimeout = .milliseconds(Int64(request.rebalanceTimeoutMs)) }
         if let rack = request.rackId { m.rackId = rack }
         members[memberId] = m
-        if changed && m.epoch > 0 { groupEpoch += 1 }
+        return changed
     }
 
     private func leave(_ request: ConsumerGroupHeartbeatRequest, now: NIODeadline, topics: TopicCatalog) -> ConsumerGroupHeartbeatResponse {
@@ -229,10 +235,21 @@ final class ModernConsumerGroup {
     /// The topics a member subscribes to that exist: by name and by regex.
     private func topics(of member: Member, in catalog: TopicCatalog) -> Set<String> {
         var names = Set(member.subscribedTopicNames.filter { catalog[$0] != nil })
-        if let pattern = member.subscribedTopicRegex, let regex = compile(pattern) {
-            names.formUnion(catalog.keys.filter { (try? regex.wholeMatch(in: $0)) != nil })
+        if let pattern = member.subscribedTopicRegex {
+            names.formUnion((resolvedRegexes[pattern] ?? []).filter { catalog[$0] != nil })
         }
         return names
+    }
+
+    /// Resolves the members' regexes against the topics there are now (new topics included);
+    /// a change reaches the target at the next heartbeat, through the subscribed topics.
+    private func resolveRegexes(_ catalog: TopicCatalog) {
+        let patterns = Set(members.values.compactMap(\.subscribedTopicRegex))
+        resolvedRegexes = resolvedRegexes.filter { patterns.contains($0.key) }
+        for pattern in patterns {
+            guard let regex = compile(pattern) else { continue }
+            resolvedRegexes[pattern] = Set(catalog.keys.filter { (try? regex.wholeMatch(in: $0)) != nil })
+        }
     }
 
     private func compile(_ pattern: String) -> Regex<AnyRegexOutput>? {
@@ -249,7 +266,8 @@ final class ModernConsumerGroup {
         let counts = Dictionary(uniqueKeysWithValues: subscribed.map { ($0, catalog[$0]!.partitions) })
         if counts != subscribedPartitions {
             subscribedPartitions = counts
-            if !members.isEmpty { groupEpoch += 1 }
+            // One new epoch covers a membership change and the topics it brings.
+            if !members.isEmpty && groupEpoch == assignmentEpoch { groupEpoch += 1 }
         }
         guard groupEpoch > assignmentEpoch else { return }
         let preferred = Dictionary(grouping: members.values.compactMap(\.serverAssignor), by: { $0 })
@@ -310,6 +328,7 @@ final class ModernConsumerGroup {
 
     /// Fences members whose session ran out or who did not revoke in time.
     func tick(now: NIODeadline, topics: TopicCatalog) {
+        resolveRegexes(topics)
         var lost = false
         for (id, m) in members {
             let expired = m.lastHeartbeat + settings.sessionTimeout < now
