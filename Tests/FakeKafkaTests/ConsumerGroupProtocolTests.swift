@@ -201,7 +201,7 @@ struct ConsumerGroupProtocolTests {
         }
     }
 
-    @Test("the uniform assignor balances members over topics; range splits each topic in order; unknown assignors are refused")
+    @Test("the uniform assignor balances members over topics and is sticky; range splits each topic in order; unknown assignors are refused")
     func assignors() async throws {
         try await withCluster { cluster in
             let x = uniqueName("x"), y = uniqueName("y")
@@ -221,6 +221,16 @@ struct ConsumerGroupProtocolTests {
                 }
                 await m1.close(); await m2.close()
             }
+            // Sticky: a partition stays with its owner when moving it would not balance anything,
+            // even if a newcomer sorts first.
+            let single = uniqueName("single"), group = uniqueName("g")
+            try cluster.createTopic(single, partitions: 1)
+            let owner = try await Member(cluster, group: group, id: "z-owner"), newcomer = try await Member(cluster, group: group, id: "a-newcomer")
+            #expect(partitions(try await owner.heartbeat(topics: [single], owned: [])) == [0])
+            try await newcomer.heartbeat(topics: [single], owned: [])
+            #expect(cluster.group(group)?.members.first { $0.id == "z-owner" }?.targetAssignment == [TopicPartition(single, 0)])
+            await owner.close(); await newcomer.close()
+
             let odd = try await Member(cluster, group: uniqueName("g"))
             #expect(try await odd.heartbeat(topics: [x], owned: [], assignor: "sticky").errorCode == KafkaErrorCode.unsupportedAssignor.rawValue)
             await odd.close()

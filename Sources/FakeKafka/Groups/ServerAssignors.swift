@@ -42,28 +42,37 @@ enum ServerAssignor: String, CaseIterable, Sendable {
             let partitions = partitionCounts.sorted { $0.key < $1.key }.flatMap { t in (0..<t.value).map { TopicPartition(t.key, $0) } }
             let ids = members.keys.sorted()
             func eligible(_ tp: TopicPartition) -> [String] { ids.filter { members[$0]!.topics.contains(tp.topic) } }
-            // First the balanced counts, by handing each partition to the least loaded member that
-            // may take it; then the owners that keep what they had, up to those counts.
-            var quota: [String: Int] = [:]
+            // Owners keep what they had (unless rotating); the rest goes to the least loaded
+            // member that may take it; then partitions move from a member with two more than
+            // another that may take them, until none has: sticky, and balanced within one.
+            var owner: [TopicPartition: String] = [:]
             for tp in partitions {
-                guard let least = eligible(tp).min(by: { (quota[$0] ?? 0, $0) < (quota[$1] ?? 0, $1) }) else { continue }
-                quota[least, default: 0] += 1
-            }
-            var unassigned: [TopicPartition] = []
-            for tp in partitions {
-                let owner = rotate ? nil : ids.first { members[$0]!.previous.contains(tp) && members[$0]!.topics.contains(tp.topic) }
-                if let owner, result[owner]!.count < quota[owner] ?? 0 {
-                    result[owner]!.insert(tp)
-                } else {
-                    unassigned.append(tp)
+                let candidates = eligible(tp)
+                let previous = candidates.first { members[$0]!.previous.contains(tp) }
+                if let previous, !rotate {
+                    owner[tp] = previous
+                    result[previous]!.insert(tp)
+                    continue
                 }
-            }
-            for tp in unassigned {
-                var candidates = eligible(tp)
-                if rotate, candidates.count > 1 { candidates.removeAll { members[$0]!.previous.contains(tp) } }
-                let below = candidates.filter { result[$0]!.count < quota[$0] ?? 0 }
-                guard let pick = (below.isEmpty ? candidates : below).min(by: { (result[$0]!.count, $0) < (result[$1]!.count, $1) }) else { continue }
+                var choices = candidates
+                if rotate, let previous, choices.count > 1 { choices.removeAll { $0 == previous } }
+                guard let pick = choices.min(by: { (result[$0]!.count, $0) < (result[$1]!.count, $1) }) else { continue }
+                owner[tp] = pick
                 result[pick]!.insert(tp)
+            }
+            var moved = true
+            while moved {
+                moved = false
+                for tp in partitions.reversed() {
+                    guard let from = owner[tp] else { continue }
+                    let to = eligible(tp).filter { result[$0]!.count + 1 < result[from]!.count }
+                        .min { (result[$0]!.count, $0) < (result[$1]!.count, $1) }
+                    guard let to else { continue }
+                    result[from]!.remove(tp)
+                    result[to]!.insert(tp)
+                    owner[tp] = to
+                    moved = true
+                }
             }
         }
         return result
