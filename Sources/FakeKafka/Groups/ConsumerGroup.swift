@@ -289,14 +289,15 @@ final class ConsumerGroup {
         }
     }
 
-    /// Checks a commit's member and generation; generation -1 with no member is a standalone commit.
+    /// Checks a commit's member and generation; generation -1 to an empty group is a standalone
+    /// commit, whatever member id it names (as in Kafka: librdkafka's KIP-848 consumers name
+    /// their own id even when they only assign partitions by hand).
     /// As in Kafka, members may commit while a rebalance is being prepared (that is when
     /// consumers commit what they processed of revoked partitions); only between JoinGroup and
     /// SyncGroup is a commit refused, since the member may hold a stale assignment.
     func validateCommit(memberId: String, generationId: Int32) -> KafkaErrorCode {
-        if generationId < 0 && memberId.isEmpty {
-            return members.isEmpty ? .none : .unknownMemberId
-        }
+        if generationId < 0 && members.isEmpty { return .none }
+        if generationId < 0 && memberId.isEmpty { return .unknownMemberId }
         if state == .completingRebalance { return .rebalanceInProgress }
         guard members[memberId] != nil else { return .unknownMemberId }
         if generationId != generation { return .illegalGeneration }

@@ -228,6 +228,9 @@ final class ModernConsumerGroup {
         members.removeValue(forKey: memberId)
         target.removeValue(forKey: memberId)
         groupEpoch += 1
+        // A regex nobody subscribes to any more is forgotten: subscribed to again, it is
+        // resolved anew, after the heartbeat that brings it.
+        resolvedRegexes = resolvedRegexes.filter { pattern in members.values.contains { $0.subscribedTopicRegex == pattern.key } }
     }
 
     // MARK: Target assignment and reconciliation
