@@ -319,4 +319,26 @@ struct ConsumerGroupProtocolTests {
             await a.close(); await b.close()
         }
     }
+
+    @Test("a moved coordinator answers NOT_COORDINATOR; at the new one the member carries on with its epoch and partitions")
+    func coordinatorMove() async throws {
+        try await withCluster(brokers: 2) { cluster in
+            let topic = uniqueName("moved"), group = uniqueName("g")
+            try cluster.createTopic(topic, partitions: 2)
+            let id = try await topicId(cluster, topic)
+            let before = try await Member(cluster, group: group)
+            let joined = try await before.heartbeat(topics: [topic], owned: [])
+            let owned = try #require(partitions(joined))
+            let other = cluster.brokers.first { $0.id != cluster.coordinator(of: group) }!.id
+            try cluster.moveCoordinator(of: group, to: other)
+            #expect(try await before.heartbeat(owned: self.owned(id, owned)).errorCode == KafkaErrorCode.notCoordinator.rawValue)
+
+            let after = try await Member(cluster, group: group, id: before.id)
+            after.epoch = before.epoch
+            let resumed = try await after.heartbeat(owned: self.owned(id, owned))
+            #expect(resumed.errorCode == 0 && resumed.memberEpoch == before.epoch)
+            #expect(cluster.group(group)?.members.first?.assignment?.map(\.partition) == owned.sorted())
+            await before.close(); await after.close()
+        }
+    }
 }
