@@ -149,3 +149,31 @@ def test_new_protocol_members_cannot_join_a_classic_group_with_members(tmp_path,
         finally:
             classic.close()
             modern.close()
+
+
+def test_admin_client_lists_and_describes_new_protocol_groups(tmp_path, topic, group):
+    """confluent-kafka's admin client filters groups by type (ListGroups v5) and describes a
+    KIP-848 group through ConsumerGroupDescribe: type, state, member and its assignment."""
+    from confluent_kafka import ConsumerGroupType
+
+    with running_broker(tmp_path, *FAST) as broker:
+        create_topic(broker.bootstrap, topic, 2)
+        c = consumer(broker.bootstrap, group)
+        assigned = set()
+        c.subscribe([topic], on_assign=lambda _, parts: assigned.update(p.partition for p in parts))
+        admin = AdminClient({"bootstrap.servers": broker.bootstrap, **QUIET})
+        try:
+            wait_for(lambda: assigned == {0, 1}, "the member is assigned both partitions", step=lambda: c.poll(0.05))
+            listed = admin.list_consumer_groups(types={ConsumerGroupType.CONSUMER}).result(timeout=30)
+            assert [g.group_id for g in listed.valid if g.group_id == group] == [group]
+            assert all(g.type == ConsumerGroupType.CONSUMER for g in listed.valid)
+            classic = admin.list_consumer_groups(types={ConsumerGroupType.CLASSIC}).result(timeout=30)
+            assert group not in [g.group_id for g in classic.valid]
+
+            described = admin.describe_consumer_groups([group])[group].result(timeout=30)
+            assert described.type == ConsumerGroupType.CONSUMER
+            assert described.state.name == "STABLE"
+            assert len(described.members) == 1
+            assert sorted(p.partition for p in described.members[0].assignment.topic_partitions) == [0, 1]
+        finally:
+            c.close()
