@@ -1,9 +1,11 @@
 import KafkaProtocol
 import NIOCore
 
-/// Metadata (key 3), v0–8. Lists the brokers that are up and the requested topics with their
+/// Metadata (key 3), v0–12. Lists the brokers that are up and the requested topics with their
 /// partition leaders; unknown topics are created when auto-creation is on and the client allows
-/// it (v4+). Each partition reports its replicas; the in-sync ones are those on brokers that are
+/// it (v4+). From v10 topics carry their ids, and from v12 a topic may be asked for by id alone
+/// (librdkafka's KIP-848 consumer learns its assignment as topic ids and looks them up so); an
+/// unknown id is UNKNOWN_TOPIC_ID. Each partition reports its replicas; the in-sync ones are those on brokers that are
 /// up, the others offline. Leader epochs are reported as -1 (unknown), so clients never need
 /// leader-epoch validation.
 enum MetadataAPI: APIHandler {
@@ -13,12 +15,16 @@ enum MetadataAPI: APIHandler {
         let config = context.core.configuration
         let version = context.version
         let response = context.core.withState { state, _ in
-            let requested: [String]? = request.topics.flatMap { topics in
-                version == 0 && topics.isEmpty ? nil : topics.map(\.name)
+            let requested: [MetadataRequest.MetadataRequestTopic]? = request.topics.flatMap { topics in
+                version == 0 && topics.isEmpty ? nil : topics
             }
             let allowCreate = config.autoCreateTopics && (version < 4 || request.allowAutoTopicCreation)
             var topics: [MetadataResponse.MetadataResponseTopic] = []
-            for name in requested ?? state.topics.keys.sorted() {
+            for wanted in requested ?? state.topics.keys.sorted().map({ .init(name: $0) }) {
+                guard let name = wanted.name ?? state.topicName(id: wanted.topicId) else {
+                    topics.append(.init(errorCode: KafkaErrorCode.unknownTopicId.rawValue, name: nil, topicId: wanted.topicId))
+                    continue
+                }
                 if state.topics[name] == nil {
                     guard ClusterState.isValidTopicName(name) else {
                         topics.append(.init(errorCode: KafkaErrorCode.invalidTopicException.rawValue, name: name))
@@ -51,7 +57,7 @@ enum MetadataAPI: APIHandler {
                 partitionIndex: Int32(index), leaderId: up ? log.leader : -1, leaderEpoch: -1,
                 replicaNodes: log.replicas, isrNodes: log.replicas.filter(isUp), offlineReplicas: log.replicas.filter { !isUp($0) })
         }
-        return .init(errorCode: 0, name: name, isInternal: false, partitions: partitions)
+        return .init(errorCode: 0, name: name, topicId: topic.id, isInternal: false, partitions: partitions)
     }
 
     static func errorResponse(to request: MetadataRequest, code: KafkaErrorCode, version: Int16) -> MetadataResponse {

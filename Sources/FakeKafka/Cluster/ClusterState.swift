@@ -42,7 +42,10 @@ struct FetchWaiter {
 struct ClusterState {
     var brokers: [BrokerInfo] = []
     var topics: [String: TopicState] = [:]
+    /// Classic groups (JoinGroup/SyncGroup). A group id is in at most one of this and `modernGroups`.
     var groups: [String: ConsumerGroup] = [:]
+    /// KIP-848 consumer groups (ConsumerGroupHeartbeat).
+    var modernGroups: [String: ModernConsumerGroup] = [:]
     var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
     var coordinatorOverrides: [String: Int32] = [:]
     var producerEpochs: [Int64: Int16] = [:]
@@ -76,6 +79,17 @@ struct ClusterState {
     func partition(_ tp: TopicPartition) -> PartitionLog? {
         guard let topic = topics[tp.topic], tp.partition >= 0, Int(tp.partition) < topic.partitions.count else { return nil }
         return topic.partitions[Int(tp.partition)]
+    }
+
+    /// Every topic's id and partition count, what a consumer group's assignor works from.
+    var topicCatalog: TopicCatalog {
+        topics.mapValues { (id: $0.id, partitions: Int32($0.partitions.count)) }
+    }
+
+    /// The name of the topic with this id, if there is one.
+    func topicName(id: KafkaUUID) -> String? {
+        guard id != .zero else { return nil }
+        return topics.first { $0.value.id == id }?.key
     }
 
     /// The coordinator of a group: spread by a stable hash of its id, unless a control moved it.

@@ -53,6 +53,8 @@ enum RequestRouter {
         case .describeAcls: return try serve(DescribeAclsAPI.self, &body, fault, context)
         case .createAcls: return try serve(CreateAclsAPI.self, &body, fault, context)
         case .deleteAcls: return try serve(DeleteAclsAPI.self, &body, fault, context)
+        case .consumerGroupHeartbeat: return try serve(ConsumerGroupHeartbeatAPI.self, &body, fault, context)
+        case .consumerGroupDescribe: return try serve(ConsumerGroupDescribeAPI.self, &body, fault, context)
         }
     }
 

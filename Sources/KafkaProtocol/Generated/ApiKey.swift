@@ -38,6 +38,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case incrementalAlterConfigs = 44
     case offsetDelete = 47
     case describeCluster = 60
+    case consumerGroupHeartbeat = 68
+    case consumerGroupDescribe = 69
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
@@ -45,9 +47,9 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .produce: 0...8
         case .fetch: 4...11
         case .listOffsets: 0...5
-        case .metadata: 0...8
-        case .offsetCommit: 2...7
-        case .offsetFetch: 1...7
+        case .metadata: 0...12
+        case .offsetCommit: 2...9
+        case .offsetFetch: 1...9
         case .findCoordinator: 0...2
         case .joinGroup: 0...5
         case .heartbeat: 0...3
@@ -77,6 +79,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .incrementalAlterConfigs: 0...1
         case .offsetDelete: 0...0
         case .describeCluster: 0...1
+        case .consumerGroupHeartbeat: 0...1
+        case .consumerGroupDescribe: 0...0
         }
     }
 
@@ -117,6 +121,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.self
         case .offsetDelete: OffsetDeleteRequest.self
         case .describeCluster: DescribeClusterRequest.self
+        case .consumerGroupHeartbeat: ConsumerGroupHeartbeatRequest.self
+        case .consumerGroupDescribe: ConsumerGroupDescribeRequest.self
         }
     }
 
@@ -157,6 +163,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .incrementalAlterConfigs: IncrementalAlterConfigsResponse.self
         case .offsetDelete: OffsetDeleteResponse.self
         case .describeCluster: DescribeClusterResponse.self
+        case .consumerGroupHeartbeat: ConsumerGroupHeartbeatResponse.self
+        case .consumerGroupDescribe: ConsumerGroupDescribeResponse.self
         }
     }
 
@@ -197,6 +205,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .incrementalAlterConfigs: "IncrementalAlterConfigs"
         case .offsetDelete: "OffsetDelete"
         case .describeCluster: "DescribeCluster"
+        case .consumerGroupHeartbeat: "ConsumerGroupHeartbeat"
+        case .consumerGroupDescribe: "ConsumerGroupDescribe"
         }
     }
 }
@@ -273,4 +283,8 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     CreateAclsResponse.self,
     DeleteAclsRequest.self,
     DeleteAclsResponse.self,
+    ConsumerGroupHeartbeatRequest.self,
+    ConsumerGroupHeartbeatResponse.self,
+    ConsumerGroupDescribeRequest.self,
+    ConsumerGroupDescribeResponse.self,
 ]

@@ -35,6 +35,8 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case memberIdRequired = 79
+    case fencedInstanceId = 82
+    case unknownTopicId = 100
     case transactionalIdNotFound = 105
     case invalidTxnState = 48
     case invalidProducerIdMapping = 49
@@ -49,6 +51,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case invalidConfig = 40
     case mismatchedEndpointType = 114
     case unsupportedEndpointType = 115
+    case fencedMemberEpoch = 110
+    case unreleasedInstanceId = 111
+    case unsupportedAssignor = 112
+    case staleMemberEpoch = 113
 
     public var description: String { "\(name) (\(rawValue))" }
 
@@ -85,6 +91,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .invalidConfig: "INVALID_CONFIG"
         case .mismatchedEndpointType: "MISMATCHED_ENDPOINT_TYPE"
         case .unsupportedEndpointType: "UNSUPPORTED_ENDPOINT_TYPE"
+        case .fencedMemberEpoch: "FENCED_MEMBER_EPOCH"
+        case .unreleasedInstanceId: "UNRELEASED_INSTANCE_ID"
+        case .unsupportedAssignor: "UNSUPPORTED_ASSIGNOR"
+        case .staleMemberEpoch: "STALE_MEMBER_EPOCH"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"
@@ -92,6 +102,8 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
+        case .fencedInstanceId: "FENCED_INSTANCE_ID"
+        case .unknownTopicId: "UNKNOWN_TOPIC_ID"
         case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"
         case .invalidTxnState: "INVALID_TXN_STATE"
         case .invalidProducerIdMapping: "INVALID_PRODUCER_ID_MAPPING"
