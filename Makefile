@@ -13,8 +13,8 @@ setup: ## Install system libraries, kcat and the pinned Python clients (idempote
 build: setup ## Build everything (debug)
 	$(SWIFT) build
 
-test: test-swift ## Swift tests, then the conformance suite: what CI runs (.ci/run adds a watchdog)
-	$(PYTHON) -m pytest conformance -q -p no:warnings -rs
+test: setup ## Swift tests and the conformance suite side by side: what CI runs (.ci/run adds a watchdog)
+	SWIFT=$(SWIFT) PYTHON=$(PYTHON) scripts/test.sh
 
 # The suite's resource guard writes the run's peak descriptors and threads here.
 TEST_RESOURCES = .build/test-resources.txt
