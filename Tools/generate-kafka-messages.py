@@ -22,10 +22,10 @@ import sys
 # with gzip, snappy or lz4 only when the broker's Produce range overlaps [0, 0].
 SERVED = {
     "ApiVersions": (0, 3),
-    "Metadata": (0, 8),
-    "Produce": (0, 8),
-    "Fetch": (4, 11),
-    "ListOffsets": (0, 5),
+    "Metadata": (0, 12),
+    "Produce": (0, 11),
+    "Fetch": (4, 17),
+    "ListOffsets": (0, 9),
     "FindCoordinator": (0, 2),
     "JoinGroup": (0, 5),
     "SyncGroup": (0, 3),
@@ -70,6 +70,13 @@ SERVED = {
     "DescribeAcls": (0, 3),
     "CreateAcls": (0, 3),
     "DeleteAcls": (0, 3),
+    # What Kafka 3.9 and 4.0 serve beside the above and librdkafka 2.12 asks for: topic
+    # descriptions by partition (KIP-966), client telemetry (KIP-714, answered "no
+    # subscription") and SCRAM credentials (KIP-554).
+    "DescribeTopicPartitions": (0, 0),
+    "GetTelemetrySubscriptions": (0, 0),
+    "DescribeUserScramCredentials": (0, 0),
+    "AlterUserScramCredentials": (0, 0),
 }
 
 # The embedded consumer-protocol payloads (JoinGroup metadata, SyncGroup assignment) are also

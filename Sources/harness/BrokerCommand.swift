@@ -39,6 +39,11 @@ struct BrokerCommand: AsyncParsableCommand {
     var initialRebalanceDelayMs: Int64 = 0
 
     @Option(help: ArgumentHelp(
+        "The Kafka release clients see: \(KafkaVersion.allCases.map(\.rawValue).joined(separator: " or ")). It picks the request versions ApiVersions advertises (Kafka's for that release, within what FakeKafka serves).",
+        valueName: "version"))
+    var kafkaVersion: KafkaVersion = .v3_9
+
+    @Option(help: ArgumentHelp(
         "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. SSL and SASL_SSL listen with a certificate from a CA generated at start, written to --ca-out; SASL_* clients authenticate with --sasl-mechanisms as one of --user.",
         valueName: "protocol"))
     var securityProtocol = "PLAINTEXT"
@@ -212,6 +217,7 @@ struct BrokerCommand: AsyncParsableCommand {
         config.autoCreateTopics = !noAutoCreate
         guard initialRebalanceDelayMs >= 0 else { throw ValidationError("--initial-rebalance-delay-ms must be 0 or more, got \(initialRebalanceDelayMs)") }
         config.initialRebalanceDelay = .milliseconds(initialRebalanceDelayMs)
+        config.kafkaVersion = kafkaVersion
         config.logger = logger
         config.sasl = try sasl()
         config.tls = try tls()
@@ -260,6 +266,8 @@ struct TopicSpec: ExpressibleByArgument {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension KafkaVersion: ExpressibleByArgument {}
 
 /// `--capture-requests`: each distinct request frame as a file, for the fuzzers' seed corpus.
 /// Written on the connection's event loop; a debugging switch can afford the blocking write.

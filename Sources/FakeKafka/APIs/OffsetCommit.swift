@@ -13,7 +13,7 @@ enum OffsetCommitAPI: APIHandler {
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) {
                 return errorResponse(to: request, code: code, version: context.version)
             }
-            let memberCheck = state.groups[request.groupId]?.validateCommit(memberId: request.memberId, generationId: request.generationIdOrMemberEpoch)
+            let memberCheck = state.groups[request.groupId]?.validateCommit(memberId: request.memberId, groupInstanceId: request.groupInstanceId, generationId: request.generationIdOrMemberEpoch)
                 ?? (request.generationIdOrMemberEpoch < 0 ? .none : .unknownMemberId)
             if memberCheck != .none { return errorResponse(to: request, code: memberCheck, version: context.version) }
             _ = state.groupCreatingIfNeeded(request.groupId, delay: delay)
@@ -22,7 +22,7 @@ enum OffsetCommitAPI: APIHandler {
                     let tp = TopicPartition(topic.name, p.partitionIndex)
                     guard state.partition(tp) != nil else { return .init(partitionIndex: p.partitionIndex, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue) }
                     if let code = context.partitionFault(.offsetCommit, tp, state: &state) { return .init(partitionIndex: p.partitionIndex, errorCode: code.rawValue) }
-                    state.offsets[request.groupId, default: [:]][tp] = CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata)
+                    state.offsets[request.groupId, default: [:]][tp] = CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch)
                     return .init(partitionIndex: p.partitionIndex, errorCode: 0)
                 })
             })

@@ -19,7 +19,7 @@ enum TxnOffsetCommitAPI: APIHandler {
                 return errorResponse(to: request, code: .invalidTxnState, version: context.version)
             }
             if !request.memberId.isEmpty, let group = state.groups[request.groupId] {
-                let code = group.validateCommit(memberId: request.memberId, generationId: request.generationId)
+                let code = group.validateCommit(memberId: request.memberId, groupInstanceId: request.groupInstanceId, generationId: request.generationId)
                 if code != .none { return errorResponse(to: request, code: code, version: context.version) }
             }
             return TxnOffsetCommitResponse(topics: request.topics.map { topic in
@@ -28,7 +28,7 @@ enum TxnOffsetCommitAPI: APIHandler {
                     guard state.partition(tp) != nil else { return .init(partitionIndex: p.partitionIndex, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue) }
                     if let code = context.partitionFault(.txnOffsetCommit, tp, state: &state) { return .init(partitionIndex: p.partitionIndex, errorCode: code.rawValue) }
                     state.transactions.producers[request.transactionalId]!.pendingOffsets[request.groupId, default: [:]][tp] =
-                        CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata)
+                        CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch)
                     return .init(partitionIndex: p.partitionIndex, errorCode: 0)
                 })
             })

@@ -13,6 +13,15 @@ public struct BrokerInfo: Sendable, Equatable {
 public struct CommittedOffset: Sendable, Equatable {
     public var offset: Int64
     public var metadata: String?
+    /// The leader epoch the client committed with the offset (-1 if it sent none): returned by
+    /// OffsetFetch so a consumer can validate its position after a leader change (KIP-320).
+    public var leaderEpoch: Int32
+
+    public init(offset: Int64, metadata: String?, leaderEpoch: Int32 = -1) {
+        self.offset = offset
+        self.metadata = metadata
+        self.leaderEpoch = leaderEpoch
+    }
 }
 
 struct TopicState {
@@ -42,6 +51,8 @@ struct FetchWaiter {
 struct ClusterState {
     var brokers: [BrokerInfo] = []
     var topics: [String: TopicState] = [:]
+    /// Topic names by id, for the requests that name topics by id (Metadata v12, Fetch v13+).
+    var topicNamesById: [KafkaUUID: String] = [:]
     var groups: [String: ConsumerGroup] = [:]
     var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
     var coordinatorOverrides: [String: Int32] = [:]
@@ -68,14 +79,23 @@ struct ClusterState {
     var brokerConfigs: [String: [String: String]] = [:]
     var nextTopicLeader: Int32 = 0
 
-    init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {
+    /// SCRAM credentials: the configured users', and those AlterUserScramCredentials set.
+    var scramCredentials: SCRAMCredentialStore
+
+    init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil, sasl: SASLConfiguration? = nil) {
         requestLog = RequestLog(capacity: requestLogCapacity)
         faults = FaultTable(randomness: faultRandomness)
+        scramCredentials = SCRAMCredentialStore(sasl: sasl)
     }
 
     func partition(_ tp: TopicPartition) -> PartitionLog? {
         guard let topic = topics[tp.topic], tp.partition >= 0, Int(tp.partition) < topic.partitions.count else { return nil }
         return topic.partitions[Int(tp.partition)]
+    }
+
+    /// The name of the topic with this id (ids are new at each creation), nil for none.
+    func topicName(id: KafkaUUID) -> String? {
+        topicNamesById[id]
     }
 
     /// The coordinator of a group: spread by a stable hash of its id, unless a control moved it.
@@ -96,7 +116,10 @@ struct ClusterState {
 
     /// Creates a topic whose partition i has the replicas `replicas[i]`, led by the first.
     mutating func createTopic(_ name: String, replicas: [[Int32]], configs: [String: String] = [:]) {
-        topics[name] = TopicState(id: .random(), partitions: replicas.map { PartitionLog(replicas: $0) }, configs: configs)
+        let id = KafkaUUID.random()
+        if let replaced = topics[name] { topicNamesById[replaced.id] = nil }
+        topics[name] = TopicState(id: id, partitions: replicas.map { PartitionLog(replicas: $0) }, configs: configs)
+        topicNamesById[id] = name
     }
 
     /// `count` consecutive brokers (wrapping around) starting at the `leader`-th.

@@ -37,15 +37,19 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case deleteGroups = 42
     case incrementalAlterConfigs = 44
     case offsetDelete = 47
+    case describeUserScramCredentials = 50
+    case alterUserScramCredentials = 51
     case describeCluster = 60
+    case getTelemetrySubscriptions = 71
+    case describeTopicPartitions = 75
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
         switch self {
-        case .produce: 0...8
-        case .fetch: 4...11
-        case .listOffsets: 0...5
-        case .metadata: 0...8
+        case .produce: 0...11
+        case .fetch: 4...17
+        case .listOffsets: 0...9
+        case .metadata: 0...12
         case .offsetCommit: 2...7
         case .offsetFetch: 1...7
         case .findCoordinator: 0...2
@@ -76,7 +80,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: 0...2
         case .incrementalAlterConfigs: 0...1
         case .offsetDelete: 0...0
+        case .describeUserScramCredentials: 0...0
+        case .alterUserScramCredentials: 0...0
         case .describeCluster: 0...1
+        case .getTelemetrySubscriptions: 0...0
+        case .describeTopicPartitions: 0...0
         }
     }
 
@@ -116,7 +124,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: DeleteGroupsRequest.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.self
         case .offsetDelete: OffsetDeleteRequest.self
+        case .describeUserScramCredentials: DescribeUserScramCredentialsRequest.self
+        case .alterUserScramCredentials: AlterUserScramCredentialsRequest.self
         case .describeCluster: DescribeClusterRequest.self
+        case .getTelemetrySubscriptions: GetTelemetrySubscriptionsRequest.self
+        case .describeTopicPartitions: DescribeTopicPartitionsRequest.self
         }
     }
 
@@ -156,7 +168,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: DeleteGroupsResponse.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsResponse.self
         case .offsetDelete: OffsetDeleteResponse.self
+        case .describeUserScramCredentials: DescribeUserScramCredentialsResponse.self
+        case .alterUserScramCredentials: AlterUserScramCredentialsResponse.self
         case .describeCluster: DescribeClusterResponse.self
+        case .getTelemetrySubscriptions: GetTelemetrySubscriptionsResponse.self
+        case .describeTopicPartitions: DescribeTopicPartitionsResponse.self
         }
     }
 
@@ -196,7 +212,11 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: "DeleteGroups"
         case .incrementalAlterConfigs: "IncrementalAlterConfigs"
         case .offsetDelete: "OffsetDelete"
+        case .describeUserScramCredentials: "DescribeUserScramCredentials"
+        case .alterUserScramCredentials: "AlterUserScramCredentials"
         case .describeCluster: "DescribeCluster"
+        case .getTelemetrySubscriptions: "GetTelemetrySubscriptions"
+        case .describeTopicPartitions: "DescribeTopicPartitions"
         }
     }
 }
@@ -273,4 +293,12 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     CreateAclsResponse.self,
     DeleteAclsRequest.self,
     DeleteAclsResponse.self,
+    DescribeTopicPartitionsRequest.self,
+    DescribeTopicPartitionsResponse.self,
+    GetTelemetrySubscriptionsRequest.self,
+    GetTelemetrySubscriptionsResponse.self,
+    DescribeUserScramCredentialsRequest.self,
+    DescribeUserScramCredentialsResponse.self,
+    AlterUserScramCredentialsRequest.self,
+    AlterUserScramCredentialsResponse.self,
 ]

@@ -5,8 +5,8 @@ import NIOCore
 
 public struct MetadataRequest: KafkaMessage {
     public static let apiKey: ApiKey = .metadata
-    public static let versions: ClosedRange<Int16> = 0...8
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...12
+    public static func isFlexible(version: Int16) -> Bool { version >= 9 }
 
     public var topics: [MetadataRequestTopic]?
     public var allowAutoTopicCreation: Bool
@@ -22,7 +22,7 @@ public struct MetadataRequest: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("MetadataRequest", version) }
-        let flexible = false
+        let flexible = version >= 9
         self.init()
         if version >= 1 {
             self.topics = try buf.readKafkaNullableArray(compact: flexible) { buf in try MetadataRequestTopic(from: &buf, version: version) }
@@ -32,14 +32,19 @@ public struct MetadataRequest: KafkaMessage {
         if version >= 4 {
             self.allowAutoTopicCreation = try buf.readKafkaBool()
         }
-        if version >= 8 {
+        if version >= 8 && version <= 10 {
             self.includeClusterAuthorizedOperations = try buf.readKafkaBool()
+        }
+        if version >= 8 {
             self.includeTopicAuthorizedOperations = try buf.readKafkaBool()
+        }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
         }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 9
         if version >= 1 {
             buf.writeKafkaNullableArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         } else {
@@ -48,36 +53,55 @@ public struct MetadataRequest: KafkaMessage {
         if version >= 4 {
             buf.writeKafkaBool(self.allowAutoTopicCreation)
         }
-        if version >= 8 {
+        if version >= 8 && version <= 10 {
             buf.writeKafkaBool(self.includeClusterAuthorizedOperations)
+        }
+        if version >= 8 {
             buf.writeKafkaBool(self.includeTopicAuthorizedOperations)
+        }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
         }
     }
 
     public struct MetadataRequestTopic: KafkaStruct {
-        public var name: String
+        public var topicId: KafkaUUID
+        public var name: String?
 
-        public init(name: String = "") {
+        public init(topicId: KafkaUUID = .zero, name: String? = "") {
+            self.topicId = topicId
             self.name = name
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
-            self.name = try buf.readKafkaString(compact: flexible)
+            if version >= 10 {
+                self.topicId = try buf.readKafkaUUID()
+            }
+            self.name = version >= 10 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
-            buf.writeKafkaString(self.name, compact: flexible)
+            let flexible = version >= 9
+            if version >= 10 {
+                buf.writeKafkaUUID(self.topicId)
+            }
+            if version >= 10 { buf.writeKafkaNullableString(self.name, compact: flexible) } else { buf.writeKafkaString(self.name ?? "", compact: flexible) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }
 
 public struct MetadataResponse: KafkaMessage {
     public static let apiKey: ApiKey = .metadata
-    public static let versions: ClosedRange<Int16> = 0...8
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...12
+    public static func isFlexible(version: Int16) -> Bool { version >= 9 }
 
     public var throttleTimeMs: Int32
     public var brokers: [MetadataResponseBroker]
@@ -97,7 +121,7 @@ public struct MetadataResponse: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("MetadataResponse", version) }
-        let flexible = false
+        let flexible = version >= 9
         self.init()
         if version >= 3 {
             self.throttleTimeMs = try buf.readKafkaInt32()
@@ -110,13 +134,16 @@ public struct MetadataResponse: KafkaMessage {
             self.controllerId = try buf.readKafkaInt32()
         }
         self.topics = try buf.readKafkaArray(compact: flexible) { buf in try MetadataResponseTopic(from: &buf, version: version) }
-        if version >= 8 {
+        if version >= 8 && version <= 10 {
             self.clusterAuthorizedOperations = try buf.readKafkaInt32()
+        }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
         }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 9
         if version >= 3 {
             buf.writeInteger(self.throttleTimeMs)
         }
@@ -128,8 +155,11 @@ public struct MetadataResponse: KafkaMessage {
             buf.writeInteger(self.controllerId)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
-        if version >= 8 {
+        if version >= 8 && version <= 10 {
             buf.writeInteger(self.clusterAuthorizedOperations)
+        }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
         }
     }
 
@@ -147,7 +177,7 @@ public struct MetadataResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.nodeId = try buf.readKafkaInt32()
             self.host = try buf.readKafkaString(compact: flexible)
@@ -155,15 +185,21 @@ public struct MetadataResponse: KafkaMessage {
             if version >= 1 {
                 self.rack = version >= 1 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeInteger(self.nodeId)
             buf.writeKafkaString(self.host, compact: flexible)
             buf.writeInteger(self.port)
             if version >= 1 {
                 if version >= 1 { buf.writeKafkaNullableString(self.rack, compact: flexible) } else { buf.writeKafkaString(self.rack ?? "", compact: flexible) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }
@@ -188,7 +224,7 @@ public struct MetadataResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.errorCode = try buf.readKafkaInt16()
             self.partitionIndex = try buf.readKafkaInt32()
@@ -201,10 +237,13 @@ public struct MetadataResponse: KafkaMessage {
             if version >= 5 {
                 self.offlineReplicas = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeInteger(self.errorCode)
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.leaderId)
@@ -216,29 +255,37 @@ public struct MetadataResponse: KafkaMessage {
             if version >= 5 {
                 buf.writeKafkaArray(self.offlineReplicas, compact: flexible) { buf, e in buf.writeInteger(e) }
             }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
     public struct MetadataResponseTopic: KafkaStruct {
         public var errorCode: Int16
-        public var name: String
+        public var name: String?
+        public var topicId: KafkaUUID
         public var isInternal: Bool
         public var partitions: [MetadataResponsePartition]
         public var topicAuthorizedOperations: Int32
 
-        public init(errorCode: Int16 = 0, name: String = "", isInternal: Bool = false, partitions: [MetadataResponsePartition] = [], topicAuthorizedOperations: Int32 = -2147483648) {
+        public init(errorCode: Int16 = 0, name: String? = "", topicId: KafkaUUID = .zero, isInternal: Bool = false, partitions: [MetadataResponsePartition] = [], topicAuthorizedOperations: Int32 = -2147483648) {
             self.errorCode = errorCode
             self.name = name
+            self.topicId = topicId
             self.isInternal = isInternal
             self.partitions = partitions
             self.topicAuthorizedOperations = topicAuthorizedOperations
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.errorCode = try buf.readKafkaInt16()
-            self.name = try buf.readKafkaString(compact: flexible)
+            self.name = version >= 12 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+            if version >= 10 {
+                self.topicId = try buf.readKafkaUUID()
+            }
             if version >= 1 {
                 self.isInternal = try buf.readKafkaBool()
             }
@@ -246,18 +293,27 @@ public struct MetadataResponse: KafkaMessage {
             if version >= 8 {
                 self.topicAuthorizedOperations = try buf.readKafkaInt32()
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeInteger(self.errorCode)
-            buf.writeKafkaString(self.name, compact: flexible)
+            if version >= 12 { buf.writeKafkaNullableString(self.name, compact: flexible) } else { buf.writeKafkaString(self.name ?? "", compact: flexible) }
+            if version >= 10 {
+                buf.writeKafkaUUID(self.topicId)
+            }
             if version >= 1 {
                 buf.writeKafkaBool(self.isInternal)
             }
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
             if version >= 8 {
                 buf.writeInteger(self.topicAuthorizedOperations)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }

@@ -35,6 +35,11 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case nonEmptyGroup = 68
     case groupIdNotFound = 69
     case memberIdRequired = 79
+    case fencedInstanceId = 82
+    case unknownTopicId = 100
+    case resourceNotFound = 91
+    case duplicateResource = 92
+    case unacceptableCredential = 93
     case transactionalIdNotFound = 105
     case invalidTxnState = 48
     case invalidProducerIdMapping = 49
@@ -92,6 +97,11 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .nonEmptyGroup: "NON_EMPTY_GROUP"
         case .groupIdNotFound: "GROUP_ID_NOT_FOUND"
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
+        case .fencedInstanceId: "FENCED_INSTANCE_ID"
+        case .unknownTopicId: "UNKNOWN_TOPIC_ID"
+        case .resourceNotFound: "RESOURCE_NOT_FOUND"
+        case .duplicateResource: "DUPLICATE_RESOURCE"
+        case .unacceptableCredential: "UNACCEPTABLE_CREDENTIAL"
         case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"
         case .invalidTxnState: "INVALID_TXN_STATE"
         case .invalidProducerIdMapping: "INVALID_PRODUCER_ID_MAPPING"
