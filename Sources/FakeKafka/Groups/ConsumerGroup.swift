@@ -44,6 +44,12 @@ final class ConsumerGroup {
     /// Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet, with their expiry.
     private var pendingMemberIds: [String: NIODeadline] = [:]
     private var rebalanceDeadline: NIODeadline?
+    /// The members that asked for this generation's assignment (SyncGroup).
+    private var synced: Set<String> = []
+    /// Until when the leader's SyncGroup answer is held (see `sync`).
+    private var leaderAnswerDeadline: NIODeadline?
+    /// The longest the leader's SyncGroup answer waits for the other members' SyncGroups.
+    static let leaderAnswerHold: TimeAmount = .milliseconds(500)
     private var initialDelayDeadline: NIODeadline?
     private var nextMemberNumber = 0
     let initialRebalanceDelay: TimeAmount
@@ -212,6 +218,8 @@ final class ConsumerGroup {
     private func completeJoin(effects: inout Effects) {
         rebalanceDeadline = nil
         initialDelayDeadline = nil
+        synced = []
+        leaderAnswerDeadline = nil
         generation += 1
         if members.isEmpty {
             state = .empty
@@ -264,20 +272,44 @@ final class ConsumerGroup {
             reply(.rebalanceInProgress)
         case .stable:
             reply(.none, members[request.memberId]!.assignment)
+            synced.insert(request.memberId)
+            answerLeaderIfDue(now: now, effects: &effects)
         case .completingRebalance:
             members[request.memberId]!.pendingSync = promise
+            synced.insert(request.memberId)
             guard request.memberId == leaderId else { return }
             for a in request.assignments where members[a.memberId] != nil {
                 members[a.memberId]!.assignment = a.assignment
             }
             state = .stable
-            for (id, member) in members {
+            for (id, member) in members where id != leaderId {
                 guard let sync = member.pendingSync else { continue }
                 members[id]?.pendingSync = nil
                 let response = SyncGroupResponse(errorCode: 0, assignment: member.assignment)
                 effects.append { sync.succeed(response) }
             }
+            // Kafka answers the leader only once the assignment is written to its log and
+            // replicated; the other members' SyncGroups, sent as soon as their JoinGroup answers
+            // arrive, reach it first. A leader answered at once could revoke and rejoin (as a
+            // cooperative-sticky leader does) before a follower asks, and the follower would miss
+            // its generation. So the leader's answer waits until every member has asked, for at
+            // most `leaderAnswerHold`.
+            leaderAnswerDeadline = now + Self.leaderAnswerHold
+            answerLeaderIfDue(now: now, effects: &effects)
         }
+    }
+
+    /// Sends the held leader answer once every member has synced or the hold is over.
+    private func answerLeaderIfDue(now: NIODeadline, effects: inout Effects) {
+        guard state == .stable, let deadline = leaderAnswerDeadline, let leader = leaderId, let sync = members[leader]?.pendingSync else {
+            leaderAnswerDeadline = nil
+            return
+        }
+        guard now >= deadline || members.keys.allSatisfy(synced.contains) else { return }
+        leaderAnswerDeadline = nil
+        members[leader]?.pendingSync = nil
+        let response = SyncGroupResponse(errorCode: 0, assignment: members[leader]!.assignment)
+        effects.append { sync.succeed(response) }
     }
 
     // MARK: Heartbeat, LeaveGroup, expiry
@@ -333,6 +365,7 @@ final class ConsumerGroup {
     /// an initial delay. Called periodically by the cluster.
     func tick(now: NIODeadline, effects: inout Effects) {
         pendingMemberIds = pendingMemberIds.filter { $0.value > now }
+        answerLeaderIfDue(now: now, effects: &effects)
         var lost = false
         for (id, member) in members where member.pendingJoin == nil && member.lastHeartbeat + member.sessionTimeout < now {
             members.removeValue(forKey: id)
