@@ -20,9 +20,11 @@ public enum KafkaVersion: String, Sendable, CaseIterable, Comparable {
     }
 
     /// What is advertised for `key`: Kafka's range for this release, clipped to what FakeKafka
-    /// serves. nil when nothing is left.
+    /// serves; nil when nothing is left. An API the tables below do not list yet (one just added
+    /// to the generator's SERVED table) is advertised as served, so that serving it is enough to
+    /// offer it; give it its Kafka ranges here.
     public func advertised(_ key: ApiKey) -> ClosedRange<Int16>? {
-        guard let kafka = kafkaRange(key) else { return nil }
+        let kafka = kafkaRange(key) ?? key.versions
         let lo = max(kafka.lowerBound, key.versions.lowerBound), hi = min(kafka.upperBound, key.versions.upperBound)
         return lo <= hi ? lo...hi : nil
     }
