@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "Recorder", targets: ["Recorder"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
         .library(name: "ScenarioRunner", targets: ["ScenarioRunner"]),
+        .library(name: "FakeKafkaTarget", targets: ["FakeKafkaTarget"]),
+        .library(name: "EmbeddedIngressTarget", targets: ["EmbeddedIngressTarget"]),
         .library(name: "ScenarioTesting", targets: ["ScenarioTesting"]),
         .executable(name: "harness", targets: ["harness"]),
     ],
@@ -139,24 +141,32 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Running scenarios: the targets (FakeKafka or an external Kafka; the embedded or a remote
-        // ingress), steps and faults, exploration, capture.
+        // Running scenarios: the target protocols (what a Kafka and an ingress can do), any Kafka
+        // through the wire protocol, any ingress through Restate's admin API, steps and faults,
+        // exploration, capture. It links neither FakeKafka nor the reference ingress.
         .target(
             name: "ScenarioRunner",
             dependencies: [
-                "Scenarios", "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
+                "Scenarios", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // FakeKafka as a scenario target: `.fake(brokerPort:)`.
+        .target(name: "FakeKafkaTarget", dependencies: ["ScenarioRunner", "Scenarios", "FakeKafka", "KafkaProtocol"]),
+        // The reference ingress as a scenario target: `.embedded(...)`, and `ScenarioTarget.embedded`.
+        .target(
+            name: "EmbeddedIngressTarget",
+            dependencies: ["ScenarioRunner", "Scenarios", "FakeKafkaTarget", "KafkaIngress", .product(name: "Logging", package: "swift-log")]
+        ),
         // Scenarios under Swift Testing: failures reported at the line that wrote them.
-        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner"]),
+        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner", "EmbeddedIngressTarget"]),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios", "ScenarioRunner",
+                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios", "ScenarioRunner", "FakeKafkaTarget", "EmbeddedIngressTarget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -194,7 +204,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol", "HarnessTestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "FakeKafkaTarget", "EmbeddedIngressTarget", "KafkaIngress", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

@@ -22,19 +22,25 @@ import sys
 # with gzip, snappy or lz4 only when the broker's Produce range overlaps [0, 0].
 SERVED = {
     "ApiVersions": (0, 3),
+    # v10 adds topic ids, v12 looks topics up by id: librdkafka 2.12's KIP-848 consumer finds the
+    # topics of its assignment (sent as ids) that way, and a re-created topic is a new topic to it.
     "Metadata": (0, 12),
     "Produce": (0, 11),
+    # v13+ names topics by id.
     "Fetch": (4, 17),
+    # v7 adds MAX_TIMESTAMP (KIP-734), v8 earliest-local, v9 latest-tiered.
     "ListOffsets": (0, 9),
     "FindCoordinator": (0, 2),
     "JoinGroup": (0, 5),
     "SyncGroup": (0, 3),
     "Heartbeat": (0, 3),
     "LeaveGroup": (0, 3),
-    "OffsetCommit": (2, 7),
+    # v9 carries a KIP-848 member's id and epoch.
+    "OffsetCommit": (2, 9),
     # v6 is flexible, v7 adds RequireStable. librdkafka's admin client asks for all of a group's
     # offsets only from v6: before it, its "all" comes out as an empty topic list.
-    "OffsetFetch": (1, 7),
+    # v8 batches groups; v9 carries a KIP-848 member's id and epoch.
+    "OffsetFetch": (1, 9),
     "DescribeGroups": (0, 4),
     # v4 filters by state (KIP-518), v5 by group type (KIP-848): confluent-kafka's
     # list_consumer_groups sends them when asked to filter.
@@ -77,6 +83,10 @@ SERVED = {
     "GetTelemetrySubscriptions": (0, 0),
     "DescribeUserScramCredentials": (0, 0),
     "AlterUserScramCredentials": (0, 0),
+    # KIP-848 consumer groups: librdkafka 2.12 sends ConsumerGroupHeartbeat v1 only (v1 adds the
+    # topic regex) and ConsumerGroupDescribe v0.
+    "ConsumerGroupHeartbeat": (0, 1),
+    "ConsumerGroupDescribe": (0, 0),
 }
 
 # The embedded consumer-protocol payloads (JoinGroup metadata, SyncGroup assignment) are also
@@ -511,10 +521,16 @@ def generate_message(schemas, name, served):
     collect(top)
     for st in list(structs):
         collect(st)
-    for cname, c in common.items():
-        if cname in used and not any(x.name == cname for x in structs):
-            structs.append(Struct(cname, c["fields"], served, structs))
-            collect(structs[-1])
+    # Until nothing new is used: a common struct may use another (ConsumerGroupDescribe's
+    # Assignment holds TopicPartitions, declared before it).
+    added = True
+    while added:
+        added = False
+        for cname, c in common.items():
+            if cname in used and not any(x.name == cname for x in structs):
+                structs.append(Struct(cname, c["fields"], served, structs))
+                collect(structs[-1])
+                added = True
     flexible = parse_versions(d.get("flexibleVersions"))
     out = []
     emit_struct(top, flexible, out, "", top=(d.get("apiKey"), d["type"]))

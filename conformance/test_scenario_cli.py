@@ -54,10 +54,10 @@ def test_a_failing_scenario_exits_1_and_names_its_line(broker, tmp_path):
     junit = tmp_path / "junit.xml"
     result = run(str(scenario), "--bootstrap-servers", broker.bootstrap, "--junit", str(junit))
     assert result.returncode == 1, result.stdout + result.stderr
-    assert f"{scenario}:8:5: invocation_count 4 s: expected 4 completed invocations, got 3" in result.stdout
+    assert f"{scenario}:8:5: invocation_count 4 s: expected exactly 4 completed invocations, got 3" in result.stdout
     (case,) = cases(junit)
     (failure,) = [r for r in case.result if isinstance(r, Failure)]
-    assert "expected 4 completed invocations, got 3" in failure.text
+    assert "expected exactly 4 completed invocations, got 3" in failure.text
 
 
 def test_a_bad_file_is_refused_before_anything_runs(tmp_path):
@@ -66,3 +66,5 @@ def test_a_bad_file_is_refused_before_anything_runs(tmp_path):
     result = run(str(scenario), "--dry-run")
     assert result.returncode != 0
     assert f"{scenario}:3:25: produce: unknown key 'cuont'" in result.stderr + result.stdout
+    # The file's mistake alone: the command line was fine, so no usage text follows it.
+    assert "USAGE" not in result.stderr + result.stdout and "--help" not in result.stderr + result.stdout

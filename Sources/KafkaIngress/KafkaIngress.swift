@@ -184,20 +184,32 @@ public actor KafkaIngress {
     /// running when the period is over are abandoned: their invocations stay journaled and
     /// resume on the next start, so nothing is lost.
     public func shutdown(gracePeriod: Duration = .seconds(8)) async {
-        let deadline = ContinuousClock.now + gracePeriod
+        await stop(until: ContinuousClock.now + gracePeriod, crashing: false)
+    }
+
+    /// Stops as a crashed process would: consumers vanish without committing or leaving their
+    /// groups (the coordinator notices at the session timeout), running attempts are abandoned
+    /// mid-way and nothing is drained. What the journal holds resumes on the next start; what
+    /// was read but not journaled is read again from the committed offsets.
+    public func crash() async {
+        await stop(until: .now, crashing: true)
+    }
+
+    private func stop(until deadline: ContinuousClock.Instant, crashing: Bool) async {
         // First, so other processes' nodes stop sending records and leave their groups too; the
         // first of them to claim the data directory once it is free takes over.
         await nodeLink?.stop()
         nodeLink = nil
         await withTaskGroup(of: Void.self) { group in
             for consumer in nodes.flatMap(\.values) {
-                group.addTask { await consumer.stop(drainUntil: deadline) }
+                group.addTask { crashing ? await consumer.vanish() : await consumer.stop(drainUntil: deadline) }
             }
         }
         nodes = nodes.map { _ in [:] }
         let dispatcher = self.dispatcher
         // At least a moment, so attempts that are about to end are not reported as abandoned.
-        if !(await withTimeout(max(.milliseconds(200), deadline - .now)) { await dispatcher.stop() }) {
+        let grace = crashing ? .zero : max(.milliseconds(200), deadline - .now)
+        if !(await withTimeout(grace) { await dispatcher.stop() }), !crashing {
             logger.warning("abandoning the attempts still running; their invocations stay journaled and resume on the next start")
         }
         outcomeWaiters.stop()

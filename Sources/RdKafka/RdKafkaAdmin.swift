@@ -15,17 +15,23 @@ public final class RdKafkaAdmin: Sendable {
         (handle, context) = try makeClient(RD_KAFKA_PRODUCER, try makeConf(properties), "admin client", logger: logger)
     }
 
-    /// Creates a topic; throws the broker's error for it (e.g. TOPIC_ALREADY_EXISTS).
-    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1, timeoutMs: Int32 = 10_000) async throws {
-        try await offPool { try self.createTopicBlocking(name, partitions, replicationFactor, timeoutMs) }
+    /// Creates a topic with these topic configs (e.g. `message.timestamp.type`); throws the
+    /// broker's error for it (e.g. TOPIC_ALREADY_EXISTS).
+    public func createTopic(_ name: String, partitions: Int32, replicationFactor: Int32 = 1, configs: [String: String] = [:],
+                            timeoutMs: Int32 = 10_000) async throws {
+        try await offPool { try self.createTopicBlocking(name, partitions, replicationFactor, configs, timeoutMs) }
     }
 
-    private func createTopicBlocking(_ name: String, _ partitions: Int32, _ replicationFactor: Int32, _ timeoutMs: Int32) throws {
+    private func createTopicBlocking(_ name: String, _ partitions: Int32, _ replicationFactor: Int32, _ configs: [String: String], _ timeoutMs: Int32) throws {
         var errstr = [CChar](repeating: 0, count: 512)
         guard let topic = rd_kafka_NewTopic_new(name, partitions, replicationFactor, &errstr, errstr.count) else {
             throw RdKafkaError(message: errorString(errstr), context: "describing new topic \(name)")
         }
         defer { rd_kafka_NewTopic_destroy(topic) }
+        for (key, value) in configs.sorted(by: { $0.key < $1.key }) {
+            let error = rd_kafka_NewTopic_set_config(topic, key, value)
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR { throw RdKafkaError(error, "setting \(key)=\(value) on new topic \(name)") }
+        }
         try runAdmin(timeoutMs: timeoutMs, what: "creating topic \(name)") { queue in
             var topics: [OpaquePointer?] = [topic]
             rd_kafka_CreateTopics(handle.pointer, &topics, 1, nil, queue)

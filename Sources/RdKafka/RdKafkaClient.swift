@@ -107,10 +107,11 @@ func makeClient(_ type: rd_kafka_type_t, _ clientConf: ClientConf, _ what: Strin
 /// Destroys the client on `queue` once the work already queued there is done (so no blocking
 /// call still uses the handle), off whatever thread dropped the last reference: destroying can
 /// block while librdkafka closes its connections and joins its threads.
-func destroyClient(_ handle: Handle, _ context: Unmanaged<ClientContext>, on queue: DispatchQueue = .global(), before: @escaping @Sendable () -> Void = {}) {
+func destroyClient(_ handle: Handle, _ context: Unmanaged<ClientContext>, on queue: DispatchQueue = .global(), flags: Int32 = 0,
+                   before: @escaping @Sendable () -> Void = {}) {
     queue.async {
         before()
-        rd_kafka_destroy(handle.pointer)
+        rd_kafka_destroy_flags(handle.pointer, flags)
         context.takeRetainedValue().registration.close()
     }
 }

@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 import Dispatch
 import Logging
 
@@ -8,6 +9,8 @@ public final class RdKafkaConsumer: Sendable {
     private let handle: Handle
     private let context: Unmanaged<ClientContext>
     private let queue = DispatchQueue(label: "rdkafka.consumer")
+    /// Set by `abandon`: destroyed without closing.
+    private let abandoned = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - properties: librdkafka properties; `group.id` is needed to subscribe or commit.
@@ -171,9 +174,16 @@ public final class RdKafkaConsumer: Sendable {
         }
     }
 
-    /// Not closed before: destroying closes it (leaving the group), after any call still running.
+    /// Drops the consumer as a crashed process would: when it is destroyed, nothing stored is
+    /// committed and the group is not left (the coordinator notices at the session timeout).
+    public func abandon() {
+        abandoned.store(true, ordering: .releasing)
+    }
+
+    /// Not closed before: destroying closes it (leaving the group), after any call still running,
+    /// unless it was abandoned.
     deinit {
-        destroyClient(handle, context, on: queue)
+        destroyClient(handle, context, on: queue, flags: abandoned.load(ordering: .acquiring) ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE : 0)
     }
 }
 

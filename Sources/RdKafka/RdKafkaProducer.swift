@@ -8,6 +8,9 @@ public struct Delivery: Sendable, Equatable {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
+    /// The record's timestamp as the broker keeps it: the producer's CreateTime, or the broker's
+    /// own on a LogAppendTime topic; -1: none.
+    public var timestamp: Int64 = -1
 }
 
 /// A record to produce.
@@ -62,7 +65,10 @@ public final class RdKafkaProducer: Sendable {
                 let why = ClientContext.of(rk)?.tokenFailureNote ?? ""
                 callback.done(.failure(RdKafkaError(m.err, "delivering to \(String(cString: rd_kafka_topic_name(m.rkt)))/\(m.partition)\(why)")))
             } else {
-                callback.done(.success(Delivery(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset)))
+                var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                let timestamp = rd_kafka_message_timestamp(message, &type)
+                callback.done(.success(Delivery(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+                                                timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : timestamp)))
             }
         }
         (handle, context) = try makeClient(RD_KAFKA_PRODUCER, conf, "producer", logger: logger)

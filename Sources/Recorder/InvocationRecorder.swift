@@ -34,6 +34,21 @@ public struct RecordedInvocation: Sendable, Equatable, Codable {
     /// known; empty for a suspension.
     public var output: String
 
+    public init(invocationID: String, service: String, handler: String, key: String, headers: [String: String], payload: String,
+                attempt: Int, start: Int64, end: Int64, outcome: Outcome, output: String) {
+        self.invocationID = invocationID
+        self.service = service
+        self.handler = handler
+        self.key = key
+        self.headers = headers
+        self.payload = payload
+        self.attempt = attempt
+        self.start = start
+        self.end = end
+        self.outcome = outcome
+        self.output = output
+    }
+
     enum CodingKeys: String, CodingKey {
         case service, handler, key, headers, payload, attempt, start, end, outcome, output
         case invocationID = "invocation_id"

@@ -1,6 +1,9 @@
 import Scenarios
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import KafkaProtocol
+import RdKafka
 import RestateProtocol
 
 /// One run of a scenario's steps; collects what the expectations look at.
@@ -12,6 +15,7 @@ final class ScenarioExecution {
     var produced: [ProducedRecord] = []
     var deleted: Set<String> = []
     var membersAfterDelete: [String: Int] = [:]
+    var committedAfterDelete: [String: [Int32: Int64]] = [:]
     /// Injected faults, where they were written, and how often each has acted.
     var injected: [(location: SourceLocation, fault: InjectedFault, fired: @Sendable () -> Int)] = []
 
@@ -25,7 +29,8 @@ final class ScenarioExecution {
         for topic in scenario.topics {
             let cluster = spec(of: topic.cluster)
             do {
-                try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions)
+                try await environment.kafka(cluster.name, in: scenario).createTopic(topic.name, partitions: topic.partitions ?? cluster.partitions,
+                                                                                    configs: topic.configs)
             } catch {
                 throw ScenarioStepError(location: scenario.source, message: "creating topic \(topic.name) on cluster \(cluster.name): \(error)")
             }
@@ -70,6 +75,16 @@ final class ScenarioExecution {
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
+        observations.subscriptionSpecs = Dictionary(scenario.subscriptions.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        observations.defaultCluster = scenario.cluster.name
+        observations.committedAfterDelete = committedAfterDelete
+        for case .committedOffsets(let name, _) in scenario.expectations.map(\.value) {
+            guard let s = subscriptionSpec(name) else { continue }
+            observations.committedAfterSteps[name] = try await environment.kafka(s.cluster, in: scenario).committedOffsets(group: group(of: name), topic: s.topic)
+        }
+        if scenario.expectations.contains(where: { if case .metric = $0.value { true } else { false } }) {
+            observations.metricsText = try? await metricsText()
+        }
         let discovered = environment.recorder.discoveredServices
         observations.workflowRuns = Set(scenario.subscriptions.filter { s in
             let parts = s.sink.split(separator: "/").map(String.init)
@@ -97,13 +112,21 @@ final class ScenarioExecution {
         case .waitForCommitted(let name, let timeoutMs):
             guard let s = subscriptionSpec(name) else { throw ScenarioError("unknown subscription '\(name)'") }
             let kafka = try environment.kafka(s.cluster, in: scenario)
-            var lag: [Int32: Int64] = [:]
+            // What a consumer that has read everything it can commits: past the last consumable
+            // record the scenario wrote. Control records and aborted or open transactions beyond
+            // it are not waited for, on any Kafka.
+            let ends = CommitProgress.consumableEnds(of: produced, subscription: s, defaultCluster: scenario.cluster.name)
+            var behind: [Int32: (committed: Int64?, end: Int64)] = [:]
             guard try await Polling.until(timeout: .milliseconds(timeoutMs), every: .milliseconds(50), {
-                lag = try await kafka.uncommitted(group: group(of: name), topic: s.topic).filter { $0.value > 0 }
-                return lag.isEmpty
+                let committed = try await kafka.committedOffsets(group: group(of: name), topic: s.topic)
+                behind = [:]
+                for (partition, end) in ends where (committed[partition] ?? -1) < end { behind[partition] = (committed[partition], end) }
+                return behind.isEmpty
             }) else {
-                let detail = lag.sorted { $0.key < $1.key }.map { "\(s.topic)/\($0.key): \($0.value)" }.joined(separator: ", ")
-                throw ScenarioError("waited \(timeoutMs) ms for group \(group(of: name)) to commit every record; not committed: \(detail)")
+                let detail = behind.sorted { $0.key < $1.key }
+                    .map { "\(s.topic)/\($0.key) committed \($0.value.committed.map(String.init) ?? "nothing"), expected \($0.value.end)" }
+                    .joined(separator: ", ")
+                throw ScenarioError("waited \(timeoutMs) ms for group \(group(of: name)) to commit every record; \(detail)")
             }
         case .subscribe(let name):
             guard let s = subscriptionSpec(name) else { throw ScenarioError("unknown subscription '\(name)'") }
@@ -112,18 +135,26 @@ final class ScenarioExecution {
             try await environment.ingress.delete(subscription: ids[name] ?? "")
             deleted.insert(name)
             membersAfterDelete[name] = try await membersOnceLeft(name)
+            if let s = subscriptionSpec(name) {
+                committedAfterDelete[name] = try await environment.kafka(s.cluster, in: scenario).committedOffsets(group: group(of: name), topic: s.topic)
+            }
         case .restartIngress:
-            try await environment.ingress.restart()
+            try await environment.ingress.restart(kill: false)
+        case .killIngress:
+            try await environment.ingress.restart(kill: true)
         case .ingressInstances(let count):
-            try await environment.scale(to: count)
+            try await environment.ingress.setNodes(count)
         case .addPartitions(let topic, let count, let cluster):
             try await environment.kafka(cluster, in: scenario).addPartitions(to: topic, total: count)
+            await environment.producers.forget(cluster: cluster ?? scenario.cluster.name)
         case .fault(let fault):
             if let fired = try await apply(fault, cluster: nil), let injectedFault = fault.injected, !explored {
                 injected.append((location, injectedFault, fired))
             }
         case .call(let call):
             try await perform(call)
+        case .admin(let admin):
+            try await perform(admin)
         case .sleep(let ms):
             try await Task.sleep(for: .milliseconds(ms))
         }
@@ -133,7 +164,7 @@ final class ScenarioExecution {
         let cluster = spec(of: s.cluster)
         let kafka = try environment.kafka(cluster.name, in: scenario)
         do {
-            if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions) }
+            if try await kafka.partitions(of: s.topic) == nil { try await kafka.createTopic(s.topic, partitions: cluster.partitions, configs: [:]) }
             ids[s.name] = try await environment.ingress.subscribe(cluster: cluster.name, topic: s.topic, sink: s.sink, options: s.options)
         } catch {
             throw ScenarioError("creating subscription '\(s.name)' (\(cluster.name)/\(s.topic) → \(s.sink)): \(error)")
@@ -162,6 +193,12 @@ final class ScenarioExecution {
         return fired
     }
 
+    /// The ingress's Prometheus metrics, from `/metrics` on its admin API.
+    private func metricsText() async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: try await environment.ingress.adminURL() + "/metrics"), timeout: .seconds(30))
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
+    }
+
     /// Why nothing may have been consumed: SASL authentications a cluster refused, TLS handshakes that failed, token requests refused.
     private func authenticationNote() -> String {
         let refused = environment.kafka.sorted { $0.key < $1.key }.flatMap { name, kafka -> [String] in
@@ -172,8 +209,8 @@ final class ScenarioExecution {
             if let last = kafka.authenticationFailures.last {
                 notes.append("cluster \(name) refused \(kafka.authenticationFailures.count) SASL authentication(s): \(last)")
             }
-            if let refusals = (kafka as? FakeKafkaTarget)?.cluster.tokenEndpointRefusals, let last = refusals.last {
-                notes.append("the token endpoint of cluster \(name) refused \(refusals.count) token request(s): \(last)")
+            if let last = kafka.tokenEndpointRefusals.last {
+                notes.append("the token endpoint of cluster \(name) refused \(kafka.tokenEndpointRefusals.count) token request(s): \(last)")
             }
             return notes
         }
@@ -213,7 +250,7 @@ final class ScenarioExecution {
         let kafka = try environment.kafka(cluster.name, in: scenario)
         var partitions = try await kafka.partitions(of: p.topic)
         if partitions == nil {
-            try await kafka.createTopic(p.topic, partitions: cluster.partitions)
+            try await kafka.createTopic(p.topic, partitions: cluster.partitions, configs: [:])
             partitions = cluster.partitions
         }
         let count = partitions ?? 1
@@ -222,38 +259,92 @@ final class ScenarioExecution {
         let rawValue = p.valueHex.map(ScenarioRunner.bytes(hex:))
         let headers = p.headers.sorted { $0.key < $1.key }.map { ($0.key, Array($0.value.utf8)) }
         let keyTemplate = p.key.map(Template.init)
-        let valueTemplate = Template(p.value)
-        var byPartition: [Int32: [(index: Int, record: RecordToProduce, value: String)]] = [:]
+        let valueTemplate = p.value.map(Template.init)
+        var items: [(index: Int, record: RecordToProduce, value: String?)] = []
         for i in 0..<p.count {
             let key = rawKey ?? keyTemplate.map { Array($0.render(i).utf8) }
-            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? valueTemplate.render(i)
+            let value = rawValue.map { String(decoding: $0, as: UTF8.self) } ?? valueTemplate?.render(i)
             let partition = p.partition ?? key.map { Int32(Template.partition(of: $0, count)) } ?? Int32(i % Int(count))
             guard (0..<count).contains(partition) else {
                 throw ScenarioError("partition \(partition) of topic \(p.topic) does not exist (it has \(count))")
             }
-            let record = RecordToProduce(partition: partition, key: key, value: rawValue ?? Array(value.utf8), headers: headers, timestamp: timestamp)
-            byPartition[partition, default: []].append((first + i, record, value))
+            items.append((first + i, RecordToProduce(partition: partition, key: key, value: rawValue ?? value.map { Array($0.utf8) },
+                                                     headers: headers, timestamp: timestamp), value))
         }
-        var offsetsByPartition: [Int32: [Int64]] = [:]
-        if let outcome = p.transaction {
-            offsetsByPartition = try await kafka.produceTransaction(byPartition.mapValues { $0.map(\.record) }, topic: p.topic,
-                                                                    compression: p.compression, commit: outcome == .commit)
-        } else {
-            for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-                offsetsByPartition[partition] = try await kafka.produce(items.map(\.record), topic: p.topic, partition: partition, compression: p.compression)
+        let written = try await write(items.map(\.record), p, cluster: cluster.name, kafka)
+        guard let written else { return [] }
+        return zip(items, written).map { item, stored in
+            var record = ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: item.record.partition, offset: stored.offset,
+                                        key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
+                                        value: item.value, timestamp: stored.timestamp, producedAfterDeleting: deleted)
+            record.aborted = p.transaction == .abort
+            record.inOpenTransaction = p.transaction == .open
+            record.headers = p.headers
+            record.label = p.label
+            return record
+        }
+    }
+
+    /// Writes the records (in order) as the step says; returns where each was stored, or nil when
+    /// the step expected the write to fail and it did.
+    private func write(_ records: [RecordToProduce], _ p: ProduceStep, cluster: String,
+                       _ kafka: any KafkaTarget) async throws -> [(offset: Int64, timestamp: Int64)]? {
+        if p.via == .log {
+            guard p.transaction == nil, p.expectError == nil else {
+                throw ScenarioError("`via: log` appends directly to the log; transactions and expected errors need the producer")
+            }
+            guard environment.target.kafka.capabilities.contains(.directAppend) else {
+                throw ScenarioError("`via: log` appends to FakeKafka's logs; \(environment.target.kafka.name) is written through a producer")
+            }
+            var stored = [(offset: Int64, timestamp: Int64)?](repeating: nil, count: records.count)
+            let byPartition = Dictionary(grouping: records.indices) { records[$0].partition }
+            for (partition, indices) in byPartition.sorted(by: { $0.key < $1.key }) {
+                let offsets = try await kafka.append(indices.map { records[$0] }, topic: p.topic, partition: partition, compression: p.compression)
+                for (i, offset) in zip(indices, offsets) { stored[i] = (offset, records[i].timestamp) }
+            }
+            return stored.map { $0! }
+        }
+        let outgoing = records.map { r in
+            OutgoingRecord(topic: p.topic, partition: r.partition, key: r.key, value: r.value,
+                           headers: r.headers.map { RdKafkaHeader($0.0, $0.1) }, timestamp: r.timestamp)
+        }
+        let producers = environment.producers
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                let deliveries = if let outcome = p.transaction {
+                    try await producers.sendTransaction(outgoing, cluster: cluster, compression: p.compression, outcome: outcome)
+                } else {
+                    try await producers.send(outgoing, cluster: cluster, compression: p.compression, isolated: p.expectError != nil)
+                }
+                if let expected = p.expectError {
+                    throw ScenarioError("expected producing \(records.count) record(s) to \(p.topic) to fail with \(expected); every one was delivered")
+                }
+                return deliveries.map { ($0.offset, $0.timestamp) }
+            } catch let error as RdKafkaError {
+                if let expected = p.expectError {
+                    guard Self.error(error, is: expected) else {
+                        throw ScenarioError("expected producing to \(p.topic) to fail with \(expected); it failed with \(Self.kafkaName(error)): \(error)")
+                    }
+                    return nil
+                }
+                guard p.eventually, ContinuousClock.now < deadline else {
+                    throw ScenarioError("producing \(records.count) record(s) to \(p.topic) failed with \(Self.kafkaName(error)): \(error)"
+                                        + (p.eventually ? " (still failing after 30 s)" : ""))
+                }
+                try await Task.sleep(for: .milliseconds(200))
             }
         }
-        var out: [ProducedRecord] = []
-        for (partition, items) in byPartition.sorted(by: { $0.key < $1.key }) {
-            for (item, offset) in zip(items, offsetsByPartition[partition] ?? []) {
-                var record = ProducedRecord(index: item.index, cluster: cluster.name, topic: p.topic, partition: partition, offset: offset,
-                                            key: item.record.key.map { String(decoding: $0, as: UTF8.self) }, keyBytes: item.record.key,
-                                            value: item.value, timestamp: timestamp, producedAfterDeleting: deleted)
-                record.aborted = p.transaction == .abort
-                out.append(record)
-            }
-        }
-        return out.sorted { $0.index < $1.index }
+    }
+
+    /// Kafka's name for a broker error (NOT_LEADER_OR_FOLLOWER), librdkafka's for a local one (_MSG_TIMED_OUT).
+    static func kafkaName(_ error: RdKafkaError) -> String {
+        if error.code >= 0, let code = KafkaErrorCode(rawValue: Int16(error.code)) { return code.name }
+        return error.name
+    }
+
+    static func error(_ error: RdKafkaError, is expected: String) -> Bool {
+        kafkaName(error) == expected || error.name == expected
     }
 
     /// Waits for completed invocations of these subscription ids (all when nil).

@@ -1,27 +1,18 @@
 import Scenarios
-import FakeKafka
 import Foundation
-import KafkaIngress
 import KafkaProtocol
 
 /// Runs scenarios against a target: set up, run the steps, check the expectations.
 public struct ScenarioRunner: Sendable {
-    /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
-    public var defects: Set<DeliberateDefect>
     public var target: ScenarioTarget
-    /// Attempts the embedded ingress runs at once (each holds a connection to the recorder).
-    public var concurrency: Int
     /// Replaces the seed of scenarios that explore (`--seed`).
     public var seed: UInt64?
     /// Where an exploration writes the scenario of a failed run (nil: the temporary directory;
     /// never beside the scenario, where a later `harness run` of the folder would pick it up).
     public var replayDirectory: String?
 
-    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [],
-                concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
+    public init(target: ScenarioTarget) {
         self.target = target
-        self.defects = defects
-        self.concurrency = concurrency
     }
 
     public func run(_ scenario: Scenario) async -> ScenarioResult {
@@ -54,9 +45,11 @@ public struct ScenarioRunner: Sendable {
         var result = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
         // A real Kafka keeps what earlier runs wrote: give this run topics of its own.
         var runnable = scenario
-        if case .external = target.kafka { runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)) }
+        if target.kafka.capabilities.contains(.keepsEarlierRuns) {
+            runnable = scenario.suffixingTopics("-" + String(UInt32.random(in: 0...UInt32.max), radix: 36))
+        }
         do {
-            let environment = try await ScenarioEnvironment(runnable, target: target, embedded: EmbeddedIngress.Options(defects: defects, concurrency: concurrency, retry: runnable.retryPolicy))
+            let environment = try await ScenarioEnvironment(runnable, target: target)
             do {
                 let observations = try await ScenarioExecution(scenario: runnable, environment: environment).run()
                 result.observations = observations
@@ -91,27 +84,33 @@ public struct ScenarioRunner: Sendable {
 extension ScenarioRunner {
     /// What the scenario needs that the target cannot do, if anything (such scenarios are skipped).
     public func unsupported(_ scenario: Scenario) -> String? {
+        let kafka = target.kafka.capabilities, ingress = target.ingress.capabilities
+        let (kafkaName, ingressName) = (target.kafka.name, target.ingress.name)
         let steps = scenario.steps.map(\.value)
-        if case .external = target.kafka {
-            if steps.contains(where: { if case .fault = $0 { true } else { false } }) { return "it injects faults, which need FakeKafka (not --bootstrap-servers)" }
-            if scenario.explore != nil { return "it explores faults, which need FakeKafka (not --bootstrap-servers)" }
-            if steps.contains(where: { if case .addPartitions = $0 { true } else { false } }) { return "it adds partitions, which this harness does only on FakeKafka (not --bootstrap-servers)" }
-            if scenario.clusters.contains(where: { $0.sasl != nil }) { return "it declares SASL users, which only FakeKafka can be given (not --bootstrap-servers)" }
-            if scenario.clusters.contains(where: { $0.effectiveSecurityProtocol.usesTLS }) { return "its cluster uses TLS with a CA the harness generates, which needs FakeKafka (not --bootstrap-servers)" }
-            if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; --bootstrap-servers gives one" }
-        }
-        if case .remote = target.ingress {
-            if steps.contains(.restartIngress) { return "it restarts the ingress, which an external ingress does not let the harness do" }
-            if steps.contains(where: { if case .ingressInstances = $0 { true } else { false } }) { return "it adds ingress instances, which only the embedded target can" }
-            if !scenario.additionalClusters.isEmpty { return "it uses \(scenario.clusters.count) Kafka clusters; an external ingress is configured with one" }
-            if scenario.cluster.effectiveSecurityProtocol.usesTLS {
-                return "its cluster uses TLS with a CA generated per run, which an external ingress's configuration cannot name in advance"
-            }
-            if scenario.cluster.sasl?.ingressUser != nil {
-                return "its ingress_user goes into the ingress's cluster properties, which an external ingress takes from its own configuration"
-            }
-        }
-        return nil
+        let clusters = scenario.clusters.count
+        func any(_ matches: (Step) -> Bool) -> Bool { steps.contains(where: matches) }
+        let needs: [(Bool, Bool, String)] = [
+            (any { if case .fault = $0 { true } else { false } }, kafka.contains(.faults), "it injects faults, which \(kafkaName) does not offer (FakeKafka does)"),
+            (scenario.explore != nil, kafka.contains(.faults), "it explores faults, which \(kafkaName) does not offer (FakeKafka does)"),
+            (any { if case .addPartitions = $0 { true } else { false } }, kafka.contains(.addPartitions), "it adds partitions, which this harness does only on FakeKafka, not on \(kafkaName)"),
+            (any { if case .produce(let p) = $0 { p.via == .log } else { false } }, kafka.contains(.directAppend),
+             "it appends records directly to the log (via: log), which only FakeKafka allows, not \(kafkaName)"),
+            (scenario.clusters.contains { $0.sasl != nil }, kafka.contains(.saslUsers), "it declares SASL users, which only FakeKafka can be given, not \(kafkaName)"),
+            (scenario.clusters.contains { $0.effectiveSecurityProtocol.usesTLS }, kafka.contains(.generatedTLS),
+             "its cluster uses TLS with a CA the harness generates, which needs FakeKafka, not \(kafkaName)"),
+            (clusters > 1, kafka.contains(.multipleClusters), "it uses \(clusters) Kafka clusters; \(kafkaName) is one"),
+            (clusters > 1, ingress.contains(.multipleClusters), "it uses \(clusters) Kafka clusters; \(ingressName) is configured with one"),
+            (steps.contains(.restartIngress), ingress.contains(.restart), "it restarts the ingress, which \(ingressName) does not let the harness do"),
+            (steps.contains(.killIngress), ingress.contains(.kill), "it kills the ingress, which \(ingressName) does not let the harness do"),
+            (any { if case .ingressInstances = $0 { true } else { false } }, ingress.contains(.nodes), "it adds ingress instances, which \(ingressName) cannot"),
+            (scenario.cluster.effectiveSecurityProtocol.usesTLS, ingress.contains(.perRunClusterConfiguration),
+             "its cluster uses TLS with a CA generated per run, which the configuration of \(ingressName) cannot name in advance"),
+            (!scenario.cluster.properties.isEmpty && !scenario.cluster.registeredAtRuntime, ingress.contains(.perRunClusterConfiguration),
+             "its cluster's properties go into the ingress's configuration, which \(ingressName) takes from its own file (register the cluster at run time instead)"),
+            (scenario.cluster.sasl?.ingressUser != nil, ingress.contains(.perRunClusterConfiguration),
+             "its ingress_user goes into the ingress's cluster properties, which \(ingressName) takes from its own configuration"),
+        ]
+        return needs.first { needed, offered, _ in needed && !offered }?.2
     }
 }
 
@@ -134,64 +133,6 @@ struct ScenarioStepError: Error, CustomStringConvertible {
     var description: String { "\(location): \(message)" }
 }
 
-
-/// `{i}` and `{i % N}` in keys and values.
-/// A key or value template: `{i}` is the record's number in its step, `{i % N}` that number
-/// modulo N; anything else is literal. Parsed once per step, rendered once per record.
-struct Template {
-    private enum Part {
-        case literal(String)
-        case index
-        case indexModulo(Int)
-    }
-
-    private let parts: [Part]
-
-    init(_ template: String) {
-        var parts: [Part] = []
-        var literal = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{i") {
-            literal += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
-            let inside = rest[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
-            var placeholder: Part?
-            if inside.isEmpty {
-                placeholder = .index
-            } else if inside.hasPrefix("%"), let n = Int(inside.dropFirst().trimmingCharacters(in: .whitespaces)), n > 0 {
-                placeholder = .indexModulo(n)
-            }
-            if let placeholder {
-                if !literal.isEmpty { parts.append(.literal(literal)) }
-                literal = ""
-                parts.append(placeholder)
-            } else {
-                literal += rest[open.lowerBound...close]
-            }
-            rest = rest[rest.index(after: close)...]
-        }
-        literal += rest
-        if !literal.isEmpty { parts.append(.literal(literal)) }
-        self.parts = parts
-    }
-
-    func render(_ i: Int) -> String {
-        var out = ""
-        for part in parts {
-            switch part {
-            case .literal(let text): out += text
-            case .index: out += String(i)
-            case .indexModulo(let n): out += String(i % n)
-            }
-        }
-        return out
-    }
-
-    /// A stable partition for a key (FNV-1a; all records of a key land together).
-    static func partition(of key: [UInt8], _ partitions: Int32) -> Int {
-        Int(key.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 } % UInt32(max(1, partitions)))
-    }
-}
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }

@@ -1,3 +1,4 @@
+import EmbeddedIngressTarget
 import ScenarioRunner
 import Scenarios
 import Testing
@@ -6,7 +7,7 @@ import Testing
 /// becomes an issue at the line that wrote it, the Swift line for the builder, the YAML line for
 /// a file.
 @discardableResult
-public func expectScenario(_ scenario: Scenario, runner: ScenarioRunner = ScenarioRunner(),
+public func expectScenario(_ scenario: Scenario, runner: ScenarioRunner = ScenarioRunner(target: .embedded),
                            sourceLocation: Testing.SourceLocation = #_sourceLocation) async -> ScenarioResult {
     let result = await runner.run(scenario)
     if let error = result.error {

@@ -44,6 +44,21 @@ struct BrokerCommand: AsyncParsableCommand {
     var kafkaVersion: KafkaVersion = .v3_9
 
     @Option(help: ArgumentHelp(
+        "How often members of KIP-848 consumer groups (group.protocol=consumer) heartbeat (Kafka's group.consumer.heartbeat.interval.ms). Members learn of a rebalance at their next heartbeat, so a lower value makes rebalances quicker.",
+        valueName: "ms"))
+    var consumerHeartbeatIntervalMs: Int64 = 5000
+
+    @Option(help: ArgumentHelp(
+        "How long a KIP-848 consumer group member that stops heartbeating keeps its place (Kafka's group.consumer.session.timeout.ms).",
+        valueName: "ms"))
+    var consumerSessionTimeoutMs: Int64 = 45000
+
+    @Option(help: ArgumentHelp(
+        "The server-side assignors KIP-848 consumer groups may use, comma-separated, the first the default (Kafka's group.consumer.assignors): uniform, range.",
+        valueName: "names"))
+    var consumerAssignors = "uniform,range"
+
+    @Option(help: ArgumentHelp(
         "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. SSL and SASL_SSL listen with a certificate from a CA generated at start, written to --ca-out; SASL_* clients authenticate with --sasl-mechanisms as one of --user.",
         valueName: "protocol"))
     var securityProtocol = "PLAINTEXT"
@@ -218,6 +233,16 @@ struct BrokerCommand: AsyncParsableCommand {
         guard initialRebalanceDelayMs >= 0 else { throw ValidationError("--initial-rebalance-delay-ms must be 0 or more, got \(initialRebalanceDelayMs)") }
         config.initialRebalanceDelay = .milliseconds(initialRebalanceDelayMs)
         config.kafkaVersion = kafkaVersion
+        guard consumerHeartbeatIntervalMs > 0, consumerSessionTimeoutMs > consumerHeartbeatIntervalMs else {
+            throw ValidationError("--consumer-heartbeat-interval-ms must be more than 0 and less than --consumer-session-timeout-ms, got \(consumerHeartbeatIntervalMs) and \(consumerSessionTimeoutMs)")
+        }
+        config.consumerGroupHeartbeatInterval = .milliseconds(consumerHeartbeatIntervalMs)
+        config.consumerGroupSessionTimeout = .milliseconds(consumerSessionTimeoutMs)
+        config.consumerGroupAssignors = consumerAssignors.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let unknownAssignors = config.consumerGroupAssignors.filter { !["uniform", "range"].contains($0) }
+        guard !config.consumerGroupAssignors.isEmpty, unknownAssignors.isEmpty else {
+            throw ValidationError("--consumer-assignors takes uniform and range, got \(consumerAssignors)")
+        }
         config.logger = logger
         config.sasl = try sasl()
         config.tls = try tls()

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import ScenarioRunner
 import Scenarios
 
@@ -60,24 +62,28 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private var scenarioTarget: ScenarioTarget {
-        let kafka: ScenarioTarget.Kafka = bootstrapServers.map { .external(bootstrapServers: $0) } ?? .fake(brokerPort: target == "restate" ? brokerPort : 0)
-        guard target == "restate", let adminURL else { return ScenarioTarget(ingress: .embedded, kafka: kafka) }
-        var remote = ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: kafka)
-        remote.ingressURL = ingressURL
-        return remote
+        let kafka: any KafkaTargetProvider = bootstrapServers.map { ExternalKafkaProvider(bootstrapServers: $0) }
+            ?? FakeKafkaProvider(brokerPort: target == "restate" ? brokerPort : 0)
+        guard target == "restate", let adminURL else { return ScenarioTarget(anyKafka: kafka, ingress: EmbeddedIngressProvider()) }
+        return ScenarioTarget(anyKafka: kafka, ingress: RemoteIngressProvider(adminURL: adminURL, kafkaCluster: kafkaCluster,
+                                                                              advertisedHost: advertisedHost, ingressURL: ingressURL))
     }
 
     func run() async throws {
         let files = try Self.scenarioFiles(paths)
         guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
         var scenarios: [Scenario] = []
+        var unreadable = 0
         for file in files {
             do {
                 scenarios.append(try ScenarioYAML.load(file: file))
             } catch let error as ScenarioFileError {
-                throw ValidationError(error.description)
+                // The file's mistake alone, with its line: the command line was fine, so no usage text.
+                FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+                unreadable += 1
             }
         }
+        if unreadable > 0 { throw ExitCode(2) }
         var runner = ScenarioRunner(target: scenarioTarget)
         runner.seed = seed
         runner.replayDirectory = replayDir

@@ -2,6 +2,8 @@ import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
 import ScenarioTesting
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 @Suite("Swift scenario builder", .guarded)
@@ -62,7 +64,7 @@ struct BuilderTests {
                 Expect.invocationCount(4, "s")
             })
         } matching: { issue in
-            issue.sourceLocation?.line == expectedLine && issue.comments.contains { $0.rawValue.contains("expected 4 completed invocations") }
+            issue.sourceLocation?.line == expectedLine && issue.comments.contains { $0.rawValue.contains("expected exactly 4 completed invocations") }
         }
     }
 

@@ -5,6 +5,8 @@ import KafkaProtocol
 import RdKafka
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// `harness capture` round trip: records produced with librdkafka into a Kafka (FakeKafka here,
@@ -49,7 +51,7 @@ struct CaptureTests {
             #expect(replayed.map(\.partition) == [0, 1, 0, 2, 1], "interleaved by timestamp, each on its own partition")
             #expect(replayed.map(\.timestamp) == Self.originals.map { $0.timestamp! })
             #expect(replayed.map(\.keyBytes) == Self.originals.map(\.key))
-            #expect(replayed.map { Array($0.value.utf8) } == Self.originals.map { String(decoding: $0.value ?? [], as: UTF8.self) }.map { Array($0.utf8) })
+            #expect(replayed.map { $0.value.map { Array($0.utf8) } } == Self.originals.map { $0.value.map { Array(String(decoding: $0, as: UTF8.self).utf8) } })
         }
     }
 

@@ -3,6 +3,8 @@ import HarnessTestSupport
 import KafkaIngress
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// The proof that the assertions bite: the library's scenarios against an ingress told to have
@@ -15,7 +17,7 @@ struct DefectDetectionTests {
         (.keepConsumingAfterDelete, "03-deletion.yaml", "deletion_honoured doomed", "expected the group to be empty after the delete"),
         (.invokeTwice, "02-service-parallelism.yaml", "exactly_once log", "were invoked more than once"),
         // Real Python SDK handlers: a replay without the ctx.run result charges again.
-        (.dropRunCompletionOnReplay, "35-sdk-side-effect-once.yaml", "final_outputs payments", "returned \"2\""),
+        (.dropRunCompletionOnReplay, "35-sdk-side-effect-once.yaml", "final_outputs payments", "ended with \"2\""),
     ])
     func defect(_ defect: DeliberateDefect, file: String, expectation: String, message: String) async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)

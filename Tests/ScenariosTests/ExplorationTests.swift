@@ -3,6 +3,8 @@ import HarnessTestSupport
 import KafkaIngress
 @testable import ScenarioRunner
 @testable import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// Seeded exploration: faults drawn from a seed, a planted defect found, and its run replayed

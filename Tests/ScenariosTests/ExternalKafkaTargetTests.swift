@@ -3,6 +3,8 @@ import Foundation
 import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// `--bootstrap-servers`: the scenario runs on a Kafka the harness did not start, reached only over
@@ -15,7 +17,7 @@ struct ExternalKafkaTargetTests {
     func library(file: String) async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
         try await withCluster(brokers: 1) { external in
-            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)), concurrency: ScenarioRunnerTests.concurrency)
+            let runner = ScenarioRunner(target: ScenarioTarget(kafka: .external(bootstrapServers: external.bootstrapServers), ingress: .embedded(concurrency: ScenarioRunnerTests.concurrency)))
             let result = await runner.run(scenario)
             #expect(result.error == nil, "\(result.error ?? "")")
             #expect(result.failures.isEmpty, "\(result.failures.map(\.description).joined(separator: "\n"))")
@@ -53,7 +55,7 @@ struct ExternalKafkaTargetTests {
               - exactly_once: s
             """)
         try await withCluster { external in
-            let runner = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: external.bootstrapServers)), concurrency: ScenarioRunnerTests.concurrency)
+            let runner = ScenarioRunner(target: ScenarioTarget(kafka: .external(bootstrapServers: external.bootstrapServers), ingress: .embedded(concurrency: ScenarioRunnerTests.concurrency)))
             for _ in 0..<2 {
                 let result = await runner.run(scenario)
                 #expect(result.passed && result.skipped == nil, "\(result.error ?? "") \(result.failures)")

@@ -2,6 +2,8 @@ import Foundation
 import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// The HTML report as a browser loads it: Debian's Chromium, headless, reading the file.

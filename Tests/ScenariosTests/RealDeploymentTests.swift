@@ -4,6 +4,8 @@ import Recorder
 import ScenarioRunner
 import Scenarios
 import ScenarioTesting
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// Scenarios whose services are real deployments (the official Python SDK), observed through

@@ -2,6 +2,8 @@ import Foundation
 import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 /// The `restate` target (an external ingress reached through its admin API), exercised against
@@ -17,21 +19,22 @@ struct RemoteTargetTests {
             try await withIngressFiles(cluster: "harness", brokers: "127.0.0.1:\(brokerPort)", properties: properties) { arguments in
                 try await withIngressProcess(arguments: arguments + ["--ingress-port", "0"]) { ingress in
                     let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
-                    var target = ScenarioTarget.remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort)
                     // Where `call` steps go: Restate's port 8080 is not this ingress's.
-                    target.ingressURL = ingress.ingressURL
-                    let result = await ScenarioRunner(target: target, concurrency: ScenarioRunnerTests.concurrency).run(scenario)
+                    let target = ScenarioTarget.remote(adminURL: ingress.adminURL, kafkaCluster: "harness", advertisedHost: "127.0.0.1", brokerPort: brokerPort,
+                                                       ingressURL: ingress.ingressURL)
+                    let result = await ScenarioRunner(target: target).run(scenario)
                     #expect(result.error == nil, "\(result.error ?? "")")
                     #expect(result.failures.isEmpty, "\(result.failures.map(\.description))")
                     let needsEmbedded = scenario.steps.contains { step in
                         switch step.value {
-                        case .restartIngress, .ingressInstances: true
+                        case .restartIngress, .killIngress, .ingressInstances: true
                         default: false
                         }
                     } || !scenario.additionalClusters.isEmpty
                         // A CA generated per run, or credentials meant for the ingress's cluster
                         // properties, cannot be in an external ingress's configuration.
                         || scenario.cluster.effectiveSecurityProtocol.usesTLS || scenario.cluster.sasl?.ingressUser != nil
+                        || (!scenario.cluster.properties.isEmpty && !scenario.cluster.registeredAtRuntime)
                     #expect((result.skipped != nil) == needsEmbedded, "\(result.skipped ?? "ran")")
                     if !needsEmbedded { #expect(!(result.observations?.attempts.isEmpty ?? true)) }
                 }

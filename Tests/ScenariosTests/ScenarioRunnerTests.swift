@@ -2,6 +2,8 @@ import Foundation
 import HarnessTestSupport
 import ScenarioRunner
 import Scenarios
+import EmbeddedIngressTarget
+import FakeKafkaTarget
 import Testing
 
 @Suite("Scenario runner (embedded target)", .guarded)
@@ -51,9 +53,9 @@ struct ScenarioRunnerTests {
         let messages = result.failures.map(\.description)
         #expect(messages.count == 4, "\(messages)")
         #expect(messages.first == "wrong.yaml:11:5: parallelism_at_least 2 c: expected at least 2 invocations at once; at most 1 ran at the same time")
-        #expect(messages.dropFirst().first == "wrong.yaml:12:5: invocation_count 7 c: expected 7 completed invocations, got 6")
+        #expect(messages.dropFirst().first == "wrong.yaml:12:5: invocation_count 7 c: expected exactly 7 completed invocations, got 6")
         #expect(messages.dropFirst(2).first == "wrong.yaml:13:5: deletion_honoured c: the scenario never deleted 'c'")
-        #expect(messages.last == "wrong.yaml:16:5: final_outputs c: expected key \"k\" to end with output \"4\"; its last invocation, record #5 (t/0@5), returned \"5\"")
+        #expect(messages.last == "wrong.yaml:16:5: final_outputs c: expected 1 key(s) to end with the outputs given; 1 did not: key \"k\" ended with \"5\", expected \"4\" (its last invocation: record #5 (t/0@5))")
     }
 
     @Test("a consumer group that is missing or has other members fails with what was found")
@@ -85,12 +87,12 @@ struct ScenarioRunnerTests {
     @Test("a target that cannot run a scenario skips it and says why")
     func skipped() async throws {
         let restart = try ScenarioYAML.parse("name: r\nsteps:\n  - restart: ingress\n")
-        let remote = ScenarioRunner(target: .remote(adminURL: "http://127.0.0.1:1", kafkaCluster: "k", advertisedHost: "127.0.0.1", brokerPort: 0), concurrency: ScenarioRunnerTests.concurrency)
+        let remote = ScenarioRunner(target: .remote(adminURL: "http://127.0.0.1:1", kafkaCluster: "k", advertisedHost: "127.0.0.1", brokerPort: 0))
         let result = await remote.run(restart)
-        #expect(result.skipped == "it restarts the ingress, which an external ingress does not let the harness do")
+        #expect(result.skipped == "it restarts the ingress, which the ingress at http://127.0.0.1:1 does not let the harness do")
         let fault = try ScenarioYAML.parse("name: f\nsteps:\n  - fault: {drop_connections: all}\n")
-        let external = ScenarioRunner(target: ScenarioTarget(ingress: .embedded, kafka: .external(bootstrapServers: "127.0.0.1:1")), concurrency: ScenarioRunnerTests.concurrency)
-        #expect(await external.run(fault).skipped == "it injects faults, which need FakeKafka (not --bootstrap-servers)")
+        let external = ScenarioRunner(target: ScenarioTarget(kafka: .external(bootstrapServers: "127.0.0.1:1"), ingress: .embedded()))
+        #expect(await external.run(fault).skipped == "it injects faults, which the Kafka at 127.0.0.1:1 does not offer (FakeKafka does)")
     }
 
     @Test("waiting for commits ends once the group committed everything, and names what was not committed when it cannot")
@@ -114,7 +116,7 @@ struct ScenarioRunnerTests {
         // The non-UTF-8 key cannot become an object key: the consumer stops before it, so its
         // offset (and nothing after it) is never committed.
         #expect(result.error?.hasPrefix("commits.yaml:13:5: waited 1500 ms for group ") == true, "\(result.error ?? "")")
-        #expect(result.error?.hasSuffix("to commit every record; not committed: t/0: 1") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("to commit every record; t/0 committed 1, expected 2") == true, "\(result.error ?? "")")
     }
 
     @Test("with two instances, a delete stops the subscription's consumer on both: the group empties and later records are not invoked")
@@ -221,7 +223,7 @@ struct ReportTests {
         let xml = JUnitReport.render([result])
         #expect(xml.contains(#"<testsuite name="scenarios" tests="1" failures="1" errors="0""#))
         #expect(xml.contains(#"name="a &lt;tricky&gt; &amp; &quot;quoted&quot; name""#))
-        #expect(xml.contains("r.yaml:8:5: invocation_count 5 s: expected 5 completed invocations, got 4</failure>"))
+        #expect(xml.contains("r.yaml:8:5: invocation_count 5 s: expected exactly 5 completed invocations, got 4</failure>"))
         let html = HTMLReport.render([result])
         #expect(html.contains("S/h key k0") && html.contains("S/h key k1"), "one lane per key")
         #expect(html.components(separatedBy: "<rect ").count - 1 == 4, "one bar per attempt")
@@ -276,7 +278,7 @@ struct ReportTests {
         let html = HTMLReport.render([result])
         let outlined = html.matches(of: /<rect class="involved"[^>]*><title>([^<]*)</).map { String($0.1) }
         #expect(outlined.count == 1 && outlined.first?.hasPrefix("record #5 ") == true, "\(outlined)")
-        let failure = try #require(html.range(of: "final_outputs o: expected key"))
+        let failure = try #require(html.range(of: "final_outputs o: expected 1 key(s)"))
         let timeline = try #require(html.range(of: "<svg"))
         #expect(failure.upperBound < timeline.lowerBound)
     }

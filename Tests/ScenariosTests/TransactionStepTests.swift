@@ -20,7 +20,7 @@ struct TransactionStepTests {
         let error = try #require(throws: ScenarioFileError.self) {
             try ScenarioYAML.parse("name: x\nsteps:\n  - produce: {topic: t, transaction: maybe}\n", file: "t.yaml")
         }
-        #expect(error.description == "t.yaml:3:38: produce.transaction: 'maybe' is not one of: commit, abort")
+        #expect(error.description == "t.yaml:3:38: produce.transaction: 'maybe' is not one of: commit, abort, open")
     }
 
     @Test("records of an aborted transaction are not due to exactly_once")

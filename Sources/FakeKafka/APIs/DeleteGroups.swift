@@ -11,13 +11,14 @@ enum DeleteGroupsAPI: APIHandler {
         let results = context.core.withState { state, _ in
             request.groupsNames.map { id -> DeleteGroupsResponse.DeletableGroupResult in
                 if let code = state.coordinatorError(group: id, broker: context.broker) { return .init(groupId: id, errorCode: code.rawValue) }
-                guard state.groups[id] != nil || state.offsets[id] != nil else {
+                guard state.groupType(id) != nil || state.offsets[id] != nil else {
                     return .init(groupId: id, errorCode: KafkaErrorCode.groupIdNotFound.rawValue)
                 }
-                if let group = state.groups[id], !group.members.isEmpty {
+                if state.groups[id].map({ !$0.members.isEmpty }) ?? state.modernGroups[id].map({ !$0.isEmpty }) ?? false {
                     return .init(groupId: id, errorCode: KafkaErrorCode.nonEmptyGroup.rawValue)
                 }
                 state.groups[id] = nil
+                state.modernGroups[id] = nil
                 state.offsets[id] = nil
                 return .init(groupId: id, errorCode: 0)
             }

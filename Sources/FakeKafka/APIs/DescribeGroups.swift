@@ -2,8 +2,9 @@ import KafkaProtocol
 import NIOCore
 
 /// DescribeGroups (key 15), v0–4. An unknown group is described as Dead with no error, as Kafka
-/// does. Member metadata is the one for the group's chosen protocol. Authorized operations (v3+,
-/// when asked) are every group operation of the configured Kafka release (no authorizer).
+/// does. Member metadata is the one for the group's chosen protocol. A KIP-848 consumer group is
+/// GROUP_ID_NOT_FOUND here, as in Kafka: ConsumerGroupDescribe describes it. Authorized operations
+/// (v3+, when asked) are every group operation of the configured Kafka release (no authorizer).
 enum DescribeGroupsAPI: APIHandler {
     static let apiKey = ApiKey.describeGroups
 
@@ -14,6 +15,7 @@ enum DescribeGroupsAPI: APIHandler {
                 if let code = state.coordinatorError(group: id, broker: context.broker) {
                     return .init(errorCode: code.rawValue, groupId: id)
                 }
+                if state.modernGroups[id] != nil { return .init(errorCode: KafkaErrorCode.groupIdNotFound.rawValue, groupId: id) }
                 guard let group = state.groups[id] else {
                     return .init(errorCode: 0, groupId: id, groupState: GroupState.dead.rawValue, authorizedOperations: operations)
                 }

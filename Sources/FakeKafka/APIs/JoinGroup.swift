@@ -5,7 +5,8 @@ import NIOCore
 /// timeout passes, or the initial rebalance delay ends. From v4 a member without an id is told
 /// MEMBER_ID_REQUIRED with one to come back with, unless it is a static member (a
 /// group.instance.id, KIP-345): see `ConsumerGroup.rejoinStatic`. The leader gets every member's
-/// metadata.
+/// metadata. An empty KIP-848 consumer group becomes a classic group again; one with members
+/// refuses the join with INCONSISTENT_GROUP_PROTOCOL.
 enum JoinGroupAPI: APIHandler {
     static let apiKey = ApiKey.joinGroup
 
@@ -22,7 +23,11 @@ enum JoinGroupAPI: APIHandler {
             guard !request.groupId.isEmpty else { return fail(.invalidGroupId) }
             let timeout = TimeAmount.milliseconds(Int64(request.sessionTimeoutMs))
             guard timeout >= config.minSessionTimeout, timeout <= config.maxSessionTimeout else { return fail(.invalidSessionTimeout) }
-            let group = state.groupCreatingIfNeeded(request.groupId, delay: config.initialRebalanceDelay)
+            // Kafka 4 can also take classic members into a consumer group (online migration); here a
+            // consumer group with members refuses them, as Kafka does without migration.
+            guard let group = state.classicGroupForJoin(request.groupId, delay: config.initialRebalanceDelay) else {
+                return fail(.inconsistentGroupProtocol)
+            }
             group.join(request, version: version, clientId: context.clientId, clientHost: context.clientHost,
                        promise: promise, now: .now(), effects: &effects)
         }

@@ -6,9 +6,10 @@ import NIOCore
 /// it (v4+). Each partition reports its replicas; the in-sync ones are those on brokers that are
 /// up, the others offline. Leader epochs are reported as -1 (unknown), so clients never need
 /// leader-epoch validation. From v10 every topic carries its id, new at each creation: that is
-/// how librdkafka 2.x tells a deleted and re-created topic from the old one. v12 clients may ask
-/// by id alone. Authorized operations (v8+, when asked) are every operation on the resource, as a
-/// Kafka without an authorizer answers.
+/// how librdkafka 2.x tells a deleted and re-created topic from the old one. From v12 a topic may
+/// be asked for by id alone (librdkafka's KIP-848 consumer learns its assignment as topic ids and
+/// looks them up so); an unknown id is UNKNOWN_TOPIC_ID. Authorized operations (v8+, when asked)
+/// are every operation on the resource, as a Kafka without an authorizer answers.
 enum MetadataAPI: APIHandler {
     static let apiKey = ApiKey.metadata
 

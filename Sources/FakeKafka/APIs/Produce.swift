@@ -1,3 +1,4 @@
+import Foundation
 import KafkaProtocol
 import NIOCore
 
@@ -62,7 +63,12 @@ enum ProduceAPI: APIHandler {
                         }
                     }
                     var firstOffset: Int64 = -1
-                    for (i, batch) in batches.enumerated() {
+                    // A LogAppendTime topic keeps the broker's time, not the producer's (Kafka
+                    // rewrites the batch's timestamp type and max timestamp, then its CRC).
+                    let appendTime: Int64? = state.topics[tp.topic]?.configs["message.timestamp.type"] == "LogAppendTime"
+                        ? Int64(Date().timeIntervalSince1970 * 1000) : nil
+                    let stamped = appendTime.map { now in batches.map { RecordBatch.stampingLogAppendTime($0, now) } } ?? batches
+                    for (i, batch) in stamped.enumerated() {
                         switch state.append(batch, to: tp) {
                         case .success(let offset):
                             if i == 0 { firstOffset = offset }
@@ -71,7 +77,7 @@ enum ProduceAPI: APIHandler {
                         }
                     }
                     state.wakeFetchers(for: tp, effects: &effects)
-                    return .init(index: p.index, errorCode: 0, baseOffset: firstOffset, logAppendTimeMs: -1,
+                    return .init(index: p.index, errorCode: 0, baseOffset: firstOffset, logAppendTimeMs: appendTime ?? -1,
                                  logStartOffset: state.partition(tp)?.logStartOffset ?? 0)
                 })
             }

@@ -3,8 +3,9 @@ import NIOCore
 
 /// TxnOffsetCommit (key 28), v0–3, served by the group coordinator: offsets committed inside a
 /// transaction, held back until it commits (and dropped if it aborts). The group must have been
-/// added with AddOffsetsToTxn. From v3 a member id and generation are checked as OffsetCommit
-/// checks them; without a member id (a producer outside the group) they are not.
+/// added with AddOffsetsToTxn. From v3 a member id and generation (a KIP-848 member's epoch) are
+/// checked as OffsetCommit checks them; without a member id (a producer outside the group) they
+/// are not.
 enum TxnOffsetCommitAPI: APIHandler {
     static let apiKey = ApiKey.txnOffsetCommit
 
@@ -18,8 +19,9 @@ enum TxnOffsetCommitAPI: APIHandler {
             guard let producer = state.transactions.producers[request.transactionalId], producer.groups.contains(request.groupId) else {
                 return errorResponse(to: request, code: .invalidTxnState, version: context.version)
             }
-            if !request.memberId.isEmpty, let group = state.groups[request.groupId] {
-                let code = group.validateCommit(memberId: request.memberId, groupInstanceId: request.groupInstanceId, generationId: request.generationId)
+            if !request.memberId.isEmpty, state.groupType(request.groupId) != nil {
+                let code = state.validateCommit(group: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+                                                generationOrEpoch: request.generationId, apiVersion: context.version, transactional: true)
                 if code != .none { return errorResponse(to: request, code: code, version: context.version) }
             }
             return TxnOffsetCommitResponse(topics: request.topics.map { topic in

@@ -40,6 +40,10 @@ final class ClusterCore: Sendable {
         withState { state, effects in
             let now = NIODeadline.now()
             for group in state.groups.values { group.tick(now: now, effects: &effects) }
+            if !state.modernGroups.isEmpty {
+                let topics = state.topicCatalog
+                for group in state.modernGroups.values { group.tick(now: now, topics: topics) }
+            }
         }
     }
 }

@@ -53,7 +53,10 @@ struct ClusterState {
     var topics: [String: TopicState] = [:]
     /// Topic names by id, for the requests that name topics by id (Metadata v12, Fetch v13+).
     var topicNamesById: [KafkaUUID: String] = [:]
+    /// Classic groups (JoinGroup/SyncGroup). A group id is in at most one of this and `modernGroups`.
     var groups: [String: ConsumerGroup] = [:]
+    /// KIP-848 consumer groups (ConsumerGroupHeartbeat).
+    var modernGroups: [String: ModernConsumerGroup] = [:]
     var offsets: [String: [TopicPartition: CommittedOffset]] = [:]
     var coordinatorOverrides: [String: Int32] = [:]
     var producerEpochs: [Int64: Int16] = [:]
@@ -91,6 +94,11 @@ struct ClusterState {
     func partition(_ tp: TopicPartition) -> PartitionLog? {
         guard let topic = topics[tp.topic], tp.partition >= 0, Int(tp.partition) < topic.partitions.count else { return nil }
         return topic.partitions[Int(tp.partition)]
+    }
+
+    /// Every topic's id and partition count, what a consumer group's assignor works from.
+    var topicCatalog: TopicCatalog {
+        topics.mapValues { (id: $0.id, partitions: Int32($0.partitions.count)) }
     }
 
     /// The name of the topic with this id (ids are new at each creation), nil for none.

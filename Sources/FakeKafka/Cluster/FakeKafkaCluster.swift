@@ -34,6 +34,12 @@ public final class FakeKafkaCluster: Sendable {
         /// of session expiry are quick.
         public var minSessionTimeout: TimeAmount = .milliseconds(1000)
         public var maxSessionTimeout: TimeAmount = .seconds(1800)
+        /// KIP-848 consumer groups (`group.protocol=consumer`): how often members heartbeat, how
+        /// long a silent member keeps its place, and the assignors offered, the first being the
+        /// default (Kafka's group.consumer.heartbeat.interval.ms, .session.timeout.ms, .assignors).
+        public var consumerGroupHeartbeatInterval: TimeAmount = .seconds(5)
+        public var consumerGroupSessionTimeout: TimeAmount = .seconds(45)
+        public var consumerGroupAssignors: [String] = ["uniform", "range"]
         /// Largest request frame accepted; larger ones close the connection.
         public var maxFrameSize: Int = 100 * 1024 * 1024
         /// Client connections each broker keeps open at once; one more is closed as soon as it
@@ -177,14 +183,15 @@ public final class FakeKafkaCluster: Sendable {
 
     // MARK: Topics and records
 
-    /// Creates a topic; throws if it exists or the name is not a valid Kafka topic name.
-    public func createTopic(_ name: String, partitions: Int32? = nil) throws {
+    /// Creates a topic with these topic configs (as CreateTopics would); throws if it exists or
+    /// the name is not a valid Kafka topic name.
+    public func createTopic(_ name: String, partitions: Int32? = nil, configs: [String: String] = [:]) throws {
         let partitions = partitions ?? core.configuration.defaultPartitions
         try core.withState { state, _ in
             guard ClusterState.isValidTopicName(name) else { throw FakeKafkaError.invalidTopicName(name) }
             guard state.topics[name] == nil else { throw FakeKafkaError.topicExists(name) }
             guard partitions > 0 else { throw FakeKafkaError.invalidPartitionCount(partitions) }
-            state.createTopic(name, partitions: partitions)
+            state.createTopic(name, partitions: partitions, configs: configs)
         }
     }
 
@@ -280,11 +287,11 @@ public final class FakeKafkaCluster: Sendable {
 
     /// A group's state, members and assignments; nil when the coordinator never saw it.
     public func group(_ id: String) -> GroupDescription? {
-        core.withState { state, _ in state.groups[id]?.describe() }
+        core.withState { state, _ in state.groups[id]?.describe() ?? state.modernGroups[id]?.describe() }
     }
 
     /// Ids of every group the cluster knows.
-    public var groupIds: [String] { core.withState { state, _ in state.groups.keys.sorted() } }
+    public var groupIds: [String] { core.withState { state, _ in (Array(state.groups.keys) + state.modernGroups.keys).sorted() } }
 
     /// The ACLs created through CreateAcls and not deleted, oldest first (never enforced).
     public var acls: [AclBinding] { core.withState { state, _ in state.acls } }

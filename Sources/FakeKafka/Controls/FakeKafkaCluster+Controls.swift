@@ -87,7 +87,9 @@ extension FakeKafkaCluster {
         }
     }
 
-    /// Moves a group's coordinator to another broker; members get NOT_COORDINATOR and look it up again.
+    /// Moves a group's coordinator to another broker; members get NOT_COORDINATOR and look it up
+    /// again (KIP-848 members at their next heartbeat, which then goes to the new coordinator
+    /// with their epoch intact).
     public func moveCoordinator(of group: String, to broker: Int32) throws {
         try core.withState { state, effects in
             guard state.brokers.contains(where: { $0.id == broker }) else { throw FakeKafkaError.unknownBroker(broker) }
@@ -101,9 +103,16 @@ extension FakeKafkaCluster {
         core.withState { state, _ in state.coordinator(for: group) }
     }
 
-    /// Starts a rebalance of a group now; members rejoin when their next heartbeat says so.
+    /// Starts a rebalance of a group now. Classic members rejoin when their next heartbeat says
+    /// so. A KIP-848 consumer group gets a new group epoch whose assignment moves every partition
+    /// to another member (when there are two or more): each goes through revocation by its owner
+    /// before its new owner gets it, at the members' next heartbeats.
     public func forceRebalance(of group: String) throws {
         try core.withState { state, effects in
+            if let modern = state.modernGroups[group] {
+                modern.forceRebalance(topics: state.topicCatalog)
+                return
+            }
             guard let g = state.groups[group] else { throw FakeKafkaError.unknownGroup(group) }
             g.forceRebalance(now: .now(), effects: &effects)
         }

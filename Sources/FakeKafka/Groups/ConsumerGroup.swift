@@ -1,13 +1,24 @@
 import KafkaProtocol
 import NIOCore
 
-/// The states of a classic consumer group, named as Kafka names them in DescribeGroups.
+/// The states of a group, named as Kafka names them in DescribeGroups, ListGroups and
+/// ConsumerGroupDescribe. PreparingRebalance and CompletingRebalance are a classic group's;
+/// Assigning and Reconciling a KIP-848 consumer group's.
 public enum GroupState: String, Sendable {
     case empty = "Empty"
     case preparingRebalance = "PreparingRebalance"
     case completingRebalance = "CompletingRebalance"
+    case assigning = "Assigning"
+    case reconciling = "Reconciling"
     case stable = "Stable"
     case dead = "Dead"
+}
+
+/// Which protocol a group's members speak: classic (JoinGroup/SyncGroup, the leader client
+/// assigns) or consumer (KIP-848's ConsumerGroupHeartbeat, the coordinator assigns).
+public enum GroupType: String, Sendable {
+    case classic
+    case consumer
 }
 
 /// A classic consumer group as the coordinator tracks it. The broker treats protocol metadata
@@ -268,7 +279,7 @@ final class ConsumerGroup {
         guard request.generationId == generation else { return reply(.illegalGeneration) }
         members[request.memberId]!.lastHeartbeat = now
         switch state {
-        case .preparingRebalance, .empty, .dead:
+        case .preparingRebalance, .empty, .dead, .assigning, .reconciling:
             reply(.rebalanceInProgress)
         case .stable:
             reply(.none, members[request.memberId]!.assignment)
@@ -388,14 +399,15 @@ final class ConsumerGroup {
         }
     }
 
-    /// Checks a commit's member and generation; generation -1 with no member is a standalone commit.
+    /// Checks a commit's member and generation; generation -1 to an empty group is a standalone
+    /// commit, whatever member id it names (as in Kafka: librdkafka's KIP-848 consumers name
+    /// their own id even when they only assign partitions by hand).
     /// As in Kafka, members may commit while a rebalance is being prepared (that is when
     /// consumers commit what they processed of revoked partitions); only between JoinGroup and
     /// SyncGroup is a commit refused, since the member may hold a stale assignment.
     func validateCommit(memberId: String, groupInstanceId: String? = nil, generationId: Int32) -> KafkaErrorCode {
-        if generationId < 0 && memberId.isEmpty {
-            return members.isEmpty ? .none : .unknownMemberId
-        }
+        if generationId < 0 && members.isEmpty { return .none }
+        if generationId < 0 && memberId.isEmpty { return .unknownMemberId }
         if let code = fencedCheck(memberId: memberId, groupInstanceId: groupInstanceId) { return code }
         if state == .completingRebalance { return .rebalanceInProgress }
         guard members[memberId] != nil else { return .unknownMemberId }

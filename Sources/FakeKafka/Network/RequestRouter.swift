@@ -57,6 +57,8 @@ enum RequestRouter {
         case .getTelemetrySubscriptions: return try serve(GetTelemetrySubscriptionsAPI.self, &body, fault, context)
         case .describeUserScramCredentials: return try serve(DescribeUserScramCredentialsAPI.self, &body, fault, context)
         case .alterUserScramCredentials: return try serve(AlterUserScramCredentialsAPI.self, &body, fault, context)
+        case .consumerGroupHeartbeat: return try serve(ConsumerGroupHeartbeatAPI.self, &body, fault, context)
+        case .consumerGroupDescribe: return try serve(ConsumerGroupDescribeAPI.self, &body, fault, context)
         }
     }
 

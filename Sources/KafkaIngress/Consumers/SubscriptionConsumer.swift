@@ -26,6 +26,8 @@ final class SubscriptionConsumer: Sendable {
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
+    /// Set by `vanish`: the consumer is dropped without closing, as a crash would leave it.
+    private let vanishing = Atomic<Bool>(false)
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     static let forcedProperties = ["enable.auto.commit": "true", "enable.auto.offset.store": "false"]
@@ -70,6 +72,12 @@ final class SubscriptionConsumer: Sendable {
         await task.withLock { $0 }?.value
     }
 
+    /// Stops as if the process had died: no drain, no commit, no leave (see `KafkaIngress.crash`).
+    func vanish() async {
+        vanishing.store(true, ordering: .releasing)
+        await stop(drainUntil: nil)
+    }
+
     private var isStopping: Bool { stopping.load(ordering: .acquiring) }
 
     private func run() async {
@@ -103,6 +111,10 @@ final class SubscriptionConsumer: Sendable {
         } catch {
             try? await consumer.close()
             throw error
+        }
+        if vanishing.load(ordering: .acquiring) {
+            consumer.abandon()
+            return
         }
         let deadline = leaveDeadline.withLock { $0 }
         if let deadline {

@@ -40,6 +40,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case describeUserScramCredentials = 50
     case alterUserScramCredentials = 51
     case describeCluster = 60
+    case consumerGroupHeartbeat = 68
+    case consumerGroupDescribe = 69
     case getTelemetrySubscriptions = 71
     case describeTopicPartitions = 75
 
@@ -50,8 +52,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .fetch: 4...17
         case .listOffsets: 0...9
         case .metadata: 0...12
-        case .offsetCommit: 2...7
-        case .offsetFetch: 1...7
+        case .offsetCommit: 2...9
+        case .offsetFetch: 1...9
         case .findCoordinator: 0...2
         case .joinGroup: 0...5
         case .heartbeat: 0...3
@@ -83,6 +85,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .describeUserScramCredentials: 0...0
         case .alterUserScramCredentials: 0...0
         case .describeCluster: 0...1
+        case .consumerGroupHeartbeat: 0...1
+        case .consumerGroupDescribe: 0...0
         case .getTelemetrySubscriptions: 0...0
         case .describeTopicPartitions: 0...0
         }
@@ -127,6 +131,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .describeUserScramCredentials: DescribeUserScramCredentialsRequest.self
         case .alterUserScramCredentials: AlterUserScramCredentialsRequest.self
         case .describeCluster: DescribeClusterRequest.self
+        case .consumerGroupHeartbeat: ConsumerGroupHeartbeatRequest.self
+        case .consumerGroupDescribe: ConsumerGroupDescribeRequest.self
         case .getTelemetrySubscriptions: GetTelemetrySubscriptionsRequest.self
         case .describeTopicPartitions: DescribeTopicPartitionsRequest.self
         }
@@ -171,6 +177,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .describeUserScramCredentials: DescribeUserScramCredentialsResponse.self
         case .alterUserScramCredentials: AlterUserScramCredentialsResponse.self
         case .describeCluster: DescribeClusterResponse.self
+        case .consumerGroupHeartbeat: ConsumerGroupHeartbeatResponse.self
+        case .consumerGroupDescribe: ConsumerGroupDescribeResponse.self
         case .getTelemetrySubscriptions: GetTelemetrySubscriptionsResponse.self
         case .describeTopicPartitions: DescribeTopicPartitionsResponse.self
         }
@@ -215,6 +223,8 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .describeUserScramCredentials: "DescribeUserScramCredentials"
         case .alterUserScramCredentials: "AlterUserScramCredentials"
         case .describeCluster: "DescribeCluster"
+        case .consumerGroupHeartbeat: "ConsumerGroupHeartbeat"
+        case .consumerGroupDescribe: "ConsumerGroupDescribe"
         case .getTelemetrySubscriptions: "GetTelemetrySubscriptions"
         case .describeTopicPartitions: "DescribeTopicPartitions"
         }
@@ -301,4 +311,8 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     DescribeUserScramCredentialsResponse.self,
     AlterUserScramCredentialsRequest.self,
     AlterUserScramCredentialsResponse.self,
+    ConsumerGroupHeartbeatRequest.self,
+    ConsumerGroupHeartbeatResponse.self,
+    ConsumerGroupDescribeRequest.self,
+    ConsumerGroupDescribeResponse.self,
 ]

@@ -5,8 +5,8 @@ import NIOCore
 
 public struct OffsetCommitRequest: KafkaMessage {
     public static let apiKey: ApiKey = .offsetCommit
-    public static let versions: ClosedRange<Int16> = 2...7
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 2...9
+    public static func isFlexible(version: Int16) -> Bool { version >= 8 }
 
     public var groupId: String
     public var generationIdOrMemberEpoch: Int32
@@ -26,7 +26,7 @@ public struct OffsetCommitRequest: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("OffsetCommitRequest", version) }
-        let flexible = false
+        let flexible = version >= 8
         self.init()
         self.groupId = try buf.readKafkaString(compact: flexible)
         self.generationIdOrMemberEpoch = try buf.readKafkaInt32()
@@ -38,10 +38,13 @@ public struct OffsetCommitRequest: KafkaMessage {
             self.retentionTimeMs = try buf.readKafkaInt64()
         }
         self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetCommitRequestTopic(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 8
         buf.writeKafkaString(self.groupId, compact: flexible)
         buf.writeInteger(self.generationIdOrMemberEpoch)
         buf.writeKafkaString(self.memberId, compact: flexible)
@@ -52,6 +55,9 @@ public struct OffsetCommitRequest: KafkaMessage {
             buf.writeInteger(self.retentionTimeMs)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct OffsetCommitRequestPartition: KafkaStruct {
@@ -68,7 +74,7 @@ public struct OffsetCommitRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 8
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             self.committedOffset = try buf.readKafkaInt64()
@@ -76,16 +82,22 @@ public struct OffsetCommitRequest: KafkaMessage {
                 self.committedLeaderEpoch = try buf.readKafkaInt32()
             }
             self.committedMetadata = try buf.readKafkaNullableString(compact: flexible)
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 8
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.committedOffset)
             if version >= 6 {
                 buf.writeInteger(self.committedLeaderEpoch)
             }
             buf.writeKafkaNullableString(self.committedMetadata, compact: flexible)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
@@ -99,24 +111,30 @@ public struct OffsetCommitRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 8
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetCommitRequestPartition(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 8
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }
 
 public struct OffsetCommitResponse: KafkaMessage {
     public static let apiKey: ApiKey = .offsetCommit
-    public static let versions: ClosedRange<Int16> = 2...7
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 2...9
+    public static func isFlexible(version: Int16) -> Bool { version >= 8 }
 
     public var throttleTimeMs: Int32
     public var topics: [OffsetCommitResponseTopic]
@@ -128,20 +146,26 @@ public struct OffsetCommitResponse: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("OffsetCommitResponse", version) }
-        let flexible = false
+        let flexible = version >= 8
         self.init()
         if version >= 3 {
             self.throttleTimeMs = try buf.readKafkaInt32()
         }
         self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetCommitResponseTopic(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 8
         if version >= 3 {
             buf.writeInteger(self.throttleTimeMs)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct OffsetCommitResponsePartition: KafkaStruct {
@@ -154,16 +178,22 @@ public struct OffsetCommitResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            _ = false
+            let flexible = version >= 8
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             self.errorCode = try buf.readKafkaInt16()
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            _ = false
+            let flexible = version >= 8
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.errorCode)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
@@ -177,16 +207,22 @@ public struct OffsetCommitResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 8
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetCommitResponsePartition(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 8
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

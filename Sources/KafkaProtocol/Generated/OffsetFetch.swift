@@ -5,16 +5,18 @@ import NIOCore
 
 public struct OffsetFetchRequest: KafkaMessage {
     public static let apiKey: ApiKey = .offsetFetch
-    public static let versions: ClosedRange<Int16> = 1...7
+    public static let versions: ClosedRange<Int16> = 1...9
     public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var groupId: String
     public var topics: [OffsetFetchRequestTopic]?
+    public var groups: [OffsetFetchRequestGroup]
     public var requireStable: Bool
 
-    public init(groupId: String = "", topics: [OffsetFetchRequestTopic]? = [], requireStable: Bool = false) {
+    public init(groupId: String = "", topics: [OffsetFetchRequestTopic]? = [], groups: [OffsetFetchRequestGroup] = [], requireStable: Bool = false) {
         self.groupId = groupId
         self.topics = topics
+        self.groups = groups
         self.requireStable = requireStable
     }
 
@@ -22,11 +24,16 @@ public struct OffsetFetchRequest: KafkaMessage {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("OffsetFetchRequest", version) }
         let flexible = version >= 6
         self.init()
-        self.groupId = try buf.readKafkaString(compact: flexible)
-        if version >= 2 {
-            self.topics = try buf.readKafkaNullableArray(compact: flexible) { buf in try OffsetFetchRequestTopic(from: &buf, version: version) }
-        } else {
-            self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchRequestTopic(from: &buf, version: version) }
+        if version <= 7 {
+            self.groupId = try buf.readKafkaString(compact: flexible)
+            if version >= 2 && version <= 7 {
+                self.topics = try buf.readKafkaNullableArray(compact: flexible) { buf in try OffsetFetchRequestTopic(from: &buf, version: version) }
+            } else {
+                self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchRequestTopic(from: &buf, version: version) }
+            }
+        }
+        if version >= 8 {
+            self.groups = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchRequestGroup(from: &buf, version: version) }
         }
         if version >= 7 {
             self.requireStable = try buf.readKafkaBool()
@@ -38,11 +45,16 @@ public struct OffsetFetchRequest: KafkaMessage {
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
         let flexible = version >= 6
-        buf.writeKafkaString(self.groupId, compact: flexible)
-        if version >= 2 {
-            buf.writeKafkaNullableArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
-        } else {
-            buf.writeKafkaArray(self.topics ?? [], compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if version <= 7 {
+            buf.writeKafkaString(self.groupId, compact: flexible)
+            if version >= 2 && version <= 7 {
+                buf.writeKafkaNullableArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            } else {
+                buf.writeKafkaArray(self.topics ?? [], compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            }
+        }
+        if version >= 8 {
+            buf.writeKafkaArray(self.groups, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         }
         if version >= 7 {
             buf.writeKafkaBool(self.requireStable)
@@ -64,8 +76,10 @@ public struct OffsetFetchRequest: KafkaMessage {
         public init(from buf: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             self.init()
-            self.name = try buf.readKafkaString(compact: flexible)
-            self.partitionIndexes = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
+            if version <= 7 {
+                self.name = try buf.readKafkaString(compact: flexible)
+                self.partitionIndexes = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
+            }
             if flexible {
                 try buf.readKafkaTaggedFields { _, _ in }
             }
@@ -73,8 +87,100 @@ public struct OffsetFetchRequest: KafkaMessage {
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
-            buf.writeKafkaString(self.name, compact: flexible)
-            buf.writeKafkaArray(self.partitionIndexes, compact: flexible) { buf, e in buf.writeInteger(e) }
+            if version <= 7 {
+                buf.writeKafkaString(self.name, compact: flexible)
+                buf.writeKafkaArray(self.partitionIndexes, compact: flexible) { buf, e in buf.writeInteger(e) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct OffsetFetchRequestTopics: KafkaStruct {
+        public var name: String
+        public var partitionIndexes: [Int32]
+
+        public init(name: String = "", partitionIndexes: [Int32] = []) {
+            self.name = name
+            self.partitionIndexes = partitionIndexes
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 6
+            self.init()
+            if version >= 8 {
+                self.name = try buf.readKafkaString(compact: flexible)
+                self.partitionIndexes = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                buf.writeKafkaString(self.name, compact: flexible)
+                buf.writeKafkaArray(self.partitionIndexes, compact: flexible) { buf, e in buf.writeInteger(e) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct OffsetFetchRequestGroup: KafkaStruct {
+        public var groupId: String
+        public var memberId: String?
+        public var memberEpoch: Int32
+        public var topics: [OffsetFetchRequestTopics]?
+
+        public init(groupId: String = "", memberId: String? = nil, memberEpoch: Int32 = -1, topics: [OffsetFetchRequestTopics]? = []) {
+            self.groupId = groupId
+            self.memberId = memberId
+            self.memberEpoch = memberEpoch
+            self.topics = topics
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 6
+            self.init()
+            if version >= 8 {
+                self.groupId = try buf.readKafkaString(compact: flexible)
+            }
+            if version >= 9 {
+                self.memberId = version >= 9 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+                self.memberEpoch = try buf.readKafkaInt32()
+            }
+            if version >= 8 {
+                if version >= 8 {
+                    self.topics = try buf.readKafkaNullableArray(compact: flexible) { buf in try OffsetFetchRequestTopics(from: &buf, version: version) }
+                } else {
+                    self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchRequestTopics(from: &buf, version: version) }
+                }
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                buf.writeKafkaString(self.groupId, compact: flexible)
+            }
+            if version >= 9 {
+                if version >= 9 { buf.writeKafkaNullableString(self.memberId, compact: flexible) } else { buf.writeKafkaString(self.memberId ?? "", compact: flexible) }
+                buf.writeInteger(self.memberEpoch)
+            }
+            if version >= 8 {
+                if version >= 8 {
+                    buf.writeKafkaNullableArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+                } else {
+                    buf.writeKafkaArray(self.topics ?? [], compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+                }
+            }
             if flexible {
                 buf.writeKafkaUnsignedVarint(0)
             }
@@ -84,17 +190,19 @@ public struct OffsetFetchRequest: KafkaMessage {
 
 public struct OffsetFetchResponse: KafkaMessage {
     public static let apiKey: ApiKey = .offsetFetch
-    public static let versions: ClosedRange<Int16> = 1...7
+    public static let versions: ClosedRange<Int16> = 1...9
     public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var throttleTimeMs: Int32
     public var topics: [OffsetFetchResponseTopic]
     public var errorCode: Int16
+    public var groups: [OffsetFetchResponseGroup]
 
-    public init(throttleTimeMs: Int32 = 0, topics: [OffsetFetchResponseTopic] = [], errorCode: Int16 = 0) {
+    public init(throttleTimeMs: Int32 = 0, topics: [OffsetFetchResponseTopic] = [], errorCode: Int16 = 0, groups: [OffsetFetchResponseGroup] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
         self.errorCode = errorCode
+        self.groups = groups
     }
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
@@ -104,9 +212,14 @@ public struct OffsetFetchResponse: KafkaMessage {
         if version >= 3 {
             self.throttleTimeMs = try buf.readKafkaInt32()
         }
-        self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponseTopic(from: &buf, version: version) }
-        if version >= 2 {
+        if version <= 7 {
+            self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponseTopic(from: &buf, version: version) }
+        }
+        if version >= 2 && version <= 7 {
             self.errorCode = try buf.readKafkaInt16()
+        }
+        if version >= 8 {
+            self.groups = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponseGroup(from: &buf, version: version) }
         }
         if flexible {
             try buf.readKafkaTaggedFields { _, _ in }
@@ -118,9 +231,14 @@ public struct OffsetFetchResponse: KafkaMessage {
         if version >= 3 {
             buf.writeInteger(self.throttleTimeMs)
         }
-        buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
-        if version >= 2 {
+        if version <= 7 {
+            buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        }
+        if version >= 2 && version <= 7 {
             buf.writeInteger(self.errorCode)
+        }
+        if version >= 8 {
+            buf.writeKafkaArray(self.groups, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         }
         if flexible {
             buf.writeKafkaUnsignedVarint(0)
@@ -145,13 +263,17 @@ public struct OffsetFetchResponse: KafkaMessage {
         public init(from buf: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             self.init()
-            self.partitionIndex = try buf.readKafkaInt32()
-            self.committedOffset = try buf.readKafkaInt64()
-            if version >= 5 {
+            if version <= 7 {
+                self.partitionIndex = try buf.readKafkaInt32()
+                self.committedOffset = try buf.readKafkaInt64()
+            }
+            if version >= 5 && version <= 7 {
                 self.committedLeaderEpoch = try buf.readKafkaInt32()
             }
-            self.metadata = try buf.readKafkaNullableString(compact: flexible)
-            self.errorCode = try buf.readKafkaInt16()
+            if version <= 7 {
+                self.metadata = version <= 7 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+                self.errorCode = try buf.readKafkaInt16()
+            }
             if flexible {
                 try buf.readKafkaTaggedFields { _, _ in }
             }
@@ -159,13 +281,17 @@ public struct OffsetFetchResponse: KafkaMessage {
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
-            buf.writeInteger(self.partitionIndex)
-            buf.writeInteger(self.committedOffset)
-            if version >= 5 {
+            if version <= 7 {
+                buf.writeInteger(self.partitionIndex)
+                buf.writeInteger(self.committedOffset)
+            }
+            if version >= 5 && version <= 7 {
                 buf.writeInteger(self.committedLeaderEpoch)
             }
-            buf.writeKafkaNullableString(self.metadata, compact: flexible)
-            buf.writeInteger(self.errorCode)
+            if version <= 7 {
+                if version <= 7 { buf.writeKafkaNullableString(self.metadata, compact: flexible) } else { buf.writeKafkaString(self.metadata ?? "", compact: flexible) }
+                buf.writeInteger(self.errorCode)
+            }
             if flexible {
                 buf.writeKafkaUnsignedVarint(0)
             }
@@ -184,8 +310,10 @@ public struct OffsetFetchResponse: KafkaMessage {
         public init(from buf: inout ByteBuffer, version: Int16) throws {
             let flexible = version >= 6
             self.init()
-            self.name = try buf.readKafkaString(compact: flexible)
-            self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponsePartition(from: &buf, version: version) }
+            if version <= 7 {
+                self.name = try buf.readKafkaString(compact: flexible)
+                self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponsePartition(from: &buf, version: version) }
+            }
             if flexible {
                 try buf.readKafkaTaggedFields { _, _ in }
             }
@@ -193,8 +321,125 @@ public struct OffsetFetchResponse: KafkaMessage {
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
             let flexible = version >= 6
-            buf.writeKafkaString(self.name, compact: flexible)
-            buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if version <= 7 {
+                buf.writeKafkaString(self.name, compact: flexible)
+                buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct OffsetFetchResponsePartitions: KafkaStruct {
+        public var partitionIndex: Int32
+        public var committedOffset: Int64
+        public var committedLeaderEpoch: Int32
+        public var metadata: String?
+        public var errorCode: Int16
+
+        public init(partitionIndex: Int32 = 0, committedOffset: Int64 = 0, committedLeaderEpoch: Int32 = -1, metadata: String? = "", errorCode: Int16 = 0) {
+            self.partitionIndex = partitionIndex
+            self.committedOffset = committedOffset
+            self.committedLeaderEpoch = committedLeaderEpoch
+            self.metadata = metadata
+            self.errorCode = errorCode
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 6
+            self.init()
+            if version >= 8 {
+                self.partitionIndex = try buf.readKafkaInt32()
+                self.committedOffset = try buf.readKafkaInt64()
+                self.committedLeaderEpoch = try buf.readKafkaInt32()
+                self.metadata = version >= 8 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+                self.errorCode = try buf.readKafkaInt16()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                buf.writeInteger(self.partitionIndex)
+                buf.writeInteger(self.committedOffset)
+                buf.writeInteger(self.committedLeaderEpoch)
+                if version >= 8 { buf.writeKafkaNullableString(self.metadata, compact: flexible) } else { buf.writeKafkaString(self.metadata ?? "", compact: flexible) }
+                buf.writeInteger(self.errorCode)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct OffsetFetchResponseTopics: KafkaStruct {
+        public var name: String
+        public var partitions: [OffsetFetchResponsePartitions]
+
+        public init(name: String = "", partitions: [OffsetFetchResponsePartitions] = []) {
+            self.name = name
+            self.partitions = partitions
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 6
+            self.init()
+            if version >= 8 {
+                self.name = try buf.readKafkaString(compact: flexible)
+                self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponsePartitions(from: &buf, version: version) }
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                buf.writeKafkaString(self.name, compact: flexible)
+                buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct OffsetFetchResponseGroup: KafkaStruct {
+        public var groupId: String
+        public var topics: [OffsetFetchResponseTopics]
+        public var errorCode: Int16
+
+        public init(groupId: String = "", topics: [OffsetFetchResponseTopics] = [], errorCode: Int16 = 0) {
+            self.groupId = groupId
+            self.topics = topics
+            self.errorCode = errorCode
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 6
+            self.init()
+            if version >= 8 {
+                self.groupId = try buf.readKafkaString(compact: flexible)
+                self.topics = try buf.readKafkaArray(compact: flexible) { buf in try OffsetFetchResponseTopics(from: &buf, version: version) }
+                self.errorCode = try buf.readKafkaInt16()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 6
+            if version >= 8 {
+                buf.writeKafkaString(self.groupId, compact: flexible)
+                buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+                buf.writeInteger(self.errorCode)
+            }
             if flexible {
                 buf.writeKafkaUnsignedVarint(0)
             }

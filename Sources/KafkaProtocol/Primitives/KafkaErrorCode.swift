@@ -54,6 +54,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case invalidConfig = 40
     case mismatchedEndpointType = 114
     case unsupportedEndpointType = 115
+    case fencedMemberEpoch = 110
+    case unreleasedInstanceId = 111
+    case unsupportedAssignor = 112
+    case staleMemberEpoch = 113
 
     public var description: String { "\(name) (\(rawValue))" }
 
@@ -90,6 +94,10 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .invalidConfig: "INVALID_CONFIG"
         case .mismatchedEndpointType: "MISMATCHED_ENDPOINT_TYPE"
         case .unsupportedEndpointType: "UNSUPPORTED_ENDPOINT_TYPE"
+        case .fencedMemberEpoch: "FENCED_MEMBER_EPOCH"
+        case .unreleasedInstanceId: "UNRELEASED_INSTANCE_ID"
+        case .unsupportedAssignor: "UNSUPPORTED_ASSIGNOR"
+        case .staleMemberEpoch: "STALE_MEMBER_EPOCH"
         case .outOfOrderSequenceNumber: "OUT_OF_ORDER_SEQUENCE_NUMBER"
         case .duplicateSequenceNumber: "DUPLICATE_SEQUENCE_NUMBER"
         case .invalidProducerEpoch: "INVALID_PRODUCER_EPOCH"

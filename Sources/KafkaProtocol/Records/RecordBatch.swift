@@ -36,6 +36,7 @@ public struct RecordBatchHeader: Sendable, Equatable {
     public static let partitionLeaderEpochPosition = 12
     static let crcPosition = 17
     static let attributesPosition = 21
+    static let maxTimestampPosition = 35
 
     public var baseOffset: Int64
     /// Bytes after this field: the whole batch is `batchLength + 12` bytes.
@@ -250,5 +251,24 @@ public enum RecordBatch {
         guard let bytes else { return buf.writeKafkaVarint(-1) }
         buf.writeKafkaVarint(Int32(bytes.count))
         buf.writeBytes(bytes)
+    }
+}
+
+extension RecordBatch {
+    /// The batch as a LogAppendTime topic keeps it: the timestamp-type attribute set and the max
+    /// timestamp replaced by the broker's append time (which consumers then report for every
+    /// record), with the CRC recomputed.
+    public static func stampingLogAppendTime(_ batch: (header: RecordBatchHeader, bytes: ByteBuffer), _ now: Int64) -> (header: RecordBatchHeader, bytes: ByteBuffer) {
+        var bytes = batch.bytes
+        var header = batch.header
+        header.attributes |= 0x8
+        header.maxTimestamp = now
+        bytes.setInteger(header.attributes, at: bytes.readerIndex + RecordBatchHeader.attributesPosition)
+        bytes.setInteger(now, at: bytes.readerIndex + RecordBatchHeader.maxTimestampPosition)
+        header.crc = bytes.withUnsafeReadableBytes { raw in
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[RecordBatchHeader.attributesPosition...]))
+        }
+        bytes.setInteger(header.crc, at: bytes.readerIndex + RecordBatchHeader.crcPosition)
+        return (header, bytes)
     }
 }

@@ -30,7 +30,7 @@ public struct CapturedScenario {
     /// The scenario text, and the side files (name relative to the scenario → bytes).
     public mutating func render(valuesDirectory: String) -> (yaml: String, files: [String: [UInt8]]) {
         var files: [String: [UInt8]] = [:]
-        var nullValues = 0, lossyHeaders = 0
+        var lossyHeaders = 0
         var lines = [
             "# Captured by `harness capture` from \(source), topic \(topic): \(result.records.count) records in the order they were",
             "# written (per partition; partitions interleaved by timestamp). Replay: harness run <this file>.",
@@ -61,8 +61,7 @@ public struct CapturedScenario {
                     fields.append(text(value).map { "value: \($0)" } ?? "value_hex: \(hex(value))")
                 }
             } else {
-                nullValues += 1
-                fields.append("value: \"\"")
+                fields.append("value: null")
             }
             if !record.headers.isEmpty {
                 let pairs = record.headers.map { header -> String in
@@ -72,7 +71,7 @@ public struct CapturedScenario {
                 }
                 fields.append("headers: {\(pairs.joined(separator: ", "))}")
             }
-            if let timestamp = record.timestamp { fields.append("timestamp: \(timestamp)") }
+            fields.append("timestamp: " + (record.timestamp.flatMap { $0 >= 0 ? String($0) : nil } ?? "none"))
             lines.append("  - produce: {\(fields.joined(separator: ", "))}")
         }
         if result.records.isEmpty { lines[lines.count - 1] = "steps: []" }
@@ -80,7 +79,6 @@ public struct CapturedScenario {
             lines += ["  - wait: {invocations: \(invocationsDue(sink.kind)), subscription: replay}", "expect:"]
             lines += sink.kind == .service ? ["  - exactly_once: replay"] : ["  - ordered_per_key: replay", "  - no_overlap_per_key: replay", "  - exactly_once: replay"]
         }
-        if nullValues > 0 { warnings.append("\(nullValues) record(s) had a null value (a tombstone); the replay produces an empty value instead") }
         if lossyHeaders > 0 { warnings.append("\(lossyHeaders) header value(s) were null or not UTF-8; the replay gives them as empty strings") }
         return (lines.joined(separator: "\n") + "\n", files)
     }

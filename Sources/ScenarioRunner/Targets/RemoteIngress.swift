@@ -1,15 +1,40 @@
 import Scenarios
 import AsyncHTTPClient
 import Foundation
-import KafkaIngress
-import Logging
 import NIOCore
 import NIOHTTP1
 
-/// An ingress reached through a Restate-style admin API (a real Restate server, or `harness
-/// ingress`), whose configuration knows the scenario's Kafka clusters under its own names.
+/// Any ingress with Restate's admin API (a real Restate server, `harness ingress`, another
+/// team's ingress), whose configuration names the scenario's Kafka as `kafkaCluster`.
+public struct RemoteIngressProvider: IngressTargetProvider {
+    public let adminURL: String
+    public let kafkaCluster: String
+    public let advertisedHost: String
+    /// Its HTTP API; nil: the admin URL's host on Restate's default port, 8080.
+    public let ingressURL: String?
+
+    public init(adminURL: String, kafkaCluster: String, advertisedHost: String, ingressURL: String? = nil) {
+        self.adminURL = adminURL
+        self.kafkaCluster = kafkaCluster
+        self.advertisedHost = advertisedHost
+        self.ingressURL = ingressURL
+    }
+
+    public var capabilities: IngressCapabilities { [] }
+    public var name: String { "the ingress at \(adminURL)" }
+
+    public func start(_ scenario: Scenario, clusters: [String: ClusterConnection]) async throws -> any IngressTarget {
+        // A cluster registered at run time is known to the ingress by the scenario's name for it.
+        RemoteIngress(adminURL: adminURL,
+                      clusterNames: [scenario.cluster.name: scenario.cluster.registeredAtRuntime ? scenario.cluster.name : kafkaCluster],
+                      ingressURL: ingressURL)
+    }
+}
+
+/// An ingress reached through a Restate-style admin API, whose configuration knows the
+/// scenario's Kafka clusters under its own names.
 final class RemoteIngress: IngressTarget {
-    let adminURL: String
+    private let adminBase: String
     /// Scenario cluster name → the name in the ingress's configuration.
     let clusterNames: [String: String]
     /// Its HTTP API; nil: the admin URL's host on Restate's default port, 8080.
@@ -17,16 +42,18 @@ final class RemoteIngress: IngressTarget {
     private let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
     init(adminURL: String, clusterNames: [String: String], ingressURL: String? = nil) {
-        self.adminURL = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
+        adminBase = adminURL.hasSuffix("/") ? String(adminURL.dropLast()) : adminURL
         self.clusterNames = clusterNames
         self.ingressURL = ingressURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
     }
 
+    func adminURL() async throws -> String { adminBase }
+
     func httpIngressURL() async throws -> String {
         if let ingressURL { return ingressURL }
-        guard var parts = URLComponents(string: adminURL) else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminURL); give --ingress-url") }
+        guard var parts = URLComponents(string: adminBase) else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminBase); give --ingress-url") }
         parts.port = 8080
-        guard let url = parts.string else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminURL); give --ingress-url") }
+        guard let url = parts.string else { throw ScenarioError("cannot derive the HTTP ingress URL from \(adminBase); give --ingress-url") }
         return url
     }
 
@@ -49,7 +76,7 @@ final class RemoteIngress: IngressTarget {
                 return false
             }
         }) else {
-            throw ScenarioError("the admin API at \(adminURL) did not answer GET /health within \(limit): \(lastError.map { "\($0)" } ?? "no answer")")
+            throw ScenarioError("the admin API at \(adminBase) did not answer GET /health within \(limit): \(lastError.map { "\($0)" } ?? "no answer")")
         }
     }
 
@@ -77,8 +104,12 @@ final class RemoteIngress: IngressTarget {
         _ = try await call(.DELETE, "/subscriptions/\(id)", nil, expect: [200, 202, 204])
     }
 
-    func restart() async throws {
+    func restart(kill: Bool) async throws {
         throw ScenarioError("an external ingress cannot be restarted by the harness")
+    }
+
+    func setNodes(_ count: Int) async throws {
+        throw ScenarioError("instances: only the embedded target can add or remove ingress instances")
     }
 
     /// An external ingress does not say when it is idle; the scenario's waits decide.
@@ -89,7 +120,7 @@ final class RemoteIngress: IngressTarget {
     func shutdown() async { try? await http.shutdown() }
 
     private func call(_ method: HTTPMethod, _ path: String, _ json: [String: Any]?, expect: Set<Int>) async throws -> Data {
-        var request = HTTPClientRequest(url: adminURL + path)
+        var request = HTTPClientRequest(url: adminBase + path)
         request.method = method
         if let json {
             request.headers.add(name: "content-type", value: "application/json")

@@ -69,9 +69,20 @@ extension Expectation {
         case .delivered(let s, let exactlyOnce):
             // O(n): counts per produced record.
             let source = o.subscriptionTopics[s]
-            var due = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) && !$0.aborted }
+            let readUncommitted = o.subscriptionSpecs[s]?.options["isolation.level"] == "read_uncommitted"
+            let written = o.produced.filter { $0.cluster == source?.cluster && $0.topic == source?.topic && !$0.producedAfterDeleting.contains(s) }
+            let stable = CommitProgress.stableOffsets(of: written, readUncommitted: readUncommitted)
+            var due = written.filter { CommitProgress.isConsumable($0, readUncommitted: readUncommitted, stableOffsets: stable) }
             var counts: [Int: Int] = [:]
             for run in o.completedRuns(s) { if let r = run.record { counts[r.index, default: 0] += 1 } }
+            if exactlyOnce {
+                // A read_committed consumer never sees aborted records, nor any beyond an open
+                // transaction: invoking one is as wrong as invoking a record twice.
+                let unseen = written.filter { !CommitProgress.isConsumable($0, readUncommitted: readUncommitted, stableOffsets: stable) && counts[$0.index] != nil }
+                if !unseen.isEmpty {
+                    return "expected no aborted or uncommitted record invoked (read_committed); \(unseen.count) were, e.g. \(list(unseen, involved))"
+                }
+            }
             if o.workflowRuns.contains(s) {
                 // A workflow runs once per id: a later record with the same key attaches to the
                 // first one's run (Restate derives the invocation id from the key), so only the
@@ -119,11 +130,13 @@ extension Expectation {
             if !late.isEmpty { return "expected nothing produced after the delete to be invoked; \(late.count) were, e.g. \(list(late, involved))" }
             if let unfinished = o.unfinishedAfterDelete[s], unfinished > 0 { return "expected what was ingested before the delete to complete; \(unfinished) did not" }
             return nil
-        case .invocationCount(let s, let n):
-            let count = o.completed(s).count
-            return count == n ? nil : "expected \(n) completed invocations, got \(count)"
+        case .invocationCount(let s, let n, let bound):
+            let runs = o.completedRuns(s)
+            guard !bound.holds(runs.count, against: n) else { return nil }
+            involved.add(runs.compactMap { $0.record?.index })
+            return "expected \(bound.phrase) \(n) completed invocations, got \(runs.count)"
         case .finalOutputs(let s, let expected):
-            // O(n): the last attempt per key.
+            // O(n): the last attempt per key; every key that differs is named.
             var last: [String: RecordedInvocation] = [:]
             for completed in o.completedRuns(s) {
                 let run = completed.invocation
@@ -131,13 +144,12 @@ extension Expectation {
                 if let seen = last[key], seen.end > run.end { continue }
                 last[key] = run
             }
-            for (key, output) in expected.sorted(by: { $0.key < $1.key }) {
-                guard let run = last[key] else { return "expected key \(quoted(key)) to end with output \(quoted(output)); it was never invoked" }
-                if run.output != output {
-                    return "expected key \(quoted(key)) to end with output \(quoted(output)); its last invocation, \(describe(run, o, involved)), returned \(quoted(run.output))"
-                }
+            let wrong = expected.sorted(by: { $0.key < $1.key }).compactMap { key, output -> String? in
+                guard let run = last[key] else { return "key \(quoted(key)) was never invoked (expected \(quoted(output)))" }
+                guard run.output != output else { return nil }
+                return "key \(quoted(key)) ended with \(quoted(run.output)), expected \(quoted(output)) (its last invocation: \(describe(run, o, involved)))"
             }
-            return nil
+            return wrong.isEmpty ? nil : "expected \(expected.count) key(s) to end with the outputs given; \(wrong.count) did not: " + wrong.joined(separator: "; ")
         case .consumerGroup(let e):
             let name = e.group ?? "the default group of \(e.subscription ?? "?") (its subscription id)"
             guard let found = o.consumerGroups[e], let group = found else { return "expected consumer group \(name) to exist; the cluster does not know it" }
@@ -148,6 +160,12 @@ extension Expectation {
                 return "expected every member of consumer group \(name) to have client.id \(quoted(client)); one has \(quoted(other.clientID))"
             }
             return nil
+        case .orderedPerPartition(let s): return checkOrderedPerPartition(s, o, involved)
+        case .headers(let s, let rules): return checkHeaders(s, rules, o, involved)
+        case .neverInvoked(let s, let label): return checkNeverInvoked(s, label, o, involved)
+        case .committedOffsets(let s, let offsets): return checkCommittedOffsets(s, offsets, o)
+        case .objectKey(let s, let template): return checkObjectKey(s, template, o, involved)
+        case .metric(let m): return checkMetric(m, o)
         }
     }
 
@@ -159,19 +177,25 @@ extension Expectation {
         case .delivered(let s, let once): "\(once ? "exactly_once" : "at_least_once") \(s)"
         case .headersMatchRecords(let s): "headers_match_records \(s)"
         case .deletionHonoured(let s): "deletion_honoured \(s)"
-        case .invocationCount(let s, let n): "invocation_count \(n) \(s)"
+        case .invocationCount(let s, let n, let bound): "invocation_count \(bound == .exactly ? "" : bound.rawValue + " ")\(n) \(s)"
         case .finalOutputs(let s, _): "final_outputs \(s)"
         case .consumerGroup(let e): "consumer_group \(e.group ?? e.subscription ?? "")"
+        case .orderedPerPartition(let s): "ordered_per_partition \(s)"
+        case .headers(let s, _): "headers \(s)"
+        case .neverInvoked(let s, let label): "never_invoked \(s)" + (label.map { " \($0)" } ?? " beyond the committed offsets at delete")
+        case .committedOffsets(let s, _): "committed_offsets \(s)"
+        case .objectKey(let s, _): "object_key \(s)"
+        case .metric(let m): "metric \(m.name)"
         }
     }
 
     /// Runs grouped by their record's key, each group in start order, groups by key. O(n log n).
-    private func byKey(_ runs: [Observations.Run]) -> [(String?, [Observations.Run])] {
+    func byKey(_ runs: [Observations.Run]) -> [(String?, [Observations.Run])] {
         let grouped = Dictionary(grouping: runs) { $0.record?.key }
         return grouped.map { ($0.key, $0.value.sorted { $0.invocation.start < $1.invocation.start }) }.sorted { ($0.0 ?? "") < ($1.0 ?? "") }
     }
 
-    private func describe(_ run: RecordedInvocation, _ o: Observations, _ involved: InvolvedRecords) -> String {
+    func describe(_ run: RecordedInvocation, _ o: Observations, _ involved: InvolvedRecords) -> String {
         guard let record = o.record(of: run) else { return "invocation \(run.invocationID)" }
         involved.add([record.index])
         return "record #\(record.index) (\(record.topic)/\(record.partition)@\(record.offset))"
@@ -179,11 +203,11 @@ extension Expectation {
 
     /// A key, output or client id as people read it: in quotes, or `null` when absent (never
     /// Swift's `Optional(...)`).
-    private func quoted(_ text: String?) -> String {
+    func quoted(_ text: String?) -> String {
         text.map { "\"\($0)\"" } ?? "null"
     }
 
-    private func list(_ records: [ProducedRecord], _ involved: InvolvedRecords) -> String {
+    func list(_ records: [ProducedRecord], _ involved: InvolvedRecords) -> String {
         involved.add(records.map(\.index))
         return records.prefix(5).map { "#\($0.index) (\($0.topic)/\($0.partition)@\($0.offset) key \(quoted($0.key)))" }.joined(separator: ", ")
             + (records.count > 5 ? ", …" : "")

@@ -12,15 +12,24 @@ public struct ProducedRecord: Sendable, Equatable {
     /// The key as text (lossy when the bytes are not UTF-8), and as bytes.
     public var key: String?
     public var keyBytes: [UInt8]?
-    public var value: String
+    /// nil: a null value (a tombstone).
+    public var value: String?
+    /// Epoch milliseconds as the broker stored it (a LogAppendTime topic's own); -1: none.
     public var timestamp: Int64
     /// Subscriptions (by scenario name) already deleted when this record was produced.
     public var producedAfterDeleting: Set<String>
     /// Written by a transaction that aborted: not due to any subscription (a read_uncommitted
     /// one may still invoke it).
     public var aborted = false
+    /// Written by a transaction still open at the end: not due to a read_committed subscription,
+    /// nor is anything after it on its partition.
+    public var inOpenTransaction = false
+    /// Headers it was produced with.
+    public var headers: [String: String] = [:]
+    /// Its `produce` step's label, if the step has one.
+    public var label: String?
 
-    public init(index: Int, cluster: String, topic: String, partition: Int32, offset: Int64, key: String?, keyBytes: [UInt8]?, value: String, timestamp: Int64, producedAfterDeleting: Set<String>) {
+    public init(index: Int, cluster: String, topic: String, partition: Int32, offset: Int64, key: String?, keyBytes: [UInt8]?, value: String?, timestamp: Int64, producedAfterDeleting: Set<String>) {
         self.index = index
         self.cluster = cluster
         self.topic = topic
@@ -54,6 +63,15 @@ public struct Observations: Sendable {
     var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
     /// Injected faults that acted less often than written (reported as failures at their steps).
     public var unfiredFaults: [ExpectationFailure]
+    /// The scenario's subscriptions by name, and its default cluster's name.
+    public var subscriptionSpecs: [String: SubscriptionSpec] = [:]
+    public var defaultCluster = ClusterSpec.defaultName
+    /// Each group's committed offsets per partition, after the steps (for subscriptions that
+    /// `committed_offsets` names) and once a deleted subscription's consumer had left.
+    public var committedAfterSteps: [String: [Int32: Int64]] = [:]
+    public var committedAfterDelete: [String: [Int32: Int64]] = [:]
+    /// The ingress's `/metrics` text after the steps, when an expectation reads it.
+    public var metricsText: String?
     /// Produced records by where they were written, built once.
     private let producedIndex: [RecordAddress: ProducedRecord]
     /// Which cluster an invocation's record came from, by the subscription id in its headers.
@@ -108,6 +126,12 @@ public struct Observations: Sendable {
     /// Completed attempts of one subscription, with their records, in the order they ended. O(1).
     public func completedRuns(_ subscription: String) -> [Run] {
         completedRunsBySubscription[subscription] ?? []
+    }
+
+    /// Every attempt of one subscription (completed, failed or suspended), with its record. O(attempts).
+    func attempts(of subscription: String) -> [Run] {
+        let ids = subscriptionIDs[subscription] ?? []
+        return attempts.filter { ids.contains($0.headers[KafkaIngressHeader.subscriptionID] ?? "") }.map { Run(invocation: $0, record: record(of: $0)) }
     }
 
     /// Completed attempts of one subscription.

@@ -80,14 +80,20 @@ public struct Subscribe: ScenarioComponent {
 /// Steps, each located where it was written.
 public struct Produce: ScenarioComponent {
     let step: Located<Step>
-    public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
+    /// `value: nil` writes tombstones; `timestamp: -1` records without a timestamp. See
+    /// `ProduceStep` for `via`, `expectError`, `eventually` and `label`.
+    public init(topic: String, count: Int = 1, key: String? = nil, value: String? = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: CompressionCodec = .none, timestamp: Int64? = nil, cluster: String? = nil,
-                transaction: TransactionOutcome? = nil,
-                filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+                transaction: TransactionOutcome? = nil, via: ProduceVia = .producer, expectError: String? = nil, eventually: Bool = false,
+                label: String? = nil, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         var p = ProduceStep(topic: topic, count: count, key: key, value: value, headers: headers, partition: partition, compression: compression)
         p.timestamp = timestamp
         p.cluster = cluster
         p.transaction = transaction
+        p.via = via
+        p.expectError = expectError
+        p.eventually = eventually
+        p.label = label
         step = located(.produce(p), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
@@ -98,6 +104,16 @@ public struct Wait: ScenarioComponent {
     public init(invocations: Int, subscription: String? = nil, timeoutMs: Int = 60_000,
                 filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         step = located(.waitForInvocations(count: invocations, subscription: subscription, timeoutMs: timeoutMs), filePath, line, column)
+    }
+    /// `wait: {group_members: N, subscription: S}`.
+    public init(groupMembers: Int, subscription: String, timeoutMs: Int = 60_000,
+                filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.waitForGroupMembers(count: groupMembers, subscription: subscription, timeoutMs: timeoutMs), filePath, line, column)
+    }
+    /// `wait: {committed: S}`.
+    public init(committed subscription: String, timeoutMs: Int = 60_000,
+                filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.waitForCommitted(subscription: subscription, timeoutMs: timeoutMs), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
 }
@@ -132,6 +148,25 @@ public struct RestartIngress: ScenarioComponent {
     let step: Located<Step>
     public init(filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
         step = located(.restartIngress, filePath, line, column)
+    }
+    public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
+}
+
+/// `restart: {ingress: kill}`: a crash and a start on the same journal.
+public struct KillIngress: ScenarioComponent {
+    let step: Located<Step>
+    public init(filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.killIngress, filePath, line, column)
+    }
+    public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
+}
+
+/// `admin:`: a request to the ingress's admin API and the answer it must give.
+public struct Admin: ScenarioComponent {
+    let step: Located<Step>
+    public init(_ method: String, _ path: String, body: String? = nil, status: Int? = nil, expect: String? = nil,
+                filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) {
+        step = located(.admin(AdminStep(method: method, path: path, body: body, status: status, expectBody: expect)), filePath, line, column)
     }
     public func apply(to scenario: inout Scenario) { scenario.steps.append(step) }
 }
@@ -177,5 +212,34 @@ public struct Expect: ScenarioComponent {
     }
     public static func invocationCount(_ n: Int, _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
         Expect(.invocationCount(subscription: s, count: n), filePath, line, column)
+    }
+    public static func invocationCount(atMost n: Int, _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.invocationCount(subscription: s, count: n, bound: .atMost), filePath, line, column)
+    }
+    public static func invocationCount(atLeast n: Int, _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.invocationCount(subscription: s, count: n, bound: .atLeast), filePath, line, column)
+    }
+    public static func orderedPerPartition(_ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.orderedPerPartition(subscription: s), filePath, line, column)
+    }
+    /// `rules`: header name → `.present`, `.absent` or `.equals("{key}")`.
+    public static func headers(_ rules: KeyValuePairs<String, HeaderRule.Condition>, _ s: String,
+                               filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.headers(subscription: s, rules: rules.map { HeaderRule($0.key, $0.value) }), filePath, line, column)
+    }
+    /// Records of the `Produce` steps labelled `label` never start; with no label, nothing at or
+    /// beyond what the group committed when the subscription was deleted.
+    public static func neverInvoked(_ s: String, label: String? = nil, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.neverInvoked(subscription: s, label: label), filePath, line, column)
+    }
+    /// nil `offsets`: past the last record the subscription could consume.
+    public static func committedOffsets(_ s: String, _ offsets: [Int32: Int64]? = nil, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.committedOffsets(subscription: s, offsets: offsets), filePath, line, column)
+    }
+    public static func objectKey(_ template: String, _ s: String, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.objectKey(subscription: s, template: template), filePath, line, column)
+    }
+    public static func metric(_ m: MetricExpectation, filePath: StaticString = #filePath, line: UInt = #line, column: UInt = #column) -> Expect {
+        Expect(.metric(m), filePath, line, column)
     }
 }

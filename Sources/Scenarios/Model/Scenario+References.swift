@@ -40,9 +40,13 @@ extension Scenario {
             default: break
             }
         }
+        let labels = Set(scenario.steps.compactMap { if case .produce(let p) = $0.value { p.label } else { nil } })
         for e in scenario.expectations {
             try check(e.value.subscription, e.location)
             if case .consumerGroup(let g) = e.value { try checkCluster(g.cluster, e.location) }
+            if case .neverInvoked(_, let label?) = e.value, !labels.contains(label) {
+                throw ScenarioFileError(location: e.location, message: "no produce step has label '\(label)'; labels: \(labels.sorted().joined(separator: ", "))")
+            }
         }
         for t in scenario.topics { try checkCluster(t.cluster, scenario.source) }
         for s in scenario.subscriptions { try checkCluster(s.cluster, scenario.source) }

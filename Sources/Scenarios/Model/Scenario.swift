@@ -141,6 +141,10 @@ public struct ClusterSpec: Sendable, Equatable {
     public var securityProtocol: SecurityProtocolSpec?
 
     public var effectiveSecurityProtocol: SecurityProtocolSpec { securityProtocol ?? (sasl == nil ? .plaintext : .saslPlaintext) }
+    /// librdkafka properties of the cluster's entry in the ingress's configuration (restate.toml's
+    /// `[[ingress.kafka-clusters]]`, or the body of `POST /kafka-clusters`): every subscription of
+    /// the cluster gets them.
+    public var properties: [String: String] = [:]
     /// The ingress learns this cluster at run time, through the admin API's `POST
     /// /kafka-clusters` (as Restate's own Kafka tests register theirs), not from its
     /// configuration.
@@ -158,11 +162,15 @@ public struct TopicSpec: Sendable, Equatable {
     public var partitions: Int32?
     /// nil: the default cluster.
     public var cluster: String?
+    /// Topic configs it is created with, as CreateTopics takes them (e.g.
+    /// `message.timestamp.type: LogAppendTime`, which `timestamp_type: log_append` writes).
+    public var configs: [String: String] = [:]
 
-    public init(name: String, partitions: Int32? = nil, cluster: String? = nil) {
+    public init(name: String, partitions: Int32? = nil, cluster: String? = nil, configs: [String: String] = [:]) {
         self.name = name
         self.partitions = partitions
         self.cluster = cluster
+        self.configs = configs
     }
 }
 
@@ -234,6 +242,9 @@ public enum Step: Sendable, Equatable {
     case subscribe(String)
     case deleteSubscription(String)
     case restartIngress
+    /// Kills the ingress as a crash would (no drain: in-flight appends and attempts are lost) and
+    /// starts it again on the same journal.
+    case killIngress
     /// Runs this many ingress instances in the subscriptions' groups (embedded target): adding
     /// one makes the groups rebalance onto it; removing one makes it leave gracefully.
     case ingressInstances(Int)
@@ -244,8 +255,32 @@ public enum Step: Sendable, Equatable {
     case fault(FaultStep)
     /// A request to the ingress's HTTP API, repeated until it answers as expected.
     case call(CallStep)
+    /// A request to the ingress's admin API (Restate's port 9070), checked against what it must answer.
+    case admin(AdminStep)
     /// Discouraged: prefer waiting for a condition.
     case sleep(ms: Int)
+}
+
+/// A request to the admin API. Paths and bodies may name `{recorder}` (the recorder's URL, as
+/// registered) and `{subscription:NAME}` (the id the ingress gave a scenario subscription).
+public struct AdminStep: Sendable, Equatable {
+    public var method: String
+    public var path: String
+    /// JSON text; nil: no body.
+    public var body: String?
+    /// The status it must answer; nil: any 2xx.
+    public var status: Int?
+    /// JSON the answer must contain: every key of an object with an equal value (recursively),
+    /// arrays element by element.
+    public var expectBody: String?
+
+    public init(method: String, path: String, body: String? = nil, status: Int? = nil, expectBody: String? = nil) {
+        self.method = method
+        self.path = path
+        self.body = body
+        self.status = status
+        self.expectBody = expectBody
+    }
 }
 
 /// Faults a scenario can cause: FakeKafka's controls (an external Kafka has none).
@@ -314,10 +349,23 @@ public struct InjectedFault: Sendable, Equatable {
 }
 
 /// How a transactional `produce` step ends: read_committed consumers see its records only if it
-/// commits; read_uncommitted consumers see them either way.
+/// commits; read_uncommitted consumers see them either way. A transaction left `open` stays so
+/// for the rest of the run: read_committed consumers stop at its first record (the last stable
+/// offset), so nothing after it on its partitions is consumable either.
 public enum TransactionOutcome: String, Sendable, Equatable, CaseIterable {
     case commit
     case abort
+    case open
+}
+
+/// How a `produce` step writes its records.
+public enum ProduceVia: String, Sendable, Equatable, CaseIterable {
+    /// Through a real producer client (librdkafka, idempotent, acks=all): broker outages, leader
+    /// moves and `Produce` faults act on it, as on an application's producer.
+    case producer
+    /// Appended to FakeKafka's partition logs in-process, bypassing the protocol: for bulk data
+    /// that no fault should touch.
+    case log
 }
 
 public struct ProduceStep: Sendable, Equatable {
@@ -325,7 +373,8 @@ public struct ProduceStep: Sendable, Equatable {
     public var count: Int
     /// Templates: `{i}` is the record's index, `{i % N}` its remainder; nil key = null key.
     public var key: String?
-    public var value: String
+    /// A template as `key`; nil: a null value (a tombstone).
+    public var value: String?
     public var headers: [String: String]
     public var partition: Int32?
     /// The codec of the batches written (none, gzip, snappy, lz4, zstd).
@@ -334,14 +383,23 @@ public struct ProduceStep: Sendable, Equatable {
     public var keyHex: String?
     /// Raw value bytes in hex, instead of `value`.
     public var valueHex: String?
-    /// The records' CreateTime in epoch milliseconds; nil: the time of producing.
+    /// The records' CreateTime in epoch milliseconds; nil: the time of producing; -1: no
+    /// timestamp (Kafka's "none").
     public var timestamp: Int64?
     /// nil: the default cluster.
     public var cluster: String?
-    /// Written in one transaction that then commits or aborts; nil: no transaction.
+    /// Written in one transaction that then commits, aborts or stays open; nil: no transaction.
     public var transaction: TransactionOutcome?
+    public var via = ProduceVia.producer
+    /// The step must fail with this error (Kafka's name, e.g. NOT_LEADER_OR_FOLLOWER, or
+    /// librdkafka's for local ones, e.g. _MSG_TIMED_OUT); nil: it must succeed.
+    public var expectError: String?
+    /// Produce again until the records are delivered (within 30 s), as an application retries.
+    public var eventually = false
+    /// Names the step's records for expectations (`never_invoked: {label: …}`).
+    public var label: String?
 
-    public init(topic: String, count: Int = 1, key: String? = nil, value: String = "{i}", headers: [String: String] = [:],
+    public init(topic: String, count: Int = 1, key: String? = nil, value: String? = "{i}", headers: [String: String] = [:],
                 partition: Int32? = nil, compression: CompressionCodec = .none) {
         self.topic = topic
         self.count = count
@@ -350,55 +408,6 @@ public struct ProduceStep: Sendable, Equatable {
         self.headers = headers
         self.partition = partition
         self.compression = compression
-    }
-}
-
-public enum Expectation: Sendable, Equatable {
-    /// Per key, invocations ran in the order the records were produced. O(n log n) in the
-    /// subscription's completed attempts (a sort per key), as are the next two.
-    case orderedPerKey(subscription: String)
-    /// No two invocations of one key overlapped in time.
-    case noOverlapPerKey(subscription: String)
-    /// At some instant at least this many invocations of the subscription ran at once.
-    /// O(n log n): a sweep over sorted starts and ends.
-    case parallelismAtLeast(subscription: String, count: Int)
-    /// Every record of the subscription's topic was invoked exactly once (or at least once).
-    /// O(records produced + attempts).
-    case delivered(subscription: String, exactlyOnce: Bool)
-    /// The kafka.* and restate.subscription.id headers equal each record's coordinates. O(attempts).
-    case headersMatchRecords(subscription: String)
-    /// After its deletion: group empty, nothing produced later invoked, everything earlier completed.
-    /// O(attempts).
-    case deletionHonoured(subscription: String)
-    /// Exactly this many completed attempts. O(1) once observations are gathered.
-    case invocationCount(subscription: String, count: Int)
-    /// Per record key, the output of the key's last completed invocation (the handler's final
-    /// answer, e.g. a counter's total); keys not listed are not checked. O(attempts + keys
-    /// listed × log).
-    case finalOutputs(subscription: String, outputs: [String: String])
-    /// The consumer group exists with these members (checked after the steps, before shutdown).
-    /// O(members).
-    case consumerGroup(ConsumerGroupExpectation)
-}
-
-/// What a consumer group must look like: proves options such as `group.id` and `client.id`
-/// reached librdkafka, and that the defaults are Restate's.
-public struct ConsumerGroupExpectation: Sendable, Hashable {
-    /// The group, by name; or, when nil, the group the ingress uses by default for `subscription`
-    /// (its subscription id).
-    public var group: String?
-    public var subscription: String?
-    public var members: Int?
-    public var clientID: String?
-    /// With `group`: the cluster (nil: the default one). With `subscription`: the subscription's.
-    public var cluster: String?
-
-    public init(group: String? = nil, subscription: String? = nil, members: Int? = nil, clientID: String? = nil, cluster: String? = nil) {
-        self.group = group
-        self.cluster = cluster
-        self.subscription = subscription
-        self.members = members
-        self.clientID = clientID
     }
 }
 

@@ -163,6 +163,7 @@ struct ScenarioParser {
             case "sasl": spec.sasl = try sasl(value)
             case "security_protocol": spec.securityProtocol = try reader.oneOf(value, "cluster.security_protocol", SecurityProtocolSpec.self)
             case "registered_at_runtime": spec.registeredAtRuntime = try reader.bool(value, "cluster.registered_at_runtime")
+            case "properties": spec.properties = try reader.stringMap(value, "cluster.properties")
             default: spec.partitions = Int32(try reader.int(value, "cluster.partitions", min: 1))
             }
         }
@@ -215,6 +216,13 @@ struct ScenarioParser {
             switch key {
             case "name": spec.name = try reader.string(value, "topic name")
             case "cluster": spec.cluster = try reader.string(value, "topic cluster")
+            case "configs": spec.configs.merge(try reader.stringMap(value, "topic configs")) { $1 }
+            case "timestamp_type":
+                // Kafka's message.timestamp.type: the producer's time, or the broker's on append.
+                let types = ["create_time": "CreateTime", "log_append": "LogAppendTime"]
+                let name = try reader.string(value, "topic timestamp_type")
+                guard let type = types[name] else { throw reader.fail(value, "topic timestamp_type: '\(name)' is not one of: create_time, log_append") }
+                spec.configs["message.timestamp.type"] = type
             default: spec.partitions = Int32(try reader.int(value, "topic partitions", min: 1))
             }
         }
@@ -261,251 +269,6 @@ struct ScenarioParser {
         }
         return spec
     }
-
-    func step(_ node: Node) throws -> Step {
-        let kinds = ScenarioGrammar.keys("step")
-        let fields = try reader.mapping(node, "step", allowed: kinds)
-        guard fields.count == 1, let (key, value, _) = fields.first else {
-            throw reader.fail(node, "a step has exactly one of: \(kinds.joined(separator: ", "))")
-        }
-        switch key {
-        case "produce":
-            var p = ProduceStep(topic: "")
-            let produceFields = try reader.mapping(value, "produce", allowed: ScenarioGrammar.keys("produce"), required: ["topic"])
-            let values = produceFields.filter { $0.key.hasPrefix("value") }
-            if values.count > 1 { throw reader.fail(values[1].keyNode, "produce: give one of value, value_json, value_hex, value_file") }
-            if produceFields.contains(where: { $0.key == "key" }), let hex = produceFields.first(where: { $0.key == "key_hex" }) {
-                throw reader.fail(hex.keyNode, "produce: give key or key_hex, not both")
-            }
-            for (k, v, _) in produceFields {
-                switch k {
-                case "cluster": p.cluster = try reader.string(v, "produce.cluster")
-                case "transaction":
-                    let name = try reader.string(v, "produce.transaction")
-                    guard let outcome = TransactionOutcome(rawValue: name) else {
-                        throw reader.fail(v, "produce.transaction: '\(name)' is not one of: commit, abort")
-                    }
-                    p.transaction = outcome
-                case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp"))
-                case "value_json": p.value = try reader.json(v, "produce.value_json")
-                case "value_hex": p.valueHex = try hex(v, "produce.value_hex")
-                case "value_file": p.valueHex = try valueFile(v)
-                case "topic": p.topic = try reader.string(v, "produce.topic")
-                case "count": p.count = try reader.int(v, "produce.count", min: 1)
-                case "key": p.key = v.null != nil ? nil : try reader.string(v, "produce.key")
-                case "value": p.value = try reader.string(v, "produce.value")
-                case "headers": p.headers = try reader.stringMap(v, "produce.headers")
-                case "key_hex": p.keyHex = try hex(v, "produce.key_hex")
-                case "compression":
-                    let name = try reader.string(v, "produce.compression")
-                    guard let codec = CompressionCodec.allCases.first(where: { $0.description == name }) else {
-                        throw reader.fail(v, "produce.compression: '\(name)' is not one of: \(CompressionCodec.allCases.map(\.description).joined(separator: ", "))")
-                    }
-                    p.compression = codec
-                default: p.partition = Int32(try reader.int(v, "produce.partition"))
-                }
-            }
-            return .produce(p)
-        case "wait":
-            var count = 0, members: Int?, subscription: String?, committed: String?, timeout = 60_000
-            for (k, v, _) in try reader.mapping(value, "wait", allowed: ScenarioGrammar.keys("wait")) {
-                switch k {
-                case "invocations": count = try reader.int(v, "wait.invocations", min: 1)
-                case "committed": committed = try reader.string(v, "wait.committed")
-                case "group_members": members = try reader.int(v, "wait.group_members", min: 0)
-                case "subscription": subscription = try reader.string(v, "wait.subscription")
-                default: timeout = try reader.int(v, "wait.timeout_ms", min: 1)
-                }
-            }
-            if let committed {
-                guard count == 0, members == nil, subscription == nil else { throw reader.fail(value, "wait: committed names its subscription and goes alone (with timeout_ms)") }
-                return .waitForCommitted(subscription: committed, timeoutMs: timeout)
-            }
-            if let members {
-                guard count == 0, let subscription else { throw reader.fail(value, "wait: group_members needs a subscription and no invocations") }
-                return .waitForGroupMembers(count: members, subscription: subscription, timeoutMs: timeout)
-            }
-            guard count > 0 else { throw reader.fail(value, "wait: missing 'invocations' (or 'group_members', 'committed')") }
-            return .waitForInvocations(count: count, subscription: subscription, timeoutMs: timeout)
-        case "subscribe": return .subscribe(try reader.string(value, "subscribe"))
-        case "delete": return .deleteSubscription(try reader.string(value, "delete"))
-        case "fault": return .fault(try fault(value))
-        case "instances": return .ingressInstances(try reader.int(value, "instances", min: 1))
-        case "call": return .call(try call(value))
-        case "add_partitions":
-            var topic = "", count: Int32 = 0, cluster: String?
-            for (k, v, _) in try reader.mapping(value, "add_partitions", allowed: ScenarioGrammar.keys("add_partitions"), required: ["topic", "count"]) {
-                switch k {
-                case "topic": topic = try reader.string(v, "add_partitions.topic")
-                case "count": count = Int32(try reader.int(v, "add_partitions.count (the new total)", min: 2))
-                default: cluster = try reader.string(v, "add_partitions.cluster")
-                }
-            }
-            return .addPartitions(topic: topic, count: count, cluster: cluster)
-        case "restart":
-            guard try reader.string(value, "restart") == "ingress" else { throw reader.fail(value, "restart: only 'ingress' can be restarted") }
-            return .restartIngress
-        default: return .sleep(ms: try reader.int(value, "sleep_ms"))
-        }
-    }
-
-    /// A value kept in a file next to the scenario (relative paths are the scenario file's).
-    func valueFile(_ node: Node) throws -> String {
-        let path = try reader.string(node, "produce.value_file")
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
-            : URL(fileURLWithPath: reader.file).deletingLastPathComponent().appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw reader.fail(node, "produce.value_file: cannot read \(url.path)")
-        }
-        return data.map { String(format: "%02x", $0) }.joined()
-    }
-
-    func hex(_ node: Node, _ what: String) throws -> String {
-        let hex = try reader.string(node, what)
-        guard hex.count % 2 == 0, hex.allSatisfy(\.isHexDigit) else { throw reader.fail(node, "\(what) must be an even number of hex digits, found '\(hex)'") }
-        return hex
-    }
-
-    func fault(_ node: Node) throws -> FaultStep {
-        let kinds = ScenarioGrammar.keys("fault").filter { $0 != "cluster" }
-        let fields = try reader.mapping(node, "fault", allowed: ScenarioGrammar.keys("fault"))
-        let chosen = fields.filter { $0.key != "cluster" }
-        guard chosen.count == 1, let (key, value, _) = chosen.first else {
-            throw reader.fail(node, "a fault has exactly one of: \(kinds.joined(separator: ", ")) (and optionally cluster)")
-        }
-        let fault: FaultStep
-        switch key {
-        case "move_leader":
-            var topic = "", partition: Int32 = 0, to: Int32 = 0
-            for (k, v, _) in try reader.mapping(value, "move_leader", allowed: ScenarioGrammar.keys("move_leader"), required: ["topic", "partition", "to"]) {
-                switch k {
-                case "topic": topic = try reader.string(v, "move_leader.topic")
-                case "partition": partition = Int32(try reader.int(v, "move_leader.partition"))
-                default: to = Int32(try reader.int(v, "move_leader.to"))
-                }
-            }
-            fault = .moveLeader(topic: topic, partition: partition, toBroker: to)
-        case "rebalance": fault = .rebalance(subscription: try reader.string(value, "rebalance"))
-        case "stop_broker": fault = .stopBroker(Int32(try reader.int(value, "stop_broker")))
-        case "start_broker": fault = .startBroker(Int32(try reader.int(value, "start_broker")))
-        case "inject": fault = .inject(try injected(value))
-        case "clear_faults":
-            guard try reader.bool(value, "clear_faults") else { throw reader.fail(value, "clear_faults: only 'true' means something") }
-            fault = .clearFaults
-        case "drop_connections":
-            fault = .dropConnections(broker: try reader.string(value, "drop_connections") == "all" ? nil : Int32(try reader.int(value, "drop_connections (a broker id or all)")))
-        case "move_coordinator":
-            var subscription = "", to: Int32 = 0
-            for (k, v, _) in try reader.mapping(value, "move_coordinator", allowed: ScenarioGrammar.keys("move_coordinator"), required: ["subscription", "to"]) {
-                if k == "subscription" { subscription = try reader.string(v, "move_coordinator.subscription") } else { to = Int32(try reader.int(v, "move_coordinator.to")) }
-            }
-            fault = .moveCoordinator(subscription: subscription, toBroker: to)
-        default:
-            var api = ApiKey.fetch, max: Int16?
-            for (k, v, _) in try reader.mapping(value, "cap_version", allowed: ScenarioGrammar.keys("cap_version"), required: ["api", "max"]) {
-                if k == "api" { api = try apiKey(v, "cap_version.api") } else {
-                    max = try reader.string(v, "cap_version.max") == "none" ? nil : Int16(try reader.int(v, "cap_version.max"))
-                }
-            }
-            fault = .capVersion(api: api, max: max)
-        }
-        guard let cluster = fields.first(where: { $0.key == "cluster" }) else { return fault }
-        return .onCluster(try reader.string(cluster.value, "fault.cluster"), fault)
-    }
-
-    func injected(_ node: Node) throws -> InjectedFault {
-        let actions = ["error", "delay_ms", "disconnect", "drop_response"], frequencies = ["times", "always", "probability"]
-        let fields = try reader.mapping(node, "inject", allowed: ScenarioGrammar.keys("inject"), required: ["api"])
-        let chosenActions = fields.filter { actions.contains($0.key) }
-        guard chosenActions.count == 1 else { throw reader.fail(node, "inject: give exactly one of: \(actions.joined(separator: ", "))") }
-        if fields.filter({ frequencies.contains($0.key) }).count > 1 { throw reader.fail(node, "inject: give at most one of: \(frequencies.joined(separator: ", "))") }
-        if fields.contains(where: { $0.key == "topic" }) != fields.contains(where: { $0.key == "partition" }) {
-            throw reader.fail(node, "inject: topic and partition go together (a fault on one partition)")
-        }
-        var fault = InjectedFault(api: .fetch, action: .disconnect)
-        for (k, v, _) in fields {
-            switch k {
-            case "api": fault.api = try apiKey(v, "inject.api")
-            case "topic": fault.topic = try reader.string(v, "inject.topic")
-            case "partition": fault.partition = Int32(try reader.int(v, "inject.partition"))
-            case "broker": fault.broker = Int32(try reader.int(v, "inject.broker"))
-            case "error":
-                let name = try reader.string(v, "inject.error")
-                guard let code = (-1...200).lazy.compactMap({ KafkaErrorCode(rawValue: Int16($0)) }).first(where: { $0.name == name }) else {
-                    throw reader.fail(v, "inject.error: '\(name)' is not a Kafka error name (e.g. NOT_LEADER_OR_FOLLOWER, REQUEST_TIMED_OUT)")
-                }
-                fault.action = .error(code)
-            case "delay_ms": fault.action = .delayMs(try reader.int(v, "inject.delay_ms", min: 1))
-            case "disconnect", "drop_response":
-                guard try reader.bool(v, "inject.\(k)") else { throw reader.fail(v, "inject.\(k): only 'true' means something") }
-                fault.action = k == "disconnect" ? .disconnect : .dropResponse
-            case "times": fault.frequency = .times(try reader.int(v, "inject.times", min: 1))
-            case "always":
-                guard try reader.bool(v, "inject.always") else { throw reader.fail(v, "inject.always: only 'true' means something") }
-                fault.frequency = .always
-            default:
-                let p = try reader.double(v, "inject.probability")
-                guard (0...1).contains(p) else { throw reader.fail(v, "inject.probability must be between 0 and 1, found \(p)") }
-                fault.frequency = .probability(p)
-            }
-        }
-        return fault
-    }
-
-    func apiKey(_ node: Node, _ what: String) throws -> ApiKey {
-        let name = try reader.string(node, what)
-        guard let key = ApiKey.allCases.first(where: { $0.description == name }) else {
-            throw reader.fail(node, "\(what): '\(name)' is not a Kafka API; expected one of: \(ApiKey.allCases.map(\.description).joined(separator: ", "))")
-        }
-        return key
-    }
-
-    func expectation(_ node: Node) throws -> Expectation {
-        let kinds = ScenarioGrammar.keys("expectation")
-        let fields = try reader.mapping(node, "expectation", allowed: kinds)
-        guard fields.count == 1, let (key, value, _) = fields.first else { throw reader.fail(node, "an expectation has exactly one of: \(kinds.joined(separator: ", "))") }
-        func counted(_ what: String) throws -> (String, Int) {
-            var subscription = "", count = 0
-            for (k, v, _) in try reader.mapping(value, what, allowed: ScenarioGrammar.keys("counted_expectation"), required: ["subscription", "count"]) {
-                if k == "subscription" { subscription = try reader.string(v, "\(what).subscription") } else { count = try reader.int(v, "\(what).count") }
-            }
-            return (subscription, count)
-        }
-        switch key {
-        case "ordered_per_key": return .orderedPerKey(subscription: try reader.string(value, key))
-        case "no_overlap_per_key": return .noOverlapPerKey(subscription: try reader.string(value, key))
-        case "parallelism_at_least":
-            let (s, n) = try counted(key)
-            return .parallelismAtLeast(subscription: s, count: n)
-        case "exactly_once": return .delivered(subscription: try reader.string(value, key), exactlyOnce: true)
-        case "at_least_once": return .delivered(subscription: try reader.string(value, key), exactlyOnce: false)
-        case "headers_match_records": return .headersMatchRecords(subscription: try reader.string(value, key))
-        case "deletion_honoured": return .deletionHonoured(subscription: try reader.string(value, key))
-        case "final_outputs":
-            var subscription = "", outputs: [String: String] = [:]
-            for (k, v, _) in try reader.mapping(value, key, allowed: ScenarioGrammar.keys("final_outputs"), required: ["subscription", "outputs"]) {
-                if k == "subscription" { subscription = try reader.string(v, "final_outputs.subscription") } else { outputs = try reader.stringMap(v, "final_outputs.outputs") }
-            }
-            return .finalOutputs(subscription: subscription, outputs: outputs)
-        case "consumer_group":
-            var e = ConsumerGroupExpectation()
-            let fields = try reader.mapping(value, key, allowed: ScenarioGrammar.keys("consumer_group"))
-            for (k, v, _) in fields {
-                switch k {
-                case "group": e.group = try reader.string(v, "consumer_group.group")
-                case "subscription": e.subscription = try reader.string(v, "consumer_group.subscription")
-                case "members": e.members = try reader.int(v, "consumer_group.members")
-                case "client_id": e.clientID = try reader.string(v, "consumer_group.client_id")
-                default: e.cluster = try reader.string(v, "consumer_group.cluster")
-                }
-            }
-            guard (e.group == nil) != (e.subscription == nil) else { throw reader.fail(value, "consumer_group: give group or subscription (one of them)") }
-            return .consumerGroup(e)
-        default:
-            let (s, n) = try counted(key)
-            return .invocationCount(subscription: s, count: n)
-        }
-    }
 }
 
 extension Expectation {
@@ -513,8 +276,10 @@ extension Expectation {
     public var subscription: String? {
         switch self {
         case .orderedPerKey(let s), .noOverlapPerKey(let s), .headersMatchRecords(let s), .deletionHonoured(let s): s
-        case .parallelismAtLeast(let s, _), .delivered(let s, _), .invocationCount(let s, _), .finalOutputs(let s, _): s
+        case .parallelismAtLeast(let s, _), .delivered(let s, _), .invocationCount(let s, _, _), .finalOutputs(let s, _): s
         case .consumerGroup(let g): g.subscription
+        case .orderedPerPartition(let s), .headers(let s, _), .neverInvoked(let s, _), .committedOffsets(let s, _), .objectKey(let s, _): s
+        case .metric: nil
         }
     }
 }

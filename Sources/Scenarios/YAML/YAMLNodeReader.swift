@@ -31,6 +31,18 @@ struct YAMLNodeReader {
         return out
     }
 
+    /// A mapping whose keys are the user's (header names, partitions): any string key, once.
+    func entries(_ node: Node, _ what: String) throws -> [(key: String, value: Node, keyNode: Node)] {
+        guard case .mapping(let mapping) = node else { throw fail(node, "\(what) must be a mapping, found \(kind(node))") }
+        var out: [(String, Node, Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else { throw fail(keyNode, "\(what): keys must be strings") }
+            if out.contains(where: { $0.0 == key }) { throw fail(keyNode, "\(what): '\(key)' is given twice") }
+            out.append((key, value, keyNode))
+        }
+        return out
+    }
+
     func sequence(_ node: Node, _ what: String) throws -> [Node] {
         guard case .sequence(let sequence) = node else { throw fail(node, "\(what) must be a list, found \(kind(node))") }
         return Array(sequence)

@@ -675,8 +675,9 @@ extension OffsetFetchRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.groupId = "x-GroupId"
-        v.topics = [OffsetFetchRequest.OffsetFetchRequestTopic.fixture(version: version)]
+        if version <= 7 { v.groupId = "x-GroupId" }
+        if version <= 7 { v.topics = [OffsetFetchRequest.OffsetFetchRequestTopic.fixture(version: version)] }
+        if version >= 8 { v.groups = [OffsetFetchRequest.OffsetFetchRequestGroup.fixture(version: version)] }
         if version >= 7 { v.requireStable = true }
         return v
     }
@@ -685,8 +686,28 @@ extension OffsetFetchRequest.OffsetFetchRequestTopic {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.name = "x-Name"
-        v.partitionIndexes = [123456]
+        if version <= 7 { v.name = "x-Name" }
+        if version <= 7 { v.partitionIndexes = [123456] }
+        return v
+    }
+}
+extension OffsetFetchRequest.OffsetFetchRequestTopics {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 8 { v.name = "x-Name" }
+        if version >= 8 { v.partitionIndexes = [123456] }
+        return v
+    }
+}
+extension OffsetFetchRequest.OffsetFetchRequestGroup {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 8 { v.groupId = "x-GroupId" }
+        if version >= 9 { v.memberId = "x-MemberId" }
+        if version >= 9 { v.memberEpoch = 123456 }
+        if version >= 8 { v.topics = [OffsetFetchRequest.OffsetFetchRequestTopics.fixture(version: version)] }
         return v
     }
 }
@@ -696,8 +717,9 @@ extension OffsetFetchResponse {
     static func fixture(version: Int16) -> Self {
         var v = Self()
         if version >= 3 { v.throttleTimeMs = 123456 }
-        v.topics = [OffsetFetchResponse.OffsetFetchResponseTopic.fixture(version: version)]
-        if version >= 2 { v.errorCode = 1234 }
+        if version <= 7 { v.topics = [OffsetFetchResponse.OffsetFetchResponseTopic.fixture(version: version)] }
+        if version >= 2 && version <= 7 { v.errorCode = 1234 }
+        if version >= 8 { v.groups = [OffsetFetchResponse.OffsetFetchResponseGroup.fixture(version: version)] }
         return v
     }
 }
@@ -705,11 +727,11 @@ extension OffsetFetchResponse.OffsetFetchResponsePartition {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.partitionIndex = 123456
-        v.committedOffset = 1234567890123
-        if version >= 5 { v.committedLeaderEpoch = 123456 }
-        v.metadata = "x-Metadata"
-        v.errorCode = 1234
+        if version <= 7 { v.partitionIndex = 123456 }
+        if version <= 7 { v.committedOffset = 1234567890123 }
+        if version >= 5 && version <= 7 { v.committedLeaderEpoch = 123456 }
+        if version <= 7 { v.metadata = "x-Metadata" }
+        if version <= 7 { v.errorCode = 1234 }
         return v
     }
 }
@@ -717,8 +739,39 @@ extension OffsetFetchResponse.OffsetFetchResponseTopic {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.name = "x-Name"
-        v.partitions = [OffsetFetchResponse.OffsetFetchResponsePartition.fixture(version: version)]
+        if version <= 7 { v.name = "x-Name" }
+        if version <= 7 { v.partitions = [OffsetFetchResponse.OffsetFetchResponsePartition.fixture(version: version)] }
+        return v
+    }
+}
+extension OffsetFetchResponse.OffsetFetchResponsePartitions {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 8 { v.partitionIndex = 123456 }
+        if version >= 8 { v.committedOffset = 1234567890123 }
+        if version >= 8 { v.committedLeaderEpoch = 123456 }
+        if version >= 8 { v.metadata = "x-Metadata" }
+        if version >= 8 { v.errorCode = 1234 }
+        return v
+    }
+}
+extension OffsetFetchResponse.OffsetFetchResponseTopics {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 8 { v.name = "x-Name" }
+        if version >= 8 { v.partitions = [OffsetFetchResponse.OffsetFetchResponsePartitions.fixture(version: version)] }
+        return v
+    }
+}
+extension OffsetFetchResponse.OffsetFetchResponseGroup {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 8 { v.groupId = "x-GroupId" }
+        if version >= 8 { v.topics = [OffsetFetchResponse.OffsetFetchResponseTopics.fixture(version: version)] }
+        if version >= 8 { v.errorCode = 1234 }
         return v
     }
 }
@@ -1921,6 +1974,136 @@ extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
     }
 }
 
+extension ConsumerGroupHeartbeatRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.groupId = "x-GroupId"
+        v.memberId = "x-MemberId"
+        v.memberEpoch = 123456
+        v.instanceId = "x-InstanceId"
+        v.rackId = "x-RackId"
+        v.rebalanceTimeoutMs = 123456
+        v.subscribedTopicNames = ["x-SubscribedTopicNames"]
+        if version >= 1 { v.subscribedTopicRegex = "x-SubscribedTopicRegex" }
+        v.serverAssignor = "x-ServerAssignor"
+        v.topicPartitions = [ConsumerGroupHeartbeatRequest.TopicPartitions.fixture(version: version)]
+        return v
+    }
+}
+extension ConsumerGroupHeartbeatRequest.TopicPartitions {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicId = KafkaUUID(high: 1, low: 2)
+        v.partitions = [123456]
+        return v
+    }
+}
+
+extension ConsumerGroupHeartbeatResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.memberId = "x-MemberId"
+        v.memberEpoch = 123456
+        v.heartbeatIntervalMs = 123456
+        v.assignment = ConsumerGroupHeartbeatResponse.Assignment.fixture(version: version)
+        return v
+    }
+}
+extension ConsumerGroupHeartbeatResponse.Assignment {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicPartitions = [ConsumerGroupHeartbeatResponse.TopicPartitions.fixture(version: version)]
+        return v
+    }
+}
+extension ConsumerGroupHeartbeatResponse.TopicPartitions {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicId = KafkaUUID(high: 1, low: 2)
+        v.partitions = [123456]
+        return v
+    }
+}
+
+extension ConsumerGroupDescribeRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.groupIds = ["x-GroupIds"]
+        v.includeAuthorizedOperations = true
+        return v
+    }
+}
+
+extension ConsumerGroupDescribeResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.groups = [ConsumerGroupDescribeResponse.DescribedGroup.fixture(version: version)]
+        return v
+    }
+}
+extension ConsumerGroupDescribeResponse.Member {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.memberId = "x-MemberId"
+        v.instanceId = "x-InstanceId"
+        v.rackId = "x-RackId"
+        v.memberEpoch = 123456
+        v.clientId = "x-ClientId"
+        v.clientHost = "x-ClientHost"
+        v.subscribedTopicNames = ["x-SubscribedTopicNames"]
+        v.subscribedTopicRegex = "x-SubscribedTopicRegex"
+        v.assignment = ConsumerGroupDescribeResponse.Assignment.fixture(version: version)
+        v.targetAssignment = ConsumerGroupDescribeResponse.Assignment.fixture(version: version)
+        return v
+    }
+}
+extension ConsumerGroupDescribeResponse.DescribedGroup {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.groupId = "x-GroupId"
+        v.groupState = "x-GroupState"
+        v.groupEpoch = 123456
+        v.assignmentEpoch = 123456
+        v.assignorName = "x-AssignorName"
+        v.members = [ConsumerGroupDescribeResponse.Member.fixture(version: version)]
+        v.authorizedOperations = 123456
+        return v
+    }
+}
+extension ConsumerGroupDescribeResponse.Assignment {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicPartitions = [ConsumerGroupDescribeResponse.TopicPartitions.fixture(version: version)]
+        return v
+    }
+}
+extension ConsumerGroupDescribeResponse.TopicPartitions {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicId = KafkaUUID(high: 1, low: 2)
+        v.topicName = "x-TopicName"
+        v.partitions = [123456]
+        return v
+    }
+}
+
 extension ConsumerProtocolSubscription {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -2042,6 +2225,10 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("DescribeUserScramCredentialsResponse", DescribeUserScramCredentialsResponse.versions, { DescribeUserScramCredentialsResponse.fixture(version: $0) }),
     ("AlterUserScramCredentialsRequest", AlterUserScramCredentialsRequest.versions, { AlterUserScramCredentialsRequest.fixture(version: $0) }),
     ("AlterUserScramCredentialsResponse", AlterUserScramCredentialsResponse.versions, { AlterUserScramCredentialsResponse.fixture(version: $0) }),
+    ("ConsumerGroupHeartbeatRequest", ConsumerGroupHeartbeatRequest.versions, { ConsumerGroupHeartbeatRequest.fixture(version: $0) }),
+    ("ConsumerGroupHeartbeatResponse", ConsumerGroupHeartbeatResponse.versions, { ConsumerGroupHeartbeatResponse.fixture(version: $0) }),
+    ("ConsumerGroupDescribeRequest", ConsumerGroupDescribeRequest.versions, { ConsumerGroupDescribeRequest.fixture(version: $0) }),
+    ("ConsumerGroupDescribeResponse", ConsumerGroupDescribeResponse.versions, { ConsumerGroupDescribeResponse.fixture(version: $0) }),
     ("ConsumerProtocolSubscription", ConsumerProtocolSubscription.versions, { ConsumerProtocolSubscription.fixture(version: $0) }),
     ("ConsumerProtocolAssignment", ConsumerProtocolAssignment.versions, { ConsumerProtocolAssignment.fixture(version: $0) }),
 ]

@@ -1,22 +1,63 @@
 import Scenarios
-import AsyncHTTPClient
+import ScenarioRunner
+import FakeKafkaTarget
 import Foundation
 import KafkaIngress
 import Logging
-import NIOCore
-import NIOHTTP1
+
+/// The reference ingress in this process, on a temporary journal of its own per run.
+public struct EmbeddedIngressProvider: IngressTargetProvider {
+    /// Defects it exhibits: only for proving scenarios catch them.
+    public var defects: Set<DeliberateDefect>
+    /// Attempts it runs at once (each holds a connection to the recorder).
+    public var concurrency: Int
+
+    public init(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
+        self.defects = defects
+        self.concurrency = concurrency
+    }
+
+    public var capabilities: IngressCapabilities {
+        [.restart, .kill, .nodes, .multipleClusters, .perRunClusterConfiguration, .idleTracking, .plantedDefects]
+    }
+    public var name: String { "the embedded ingress" }
+    public var advertisedHost: String { "127.0.0.1" }
+
+    public func start(_ scenario: Scenario, clusters: [String: ClusterConnection]) async throws -> any IngressTarget {
+        try await EmbeddedIngress(clusters: clusters, options: .init(defects: defects, concurrency: concurrency, retry: scenario.retryPolicy))
+    }
+}
+
+extension IngressTargetProvider where Self == EmbeddedIngressProvider {
+    /// The reference ingress in this process.
+    public static func embedded(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> EmbeddedIngressProvider {
+        EmbeddedIngressProvider(defects: defects, concurrency: concurrency)
+    }
+}
+
+extension ScenarioTarget {
+    /// FakeKafka, the reference ingress and the recorder, all in this process.
+    public static let embedded = ScenarioTarget(kafka: .fake(), ingress: .embedded())
+
+    /// FakeKafka and the reference ingress in this process, with these defects planted.
+    public static func embedded(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> ScenarioTarget {
+        ScenarioTarget(kafka: .fake(), ingress: .embedded(defects: defects, concurrency: concurrency))
+    }
+}
 
 /// `KafkaIngress` in this process, on its own temporary journal.
 final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
-    // Mutated only by `restart`, which the runner calls between steps, never concurrently.
+    // Mutated only by `restart`, `setNodes` and the lazily started servers, which the runner
+    // calls between steps, never concurrently.
     private var ingress: KafkaIngress
     /// Nodes of the embedded cluster (`instances: N`); kept across restarts.
     private var nodes = 1
     private let configuration: IngressConfiguration
     private let dataDirectory = NSTemporaryDirectory() + "scenario-" + UUID().uuidString
     private let options: Options
-    /// Restate's HTTP ingress in front of `ingress`, started by the first `call` step.
-    private var httpIngress: (server: Task<Void, Error>, url: String)?
+    /// Restate's HTTP ingress and admin API in front of `ingress`, started by the first step that needs them.
+    private var httpIngress: RunningServer?
+    private var adminAPI: RunningServer?
 
     struct Options: Sendable {
         var defects: Set<DeliberateDefect>
@@ -24,15 +65,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
         var retry: RetryPolicySpec?
     }
 
-    /// A Kafka cluster as the ingress's configuration names it.
-    struct Cluster {
-        var bootstrapServers: String
-        /// Added to the quick loopback settings: security.protocol, ssl.*, sasl.*.
-        var properties: [String: String]
-    }
-
-    /// `clusters`: by scenario cluster name; the ingress knows them by those names.
-    init(clusters: [String: Cluster], options: Options) async throws {
+    init(clusters: [String: ClusterConnection], options: Options) async throws {
         configuration = IngressConfiguration(kafkaClusters: clusters.sorted { $0.key < $1.key }.map { name, cluster in
             KafkaClusterConfiguration(name: name, brokers: [cluster.bootstrapServers],
                                       properties: Self.clusterProperties.merging(cluster.properties) { $1 })
@@ -73,26 +106,28 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
 
     func httpIngressURL() async throws -> String {
         if let httpIngress { return httpIngress.url }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let server = Task { [ingress] in
-            defer { continuation.finish() }
-            try await RestateHTTPIngress(ingress: ingress).run(host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        let ingress = self.ingress
+        let started = try await RunningServer.start("the embedded ingress's HTTP API") { ready in
+            try await RestateHTTPIngress(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
         }
-        var bound: Int?
-        for await port in ports { bound = port; break }
-        guard let bound else {
-            let failure = await server.result
-            throw ScenarioError("the embedded ingress's HTTP API did not start: \(failure)")
-        }
-        httpIngress = (server, "http://127.0.0.1:\(bound)")
-        return "http://127.0.0.1:\(bound)"
+        httpIngress = started
+        return started.url
     }
 
-    private func stopHTTPIngress() async {
-        guard let httpIngress else { return }
-        httpIngress.server.cancel()
-        _ = await httpIngress.server.result
-        self.httpIngress = nil
+    func adminURL() async throws -> String {
+        if let adminAPI { return adminAPI.url }
+        let ingress = self.ingress
+        let started = try await RunningServer.start("the embedded ingress's admin API") { ready in
+            try await AdminAPI(ingress: ingress).run(host: "127.0.0.1", port: 0, onReady: ready)
+        }
+        adminAPI = started
+        return started.url
+    }
+
+    private func stopServers() async {
+        await httpIngress?.stop()
+        await adminAPI?.stop()
+        (httpIngress, adminAPI) = (nil, nil)
     }
 
     func subscribe(cluster: String, topic: String, sink: String, options: [String: String]) async throws -> String {
@@ -101,15 +136,18 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
 
     func delete(subscription id: String) async throws { _ = try await ingress.deleteSubscription(id) }
 
-    func restart() async throws {
-        await stopHTTPIngress()
-        await ingress.shutdown()
+    /// A kill is a crash: nothing is drained or committed, running attempts are abandoned and
+    /// consumers leave without committing, so the next start resumes from what the journal and
+    /// the group's committed offsets hold.
+    func restart(kill: Bool) async throws {
+        await stopServers()
+        if kill { await ingress.crash() } else { await ingress.shutdown() }
         ingress = try Self.make(configuration, dataDirectory, options, nodes: nodes)
         try await ingress.start()
     }
 
     /// Runs `count` nodes sharing the journal, each consuming every subscription in its group.
-    func setNodes(_ count: Int) async {
+    func setNodes(_ count: Int) async throws {
         nodes = count
         await ingress.setNodes(count)
     }
@@ -124,7 +162,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     }
 
     func shutdown() async {
-        await stopHTTPIngress()
+        await stopServers()
         await ingress.shutdown()
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
@@ -134,5 +172,12 @@ extension RetryPolicy {
     init(_ spec: RetryPolicySpec) {
         self.init(initialDelayMs: spec.initialIntervalMs, factor: spec.exponentiationFactor, maxDelayMs: spec.maxIntervalMs,
                   maxAttempts: spec.maxAttempts, onMaxAttempts: spec.onMaxAttempts == .pause ? .pause : .kill)
+    }
+}
+
+extension ScenarioRunner {
+    /// A runner on FakeKafka and the reference ingress in this process.
+    public init(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
+        self.init(target: .embedded(defects: defects, concurrency: concurrency))
     }
 }
