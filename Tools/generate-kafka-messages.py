@@ -23,11 +23,13 @@ import sys
 SERVED = {
     "ApiVersions": (0, 3),
     # v10 adds topic ids, v12 looks topics up by id: librdkafka 2.12's KIP-848 consumer finds the
-    # topics of its assignment (sent as ids) that way.
+    # topics of its assignment (sent as ids) that way, and a re-created topic is a new topic to it.
     "Metadata": (0, 12),
-    "Produce": (0, 8),
-    "Fetch": (4, 11),
-    "ListOffsets": (0, 5),
+    "Produce": (0, 11),
+    # v13+ names topics by id.
+    "Fetch": (4, 17),
+    # v7 adds MAX_TIMESTAMP (KIP-734), v8 earliest-local, v9 latest-tiered.
+    "ListOffsets": (0, 9),
     "FindCoordinator": (0, 2),
     "JoinGroup": (0, 5),
     "SyncGroup": (0, 3),
@@ -74,6 +76,13 @@ SERVED = {
     "DescribeAcls": (0, 3),
     "CreateAcls": (0, 3),
     "DeleteAcls": (0, 3),
+    # What Kafka 3.9 and 4.0 serve beside the above and librdkafka 2.12 asks for: topic
+    # descriptions by partition (KIP-966), client telemetry (KIP-714, answered "no
+    # subscription") and SCRAM credentials (KIP-554).
+    "DescribeTopicPartitions": (0, 0),
+    "GetTelemetrySubscriptions": (0, 0),
+    "DescribeUserScramCredentials": (0, 0),
+    "AlterUserScramCredentials": (0, 0),
     # KIP-848 consumer groups: librdkafka 2.12 sends ConsumerGroupHeartbeat v1 only (v1 adds the
     # topic regex) and ConsumerGroupDescribe v0.
     "ConsumerGroupHeartbeat": (0, 1),

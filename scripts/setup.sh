@@ -2,7 +2,7 @@
 # Installs what building and testing need on a fresh Debian machine: librdkafka and the codec
 # libraries (apt), SQLite (for the ingress journal), kcat, procps (.ci/run lists and ends leftover
 # processes with ps and pgrep), Chromium (a test loads the HTML report in it, headless), and the
-# pinned Python clients of the conformance suite (pip).
+# pinned Python clients of the conformance suite (pip), and a second confluent-kafka in a venv of its own.
 # Skips what is already there, so running it again is quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +31,15 @@ bad = {k: (v, m.version(k)) for k, v in want.items() if m.version(k) != v}
 if bad:
     raise SystemExit(f"setup: wrong Python package versions (wanted, got): {bad}")
 PY
+# A second confluent-kafka, 2.12.1 (it bundles librdkafka 2.12.1, the one Restate 1.7 links), in an
+# environment of its own: the conformance suite runs it beside 2.16 (conformance/clients/confluent_other.py).
+OTHER_ENV=.build/confluent-kafka-2.12
+OTHER_PIN=conformance/requirements-confluent-2.12.txt
+want=$(grep -o '==.*' "$OTHER_PIN" | tr -d '= ')
+if [ "$("$OTHER_ENV/bin/python" -c 'import confluent_kafka; print(confluent_kafka.version())' 2>/dev/null)" != "$want" ]; then
+  echo "setup: building $OTHER_ENV (confluent-kafka $want)"
+  rm -rf "$OTHER_ENV"
+  python3 -m venv "$OTHER_ENV"
+  "$OTHER_ENV/bin/python" -m pip install -q --disable-pip-version-check -r "$OTHER_PIN"
+fi
 echo "setup: ok (librdkafka $(pkg-config --modversion rdkafka), $(kcat -V 2>&1 | head -1))"

@@ -39,6 +39,11 @@ struct BrokerCommand: AsyncParsableCommand {
     var initialRebalanceDelayMs: Int64 = 0
 
     @Option(help: ArgumentHelp(
+        "The Kafka release clients see: \(KafkaVersion.allCases.map(\.rawValue).joined(separator: " or ")). It picks the request versions ApiVersions advertises (Kafka's for that release, within what FakeKafka serves).",
+        valueName: "version"))
+    var kafkaVersion: KafkaVersion = .v3_9
+
+    @Option(help: ArgumentHelp(
         "How often members of KIP-848 consumer groups (group.protocol=consumer) heartbeat (Kafka's group.consumer.heartbeat.interval.ms). Members learn of a rebalance at their next heartbeat, so a lower value makes rebalances quicker.",
         valueName: "ms"))
     var consumerHeartbeatIntervalMs: Int64 = 5000
@@ -227,6 +232,7 @@ struct BrokerCommand: AsyncParsableCommand {
         config.autoCreateTopics = !noAutoCreate
         guard initialRebalanceDelayMs >= 0 else { throw ValidationError("--initial-rebalance-delay-ms must be 0 or more, got \(initialRebalanceDelayMs)") }
         config.initialRebalanceDelay = .milliseconds(initialRebalanceDelayMs)
+        config.kafkaVersion = kafkaVersion
         guard consumerHeartbeatIntervalMs > 0, consumerSessionTimeoutMs > consumerHeartbeatIntervalMs else {
             throw ValidationError("--consumer-heartbeat-interval-ms must be more than 0 and less than --consumer-session-timeout-ms, got \(consumerHeartbeatIntervalMs) and \(consumerSessionTimeoutMs)")
         }
@@ -285,6 +291,8 @@ struct TopicSpec: ExpressibleByArgument {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension KafkaVersion: ExpressibleByArgument {}
 
 /// `--capture-requests`: each distinct request frame as a file, for the fuzzers' seed corpus.
 /// Written on the connection's event loop; a debugging switch can afford the blocking write.

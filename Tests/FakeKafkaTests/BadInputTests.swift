@@ -74,7 +74,7 @@ struct BadInputTests {
             let body = try ApiVersionsResponse(from: &response, version: 0)
             #expect(body.errorCode == KafkaErrorCode.unsupportedVersion.rawValue)
             #expect(body.apiKeys.first { $0.apiKey == ApiKey.joinGroup.rawValue }?.minVersion == 0)
-            #expect(body.apiKeys.first { $0.apiKey == ApiKey.fetch.rawValue }.map { $0.minVersion...$0.maxVersion } == 4...11)
+            #expect(body.apiKeys.first { $0.apiKey == ApiKey.fetch.rawValue }.map { $0.minVersion...$0.maxVersion } == 4...17)
             #expect(body.apiKeys.first { $0.apiKey == ApiKey.produce.rawValue }?.minVersion == 0, "librdkafka 2.0 compresses only if Produce 0 is in range")
         }
     }

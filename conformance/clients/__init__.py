@@ -22,4 +22,5 @@ def all_clients():
     from .kafkapython import KafkaPython
     from .aiokafka_client import AIOKafka
     from .kcat import Kcat
-    return [Kcat(), Confluent(), KafkaPython(), AIOKafka()]
+    from .confluent_other import ConfluentOther
+    return [Kcat(), Confluent(), KafkaPython(), AIOKafka(), ConfluentOther()]

@@ -1,9 +1,11 @@
 import KafkaProtocol
 import NIOCore
 
-/// ApiVersions (key 18), v0–3. The versions advertised here are what clients believe we speak;
-/// librdkafka before 2.11 enables features only when a range contains specific versions, which is
-/// why the group APIs start at 0. A control may cap a range to test a client's downgrade path.
+/// ApiVersions (key 18), v0–3. The versions advertised here are what clients believe we speak:
+/// the configured Kafka release's range for each API, clipped to what FakeKafka serves. (librdkafka
+/// before 2.11 enables features only when a range contains specific versions: Kafka 3.9's ranges
+/// start at 0, Kafka 4.0's do not, and such clients lose those features against a 4.0 broker, as
+/// against Kafka.) A control may cap a range to test a client's downgrade path.
 /// The response header is always v0, and a too-new request gets error 35 in v0 format.
 enum ApiVersionsAPI: APIHandler {
     static let apiKey = ApiKey.apiVersions
@@ -18,10 +20,12 @@ enum ApiVersionsAPI: APIHandler {
 
     static func advertised(_ core: ClusterCore) -> [ApiVersionsResponse.ApiVersion] {
         let caps = core.withState { state, _ in state.versionCaps }
+        let release = core.configuration.kafkaVersion
         return ApiKey.allCases.compactMap { key in
-            let max = min(key.versions.upperBound, caps[key] ?? .max)
-            guard max >= key.versions.lowerBound else { return nil }
-            return .init(apiKey: key.rawValue, minVersion: key.versions.lowerBound, maxVersion: max)
+            guard let range = release.advertised(key) else { return nil }
+            let max = min(range.upperBound, caps[key] ?? .max)
+            guard max >= range.lowerBound else { return nil }
+            return .init(apiKey: key.rawValue, minVersion: range.lowerBound, maxVersion: max)
         }
     }
 

@@ -26,7 +26,8 @@ enum DeleteTopicsAPI: APIHandler {
 extension ClusterState {
     /// Deletes a topic with its offsets; false when it does not exist.
     mutating func deleteTopic(_ name: String, effects: inout ConsumerGroup.Effects) -> Bool {
-        guard topics.removeValue(forKey: name) != nil else { return false }
+        guard let removed = topics.removeValue(forKey: name) else { return false }
+        topicNamesById[removed.id] = nil
         for group in offsets.keys {
             offsets[group] = offsets[group]!.filter { $0.key.topic != name }
         }

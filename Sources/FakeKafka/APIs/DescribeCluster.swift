@@ -3,7 +3,8 @@ import NIOCore
 
 /// DescribeCluster (key 60), v0–1: the brokers that are up, the controller (the first of them, as
 /// Metadata reports it) and the cluster id. These are broker endpoints, so a v1 request for the
-/// controllers' endpoints gets MISMATCHED_ENDPOINT_TYPE, as from a Kafka broker.
+/// controllers' endpoints gets MISMATCHED_ENDPOINT_TYPE, as from a Kafka broker. Authorized
+/// operations, when asked, are the cluster's every operation (no authorizer).
 enum DescribeClusterAPI: APIHandler {
     static let apiKey = ApiKey.describeCluster
 
@@ -28,7 +29,8 @@ enum DescribeClusterAPI: APIHandler {
             let up = state.brokers.filter(\.isUp)
             return DescribeClusterResponse(
                 clusterId: clusterId, controllerId: up.first?.id ?? -1,
-                brokers: up.map { .init(brokerId: $0.id, host: $0.host, port: Int32($0.port), rack: nil) })
+                brokers: up.map { .init(brokerId: $0.id, host: $0.host, port: Int32($0.port), rack: nil) },
+                clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? AuthorizedOperations.cluster : Int32.min)
         }
         return context.answer(response)
     }

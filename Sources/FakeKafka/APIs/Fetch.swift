@@ -1,7 +1,8 @@
 import KafkaProtocol
 import NIOCore
 
-/// Fetch (key 1), v4–11 (record batches v2). Returns whole batches from the one containing the fetch offset, at least
+/// Fetch (key 1), v4–17 (record batches v2). From v13 topics are named by id (the answer too), and
+/// an id that names no topic (one deleted, or re-created under a new id) is UNKNOWN_TOPIC_ID. Returns whole batches from the one containing the fetch offset, at least
 /// one batch even when it exceeds the byte limits, with the high watermark, last stable offset
 /// and log start offset. READ_COMMITTED (isolation level 1) returns only batches below the last
 /// stable offset, with the aborted transactions in the returned range so the client drops their
@@ -24,7 +25,7 @@ enum FetchAPI: APIHandler {
             let promise = context.eventLoop.makePromise(of: Void.self)
             let id = state.nextWaiterId
             state.nextWaiterId += 1
-            let partitions = request.topics.flatMap { t in t.partitions.map { TopicPartition(t.topic, $0.partition) } }
+            let partitions = request.topics.flatMap { t in t.partitions.map { TopicPartition(state.fetchedTopicName(t), $0.partition) } }
             state.fetchWaiters[id] = FetchWaiter(partitions: Set(partitions), promise: promise)
             return (response, (id, promise.futureResult))
         }
@@ -44,14 +45,15 @@ enum FetchAPI: APIHandler {
         let maxBytes = Int(request.maxBytes <= 0 ? Int32.max : request.maxBytes)
         let readCommitted = request.isolationLevel == IsolationLevel.readCommitted.rawValue
         let topics = request.topics.map { topic in
-            FetchResponse.FetchableTopicResponse(topic: topic.topic, partitions: topic.partitions.map { p in
-                let tp = TopicPartition(topic.topic, p.partition)
+            let name = state.fetchedTopicName(topic)
+            return FetchResponse.FetchableTopicResponse(topic: topic.topic, topicId: topic.topicId, partitions: topic.partitions.map { p in
+                let tp = TopicPartition(name, p.partition)
                 func fail(_ code: KafkaErrorCode, hwm: Int64 = -1) -> FetchResponse.PartitionData {
                     hadError = true
                     return .init(partitionIndex: p.partition, errorCode: code.rawValue, highWatermark: hwm, lastStableOffset: hwm,
                                  logStartOffset: -1, abortedTransactions: [], records: ByteBuffer())
                 }
-                guard let log = state.partition(tp) else { return fail(.unknownTopicOrPartition) }
+                guard let log = state.partition(tp) else { return fail(topic.topicId != .zero ? .unknownTopicId : .unknownTopicOrPartition) }
                 guard log.leader == context.broker else { return fail(.notLeaderOrFollower) }
                 if let code = context.partitionFault(.fetch, tp, state: &state) { return fail(code, hwm: log.highWatermark) }
                 guard p.fetchOffset >= log.logStartOffset, p.fetchOffset <= log.highWatermark else {
@@ -86,10 +88,19 @@ enum FetchAPI: APIHandler {
 
     static func errorResponse(to request: FetchRequest, code: KafkaErrorCode, version: Int16) -> FetchResponse {
         FetchResponse(responses: request.topics.map { t in
-            .init(topic: t.topic, partitions: t.partitions.map {
+            .init(topic: t.topic, topicId: t.topicId, partitions: t.partitions.map {
                 .init(partitionIndex: $0.partition, errorCode: code.rawValue, highWatermark: -1, lastStableOffset: -1,
                       abortedTransactions: [], records: ByteBuffer())
             })
         })
+    }
+}
+
+extension ClusterState {
+    /// The topic a Fetch names: by id from v13 (an unknown id gives a name no topic has, so its
+    /// partitions are answered as missing), by name before.
+    func fetchedTopicName(_ topic: FetchRequest.FetchTopic) -> String {
+        guard topic.topicId != .zero else { return topic.topic }
+        return topicName(id: topic.topicId) ?? ""
     }
 }

@@ -10,7 +10,7 @@ enum HeartbeatAPI: APIHandler {
         let code = context.core.withState { state, _ -> KafkaErrorCode in
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) { return code }
             guard let group = state.groups[request.groupId] else { return .unknownMemberId }
-            return group.heartbeat(memberId: request.memberId, generationId: request.generationId, now: .now())
+            return group.heartbeat(memberId: request.memberId, groupInstanceId: request.groupInstanceId, generationId: request.generationId, now: .now())
         }
         return context.answer(HeartbeatResponse(errorCode: code.rawValue))
     }

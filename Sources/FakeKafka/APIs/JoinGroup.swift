@@ -3,9 +3,10 @@ import NIOCore
 
 /// JoinGroup (key 11), v0–5. The answer waits until every member has (re)joined, the rebalance
 /// timeout passes, or the initial rebalance delay ends. From v4 a member without an id is told
-/// MEMBER_ID_REQUIRED with one to come back with. The leader gets every member's metadata. An
-/// empty KIP-848 consumer group becomes a classic group again; one with members refuses the join
-/// with INCONSISTENT_GROUP_PROTOCOL.
+/// MEMBER_ID_REQUIRED with one to come back with, unless it is a static member (a
+/// group.instance.id, KIP-345): see `ConsumerGroup.rejoinStatic`. The leader gets every member's
+/// metadata. An empty KIP-848 consumer group becomes a classic group again; one with members
+/// refuses the join with INCONSISTENT_GROUP_PROTOCOL.
 enum JoinGroupAPI: APIHandler {
     static let apiKey = ApiKey.joinGroup
 

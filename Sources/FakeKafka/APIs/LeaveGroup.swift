@@ -12,9 +12,9 @@ enum LeaveGroupAPI: APIHandler {
             if let code = state.coordinatorError(group: request.groupId, broker: context.broker) {
                 return errorResponse(to: request, code: code, version: version)
             }
-            let leaving = version >= 3 ? request.members.map(\.memberId) : [request.memberId]
+            let leaving: [(String, String?)] = version >= 3 ? request.members.map { ($0.memberId, $0.groupInstanceId) } : [(request.memberId, nil)]
             let group = state.groups[request.groupId]
-            let codes = leaving.map { group?.leave(memberId: $0, now: .now(), effects: &effects) ?? .unknownMemberId }
+            let codes = leaving.map { group?.leave(memberId: $0.0, groupInstanceId: $0.1, now: .now(), effects: &effects) ?? .unknownMemberId }
             if version >= 3 {
                 return LeaveGroupResponse(errorCode: 0, members: zip(request.members, codes).map {
                     .init(memberId: $0.memberId, groupInstanceId: $0.groupInstanceId, errorCode: $1.rawValue)

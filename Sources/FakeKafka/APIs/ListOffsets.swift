@@ -1,10 +1,11 @@
 import KafkaProtocol
 import NIOCore
 
-/// ListOffsets (key 2), v0–5. Timestamp -1 is the log end (the high watermark, or for isolation
-/// level READ_COMMITTED, v2+, the last stable offset), -2 the log start, and
-/// any other value the first record at or after it (-1/-1 when there is none). v0 answers in its
-/// old style, a list of offsets.
+/// ListOffsets (key 2), v0–9. Timestamp -1 is the log end (the high watermark, or for isolation
+/// level READ_COMMITTED, v2+, the last stable offset), -2 the log start, -3 (v7+, KIP-734) the
+/// record with the largest timestamp, -4 (v8+, the earliest local offset) the log start too, as
+/// nothing is tiered, and -5 (v9+, the latest tiered offset) none; any other value the first
+/// record at or after it (-1/-1 when there is none). v0 answers in its old style, a list of offsets.
 enum ListOffsetsAPI: APIHandler {
     static let apiKey = ApiKey.listOffsets
 
@@ -26,10 +27,12 @@ enum ListOffsetsAPI: APIHandler {
                     case -1:
                         let readCommitted = request.isolationLevel == IsolationLevel.readCommitted.rawValue
                         return answer(.none, offset: readCommitted ? log.lastStableOffset : log.highWatermark)
-                    case -2: return answer(.none, offset: log.logStartOffset)
+                    case -2, -4: return answer(.none, offset: log.logStartOffset)
+                    case -5: return answer(.none)
                     default:
                         do {
-                            guard let found = try log.offset(forTimestamp: p.timestamp) else { return answer(.none) }
+                            let record = p.timestamp == -3 ? try log.maxTimestampRecord() : try log.offset(forTimestamp: p.timestamp)
+                            guard let found = record else { return answer(.none) }
                             return answer(.none, offset: found.offset, timestamp: found.timestamp)
                         } catch {
                             logger.error("cannot search \(tp) by timestamp: \(error)")

@@ -3,11 +3,13 @@ import NIOCore
 
 /// Metadata (key 3), v0–12. Lists the brokers that are up and the requested topics with their
 /// partition leaders; unknown topics are created when auto-creation is on and the client allows
-/// it (v4+). From v10 topics carry their ids, and from v12 a topic may be asked for by id alone
-/// (librdkafka's KIP-848 consumer learns its assignment as topic ids and looks them up so); an
-/// unknown id is UNKNOWN_TOPIC_ID. Each partition reports its replicas; the in-sync ones are those on brokers that are
+/// it (v4+). Each partition reports its replicas; the in-sync ones are those on brokers that are
 /// up, the others offline. Leader epochs are reported as -1 (unknown), so clients never need
-/// leader-epoch validation.
+/// leader-epoch validation. From v10 every topic carries its id, new at each creation: that is
+/// how librdkafka 2.x tells a deleted and re-created topic from the old one. From v12 a topic may
+/// be asked for by id alone (librdkafka's KIP-848 consumer learns its assignment as topic ids and
+/// looks them up so); an unknown id is UNKNOWN_TOPIC_ID. Authorized operations (v8+, when asked)
+/// are every operation on the resource, as a Kafka without an authorizer answers.
 enum MetadataAPI: APIHandler {
     static let apiKey = ApiKey.metadata
 
@@ -37,18 +39,21 @@ enum MetadataAPI: APIHandler {
                     state.createTopic(name, partitions: config.defaultPartitions)
                     context.core.logger.info("auto-created topic \(name) with \(config.defaultPartitions) partitions")
                 }
-                topics.append(describe(name, state.topics[name]!, brokers: state.brokers))
+                var topic = describe(name, state.topics[name]!, brokers: state.brokers)
+                if request.includeTopicAuthorizedOperations { topic.topicAuthorizedOperations = AuthorizedOperations.topic }
+                topics.append(topic)
             }
             return MetadataResponse(
                 brokers: state.brokers.filter(\.isUp).map { .init(nodeId: $0.id, host: $0.host, port: Int32($0.port)) },
                 clusterId: config.clusterId,
                 controllerId: state.brokers.first(where: \.isUp)?.id ?? -1,
-                topics: topics)
+                topics: topics,
+                clusterAuthorizedOperations: request.includeClusterAuthorizedOperations ? AuthorizedOperations.cluster : Int32.min)
         }
         return context.answer(response)
     }
 
-    private static func describe(_ name: String, _ topic: TopicState, brokers: [BrokerInfo]) -> MetadataResponse.MetadataResponseTopic {
+    static func describe(_ name: String, _ topic: TopicState, brokers: [BrokerInfo]) -> MetadataResponse.MetadataResponseTopic {
         let partitions = topic.partitions.enumerated().map { index, log in
             func isUp(_ id: Int32) -> Bool { brokers.first { $0.id == id }?.isUp ?? false }
             let up = isUp(log.leader)

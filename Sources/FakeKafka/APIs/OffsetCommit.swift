@@ -20,7 +20,8 @@ enum OffsetCommitAPI: APIHandler {
             let known = request.topics.contains { t in t.partitions.contains { state.partition(TopicPartition(t.name, $0.partitionIndex)) != nil } }
             var memberCheck = KafkaErrorCode.none
             if known {
-                memberCheck = state.validateCommit(group: request.groupId, memberId: request.memberId, generationOrEpoch: request.generationIdOrMemberEpoch,
+                memberCheck = state.validateCommit(group: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+                                                   generationOrEpoch: request.generationIdOrMemberEpoch,
                                                    apiVersion: context.version, transactional: false)
                 // From v9 a member's commit to a group that does not exist is GROUP_ID_NOT_FOUND.
                 if memberCheck == .unknownMemberId && context.version >= 9 && state.groupType(request.groupId) == nil { memberCheck = .groupIdNotFound }
@@ -32,7 +33,7 @@ enum OffsetCommitAPI: APIHandler {
                     guard state.partition(tp) != nil else { return .init(partitionIndex: p.partitionIndex, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue) }
                     if memberCheck != .none { return .init(partitionIndex: p.partitionIndex, errorCode: memberCheck.rawValue) }
                     if let code = context.partitionFault(.offsetCommit, tp, state: &state) { return .init(partitionIndex: p.partitionIndex, errorCode: code.rawValue) }
-                    state.offsets[request.groupId, default: [:]][tp] = CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata)
+                    state.offsets[request.groupId, default: [:]][tp] = CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch)
                     return .init(partitionIndex: p.partitionIndex, errorCode: 0)
                 })
             })

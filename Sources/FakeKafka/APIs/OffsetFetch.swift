@@ -61,7 +61,7 @@ enum OffsetFetchAPI: APIHandler {
                     return .init(partitionIndex: p, committedOffset: -1, committedLeaderEpoch: -1, metadata: "", errorCode: KafkaErrorCode.unstableOffsetCommit.rawValue)
                 }
                 let c = committed[TopicPartition(topic, p)]
-                return .init(partitionIndex: p, committedOffset: c?.offset ?? -1, committedLeaderEpoch: -1, metadata: c?.metadata ?? "", errorCode: 0)
+                return .init(partitionIndex: p, committedOffset: c?.offset ?? -1, committedLeaderEpoch: c?.leaderEpoch ?? -1, metadata: c?.metadata ?? "", errorCode: 0)
             })
         })
     }

@@ -2,7 +2,7 @@ import Foundation
 import KafkaProtocol
 import NIOCore
 
-/// Produce (key 0), v0–8. Only record batches v2 (magic 2) are stored; the legacy message sets
+/// Produce (key 0), v0–11. Only record batches v2 (magic 2) are stored; the legacy message sets
 /// of magic 0 and 1 get UNSUPPORTED_FOR_MESSAGE_FORMAT. The range starts at 0 because librdkafka
 /// up to 2.11 compresses with gzip, snappy or lz4 only when it overlaps [0, 0]. Every batch's CRC is checked before anything
 /// is appended; a partition's batches are all appended or none are. acks=0 gets no response;
@@ -11,7 +11,9 @@ import NIOCore
 /// gap in sequence numbers is OUT_OF_ORDER_SEQUENCE_NUMBER. Transactional batches are accepted
 /// from the current epoch of their transactional id, for partitions added to its open
 /// transaction; their first offset holds back the partition's last stable offset until EndTxn.
-/// Control batches are the coordinator's alone: a client sending one gets INVALID_RECORD.
+/// Control batches are the coordinator's alone: a client sending one gets INVALID_RECORD. So does
+/// a batch with keyless records for a compacted topic, with a record error per keyless record
+/// (KIP-467), as Kafka answers.
 enum ProduceAPI: APIHandler {
     static let apiKey = ApiKey.produce
 
@@ -43,8 +45,17 @@ enum ProduceAPI: APIHandler {
                         return fail(.corruptMessage, "\(error)")
                     }
                     guard !batches.isEmpty else { return fail(.corruptMessage, "no record batch") }
+                    let compacted = state.isCompacted(tp.topic)
                     for (i, batch) in batches.enumerated() {
                         if batch.header.isControl { return fail(.invalidRecord, "batch \(i) of \(tp) is a control batch") }
+                        if compacted, let keyless = keylessRecords(batch.bytes), !keyless.isEmpty {
+                            // KIP-467: the record errors name each refused record, so the client
+                            // fails those and can retry the rest of the batch.
+                            let message = "Compacted topic cannot accept message without key in topic partition \(tp)."
+                            return .init(index: p.index, errorCode: KafkaErrorCode.invalidRecord.rawValue, baseOffset: -1, logStartOffset: -1,
+                                         recordErrors: keyless.map { .init(batchIndex: $0, batchIndexErrorMessage: message) },
+                                         errorMessage: message)
+                        }
                         if batch.header.isTransactional,
                            let (code, message) = state.checkTransactionalBatch(batch.header, transactionalId: request.transactionalId, to: tp) {
                             logger.info("rejecting transactional produce to \(tp): \(message)")
@@ -85,7 +96,20 @@ enum ProduceAPI: APIHandler {
     }
 }
 
+/// The indexes (within the batch) of the records that have no key; nil when the batch cannot be
+/// read, which the append's own checks report.
+private func keylessRecords(_ batch: ByteBuffer) -> [Int32]? {
+    guard let records = try? RecordBatch.records(in: batch) else { return nil }
+    return records.enumerated().filter { $0.element.key == nil }.map { Int32($0.offset) }
+}
+
 extension ClusterState {
+    /// Whether the topic's cleanup.policy includes compact: its records must all have keys.
+    func isCompacted(_ topic: String) -> Bool {
+        guard let policy = topics[topic]?.configs["cleanup.policy"] else { return false }
+        return TopicConfigs.listItems(policy).contains("compact")
+    }
+
     /// Appends one validated batch, applying the idempotent-producer checks. Returns the batch's
     /// base offset (the original one for a retried duplicate).
     mutating func append(_ batch: (header: RecordBatchHeader, bytes: ByteBuffer), to tp: TopicPartition) -> Result<Int64, KafkaErrorCode> {

@@ -20,8 +20,8 @@ enum TxnOffsetCommitAPI: APIHandler {
                 return errorResponse(to: request, code: .invalidTxnState, version: context.version)
             }
             if !request.memberId.isEmpty, state.groupType(request.groupId) != nil {
-                let code = state.validateCommit(group: request.groupId, memberId: request.memberId, generationOrEpoch: request.generationId,
-                                                apiVersion: context.version, transactional: true)
+                let code = state.validateCommit(group: request.groupId, memberId: request.memberId, groupInstanceId: request.groupInstanceId,
+                                                generationOrEpoch: request.generationId, apiVersion: context.version, transactional: true)
                 if code != .none { return errorResponse(to: request, code: code, version: context.version) }
             }
             return TxnOffsetCommitResponse(topics: request.topics.map { topic in
@@ -30,7 +30,7 @@ enum TxnOffsetCommitAPI: APIHandler {
                     guard state.partition(tp) != nil else { return .init(partitionIndex: p.partitionIndex, errorCode: KafkaErrorCode.unknownTopicOrPartition.rawValue) }
                     if let code = context.partitionFault(.txnOffsetCommit, tp, state: &state) { return .init(partitionIndex: p.partitionIndex, errorCode: code.rawValue) }
                     state.transactions.producers[request.transactionalId]!.pendingOffsets[request.groupId, default: [:]][tp] =
-                        CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata)
+                        CommittedOffset(offset: p.committedOffset, metadata: p.committedMetadata, leaderEpoch: p.committedLeaderEpoch)
                     return .init(partitionIndex: p.partitionIndex, errorCode: 0)
                 })
             })

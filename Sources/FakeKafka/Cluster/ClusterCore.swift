@@ -22,7 +22,8 @@ final class ClusterCore: Sendable {
         self.tlsContext = tlsContext
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity, faultRandomness: configuration.faultRandomness))
+        self.state = Mutex(ClusterState(requestLogCapacity: configuration.requestLogCapacity, faultRandomness: configuration.faultRandomness,
+                                        sasl: configuration.sasl))
     }
 
     /// Runs `body` with exclusive access to the state, then runs the effects it queued (promise

@@ -13,6 +13,15 @@ public struct BrokerInfo: Sendable, Equatable {
 public struct CommittedOffset: Sendable, Equatable {
     public var offset: Int64
     public var metadata: String?
+    /// The leader epoch the client committed with the offset (-1 if it sent none): returned by
+    /// OffsetFetch so a consumer can validate its position after a leader change (KIP-320).
+    public var leaderEpoch: Int32
+
+    public init(offset: Int64, metadata: String?, leaderEpoch: Int32 = -1) {
+        self.offset = offset
+        self.metadata = metadata
+        self.leaderEpoch = leaderEpoch
+    }
 }
 
 struct TopicState {
@@ -42,6 +51,8 @@ struct FetchWaiter {
 struct ClusterState {
     var brokers: [BrokerInfo] = []
     var topics: [String: TopicState] = [:]
+    /// Topic names by id, for the requests that name topics by id (Metadata v12, Fetch v13+).
+    var topicNamesById: [KafkaUUID: String] = [:]
     /// Classic groups (JoinGroup/SyncGroup). A group id is in at most one of this and `modernGroups`.
     var groups: [String: ConsumerGroup] = [:]
     /// KIP-848 consumer groups (ConsumerGroupHeartbeat).
@@ -71,9 +82,13 @@ struct ClusterState {
     var brokerConfigs: [String: [String: String]] = [:]
     var nextTopicLeader: Int32 = 0
 
-    init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil) {
+    /// SCRAM credentials: the configured users', and those AlterUserScramCredentials set.
+    var scramCredentials: SCRAMCredentialStore
+
+    init(requestLogCapacity: Int, faultRandomness: (any RandomNumberGenerator & Sendable)? = nil, sasl: SASLConfiguration? = nil) {
         requestLog = RequestLog(capacity: requestLogCapacity)
         faults = FaultTable(randomness: faultRandomness)
+        scramCredentials = SCRAMCredentialStore(sasl: sasl)
     }
 
     func partition(_ tp: TopicPartition) -> PartitionLog? {
@@ -86,10 +101,9 @@ struct ClusterState {
         topics.mapValues { (id: $0.id, partitions: Int32($0.partitions.count)) }
     }
 
-    /// The name of the topic with this id, if there is one.
+    /// The name of the topic with this id (ids are new at each creation), nil for none.
     func topicName(id: KafkaUUID) -> String? {
-        guard id != .zero else { return nil }
-        return topics.first { $0.value.id == id }?.key
+        topicNamesById[id]
     }
 
     /// The coordinator of a group: spread by a stable hash of its id, unless a control moved it.
@@ -110,7 +124,10 @@ struct ClusterState {
 
     /// Creates a topic whose partition i has the replicas `replicas[i]`, led by the first.
     mutating func createTopic(_ name: String, replicas: [[Int32]], configs: [String: String] = [:]) {
-        topics[name] = TopicState(id: .random(), partitions: replicas.map { PartitionLog(replicas: $0) }, configs: configs)
+        let id = KafkaUUID.random()
+        if let replaced = topics[name] { topicNamesById[replaced.id] = nil }
+        topics[name] = TopicState(id: id, partitions: replicas.map { PartitionLog(replicas: $0) }, configs: configs)
+        topicNamesById[id] = name
     }
 
     /// `count` consecutive brokers (wrapping around) starting at the `leader`-th.

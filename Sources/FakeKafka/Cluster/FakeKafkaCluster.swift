@@ -28,6 +28,8 @@ public final class FakeKafkaCluster: Sendable {
         /// How long an empty group waits for more members before its first generation
         /// (Kafka's group.initial.rebalance.delay.ms). 0 makes tests fast.
         public var initialRebalanceDelay: TimeAmount = .zero
+        /// The Kafka release clients see: which request versions ApiVersions advertises.
+        public var kafkaVersion: KafkaVersion = .v3_9
         /// Session timeouts accepted from clients. Kafka's minimum is 6 s; ours is lower so tests
         /// of session expiry are quick.
         public var minSessionTimeout: TimeAmount = .milliseconds(1000)

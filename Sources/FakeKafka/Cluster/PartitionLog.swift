@@ -90,6 +90,18 @@ struct PartitionLog {
         return result
     }
 
+    /// The record with the largest timestamp (the first of several with it), for ListOffsets'
+    /// MAX_TIMESTAMP (KIP-734); nil for an empty log.
+    func maxTimestampRecord() throws -> (offset: Int64, timestamp: Int64)? {
+        var best: (offset: Int64, timestamp: Int64)?
+        for batch in batches where best == nil || batch.maxTimestamp > best!.timestamp {
+            for record in try RecordBatch.records(in: batch.bytes) where record.offset >= logStartOffset {
+                if best == nil || record.timestamp > best!.timestamp { best = (record.offset, record.timestamp) }
+            }
+        }
+        return best
+    }
+
     /// The first offset whose record timestamp is at or after `timestamp`, with that timestamp;
     /// nil when every record is older.
     func offset(forTimestamp timestamp: Int64) throws -> (offset: Int64, timestamp: Int64)? {

@@ -22,7 +22,9 @@ public enum GroupType: String, Sendable {
 }
 
 /// A classic consumer group as the coordinator tracks it. The broker treats protocol metadata
-/// and assignments as opaque bytes: the leader client computes the assignment.
+/// and assignments as opaque bytes: the leader client computes the assignment. Static members
+/// (KIP-345) are known by their group.instance.id across restarts; requests naming an instance
+/// id that another member id now holds are FENCED_INSTANCE_ID.
 ///
 /// Joins and syncs that must wait for other members park a promise here; the group completes
 /// them when the rebalance advances. Promises are never completed while the cluster lock is held:
@@ -53,6 +55,12 @@ final class ConsumerGroup {
     /// Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet, with their expiry.
     private var pendingMemberIds: [String: NIODeadline] = [:]
     private var rebalanceDeadline: NIODeadline?
+    /// The members that asked for this generation's assignment (SyncGroup).
+    private var synced: Set<String> = []
+    /// Until when the leader's SyncGroup answer is held (see `sync`).
+    private var leaderAnswerDeadline: NIODeadline?
+    /// The longest the leader's SyncGroup answer waits for the other members' SyncGroups.
+    static let leaderAnswerHold: TimeAmount = .milliseconds(500)
     private var initialDelayDeadline: NIODeadline?
     private var nextMemberNumber = 0
     let initialRebalanceDelay: TimeAmount
@@ -79,7 +87,22 @@ final class ConsumerGroup {
             if common.isEmpty { return fail(.inconsistentGroupProtocol) }
         }
         var memberId = request.memberId
-        if memberId.isEmpty {
+        if let instanceId = request.groupInstanceId, !instanceId.isEmpty {
+            let holder = members.values.first { $0.groupInstanceId == instanceId }?.id
+            if memberId.isEmpty, let holder {
+                return rejoinStatic(request, instanceId: instanceId, replacing: holder, version: version,
+                                    clientId: clientId, promise: promise, now: now, effects: &effects)
+            }
+            if memberId.isEmpty {
+                // A static member is known by its instance id: it never needs MEMBER_ID_REQUIRED.
+                nextMemberNumber += 1
+                memberId = "\(instanceId)-\(nextMemberNumber)-\(UInt32.random(in: 0...UInt32.max))"
+            } else if let holder, holder != memberId {
+                return fail(.fencedInstanceId, memberId: memberId)
+            } else if holder == nil {
+                return fail(.unknownMemberId, memberId: memberId)
+            }
+        } else if memberId.isEmpty {
             nextMemberNumber += 1
             memberId = "\(clientId.isEmpty ? "member" : clientId)-\(nextMemberNumber)-\(UInt32.random(in: 0...UInt32.max))"
             // From v4 the client must come back with the id we made up (KIP-394).
@@ -122,6 +145,59 @@ final class ConsumerGroup {
         tryCompleteJoin(now: now, effects: &effects)
     }
 
+    /// KIP-345: a static member that restarts comes back with its instance id and no member id.
+    /// It takes over the old member's place (the old id is fenced) and, while the group is
+    /// Stable and its protocols still fit, keeps its assignment without rebalancing the others.
+    /// It is told the old leader id, so a restarted leader does not compute an assignment that a
+    /// Stable group would never hand out.
+    private func rejoinStatic(_ request: JoinGroupRequest, instanceId: String, replacing oldId: String, version: Int16,
+                              clientId: String, promise: EventLoopPromise<JoinGroupResponse>, now: NIODeadline, effects: inout Effects) {
+        nextMemberNumber += 1
+        let newId = "\(instanceId)-\(nextMemberNumber)-\(UInt32.random(in: 0...UInt32.max))"
+        var member = members.removeValue(forKey: oldId)!
+        answerFenced(member, effects: &effects)
+        let previousLeader = leaderId
+        if leaderId == oldId { leaderId = newId }
+        member.id = newId
+        member.clientId = clientId
+        member.protocols = request.protocols.map { ($0.name, $0.metadata) }
+        member.sessionTimeout = .milliseconds(Int64(request.sessionTimeoutMs))
+        member.rebalanceTimeout = .milliseconds(Int64(version >= 1 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs))
+        member.lastHeartbeat = now
+        member.pendingJoin = nil
+        member.pendingSync = nil
+        if state == .stable, let name = protocolName, request.protocols.contains(where: { $0.name == name }) {
+            members[newId] = member
+            let response = JoinGroupResponse(errorCode: 0, generationId: generation, protocolName: name,
+                                             leader: previousLeader ?? "", memberId: newId, members: [])
+            effects.append { promise.succeed(response) }
+            return
+        }
+        member.pendingJoin = (promise, version)
+        members[newId] = member
+        if state != .preparingRebalance { prepareRebalance(now: now, effects: &effects) }
+        tryCompleteJoin(now: now, effects: &effects)
+    }
+
+    /// FENCED_INSTANCE_ID when `memberId` claims a static instance another member now holds.
+    func fencedCheck(memberId: String, groupInstanceId: String?) -> KafkaErrorCode? {
+        guard let instanceId = groupInstanceId, !instanceId.isEmpty,
+              let holder = members.values.first(where: { $0.groupInstanceId == instanceId }) else { return nil }
+        return holder.id == memberId ? nil : .fencedInstanceId
+    }
+
+    /// The replaced member's parked requests are answered FENCED_INSTANCE_ID: its client is a
+    /// zombie of the restarted one.
+    private func answerFenced(_ member: Member, effects: inout Effects) {
+        if let join = member.pendingJoin {
+            let r = JoinGroupResponse(errorCode: KafkaErrorCode.fencedInstanceId.rawValue, generationId: -1, memberId: member.id)
+            effects.append { join.promise.succeed(r) }
+        }
+        if let sync = member.pendingSync {
+            effects.append { sync.succeed(SyncGroupResponse(errorCode: KafkaErrorCode.fencedInstanceId.rawValue)) }
+        }
+    }
+
     /// The protocols every current member (but `excluding`) supports, intersected with `names`.
     private func commonProtocols(adding names: [String], excluding: String? = nil) -> Set<String> {
         members.values.filter { $0.id != excluding }.reduce(Set(names)) { $0.intersection($1.protocols.map(\.name)) }
@@ -153,6 +229,8 @@ final class ConsumerGroup {
     private func completeJoin(effects: inout Effects) {
         rebalanceDeadline = nil
         initialDelayDeadline = nil
+        synced = []
+        leaderAnswerDeadline = nil
         generation += 1
         if members.isEmpty {
             state = .empty
@@ -196,6 +274,7 @@ final class ConsumerGroup {
             let response = SyncGroupResponse(errorCode: code.rawValue, assignment: assignment)
             effects.append { promise.succeed(response) }
         }
+        if let code = fencedCheck(memberId: request.memberId, groupInstanceId: request.groupInstanceId) { return reply(code) }
         guard members[request.memberId] != nil else { return reply(.unknownMemberId) }
         guard request.generationId == generation else { return reply(.illegalGeneration) }
         members[request.memberId]!.lastHeartbeat = now
@@ -204,25 +283,50 @@ final class ConsumerGroup {
             reply(.rebalanceInProgress)
         case .stable:
             reply(.none, members[request.memberId]!.assignment)
+            synced.insert(request.memberId)
+            answerLeaderIfDue(now: now, effects: &effects)
         case .completingRebalance:
             members[request.memberId]!.pendingSync = promise
+            synced.insert(request.memberId)
             guard request.memberId == leaderId else { return }
             for a in request.assignments where members[a.memberId] != nil {
                 members[a.memberId]!.assignment = a.assignment
             }
             state = .stable
-            for (id, member) in members {
+            for (id, member) in members where id != leaderId {
                 guard let sync = member.pendingSync else { continue }
                 members[id]?.pendingSync = nil
                 let response = SyncGroupResponse(errorCode: 0, assignment: member.assignment)
                 effects.append { sync.succeed(response) }
             }
+            // Kafka answers the leader only once the assignment is written to its log and
+            // replicated; the other members' SyncGroups, sent as soon as their JoinGroup answers
+            // arrive, reach it first. A leader answered at once could revoke and rejoin (as a
+            // cooperative-sticky leader does) before a follower asks, and the follower would miss
+            // its generation. So the leader's answer waits until every member has asked, for at
+            // most `leaderAnswerHold`.
+            leaderAnswerDeadline = now + Self.leaderAnswerHold
+            answerLeaderIfDue(now: now, effects: &effects)
         }
+    }
+
+    /// Sends the held leader answer once every member has synced or the hold is over.
+    private func answerLeaderIfDue(now: NIODeadline, effects: inout Effects) {
+        guard state == .stable, let deadline = leaderAnswerDeadline, let leader = leaderId, let sync = members[leader]?.pendingSync else {
+            leaderAnswerDeadline = nil
+            return
+        }
+        guard now >= deadline || members.keys.allSatisfy(synced.contains) else { return }
+        leaderAnswerDeadline = nil
+        members[leader]?.pendingSync = nil
+        let response = SyncGroupResponse(errorCode: 0, assignment: members[leader]!.assignment)
+        effects.append { sync.succeed(response) }
     }
 
     // MARK: Heartbeat, LeaveGroup, expiry
 
-    func heartbeat(memberId: String, generationId: Int32, now: NIODeadline) -> KafkaErrorCode {
+    func heartbeat(memberId: String, groupInstanceId: String?, generationId: Int32, now: NIODeadline) -> KafkaErrorCode {
+        if let code = fencedCheck(memberId: memberId, groupInstanceId: groupInstanceId) { return code }
         guard members[memberId] != nil else { return .unknownMemberId }
         members[memberId]!.lastHeartbeat = now
         if state == .preparingRebalance { return .rebalanceInProgress }
@@ -230,7 +334,12 @@ final class ConsumerGroup {
         return .none
     }
 
-    func leave(memberId: String, now: NIODeadline, effects: inout Effects) -> KafkaErrorCode {
+    func leave(memberId: String, groupInstanceId: String? = nil, now: NIODeadline, effects: inout Effects) -> KafkaErrorCode {
+        if let code = fencedCheck(memberId: memberId, groupInstanceId: groupInstanceId) {
+            // KIP-345: an admin may remove a static member by its instance id alone.
+            guard memberId.isEmpty, let holder = members.values.first(where: { $0.groupInstanceId == groupInstanceId }) else { return code }
+            return leave(memberId: holder.id, now: now, effects: &effects)
+        }
         guard let member = members.removeValue(forKey: memberId) else { return .unknownMemberId }
         fail(member, effects: &effects)
         rebalanceAfterLoss(now: now, effects: &effects)
@@ -267,6 +376,7 @@ final class ConsumerGroup {
     /// an initial delay. Called periodically by the cluster.
     func tick(now: NIODeadline, effects: inout Effects) {
         pendingMemberIds = pendingMemberIds.filter { $0.value > now }
+        answerLeaderIfDue(now: now, effects: &effects)
         var lost = false
         for (id, member) in members where member.pendingJoin == nil && member.lastHeartbeat + member.sessionTimeout < now {
             members.removeValue(forKey: id)
@@ -295,9 +405,10 @@ final class ConsumerGroup {
     /// As in Kafka, members may commit while a rebalance is being prepared (that is when
     /// consumers commit what they processed of revoked partitions); only between JoinGroup and
     /// SyncGroup is a commit refused, since the member may hold a stale assignment.
-    func validateCommit(memberId: String, generationId: Int32) -> KafkaErrorCode {
+    func validateCommit(memberId: String, groupInstanceId: String? = nil, generationId: Int32) -> KafkaErrorCode {
         if generationId < 0 && members.isEmpty { return .none }
         if generationId < 0 && memberId.isEmpty { return .unknownMemberId }
+        if let code = fencedCheck(memberId: memberId, groupInstanceId: groupInstanceId) { return code }
         if state == .completingRebalance { return .rebalanceInProgress }
         guard members[memberId] != nil else { return .unknownMemberId }
         if generationId != generation { return .illegalGeneration }

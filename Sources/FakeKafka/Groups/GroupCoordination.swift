@@ -49,12 +49,13 @@ extension ClusterState {
 
     /// Checks the member and generation (classic) or member epoch (consumer group) of an offset
     /// commit. A commit to no group at all is a standalone one, allowed without a member.
-    func validateCommit(group id: String, memberId: String, generationOrEpoch: Int32, apiVersion: Int16, transactional: Bool) -> KafkaErrorCode {
+    func validateCommit(group id: String, memberId: String, groupInstanceId: String? = nil, generationOrEpoch: Int32, apiVersion: Int16,
+                        transactional: Bool) -> KafkaErrorCode {
         if let modern = modernGroups[id] {
             return modern.validateCommit(memberId: memberId, epoch: generationOrEpoch, apiVersion: apiVersion, transactional: transactional)
         }
         if let classic = groups[id] {
-            return classic.validateCommit(memberId: memberId, generationId: generationOrEpoch)
+            return classic.validateCommit(memberId: memberId, groupInstanceId: groupInstanceId, generationId: generationOrEpoch)
         }
         return generationOrEpoch < 0 ? .none : .unknownMemberId
     }

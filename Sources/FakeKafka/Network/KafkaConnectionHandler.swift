@@ -27,7 +27,11 @@ final class KafkaConnectionHandler: ChannelInboundHandler {
         self.core = core
         self.broker = broker
         self.logger = core.logger
-        sasl = core.configuration.sasl.map { SASLAuthenticator(configuration: $0, issuer: core.oauthIssuer) }
+        sasl = core.configuration.sasl.map {
+            SASLAuthenticator(configuration: $0, issuer: core.oauthIssuer, scramCredential: { [core] user, mechanism in
+                core.withState { state, _ in state.scramCredentials.credential(user: user, mechanism: mechanism) }
+            })
+        }
     }
 
     func channelActive(context: ChannelHandlerContext) {

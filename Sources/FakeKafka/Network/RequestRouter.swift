@@ -53,6 +53,10 @@ enum RequestRouter {
         case .describeAcls: return try serve(DescribeAclsAPI.self, &body, fault, context)
         case .createAcls: return try serve(CreateAclsAPI.self, &body, fault, context)
         case .deleteAcls: return try serve(DeleteAclsAPI.self, &body, fault, context)
+        case .describeTopicPartitions: return try serve(DescribeTopicPartitionsAPI.self, &body, fault, context)
+        case .getTelemetrySubscriptions: return try serve(GetTelemetrySubscriptionsAPI.self, &body, fault, context)
+        case .describeUserScramCredentials: return try serve(DescribeUserScramCredentialsAPI.self, &body, fault, context)
+        case .alterUserScramCredentials: return try serve(AlterUserScramCredentialsAPI.self, &body, fault, context)
         case .consumerGroupHeartbeat: return try serve(ConsumerGroupHeartbeatAPI.self, &body, fault, context)
         case .consumerGroupDescribe: return try serve(ConsumerGroupDescribeAPI.self, &body, fault, context)
         }

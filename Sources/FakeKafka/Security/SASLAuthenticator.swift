@@ -21,9 +21,14 @@ struct SASLAuthenticator {
     /// Why the exchange failed, in more detail than the client is told (for the broker's log).
     private(set) var failureDetail: String?
 
-    init(configuration: SASLConfiguration, issuer: OAuthTokenIssuer) {
+    /// The SCRAM credential of a user for a mechanism, looked up when a SCRAM client names itself.
+    private let scramCredential: @Sendable (String, SASLConfiguration.Mechanism) -> SCRAMCredential?
+
+    init(configuration: SASLConfiguration, issuer: OAuthTokenIssuer,
+         scramCredential: @escaping @Sendable (String, SASLConfiguration.Mechanism) -> SCRAMCredential?) {
         self.configuration = configuration
         self.issuer = issuer
+        self.scramCredential = scramCredential
     }
 
     var isAuthenticated: Bool {
@@ -48,11 +53,16 @@ struct SASLAuthenticator {
             state = .failed
             return (SaslHandshakeResponse(errorCode: KafkaErrorCode.unsupportedSaslMechanism.rawValue, mechanisms: offered), true)
         case .plain?: state = .plain
-        case .scramSHA256?: state = .scram(SCRAMServer(hash: .sha256, users: configuration.users), mechanism: .scramSHA256)
-        case .scramSHA512?: state = .scram(SCRAMServer(hash: .sha512, users: configuration.users), mechanism: .scramSHA512)
+        case .scramSHA256?: state = scram(.scramSHA256)
+        case .scramSHA512?: state = scram(.scramSHA512)
         case .oauthBearer?: state = .oauthBearer(refusal: nil)
         }
         return (SaslHandshakeResponse(errorCode: 0, mechanisms: offered), false)
+    }
+
+    private func scram(_ mechanism: SASLConfiguration.Mechanism) -> State {
+        let lookup = scramCredential
+        return .scram(SCRAMServer(hash: SCRAMCredentialStore.hash(mechanism), credential: { lookup($0, mechanism) }), mechanism: mechanism)
     }
 
     mutating func authenticate(_ request: SaslAuthenticateRequest) -> (SaslAuthenticateResponse, close: Bool) {

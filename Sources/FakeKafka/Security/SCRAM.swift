@@ -2,15 +2,16 @@ import Crypto
 import Foundation
 
 /// The server side of SCRAM (RFC 5802), as Kafka runs it: three messages, the client's proof
-/// checked against credentials derived from the configured password, the server's signature sent
-/// back so the client knows the server too. No channel binding (`n,,` / `c=biws`).
+/// checked against the user's stored credential (salt, iterations, salted password), the
+/// server's signature sent back so the client knows the server too. No channel binding
+/// (`n,,` / `c=biws`).
 struct SCRAMServer {
     enum Hash { case sha256, sha512 }
 
     static let iterations = 4096
 
     private let hash: Hash
-    private let users: [String: String]
+    private let credential: @Sendable (String) -> SCRAMCredential?
     private enum State {
         case expectingClientFirst
         case expectingClientFinal(user: String, salted: [UInt8], clientFirstBare: String, serverFirst: String, nonce: String)
@@ -18,9 +19,10 @@ struct SCRAMServer {
     }
     private var state = State.expectingClientFirst
 
-    init(hash: Hash, users: [String: String]) {
+    /// `credential` looks a user's credential up when the client names itself.
+    init(hash: Hash, credential: @escaping @Sendable (String) -> SCRAMCredential?) {
         self.hash = hash
-        self.users = users
+        self.credential = credential
     }
 
     enum Step {
@@ -38,11 +40,10 @@ struct SCRAMServer {
             guard text.hasPrefix("n,"), let bareStart = text.dropFirst(2).firstIndex(of: ",") else { return fail() }
             let bare = String(text[text.index(after: bareStart)...])
             let fields = Self.fields(bare)
-            guard let user = fields["n"].map(Self.decodeName), let clientNonce = fields["r"], let password = users[user] else { return fail() }
-            let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+            guard let user = fields["n"].map(Self.decodeName), let clientNonce = fields["r"], let stored = credential(user) else { return fail() }
             let nonce = clientNonce + UUID().uuidString.replacingOccurrences(of: "-", with: "")
-            let serverFirst = "r=\(nonce),s=\(Data(salt).base64EncodedString()),i=\(Self.iterations)"
-            state = .expectingClientFinal(user: user, salted: pbkdf2(Array(password.utf8), salt: salt), clientFirstBare: bare,
+            let serverFirst = "r=\(nonce),s=\(Data(stored.salt).base64EncodedString()),i=\(stored.iterations)"
+            state = .expectingClientFinal(user: user, salted: stored.saltedPassword, clientFirstBare: bare,
                                           serverFirst: serverFirst, nonce: nonce)
             return .challenge(Array(serverFirst.utf8))
         case .expectingClientFinal(let user, let salted, let clientFirstBare, let serverFirst, let nonce):
@@ -84,7 +85,9 @@ struct SCRAMServer {
         name.replacingOccurrences(of: "=2C", with: ",").replacingOccurrences(of: "=3D", with: "=")
     }
 
-    private func hmac(_ key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+    private func hmac(_ key: [UInt8], _ message: [UInt8]) -> [UInt8] { Self.hmac(hash, key, message) }
+
+    private static func hmac(_ hash: Hash, _ key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         switch hash {
         case .sha256: Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
         case .sha512: Array(HMAC<SHA512>.authenticationCode(for: message, using: SymmetricKey(data: key)))
@@ -98,12 +101,13 @@ struct SCRAMServer {
         }
     }
 
-    /// PBKDF2 with this HMAC, one block (the hash's length), as SCRAM's Hi().
-    private func pbkdf2(_ password: [UInt8], salt: [UInt8]) -> [UInt8] {
-        var u = hmac(password, salt + [0, 0, 0, 1])
+    /// PBKDF2 with this HMAC, one block (the hash's length), as SCRAM's Hi(): what a credential
+    /// stores instead of the password.
+    static func saltedPassword(_ hash: Hash, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
+        var u = hmac(hash, password, salt + [0, 0, 0, 1])
         var result = u
-        for _ in 1..<Self.iterations {
-            u = hmac(password, u)
+        for _ in 1..<max(1, iterations) {
+            u = hmac(hash, password, u)
             for i in result.indices { result[i] ^= u[i] }
         }
         return result

@@ -37,16 +37,20 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
     case deleteGroups = 42
     case incrementalAlterConfigs = 44
     case offsetDelete = 47
+    case describeUserScramCredentials = 50
+    case alterUserScramCredentials = 51
     case describeCluster = 60
     case consumerGroupHeartbeat = 68
     case consumerGroupDescribe = 69
+    case getTelemetrySubscriptions = 71
+    case describeTopicPartitions = 75
 
     /// The versions served for this API.
     public var versions: ClosedRange<Int16> {
         switch self {
-        case .produce: 0...8
-        case .fetch: 4...11
-        case .listOffsets: 0...5
+        case .produce: 0...11
+        case .fetch: 4...17
+        case .listOffsets: 0...9
         case .metadata: 0...12
         case .offsetCommit: 2...9
         case .offsetFetch: 1...9
@@ -78,9 +82,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: 0...2
         case .incrementalAlterConfigs: 0...1
         case .offsetDelete: 0...0
+        case .describeUserScramCredentials: 0...0
+        case .alterUserScramCredentials: 0...0
         case .describeCluster: 0...1
         case .consumerGroupHeartbeat: 0...1
         case .consumerGroupDescribe: 0...0
+        case .getTelemetrySubscriptions: 0...0
+        case .describeTopicPartitions: 0...0
         }
     }
 
@@ -120,9 +128,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: DeleteGroupsRequest.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsRequest.self
         case .offsetDelete: OffsetDeleteRequest.self
+        case .describeUserScramCredentials: DescribeUserScramCredentialsRequest.self
+        case .alterUserScramCredentials: AlterUserScramCredentialsRequest.self
         case .describeCluster: DescribeClusterRequest.self
         case .consumerGroupHeartbeat: ConsumerGroupHeartbeatRequest.self
         case .consumerGroupDescribe: ConsumerGroupDescribeRequest.self
+        case .getTelemetrySubscriptions: GetTelemetrySubscriptionsRequest.self
+        case .describeTopicPartitions: DescribeTopicPartitionsRequest.self
         }
     }
 
@@ -162,9 +174,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: DeleteGroupsResponse.self
         case .incrementalAlterConfigs: IncrementalAlterConfigsResponse.self
         case .offsetDelete: OffsetDeleteResponse.self
+        case .describeUserScramCredentials: DescribeUserScramCredentialsResponse.self
+        case .alterUserScramCredentials: AlterUserScramCredentialsResponse.self
         case .describeCluster: DescribeClusterResponse.self
         case .consumerGroupHeartbeat: ConsumerGroupHeartbeatResponse.self
         case .consumerGroupDescribe: ConsumerGroupDescribeResponse.self
+        case .getTelemetrySubscriptions: GetTelemetrySubscriptionsResponse.self
+        case .describeTopicPartitions: DescribeTopicPartitionsResponse.self
         }
     }
 
@@ -204,9 +220,13 @@ public enum ApiKey: Int16, Sendable, CaseIterable, CustomStringConvertible {
         case .deleteGroups: "DeleteGroups"
         case .incrementalAlterConfigs: "IncrementalAlterConfigs"
         case .offsetDelete: "OffsetDelete"
+        case .describeUserScramCredentials: "DescribeUserScramCredentials"
+        case .alterUserScramCredentials: "AlterUserScramCredentials"
         case .describeCluster: "DescribeCluster"
         case .consumerGroupHeartbeat: "ConsumerGroupHeartbeat"
         case .consumerGroupDescribe: "ConsumerGroupDescribe"
+        case .getTelemetrySubscriptions: "GetTelemetrySubscriptions"
+        case .describeTopicPartitions: "DescribeTopicPartitions"
         }
     }
 }
@@ -283,6 +303,14 @@ public let allGeneratedMessageTypes: [any KafkaMessage.Type] = [
     CreateAclsResponse.self,
     DeleteAclsRequest.self,
     DeleteAclsResponse.self,
+    DescribeTopicPartitionsRequest.self,
+    DescribeTopicPartitionsResponse.self,
+    GetTelemetrySubscriptionsRequest.self,
+    GetTelemetrySubscriptionsResponse.self,
+    DescribeUserScramCredentialsRequest.self,
+    DescribeUserScramCredentialsResponse.self,
+    AlterUserScramCredentialsRequest.self,
+    AlterUserScramCredentialsResponse.self,
     ConsumerGroupHeartbeatRequest.self,
     ConsumerGroupHeartbeatResponse.self,
     ConsumerGroupDescribeRequest.self,

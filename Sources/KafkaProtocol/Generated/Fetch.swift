@@ -5,10 +5,12 @@ import NIOCore
 
 public struct FetchRequest: KafkaMessage {
     public static let apiKey: ApiKey = .fetch
-    public static let versions: ClosedRange<Int16> = 4...11
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 4...17
+    public static func isFlexible(version: Int16) -> Bool { version >= 12 }
 
+    public var clusterId: String?
     public var replicaId: Int32
+    public var replicaState: ReplicaState?
     public var maxWaitMs: Int32
     public var minBytes: Int32
     public var maxBytes: Int32
@@ -19,8 +21,10 @@ public struct FetchRequest: KafkaMessage {
     public var forgottenTopicsData: [ForgottenTopic]
     public var rackId: String
 
-    public init(replicaId: Int32 = -1, maxWaitMs: Int32 = 0, minBytes: Int32 = 0, maxBytes: Int32 = 2147483647, isolationLevel: Int8 = 0, sessionId: Int32 = 0, sessionEpoch: Int32 = -1, topics: [FetchTopic] = [], forgottenTopicsData: [ForgottenTopic] = [], rackId: String = "") {
+    public init(clusterId: String? = nil, replicaId: Int32 = -1, replicaState: ReplicaState? = nil, maxWaitMs: Int32 = 0, minBytes: Int32 = 0, maxBytes: Int32 = 2147483647, isolationLevel: Int8 = 0, sessionId: Int32 = 0, sessionEpoch: Int32 = -1, topics: [FetchTopic] = [], forgottenTopicsData: [ForgottenTopic] = [], rackId: String = "") {
+        self.clusterId = clusterId
         self.replicaId = replicaId
+        self.replicaState = replicaState
         self.maxWaitMs = maxWaitMs
         self.minBytes = minBytes
         self.maxBytes = maxBytes
@@ -34,9 +38,11 @@ public struct FetchRequest: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("FetchRequest", version) }
-        let flexible = false
+        let flexible = version >= 12
         self.init()
-        self.replicaId = try buf.readKafkaInt32()
+        if version <= 14 {
+            self.replicaId = try buf.readKafkaInt32()
+        }
         self.maxWaitMs = try buf.readKafkaInt32()
         self.minBytes = try buf.readKafkaInt32()
         self.maxBytes = try buf.readKafkaInt32()
@@ -52,11 +58,24 @@ public struct FetchRequest: KafkaMessage {
         if version >= 11 {
             self.rackId = try buf.readKafkaString(compact: flexible)
         }
+        if flexible {
+            try buf.readKafkaTaggedFields { tag, buf in
+                switch tag {
+                case 0:
+                    self.clusterId = version >= 12 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+                case 1:
+                    self.replicaState = try ReplicaState(from: &buf, version: version)
+                default: break
+                }
+            }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
-        buf.writeInteger(self.replicaId)
+        let flexible = version >= 12
+        if version <= 14 {
+            buf.writeInteger(self.replicaId)
+        }
         buf.writeInteger(self.maxWaitMs)
         buf.writeInteger(self.minBytes)
         buf.writeInteger(self.maxBytes)
@@ -72,97 +91,208 @@ public struct FetchRequest: KafkaMessage {
         if version >= 11 {
             buf.writeKafkaString(self.rackId, compact: flexible)
         }
+        if flexible {
+            var tags: [(UInt32, ByteBuffer)] = []
+            if let value = self.clusterId {
+                var buf = ByteBuffer()
+                if version >= 12 { buf.writeKafkaNullableString(Optional(value), compact: flexible) } else { buf.writeKafkaString(Optional(value) ?? "", compact: flexible) }
+                tags.append((0, buf))
+            }
+            if let value = self.replicaState {
+                var buf = ByteBuffer()
+                value.encode(into: &buf, version: version)
+                tags.append((1, buf))
+            }
+            buf.writeKafkaTaggedFields(tags)
+        }
+    }
+
+    public struct ReplicaState: KafkaStruct {
+        public var replicaId: Int32
+        public var replicaEpoch: Int64
+
+        public init(replicaId: Int32 = -1, replicaEpoch: Int64 = -1) {
+            self.replicaId = replicaId
+            self.replicaEpoch = replicaEpoch
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 12
+            self.init()
+            if version >= 15 {
+                self.replicaId = try buf.readKafkaInt32()
+                self.replicaEpoch = try buf.readKafkaInt64()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 12
+            if version >= 15 {
+                buf.writeInteger(self.replicaId)
+                buf.writeInteger(self.replicaEpoch)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
     }
 
     public struct FetchPartition: KafkaStruct {
         public var partition: Int32
         public var currentLeaderEpoch: Int32
         public var fetchOffset: Int64
+        public var lastFetchedEpoch: Int32
         public var logStartOffset: Int64
         public var partitionMaxBytes: Int32
+        public var replicaDirectoryId: KafkaUUID?
 
-        public init(partition: Int32 = 0, currentLeaderEpoch: Int32 = -1, fetchOffset: Int64 = 0, logStartOffset: Int64 = -1, partitionMaxBytes: Int32 = 0) {
+        public init(partition: Int32 = 0, currentLeaderEpoch: Int32 = -1, fetchOffset: Int64 = 0, lastFetchedEpoch: Int32 = -1, logStartOffset: Int64 = -1, partitionMaxBytes: Int32 = 0, replicaDirectoryId: KafkaUUID? = nil) {
             self.partition = partition
             self.currentLeaderEpoch = currentLeaderEpoch
             self.fetchOffset = fetchOffset
+            self.lastFetchedEpoch = lastFetchedEpoch
             self.logStartOffset = logStartOffset
             self.partitionMaxBytes = partitionMaxBytes
+            self.replicaDirectoryId = replicaDirectoryId
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            _ = false
+            let flexible = version >= 12
             self.init()
             self.partition = try buf.readKafkaInt32()
             if version >= 9 {
                 self.currentLeaderEpoch = try buf.readKafkaInt32()
             }
             self.fetchOffset = try buf.readKafkaInt64()
+            if version >= 12 {
+                self.lastFetchedEpoch = try buf.readKafkaInt32()
+            }
             if version >= 5 {
                 self.logStartOffset = try buf.readKafkaInt64()
             }
             self.partitionMaxBytes = try buf.readKafkaInt32()
+            if flexible {
+                try buf.readKafkaTaggedFields { tag, buf in
+                    switch tag {
+                    case 0:
+                        self.replicaDirectoryId = try buf.readKafkaUUID()
+                    default: break
+                    }
+                }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            _ = false
+            let flexible = version >= 12
             buf.writeInteger(self.partition)
             if version >= 9 {
                 buf.writeInteger(self.currentLeaderEpoch)
             }
             buf.writeInteger(self.fetchOffset)
+            if version >= 12 {
+                buf.writeInteger(self.lastFetchedEpoch)
+            }
             if version >= 5 {
                 buf.writeInteger(self.logStartOffset)
             }
             buf.writeInteger(self.partitionMaxBytes)
+            if flexible {
+                var tags: [(UInt32, ByteBuffer)] = []
+                if let value = self.replicaDirectoryId {
+                    var buf = ByteBuffer()
+                    buf.writeKafkaUUID(value)
+                    tags.append((0, buf))
+                }
+                buf.writeKafkaTaggedFields(tags)
+            }
         }
     }
 
     public struct FetchTopic: KafkaStruct {
         public var topic: String
+        public var topicId: KafkaUUID
         public var partitions: [FetchPartition]
 
-        public init(topic: String = "", partitions: [FetchPartition] = []) {
+        public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [FetchPartition] = []) {
             self.topic = topic
+            self.topicId = topicId
             self.partitions = partitions
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 12
             self.init()
-            self.topic = try buf.readKafkaString(compact: flexible)
+            if version <= 12 {
+                self.topic = try buf.readKafkaString(compact: flexible)
+            }
+            if version >= 13 {
+                self.topicId = try buf.readKafkaUUID()
+            }
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try FetchPartition(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
-            buf.writeKafkaString(self.topic, compact: flexible)
+            let flexible = version >= 12
+            if version <= 12 {
+                buf.writeKafkaString(self.topic, compact: flexible)
+            }
+            if version >= 13 {
+                buf.writeKafkaUUID(self.topicId)
+            }
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
     public struct ForgottenTopic: KafkaStruct {
         public var topic: String
+        public var topicId: KafkaUUID
         public var partitions: [Int32]
 
-        public init(topic: String = "", partitions: [Int32] = []) {
+        public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [Int32] = []) {
             self.topic = topic
+            self.topicId = topicId
             self.partitions = partitions
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 12
             self.init()
-            if version >= 7 {
+            if version >= 7 && version <= 12 {
                 self.topic = try buf.readKafkaString(compact: flexible)
+            }
+            if version >= 13 {
+                self.topicId = try buf.readKafkaUUID()
+            }
+            if version >= 7 {
                 self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try buf.readKafkaInt32() }
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
             }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
-            if version >= 7 {
+            let flexible = version >= 12
+            if version >= 7 && version <= 12 {
                 buf.writeKafkaString(self.topic, compact: flexible)
+            }
+            if version >= 13 {
+                buf.writeKafkaUUID(self.topicId)
+            }
+            if version >= 7 {
                 buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in buf.writeInteger(e) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }
@@ -170,24 +300,26 @@ public struct FetchRequest: KafkaMessage {
 
 public struct FetchResponse: KafkaMessage {
     public static let apiKey: ApiKey = .fetch
-    public static let versions: ClosedRange<Int16> = 4...11
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 4...17
+    public static func isFlexible(version: Int16) -> Bool { version >= 12 }
 
     public var throttleTimeMs: Int32
     public var errorCode: Int16
     public var sessionId: Int32
     public var responses: [FetchableTopicResponse]
+    public var nodeEndpoints: [NodeEndpoint]?
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, sessionId: Int32 = 0, responses: [FetchableTopicResponse] = []) {
+    public init(throttleTimeMs: Int32 = 0, errorCode: Int16 = 0, sessionId: Int32 = 0, responses: [FetchableTopicResponse] = [], nodeEndpoints: [NodeEndpoint]? = nil) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.sessionId = sessionId
         self.responses = responses
+        self.nodeEndpoints = nodeEndpoints
     }
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("FetchResponse", version) }
-        let flexible = false
+        let flexible = version >= 12
         self.init()
         self.throttleTimeMs = try buf.readKafkaInt32()
         if version >= 7 {
@@ -195,16 +327,129 @@ public struct FetchResponse: KafkaMessage {
             self.sessionId = try buf.readKafkaInt32()
         }
         self.responses = try buf.readKafkaArray(compact: flexible) { buf in try FetchableTopicResponse(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { tag, buf in
+                switch tag {
+                case 0:
+                    self.nodeEndpoints = try buf.readKafkaArray(compact: flexible) { buf in try NodeEndpoint(from: &buf, version: version) }
+                default: break
+                }
+            }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 12
         buf.writeInteger(self.throttleTimeMs)
         if version >= 7 {
             buf.writeInteger(self.errorCode)
             buf.writeInteger(self.sessionId)
         }
         buf.writeKafkaArray(self.responses, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            var tags: [(UInt32, ByteBuffer)] = []
+            if let value = self.nodeEndpoints {
+                var buf = ByteBuffer()
+                buf.writeKafkaArray(value, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+                tags.append((0, buf))
+            }
+            buf.writeKafkaTaggedFields(tags)
+        }
+    }
+
+    public struct EpochEndOffset: KafkaStruct {
+        public var epoch: Int32
+        public var endOffset: Int64
+
+        public init(epoch: Int32 = -1, endOffset: Int64 = -1) {
+            self.epoch = epoch
+            self.endOffset = endOffset
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 12
+            self.init()
+            if version >= 12 {
+                self.epoch = try buf.readKafkaInt32()
+                self.endOffset = try buf.readKafkaInt64()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 12
+            if version >= 12 {
+                buf.writeInteger(self.epoch)
+                buf.writeInteger(self.endOffset)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct LeaderIdAndEpoch: KafkaStruct {
+        public var leaderId: Int32
+        public var leaderEpoch: Int32
+
+        public init(leaderId: Int32 = -1, leaderEpoch: Int32 = -1) {
+            self.leaderId = leaderId
+            self.leaderEpoch = leaderEpoch
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 12
+            self.init()
+            if version >= 12 {
+                self.leaderId = try buf.readKafkaInt32()
+                self.leaderEpoch = try buf.readKafkaInt32()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 12
+            if version >= 12 {
+                buf.writeInteger(self.leaderId)
+                buf.writeInteger(self.leaderEpoch)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct SnapshotId: KafkaStruct {
+        public var endOffset: Int64
+        public var epoch: Int32
+
+        public init(endOffset: Int64 = -1, epoch: Int32 = -1) {
+            self.endOffset = endOffset
+            self.epoch = epoch
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 12
+            self.init()
+            self.endOffset = try buf.readKafkaInt64()
+            self.epoch = try buf.readKafkaInt32()
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 12
+            buf.writeInteger(self.endOffset)
+            buf.writeInteger(self.epoch)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
     }
 
     public struct AbortedTransaction: KafkaStruct {
@@ -217,16 +462,22 @@ public struct FetchResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            _ = false
+            let flexible = version >= 12
             self.init()
             self.producerId = try buf.readKafkaInt64()
             self.firstOffset = try buf.readKafkaInt64()
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            _ = false
+            let flexible = version >= 12
             buf.writeInteger(self.producerId)
             buf.writeInteger(self.firstOffset)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
@@ -236,23 +487,29 @@ public struct FetchResponse: KafkaMessage {
         public var highWatermark: Int64
         public var lastStableOffset: Int64
         public var logStartOffset: Int64
+        public var divergingEpoch: EpochEndOffset?
+        public var currentLeader: LeaderIdAndEpoch?
+        public var snapshotId: SnapshotId?
         public var abortedTransactions: [AbortedTransaction]?
         public var preferredReadReplica: Int32
         public var records: ByteBuffer?
 
-        public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0, highWatermark: Int64 = 0, lastStableOffset: Int64 = -1, logStartOffset: Int64 = -1, abortedTransactions: [AbortedTransaction]? = [], preferredReadReplica: Int32 = -1, records: ByteBuffer? = nil) {
+        public init(partitionIndex: Int32 = 0, errorCode: Int16 = 0, highWatermark: Int64 = 0, lastStableOffset: Int64 = -1, logStartOffset: Int64 = -1, divergingEpoch: EpochEndOffset? = nil, currentLeader: LeaderIdAndEpoch? = nil, snapshotId: SnapshotId? = nil, abortedTransactions: [AbortedTransaction]? = [], preferredReadReplica: Int32 = -1, records: ByteBuffer? = nil) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
             self.highWatermark = highWatermark
             self.lastStableOffset = lastStableOffset
             self.logStartOffset = logStartOffset
+            self.divergingEpoch = divergingEpoch
+            self.currentLeader = currentLeader
+            self.snapshotId = snapshotId
             self.abortedTransactions = abortedTransactions
             self.preferredReadReplica = preferredReadReplica
             self.records = records
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 12
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             self.errorCode = try buf.readKafkaInt16()
@@ -266,10 +523,23 @@ public struct FetchResponse: KafkaMessage {
                 self.preferredReadReplica = try buf.readKafkaInt32()
             }
             self.records = try buf.readKafkaRecords(compact: flexible)
+            if flexible {
+                try buf.readKafkaTaggedFields { tag, buf in
+                    switch tag {
+                    case 0:
+                        self.divergingEpoch = try EpochEndOffset(from: &buf, version: version)
+                    case 1:
+                        self.currentLeader = try LeaderIdAndEpoch(from: &buf, version: version)
+                    case 2:
+                        self.snapshotId = try SnapshotId(from: &buf, version: version)
+                    default: break
+                    }
+                }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 12
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.errorCode)
             buf.writeInteger(self.highWatermark)
@@ -282,29 +552,107 @@ public struct FetchResponse: KafkaMessage {
                 buf.writeInteger(self.preferredReadReplica)
             }
             buf.writeKafkaRecords(self.records, compact: flexible)
+            if flexible {
+                var tags: [(UInt32, ByteBuffer)] = []
+                if let value = self.divergingEpoch {
+                    var buf = ByteBuffer()
+                    value.encode(into: &buf, version: version)
+                    tags.append((0, buf))
+                }
+                if let value = self.currentLeader {
+                    var buf = ByteBuffer()
+                    value.encode(into: &buf, version: version)
+                    tags.append((1, buf))
+                }
+                if let value = self.snapshotId {
+                    var buf = ByteBuffer()
+                    value.encode(into: &buf, version: version)
+                    tags.append((2, buf))
+                }
+                buf.writeKafkaTaggedFields(tags)
+            }
         }
     }
 
     public struct FetchableTopicResponse: KafkaStruct {
         public var topic: String
+        public var topicId: KafkaUUID
         public var partitions: [PartitionData]
 
-        public init(topic: String = "", partitions: [PartitionData] = []) {
+        public init(topic: String = "", topicId: KafkaUUID = .zero, partitions: [PartitionData] = []) {
             self.topic = topic
+            self.topicId = topicId
             self.partitions = partitions
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 12
             self.init()
-            self.topic = try buf.readKafkaString(compact: flexible)
+            if version <= 12 {
+                self.topic = try buf.readKafkaString(compact: flexible)
+            }
+            if version >= 13 {
+                self.topicId = try buf.readKafkaUUID()
+            }
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try PartitionData(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
-            buf.writeKafkaString(self.topic, compact: flexible)
+            let flexible = version >= 12
+            if version <= 12 {
+                buf.writeKafkaString(self.topic, compact: flexible)
+            }
+            if version >= 13 {
+                buf.writeKafkaUUID(self.topicId)
+            }
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct NodeEndpoint: KafkaStruct {
+        public var nodeId: Int32
+        public var host: String
+        public var port: Int32
+        public var rack: String?
+
+        public init(nodeId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
+            self.nodeId = nodeId
+            self.host = host
+            self.port = port
+            self.rack = rack
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 12
+            self.init()
+            if version >= 16 {
+                self.nodeId = try buf.readKafkaInt32()
+                self.host = try buf.readKafkaString(compact: flexible)
+                self.port = try buf.readKafkaInt32()
+                self.rack = version >= 16 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 12
+            if version >= 16 {
+                buf.writeInteger(self.nodeId)
+                buf.writeKafkaString(self.host, compact: flexible)
+                buf.writeInteger(self.port)
+                if version >= 16 { buf.writeKafkaNullableString(self.rack, compact: flexible) } else { buf.writeKafkaString(self.rack ?? "", compact: flexible) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

@@ -5,8 +5,8 @@ import NIOCore
 
 public struct ListOffsetsRequest: KafkaMessage {
     public static let apiKey: ApiKey = .listOffsets
-    public static let versions: ClosedRange<Int16> = 0...5
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...9
+    public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var replicaId: Int32
     public var isolationLevel: Int8
@@ -20,22 +20,28 @@ public struct ListOffsetsRequest: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ListOffsetsRequest", version) }
-        let flexible = false
+        let flexible = version >= 6
         self.init()
         self.replicaId = try buf.readKafkaInt32()
         if version >= 2 {
             self.isolationLevel = try buf.readKafkaInt8()
         }
         self.topics = try buf.readKafkaArray(compact: flexible) { buf in try ListOffsetsTopic(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 6
         buf.writeInteger(self.replicaId)
         if version >= 2 {
             buf.writeInteger(self.isolationLevel)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct ListOffsetsPartition: KafkaStruct {
@@ -52,7 +58,7 @@ public struct ListOffsetsRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            _ = false
+            let flexible = version >= 6
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             if version >= 4 {
@@ -62,10 +68,13 @@ public struct ListOffsetsRequest: KafkaMessage {
             if version <= 0 {
                 self.maxNumOffsets = try buf.readKafkaInt32()
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            _ = false
+            let flexible = version >= 6
             buf.writeInteger(self.partitionIndex)
             if version >= 4 {
                 buf.writeInteger(self.currentLeaderEpoch)
@@ -73,6 +82,9 @@ public struct ListOffsetsRequest: KafkaMessage {
             buf.writeInteger(self.timestamp)
             if version <= 0 {
                 buf.writeInteger(self.maxNumOffsets)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }
@@ -87,24 +99,30 @@ public struct ListOffsetsRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try ListOffsetsPartition(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }
 
 public struct ListOffsetsResponse: KafkaMessage {
     public static let apiKey: ApiKey = .listOffsets
-    public static let versions: ClosedRange<Int16> = 0...5
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...9
+    public static func isFlexible(version: Int16) -> Bool { version >= 6 }
 
     public var throttleTimeMs: Int32
     public var topics: [ListOffsetsTopicResponse]
@@ -116,20 +134,26 @@ public struct ListOffsetsResponse: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ListOffsetsResponse", version) }
-        let flexible = false
+        let flexible = version >= 6
         self.init()
         if version >= 2 {
             self.throttleTimeMs = try buf.readKafkaInt32()
         }
         self.topics = try buf.readKafkaArray(compact: flexible) { buf in try ListOffsetsTopicResponse(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 6
         if version >= 2 {
             buf.writeInteger(self.throttleTimeMs)
         }
         buf.writeKafkaArray(self.topics, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct ListOffsetsPartitionResponse: KafkaStruct {
@@ -150,7 +174,7 @@ public struct ListOffsetsResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.partitionIndex = try buf.readKafkaInt32()
             self.errorCode = try buf.readKafkaInt16()
@@ -164,10 +188,13 @@ public struct ListOffsetsResponse: KafkaMessage {
             if version >= 4 {
                 self.leaderEpoch = try buf.readKafkaInt32()
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeInteger(self.partitionIndex)
             buf.writeInteger(self.errorCode)
             if version <= 0 {
@@ -179,6 +206,9 @@ public struct ListOffsetsResponse: KafkaMessage {
             }
             if version >= 4 {
                 buf.writeInteger(self.leaderEpoch)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }
@@ -193,16 +223,22 @@ public struct ListOffsetsResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 6
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitions = try buf.readKafkaArray(compact: flexible) { buf in try ListOffsetsPartitionResponse(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 6
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitions, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

@@ -5,8 +5,8 @@ import NIOCore
 
 public struct ProduceRequest: KafkaMessage {
     public static let apiKey: ApiKey = .produce
-    public static let versions: ClosedRange<Int16> = 0...8
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...11
+    public static func isFlexible(version: Int16) -> Bool { version >= 9 }
 
     public var transactionalId: String?
     public var acks: Int16
@@ -22,7 +22,7 @@ public struct ProduceRequest: KafkaMessage {
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ProduceRequest", version) }
-        let flexible = false
+        let flexible = version >= 9
         self.init()
         if version >= 3 {
             self.transactionalId = version >= 3 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
@@ -30,16 +30,22 @@ public struct ProduceRequest: KafkaMessage {
         self.acks = try buf.readKafkaInt16()
         self.timeoutMs = try buf.readKafkaInt32()
         self.topicData = try buf.readKafkaArray(compact: flexible) { buf in try TopicProduceData(from: &buf, version: version) }
+        if flexible {
+            try buf.readKafkaTaggedFields { _, _ in }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 9
         if version >= 3 {
             if version >= 3 { buf.writeKafkaNullableString(self.transactionalId, compact: flexible) } else { buf.writeKafkaString(self.transactionalId ?? "", compact: flexible) }
         }
         buf.writeInteger(self.acks)
         buf.writeInteger(self.timeoutMs)
         buf.writeKafkaArray(self.topicData, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+        if flexible {
+            buf.writeKafkaUnsignedVarint(0)
+        }
     }
 
     public struct PartitionProduceData: KafkaStruct {
@@ -52,16 +58,22 @@ public struct ProduceRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.index = try buf.readKafkaInt32()
             self.records = try buf.readKafkaRecords(compact: flexible)
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeInteger(self.index)
             buf.writeKafkaRecords(self.records, compact: flexible)
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 
@@ -75,48 +87,74 @@ public struct ProduceRequest: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitionData = try buf.readKafkaArray(compact: flexible) { buf in try PartitionProduceData(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitionData, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }
 
 public struct ProduceResponse: KafkaMessage {
     public static let apiKey: ApiKey = .produce
-    public static let versions: ClosedRange<Int16> = 0...8
-    public static func isFlexible(version: Int16) -> Bool { false }
+    public static let versions: ClosedRange<Int16> = 0...11
+    public static func isFlexible(version: Int16) -> Bool { version >= 9 }
 
     public var responses: [TopicProduceResponse]
     public var throttleTimeMs: Int32
+    public var nodeEndpoints: [NodeEndpoint]?
 
-    public init(responses: [TopicProduceResponse] = [], throttleTimeMs: Int32 = 0) {
+    public init(responses: [TopicProduceResponse] = [], throttleTimeMs: Int32 = 0, nodeEndpoints: [NodeEndpoint]? = nil) {
         self.responses = responses
         self.throttleTimeMs = throttleTimeMs
+        self.nodeEndpoints = nodeEndpoints
     }
 
     public init(from buf: inout ByteBuffer, version: Int16) throws {
         guard Self.versions.contains(version) else { throw KafkaProtocolError.unsupportedVersion("ProduceResponse", version) }
-        let flexible = false
+        let flexible = version >= 9
         self.init()
         self.responses = try buf.readKafkaArray(compact: flexible) { buf in try TopicProduceResponse(from: &buf, version: version) }
         if version >= 1 {
             self.throttleTimeMs = try buf.readKafkaInt32()
         }
+        if flexible {
+            try buf.readKafkaTaggedFields { tag, buf in
+                switch tag {
+                case 0:
+                    self.nodeEndpoints = try buf.readKafkaArray(compact: flexible) { buf in try NodeEndpoint(from: &buf, version: version) }
+                default: break
+                }
+            }
+        }
     }
 
     public func encode(into buf: inout ByteBuffer, version: Int16) {
-        let flexible = false
+        let flexible = version >= 9
         buf.writeKafkaArray(self.responses, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
         if version >= 1 {
             buf.writeInteger(self.throttleTimeMs)
+        }
+        if flexible {
+            var tags: [(UInt32, ByteBuffer)] = []
+            if let value = self.nodeEndpoints {
+                var buf = ByteBuffer()
+                buf.writeKafkaArray(value, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+                tags.append((0, buf))
+            }
+            buf.writeKafkaTaggedFields(tags)
         }
     }
 
@@ -130,19 +168,58 @@ public struct ProduceResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             if version >= 8 {
                 self.batchIndex = try buf.readKafkaInt32()
                 self.batchIndexErrorMessage = version >= 8 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             if version >= 8 {
                 buf.writeInteger(self.batchIndex)
                 if version >= 8 { buf.writeKafkaNullableString(self.batchIndexErrorMessage, compact: flexible) } else { buf.writeKafkaString(self.batchIndexErrorMessage ?? "", compact: flexible) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct LeaderIdAndEpoch: KafkaStruct {
+        public var leaderId: Int32
+        public var leaderEpoch: Int32
+
+        public init(leaderId: Int32 = -1, leaderEpoch: Int32 = -1) {
+            self.leaderId = leaderId
+            self.leaderEpoch = leaderEpoch
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 9
+            self.init()
+            if version >= 10 {
+                self.leaderId = try buf.readKafkaInt32()
+                self.leaderEpoch = try buf.readKafkaInt32()
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 9
+            if version >= 10 {
+                buf.writeInteger(self.leaderId)
+                buf.writeInteger(self.leaderEpoch)
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
             }
         }
     }
@@ -155,8 +232,9 @@ public struct ProduceResponse: KafkaMessage {
         public var logStartOffset: Int64
         public var recordErrors: [BatchIndexAndErrorMessage]
         public var errorMessage: String?
+        public var currentLeader: LeaderIdAndEpoch?
 
-        public init(index: Int32 = 0, errorCode: Int16 = 0, baseOffset: Int64 = 0, logAppendTimeMs: Int64 = -1, logStartOffset: Int64 = -1, recordErrors: [BatchIndexAndErrorMessage] = [], errorMessage: String? = nil) {
+        public init(index: Int32 = 0, errorCode: Int16 = 0, baseOffset: Int64 = 0, logAppendTimeMs: Int64 = -1, logStartOffset: Int64 = -1, recordErrors: [BatchIndexAndErrorMessage] = [], errorMessage: String? = nil, currentLeader: LeaderIdAndEpoch? = nil) {
             self.index = index
             self.errorCode = errorCode
             self.baseOffset = baseOffset
@@ -164,10 +242,11 @@ public struct ProduceResponse: KafkaMessage {
             self.logStartOffset = logStartOffset
             self.recordErrors = recordErrors
             self.errorMessage = errorMessage
+            self.currentLeader = currentLeader
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.index = try buf.readKafkaInt32()
             self.errorCode = try buf.readKafkaInt16()
@@ -182,10 +261,19 @@ public struct ProduceResponse: KafkaMessage {
                 self.recordErrors = try buf.readKafkaArray(compact: flexible) { buf in try BatchIndexAndErrorMessage(from: &buf, version: version) }
                 self.errorMessage = version >= 8 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
             }
+            if flexible {
+                try buf.readKafkaTaggedFields { tag, buf in
+                    switch tag {
+                    case 0:
+                        self.currentLeader = try LeaderIdAndEpoch(from: &buf, version: version)
+                    default: break
+                    }
+                }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeInteger(self.index)
             buf.writeInteger(self.errorCode)
             buf.writeInteger(self.baseOffset)
@@ -198,6 +286,15 @@ public struct ProduceResponse: KafkaMessage {
             if version >= 8 {
                 buf.writeKafkaArray(self.recordErrors, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
                 if version >= 8 { buf.writeKafkaNullableString(self.errorMessage, compact: flexible) } else { buf.writeKafkaString(self.errorMessage ?? "", compact: flexible) }
+            }
+            if flexible {
+                var tags: [(UInt32, ByteBuffer)] = []
+                if let value = self.currentLeader {
+                    var buf = ByteBuffer()
+                    value.encode(into: &buf, version: version)
+                    tags.append((0, buf))
+                }
+                buf.writeKafkaTaggedFields(tags)
             }
         }
     }
@@ -212,16 +309,63 @@ public struct ProduceResponse: KafkaMessage {
         }
 
         public init(from buf: inout ByteBuffer, version: Int16) throws {
-            let flexible = false
+            let flexible = version >= 9
             self.init()
             self.name = try buf.readKafkaString(compact: flexible)
             self.partitionResponses = try buf.readKafkaArray(compact: flexible) { buf in try PartitionProduceResponse(from: &buf, version: version) }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
         }
 
         public func encode(into buf: inout ByteBuffer, version: Int16) {
-            let flexible = false
+            let flexible = version >= 9
             buf.writeKafkaString(self.name, compact: flexible)
             buf.writeKafkaArray(self.partitionResponses, compact: flexible) { buf, e in e.encode(into: &buf, version: version) }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
+        }
+    }
+
+    public struct NodeEndpoint: KafkaStruct {
+        public var nodeId: Int32
+        public var host: String
+        public var port: Int32
+        public var rack: String?
+
+        public init(nodeId: Int32 = 0, host: String = "", port: Int32 = 0, rack: String? = nil) {
+            self.nodeId = nodeId
+            self.host = host
+            self.port = port
+            self.rack = rack
+        }
+
+        public init(from buf: inout ByteBuffer, version: Int16) throws {
+            let flexible = version >= 9
+            self.init()
+            if version >= 10 {
+                self.nodeId = try buf.readKafkaInt32()
+                self.host = try buf.readKafkaString(compact: flexible)
+                self.port = try buf.readKafkaInt32()
+                self.rack = version >= 10 ? try buf.readKafkaNullableString(compact: flexible) : try buf.readKafkaString(compact: flexible)
+            }
+            if flexible {
+                try buf.readKafkaTaggedFields { _, _ in }
+            }
+        }
+
+        public func encode(into buf: inout ByteBuffer, version: Int16) {
+            let flexible = version >= 9
+            if version >= 10 {
+                buf.writeInteger(self.nodeId)
+                buf.writeKafkaString(self.host, compact: flexible)
+                buf.writeInteger(self.port)
+                if version >= 10 { buf.writeKafkaNullableString(self.rack, compact: flexible) } else { buf.writeKafkaString(self.rack ?? "", compact: flexible) }
+            }
+            if flexible {
+                buf.writeKafkaUnsignedVarint(0)
+            }
         }
     }
 }

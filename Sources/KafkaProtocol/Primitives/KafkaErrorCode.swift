@@ -37,6 +37,9 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
     case memberIdRequired = 79
     case fencedInstanceId = 82
     case unknownTopicId = 100
+    case resourceNotFound = 91
+    case duplicateResource = 92
+    case unacceptableCredential = 93
     case transactionalIdNotFound = 105
     case invalidTxnState = 48
     case invalidProducerIdMapping = 49
@@ -104,6 +107,9 @@ public enum KafkaErrorCode: Int16, Error, Sendable, CustomStringConvertible {
         case .memberIdRequired: "MEMBER_ID_REQUIRED"
         case .fencedInstanceId: "FENCED_INSTANCE_ID"
         case .unknownTopicId: "UNKNOWN_TOPIC_ID"
+        case .resourceNotFound: "RESOURCE_NOT_FOUND"
+        case .duplicateResource: "DUPLICATE_RESOURCE"
+        case .unacceptableCredential: "UNACCEPTABLE_CREDENTIAL"
         case .transactionalIdNotFound: "TRANSACTIONAL_ID_NOT_FOUND"
         case .invalidTxnState: "INVALID_TXN_STATE"
         case .invalidProducerIdMapping: "INVALID_PRODUCER_ID_MAPPING"

@@ -168,6 +168,7 @@ extension ProduceResponse {
         var v = Self()
         v.responses = [ProduceResponse.TopicProduceResponse.fixture(version: version)]
         if version >= 1 { v.throttleTimeMs = 123456 }
+        if version >= 10 { v.nodeEndpoints = [ProduceResponse.NodeEndpoint.fixture(version: version)] }
         return v
     }
 }
@@ -177,6 +178,15 @@ extension ProduceResponse.BatchIndexAndErrorMessage {
         var v = Self()
         if version >= 8 { v.batchIndex = 123456 }
         if version >= 8 { v.batchIndexErrorMessage = "x-BatchIndexErrorMessage" }
+        return v
+    }
+}
+extension ProduceResponse.LeaderIdAndEpoch {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 10 { v.leaderId = 123456 }
+        if version >= 10 { v.leaderEpoch = 123456 }
         return v
     }
 }
@@ -191,6 +201,7 @@ extension ProduceResponse.PartitionProduceResponse {
         if version >= 5 { v.logStartOffset = 1234567890123 }
         if version >= 8 { v.recordErrors = [ProduceResponse.BatchIndexAndErrorMessage.fixture(version: version)] }
         if version >= 8 { v.errorMessage = "x-ErrorMessage" }
+        if version >= 10 { v.currentLeader = ProduceResponse.LeaderIdAndEpoch.fixture(version: version) }
         return v
     }
 }
@@ -203,12 +214,25 @@ extension ProduceResponse.TopicProduceResponse {
         return v
     }
 }
+extension ProduceResponse.NodeEndpoint {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 10 { v.nodeId = 123456 }
+        if version >= 10 { v.host = "x-Host" }
+        if version >= 10 { v.port = 123456 }
+        if version >= 10 { v.rack = "x-Rack" }
+        return v
+    }
+}
 
 extension FetchRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.replicaId = 123456
+        if version >= 12 { v.clusterId = "x-ClusterId" }
+        if version <= 14 { v.replicaId = 123456 }
+        if version >= 15 { v.replicaState = FetchRequest.ReplicaState.fixture(version: version) }
         v.maxWaitMs = 123456
         v.minBytes = 123456
         v.maxBytes = 123456
@@ -221,6 +245,15 @@ extension FetchRequest {
         return v
     }
 }
+extension FetchRequest.ReplicaState {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 15 { v.replicaId = 123456 }
+        if version >= 15 { v.replicaEpoch = 1234567890123 }
+        return v
+    }
+}
 extension FetchRequest.FetchPartition {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -228,8 +261,10 @@ extension FetchRequest.FetchPartition {
         v.partition = 123456
         if version >= 9 { v.currentLeaderEpoch = 123456 }
         v.fetchOffset = 1234567890123
+        if version >= 12 { v.lastFetchedEpoch = 123456 }
         if version >= 5 { v.logStartOffset = 1234567890123 }
         v.partitionMaxBytes = 123456
+        if version >= 17 { v.replicaDirectoryId = KafkaUUID(high: 1, low: 2) }
         return v
     }
 }
@@ -237,7 +272,8 @@ extension FetchRequest.FetchTopic {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.topic = "x-Topic"
+        if version <= 12 { v.topic = "x-Topic" }
+        if version >= 13 { v.topicId = KafkaUUID(high: 1, low: 2) }
         v.partitions = [FetchRequest.FetchPartition.fixture(version: version)]
         return v
     }
@@ -246,7 +282,8 @@ extension FetchRequest.ForgottenTopic {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        if version >= 7 { v.topic = "x-Topic" }
+        if version >= 7 && version <= 12 { v.topic = "x-Topic" }
+        if version >= 13 { v.topicId = KafkaUUID(high: 1, low: 2) }
         if version >= 7 { v.partitions = [123456] }
         return v
     }
@@ -260,6 +297,34 @@ extension FetchResponse {
         if version >= 7 { v.errorCode = 1234 }
         if version >= 7 { v.sessionId = 123456 }
         v.responses = [FetchResponse.FetchableTopicResponse.fixture(version: version)]
+        if version >= 16 { v.nodeEndpoints = [FetchResponse.NodeEndpoint.fixture(version: version)] }
+        return v
+    }
+}
+extension FetchResponse.EpochEndOffset {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 12 { v.epoch = 123456 }
+        if version >= 12 { v.endOffset = 1234567890123 }
+        return v
+    }
+}
+extension FetchResponse.LeaderIdAndEpoch {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 12 { v.leaderId = 123456 }
+        if version >= 12 { v.leaderEpoch = 123456 }
+        return v
+    }
+}
+extension FetchResponse.SnapshotId {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.endOffset = 1234567890123
+        v.epoch = 123456
         return v
     }
 }
@@ -281,6 +346,9 @@ extension FetchResponse.PartitionData {
         v.highWatermark = 1234567890123
         v.lastStableOffset = 1234567890123
         if version >= 5 { v.logStartOffset = 1234567890123 }
+        if version >= 12 { v.divergingEpoch = FetchResponse.EpochEndOffset.fixture(version: version) }
+        if version >= 12 { v.currentLeader = FetchResponse.LeaderIdAndEpoch.fixture(version: version) }
+        if version >= 12 { v.snapshotId = FetchResponse.SnapshotId.fixture(version: version) }
         v.abortedTransactions = [FetchResponse.AbortedTransaction.fixture(version: version)]
         if version >= 11 { v.preferredReadReplica = 123456 }
         v.records = ByteBuffer(bytes: [9, 8, 7])
@@ -291,8 +359,20 @@ extension FetchResponse.FetchableTopicResponse {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
         var v = Self()
-        v.topic = "x-Topic"
+        if version <= 12 { v.topic = "x-Topic" }
+        if version >= 13 { v.topicId = KafkaUUID(high: 1, low: 2) }
         v.partitions = [FetchResponse.PartitionData.fixture(version: version)]
+        return v
+    }
+}
+extension FetchResponse.NodeEndpoint {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        if version >= 16 { v.nodeId = 123456 }
+        if version >= 16 { v.host = "x-Host" }
+        if version >= 16 { v.port = 123456 }
+        if version >= 16 { v.rack = "x-Rack" }
         return v
     }
 }
@@ -1691,6 +1771,209 @@ extension DeleteAclsResponse.DeleteAclsFilterResult {
     }
 }
 
+extension DescribeTopicPartitionsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topics = [DescribeTopicPartitionsRequest.TopicRequest.fixture(version: version)]
+        v.responsePartitionLimit = 123456
+        v.cursor = DescribeTopicPartitionsRequest.Cursor.fixture(version: version)
+        return v
+    }
+}
+extension DescribeTopicPartitionsRequest.TopicRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        return v
+    }
+}
+extension DescribeTopicPartitionsRequest.Cursor {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicName = "x-TopicName"
+        v.partitionIndex = 123456
+        return v
+    }
+}
+
+extension DescribeTopicPartitionsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.topics = [DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic.fixture(version: version)]
+        v.nextCursor = DescribeTopicPartitionsResponse.Cursor.fixture(version: version)
+        return v
+    }
+}
+extension DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.partitionIndex = 123456
+        v.leaderId = 123456
+        v.leaderEpoch = 123456
+        v.replicaNodes = [123456]
+        v.isrNodes = [123456]
+        v.eligibleLeaderReplicas = [123456]
+        v.lastKnownElr = [123456]
+        v.offlineReplicas = [123456]
+        return v
+    }
+}
+extension DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponseTopic {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.errorCode = 1234
+        v.name = "x-Name"
+        v.topicId = KafkaUUID(high: 1, low: 2)
+        v.isInternal = true
+        v.partitions = [DescribeTopicPartitionsResponse.DescribeTopicPartitionsResponsePartition.fixture(version: version)]
+        v.topicAuthorizedOperations = 123456
+        return v
+    }
+}
+extension DescribeTopicPartitionsResponse.Cursor {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.topicName = "x-TopicName"
+        v.partitionIndex = 123456
+        return v
+    }
+}
+
+extension GetTelemetrySubscriptionsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.clientInstanceId = KafkaUUID(high: 1, low: 2)
+        return v
+    }
+}
+
+extension GetTelemetrySubscriptionsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        v.clientInstanceId = KafkaUUID(high: 1, low: 2)
+        v.subscriptionId = 123456
+        v.acceptedCompressionTypes = [7]
+        v.pushIntervalMs = 123456
+        v.telemetryMaxBytes = 123456
+        v.deltaTemporality = true
+        v.requestedMetrics = ["x-RequestedMetrics"]
+        return v
+    }
+}
+
+extension DescribeUserScramCredentialsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.users = [DescribeUserScramCredentialsRequest.UserName.fixture(version: version)]
+        return v
+    }
+}
+extension DescribeUserScramCredentialsRequest.UserName {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        return v
+    }
+}
+
+extension DescribeUserScramCredentialsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.results = [DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult.fixture(version: version)]
+        return v
+    }
+}
+extension DescribeUserScramCredentialsResponse.CredentialInfo {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.mechanism = 7
+        v.iterations = 123456
+        return v
+    }
+}
+extension DescribeUserScramCredentialsResponse.DescribeUserScramCredentialsResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.user = "x-User"
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        v.credentialInfos = [DescribeUserScramCredentialsResponse.CredentialInfo.fixture(version: version)]
+        return v
+    }
+}
+
+extension AlterUserScramCredentialsRequest {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.deletions = [AlterUserScramCredentialsRequest.ScramCredentialDeletion.fixture(version: version)]
+        v.upsertions = [AlterUserScramCredentialsRequest.ScramCredentialUpsertion.fixture(version: version)]
+        return v
+    }
+}
+extension AlterUserScramCredentialsRequest.ScramCredentialDeletion {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.mechanism = 7
+        return v
+    }
+}
+extension AlterUserScramCredentialsRequest.ScramCredentialUpsertion {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.name = "x-Name"
+        v.mechanism = 7
+        v.iterations = 123456
+        v.salt = [1, 2, 3]
+        v.saltedPassword = [1, 2, 3]
+        return v
+    }
+}
+
+extension AlterUserScramCredentialsResponse {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.throttleTimeMs = 123456
+        v.results = [AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult.fixture(version: version)]
+        return v
+    }
+}
+extension AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult {
+    /// A value with every field present at `version` set to a non-default value.
+    static func fixture(version: Int16) -> Self {
+        var v = Self()
+        v.user = "x-User"
+        v.errorCode = 1234
+        v.errorMessage = "x-ErrorMessage"
+        return v
+    }
+}
+
 extension ConsumerGroupHeartbeatRequest {
     /// A value with every field present at `version` set to a non-default value.
     static func fixture(version: Int16) -> Self {
@@ -1934,6 +2217,14 @@ let allMessageFixtures: [(name: String, versions: ClosedRange<Int16>, make: @Sen
     ("CreateAclsResponse", CreateAclsResponse.versions, { CreateAclsResponse.fixture(version: $0) }),
     ("DeleteAclsRequest", DeleteAclsRequest.versions, { DeleteAclsRequest.fixture(version: $0) }),
     ("DeleteAclsResponse", DeleteAclsResponse.versions, { DeleteAclsResponse.fixture(version: $0) }),
+    ("DescribeTopicPartitionsRequest", DescribeTopicPartitionsRequest.versions, { DescribeTopicPartitionsRequest.fixture(version: $0) }),
+    ("DescribeTopicPartitionsResponse", DescribeTopicPartitionsResponse.versions, { DescribeTopicPartitionsResponse.fixture(version: $0) }),
+    ("GetTelemetrySubscriptionsRequest", GetTelemetrySubscriptionsRequest.versions, { GetTelemetrySubscriptionsRequest.fixture(version: $0) }),
+    ("GetTelemetrySubscriptionsResponse", GetTelemetrySubscriptionsResponse.versions, { GetTelemetrySubscriptionsResponse.fixture(version: $0) }),
+    ("DescribeUserScramCredentialsRequest", DescribeUserScramCredentialsRequest.versions, { DescribeUserScramCredentialsRequest.fixture(version: $0) }),
+    ("DescribeUserScramCredentialsResponse", DescribeUserScramCredentialsResponse.versions, { DescribeUserScramCredentialsResponse.fixture(version: $0) }),
+    ("AlterUserScramCredentialsRequest", AlterUserScramCredentialsRequest.versions, { AlterUserScramCredentialsRequest.fixture(version: $0) }),
+    ("AlterUserScramCredentialsResponse", AlterUserScramCredentialsResponse.versions, { AlterUserScramCredentialsResponse.fixture(version: $0) }),
     ("ConsumerGroupHeartbeatRequest", ConsumerGroupHeartbeatRequest.versions, { ConsumerGroupHeartbeatRequest.fixture(version: $0) }),
     ("ConsumerGroupHeartbeatResponse", ConsumerGroupHeartbeatResponse.versions, { ConsumerGroupHeartbeatResponse.fixture(version: $0) }),
     ("ConsumerGroupDescribeRequest", ConsumerGroupDescribeRequest.versions, { ConsumerGroupDescribeRequest.fixture(version: $0) }),
