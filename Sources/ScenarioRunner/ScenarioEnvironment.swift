@@ -81,8 +81,10 @@ final class ScenarioEnvironment {
 
     /// What a Restate user would write in the cluster's entry of restate.toml to reach it:
     /// `security.protocol`, the CA to trust, and the ingress's own SASL credentials if it has any.
-    /// `user`: whose credentials (nil: the ingress user's, if the scenario gives one).
-    static func securityProperties(_ spec: ClusterSpec?, _ cluster: any KafkaTarget, user clientUser: String? = nil) throws -> [String: String] {
+    /// `user`: whose credentials (nil: the ingress user's, if the scenario gives one); `scope`: the
+    /// OAuth scope to ask for (nil: the ingress's `ingress_scope`).
+    static func securityProperties(_ spec: ClusterSpec?, _ cluster: any KafkaTarget, user clientUser: String? = nil,
+                                   scope clientScope: String? = nil) throws -> [String: String] {
         guard let spec else { return [:] }
         let securityProtocol = spec.effectiveSecurityProtocol
         guard securityProtocol != .plaintext else { return [:] }
@@ -104,7 +106,7 @@ final class ScenarioEnvironment {
             properties["sasl.oauthbearer.client.id"] = user
             properties["sasl.oauthbearer.client.secret"] = password
             properties["sasl.oauthbearer.token.endpoint.url"] = endpoint
-            if let scope = sasl.ingressScope { properties["sasl.oauthbearer.scope"] = scope }
+            if let scope = clientScope ?? sasl.ingressScope { properties["sasl.oauthbearer.scope"] = scope }
         } else if let sasl = spec.sasl, let user, let password = sasl.users[user], let mechanism = sasl.mechanisms.first {
             properties["sasl.mechanisms"] = mechanism
             properties["sasl.username"] = user

@@ -81,11 +81,15 @@ final class ScenarioProducers: Sendable {
     }
 
     /// What a client of this cluster needs: its bootstrap servers, TLS trust and SASL
-    /// credentials (the ingress's user, or else the first the scenario declares).
+    /// credentials (the ingress's user, or else the first the scenario declares), with OAUTHBEARER
+    /// the scope the cluster requires: the scenario's producer writes its records even when the
+    /// ingress is the one configured wrongly.
     private func properties(_ cluster: String, _ compression: CompressionCodec, _ extra: [String: String]) throws -> [String: String] {
         guard let target = clusters[cluster] else { throw ScenarioError("unknown cluster '\(cluster)'") }
         let spec = scenario.clusters.first { $0.name == cluster }
-        var properties = try ScenarioEnvironment.securityProperties(spec, target, user: spec?.sasl.flatMap { $0.ingressUser ?? $0.users.keys.sorted().first })
+        let required = spec?.sasl.flatMap { $0.requiredScope.isEmpty ? nil : $0.requiredScope.joined(separator: " ") }
+        var properties = try ScenarioEnvironment.securityProperties(spec, target, user: spec?.sasl.flatMap { $0.ingressUser ?? $0.users.keys.sorted().first },
+                                                                    scope: required)
         properties["bootstrap.servers"] = target.bootstrapServers
         properties["compression.codec"] = compression.description
         properties["log_level"] = ScenarioLog.level == nil ? "0" : "6"
