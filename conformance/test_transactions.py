@@ -16,7 +16,7 @@ from conftest import wait_for
 
 
 def conf(bootstrap, **extra):
-    return {"bootstrap.servers": bootstrap, "log_level": 3, **extra}
+    return {"bootstrap.servers": bootstrap, "log_level": 2, **extra}
 
 
 def transactional_producer(bootstrap, transactional_id=None):

@@ -9,7 +9,7 @@ from . import NotSupported, Rec
 
 
 def _conf(bootstrap, **extra):
-    return {"bootstrap.servers": bootstrap, "log_level": 3, **extra}
+    return {"bootstrap.servers": bootstrap, "log_level": 2, **extra}
 
 
 class Confluent:
