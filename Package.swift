@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FakeKafka", targets: ["FakeKafka"]),
         .library(name: "RdKafka", targets: ["RdKafka"]),
         .library(name: "RestateProtocol", targets: ["RestateProtocol"]),
+        .library(name: "PlantedDefects", targets: ["PlantedDefects"]),
         .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
         .library(name: "Recorder", targets: ["Recorder"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
@@ -57,6 +58,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The catalogue of bugs that can be planted in the ingress and the broker. No dependencies.
+        .target(name: "PlantedDefects"),
         .target(
             name: "FakeKafka",
             dependencies: [
