@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "FakeKafka",
             dependencies: [
-                "KafkaProtocol", "LiveResources",
+                "KafkaProtocol", "LiveResources", "PlantedDefects",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,7 +102,7 @@ let package = Package(
         .target(
             name: "KafkaIngress",
             dependencies: [
-                "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources",
+                "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources", "PlantedDefects",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -138,7 +138,7 @@ let package = Package(
         .target(
             name: "Scenarios",
             dependencies: [
-                "KafkaProtocol", "Recorder", "RestateProtocol",
+                "KafkaProtocol", "Recorder", "RestateProtocol", "PlantedDefects",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "ScenarioRunner",
             dependencies: [
-                "Scenarios", "FakeKafka", "KafkaIngress", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
+                "Scenarios", "FakeKafka", "KafkaIngress", "PlantedDefects", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,11 +155,11 @@ let package = Package(
             ]
         ),
         // Scenarios under Swift Testing: failures reported at the line that wrote them.
-        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner"]),
+        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner", "PlantedDefects"]),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios", "ScenarioRunner",
+                "FakeKafka", "KafkaIngress", "PlantedDefects", "Recorder", "Scenarios", "ScenarioRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -197,7 +197,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol", "HarnessTestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "KafkaIngress", "HarnessTestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "KafkaIngress", "PlantedDefects", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

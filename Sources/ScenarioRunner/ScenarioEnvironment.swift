@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import FakeKafka
 import Foundation
@@ -66,7 +67,8 @@ final class ScenarioEnvironment {
         let deployments = try await RealDeployments.start(scenario)
         self.deployments = deployments
         do {
-            kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost, certificateDirectory: certificateDirectory)
+            kafka = try await Self.startKafka(scenario, target, listenHost: listenHost, advertisedHost: advertisedHost, certificateDirectory: certificateDirectory,
+                                              defects: embedded.defects.filter { $0.component == .broker })
         } catch {
             await deployments.stop()
             throw error
@@ -160,7 +162,7 @@ final class ScenarioEnvironment {
     }
 
     private static func startKafka(_ scenario: Scenario, _ target: ScenarioTarget, listenHost: String, advertisedHost: String,
-                                   certificateDirectory: String) async throws -> [String: any KafkaTarget] {
+                                   certificateDirectory: String, defects: Set<PlantedDefect> = []) async throws -> [String: any KafkaTarget] {
         if !scenario.additionalClusters.isEmpty {
             let names = scenario.clusters.map(\.name).joined(separator: ", ")
             if case .external = target.kafka {
@@ -178,6 +180,7 @@ final class ScenarioEnvironment {
             for spec in scenario.clusters {
                 var config = FakeKafkaCluster.Configuration(brokers: spec.brokers, defaultPartitions: spec.partitions)
                 config.logger.logLevel = ScenarioLog.level ?? .critical
+                config.plantedDefects = defects
                 config.host = listenHost
                 config.advertisedHost = advertisedHost
                 config.faultRandomness = scenario.seed.map { SeededGenerator(seed: $0) }

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import FakeKafka
 import Foundation
@@ -7,7 +8,7 @@ import KafkaProtocol
 /// Runs scenarios against a target: set up, run the steps, check the expectations.
 public struct ScenarioRunner: Sendable {
     /// Defects the embedded ingress should exhibit: only for proving the assertions catch them.
-    public var defects: Set<DeliberateDefect>
+    public var defects: Set<PlantedDefect>
     public var target: ScenarioTarget
     /// Attempts the embedded ingress runs at once (each holds a connection to the recorder).
     public var concurrency: Int
@@ -17,7 +18,7 @@ public struct ScenarioRunner: Sendable {
     /// never beside the scenario, where a later `harness run` of the folder would pick it up).
     public var replayDirectory: String?
 
-    public init(target: ScenarioTarget = .embedded, defects: Set<DeliberateDefect> = [],
+    public init(target: ScenarioTarget = .embedded, defects: Set<PlantedDefect> = [],
                 concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
         self.target = target
         self.defects = defects

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Foundation
 import Logging
 import RdKafka
@@ -20,9 +21,13 @@ final class SubscriptionConsumer: Sendable {
     /// Where the records go, and whom to ask before giving partitions up.
     private let side: ClusterSide
     private let metrics: IngressMetrics
-    /// `DeliberateDefect.loseKeyOrderAfterRebalance`: armed, and tripped by a revoke.
-    private let loseOrderAfterRevoke: Bool
+    /// Set by the first revoke: what planted defects that act after a rebalance wait for.
     private let revoked = Atomic<Bool>(false)
+    /// Planted `skipCommitOnRevoke` or `deleteWithoutDrainOrCommit`: librdkafka does not
+    /// commit; the poll loop commits what was stored every `auto.commit.interval.ms` (5 s by
+    /// default, as librdkafka's), and on leaving.
+    private let commitsOnTimer: Bool
+    private let timedCommitInterval: Duration
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -37,17 +42,22 @@ final class SubscriptionConsumer: Sendable {
     static let closeReserve: Duration = .seconds(1)
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, ingestingInto side: ClusterSide,
-         logger: Logger, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
+         logger: Logger, metrics: IngressMetrics) {
         self.subscription = subscription
-        self.loseOrderAfterRevoke = loseOrderAfterRevoke
         self.metrics = metrics
         self.side = side
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
         // Offsets are stored by hand once journaled; librdkafka commits what was stored.
         var properties = cluster.librdkafkaProperties
+        let defects = target.plantedDefects
+        if defects.contains(.ignoreClusterOptions) { properties = properties.filter { $0.key == "bootstrap.servers" } }
         for (k, v) in subscription.options { properties[k] = v }
         for (key, value) in Self.forcedProperties { properties[key] = value }
+        if defects.contains(.invokeAbortedTransactions) { properties["isolation.level"] = "read_uncommitted" }
+        commitsOnTimer = defects.contains(.skipCommitOnRevoke) || defects.contains(.deleteWithoutDrainOrCommit)
+        if commitsOnTimer { properties["enable.auto.commit"] = "false" }
+        timedCommitInterval = .milliseconds(properties["auto.commit.interval.ms"].flatMap(Int.init) ?? 5_000)
         self.properties = properties
         self.target = target
         var logger = logger
@@ -93,10 +103,15 @@ final class SubscriptionConsumer: Sendable {
         let consumer = try RdKafkaConsumer(properties, logger: logger, onRebalance: { [self] event in onRebalance(event) },
                                            onStatistics: { [metrics, id = subscription.id] json in metrics.statistics(json, subscription: id) })
         try consumer.subscribe([subscription.topic])
+        var nextTimedCommit = ContinuousClock.now + timedCommitInterval
         do {
             while !isStopping {
                 let batch = try await consumer.pollBatch(max: Self.batchSize, timeoutMs: 100)
                 for error in batch.errors { logger.warning("\(error)") }
+                if commitsOnTimer && ContinuousClock.now >= nextTimedCommit {
+                    try? await consumer.commit()
+                    nextTimedCommit = .now + timedCommitInterval
+                }
                 guard !batch.records.isEmpty else { continue }
                 try await ingest(batch.records, consumer)
             }
@@ -105,6 +120,11 @@ final class SubscriptionConsumer: Sendable {
             throw error
         }
         let deadline = leaveDeadline.withLock { $0 }
+        // A deletion leaves without a deadline; the planted `deleteWithoutDrainOrCommit` then
+        // closes without committing what it ingested.
+        if commitsOnTimer && (deadline != nil || !target.plantedDefects.contains(.deleteWithoutDrainOrCommit)) {
+            try? await consumer.commit()
+        }
         if let deadline {
             let drained = await withTimeout(deadline - .now - Self.closeReserve) { [side, id = subscription.id] in await side.drainSubscription(id) }
             if !drained { logger.warning("leaving the group before this subscription's invocations ended; they stay journaled") }
@@ -155,7 +175,15 @@ final class SubscriptionConsumer: Sendable {
         let accepted = Array(records.prefix(keys.count))
         if !accepted.isEmpty {
             var target = self.target
-            if loseOrderAfterRevoke && revoked.load(ordering: .relaxed) { target.exclusive = false }
+            if !target.plantedDefects.isEmpty && revoked.load(ordering: .relaxed) {
+                let defects = target.plantedDefects
+                if defects.contains(.loseKeyOrderAfterRebalance) { target.exclusive = false }
+                if defects.contains(.reorderAfterLateQueueSplit) { target.dispatchesLastFirst = true }
+                if defects.contains(.loseRecordOnPartitionMove), accepted.count > 1 {
+                    // The last record first: deduplication's high-water mark then drops the rest.
+                    try await side.ingest([accepted.last!], [keys[accepted.count - 1]], target)
+                }
+            }
             try await side.ingest(accepted, keys, target)
             logger.trace("journaled \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import AsyncHTTPClient
 import Foundation
@@ -19,7 +20,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     private var httpIngress: (server: Task<Void, Error>, url: String)?
 
     struct Options: Sendable {
-        var defects: Set<DeliberateDefect>
+        var defects: Set<PlantedDefect>
         var concurrency: Int
         var retry: RetryPolicySpec?
     }
