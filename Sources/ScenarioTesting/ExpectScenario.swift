@@ -1,3 +1,4 @@
+import PlantedDefects
 import ScenarioRunner
 import Scenarios
 import Testing
@@ -14,6 +15,28 @@ public func expectScenario(_ scenario: Scenario, runner: ScenarioRunner = Scenar
     }
     for failure in result.failures {
         Issue.record(Comment(rawValue: "\(scenario.name): \(failure.expectation): \(failure.message)"), sourceLocation: testingLocation(failure.location))
+    }
+    return result
+}
+
+/// Proves the scenario bites: it must pass on the clean build and fail with `defect` planted.
+/// Failing clean is recorded as `expectScenario` records it; passing with the defect is an
+/// issue at the caller. Returns the run with the defect planted, whose failures say where it
+/// was caught.
+@discardableResult
+public func expectScenario(_ scenario: Scenario, runner: ScenarioRunner = ScenarioRunner(), catches defect: PlantedDefect,
+                           sourceLocation: Testing.SourceLocation = #_sourceLocation) async -> ScenarioResult {
+    var clean = runner
+    clean.defects = []
+    let cleanResult = await expectScenario(scenario, runner: clean, sourceLocation: sourceLocation)
+    var planted = runner
+    planted.defects = [defect]
+    let result = await planted.run(scenario)
+    if let why = defect.notApplicable(to: scenario, target: runner.target) {
+        Issue.record(Comment(rawValue: "\(scenario.name) cannot catch \(defect.name): \(why)"), sourceLocation: sourceLocation)
+    } else if cleanResult.passed, cleanResult.skipped == nil, result.passed {
+        Issue.record(Comment(rawValue: "\(scenario.name) passed with \(defect.name) planted (\(defect.summary)): it does not catch it"
+                             + (result.skipped.map { " (skipped: \($0))" } ?? "")), sourceLocation: sourceLocation)
     }
     return result
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlantedDefects
 import ScenarioRunner
 import Scenarios
 
@@ -50,6 +51,24 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Read and check the files, say which scenarios the target would run or skip, and stop.")
     var dryRun = false
 
+    @Option(name: .customLong("defect"), help: ArgumentHelp("Plant this defect in the ingress or FakeKafka (repeatable), to see the scenarios catch it. `harness mutate --list` lists them.",
+                                                           valueName: "name"))
+    var defectNames: [String] = []
+
+    /// The defects named by `--defect`.
+    var defects: Set<PlantedDefect> {
+        get throws { try Self.defects(named: defectNames) }
+    }
+
+    static func defects(named names: [String]) throws -> Set<PlantedDefect> {
+        Set(try names.map { name in
+            guard let defect = PlantedDefect(name: name) else {
+                throw ValidationError("--defect: no defect named '\(name)'; the planted defects are: \(PlantedDefect.names)")
+            }
+            return defect
+        })
+    }
+
     func validate() throws {
         switch target {
         case "embedded": break
@@ -57,9 +76,16 @@ struct RunCommand: AsyncParsableCommand {
         default: throw ValidationError("--target must be embedded or restate, got '\(target)'")
         }
         if let bootstrapServers, bootstrapServers.isEmpty { throw ValidationError("--bootstrap-servers is empty") }
+        let defects = try self.defects
+        if target == "restate", defects.contains(where: { $0.component == .ingress }) {
+            throw ValidationError("--defect plants ingress defects in the reference ingress; --target restate runs an external one")
+        }
+        if bootstrapServers != nil, defects.contains(where: { $0.component == .broker }) {
+            throw ValidationError("--defect plants broker defects in FakeKafka; --bootstrap-servers uses an external Kafka")
+        }
     }
 
-    private var scenarioTarget: ScenarioTarget {
+    var scenarioTarget: ScenarioTarget {
         let kafka: ScenarioTarget.Kafka = bootstrapServers.map { .external(bootstrapServers: $0) } ?? .fake(brokerPort: target == "restate" ? brokerPort : 0)
         guard target == "restate", let adminURL else { return ScenarioTarget(ingress: .embedded, kafka: kafka) }
         var remote = ScenarioTarget(ingress: .remote(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost), kafka: kafka)
@@ -68,17 +94,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let files = try Self.scenarioFiles(paths)
-        guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
-        var scenarios: [Scenario] = []
-        for file in files {
-            do {
-                scenarios.append(try ScenarioYAML.load(file: file))
-            } catch let error as ScenarioFileError {
-                throw ValidationError(error.description)
-            }
-        }
-        var runner = ScenarioRunner(target: scenarioTarget)
+        let scenarios = try Self.loadScenarios(paths)
+        var runner = ScenarioRunner(target: scenarioTarget, defects: try defects)
+        if !runner.defects.isEmpty { say("planted: " + runner.defects.sorted().map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")) }
         runner.seed = seed
         runner.replayDirectory = replayDir
         if dryRun {
@@ -106,6 +124,9 @@ struct RunCommand: AsyncParsableCommand {
                 } else {
                     say("    exploration: \(exploration.runs) runs of seed \(exploration.seed) passed")
                 }
+                for (run, faults) in exploration.faultsPerRun.enumerated() {
+                    say("      run \(run + 1): " + (faults.isEmpty ? "no faults placed" : faults.joined(separator: "; ")))
+                }
             }
         }
         let failed = results.filter { !$0.passed }, skipped = results.filter { $0.skipped != nil }
@@ -126,6 +147,18 @@ struct RunCommand: AsyncParsableCommand {
     /// Unbuffered, so progress shows while a scenario runs.
     private func say(_ text: String, newline: Bool = true) {
         FileHandle.standardOutput.write(Data((text + (newline ? "\n" : "")).utf8))
+    }
+
+    static func loadScenarios(_ paths: [String]) throws -> [Scenario] {
+        let files = try scenarioFiles(paths)
+        guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
+        return try files.map { file in
+            do {
+                return try ScenarioYAML.load(file: file)
+            } catch let error as ScenarioFileError {
+                throw ValidationError(error.description)
+            }
+        }
     }
 
     static func scenarioFiles(_ paths: [String]) throws -> [String] {
