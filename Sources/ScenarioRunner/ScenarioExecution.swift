@@ -14,6 +14,8 @@ final class ScenarioExecution {
     var membersAfterDelete: [String: Int] = [:]
     /// Injected faults, where they were written, and how often each has acted.
     var injected: [(location: SourceLocation, fault: InjectedFault, fired: @Sendable () -> Int)] = []
+    /// When each step acted, for the report's timeline.
+    var stepRecords: [StepRecord] = []
 
     init(scenario: Scenario, environment: ScenarioEnvironment) {
         self.scenario = scenario
@@ -40,7 +42,10 @@ final class ScenarioExecution {
         }
         for (index, step) in scenario.steps.enumerated() {
             do {
+                let started = StepRecord.nowMicros()
                 try await perform(step.value, at: step.location, explored: scenario.exploredSteps.contains(index))
+                stepRecords.append(StepRecord(index: index, step: step.value, location: step.location, explored: scenario.exploredSteps.contains(index),
+                                              start: started, end: StepRecord.nowMicros()))
             } catch {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
@@ -70,6 +75,11 @@ final class ScenarioExecution {
             subscriptionTopics: Dictionary(scenario.subscriptions.map { ($0.name, TopicOnCluster(cluster: $0.cluster ?? scenario.cluster.name, topic: $0.topic)) },
                                            uniquingKeysWith: { first, _ in first }),
             groupMembersAfterDelete: membersAfterDelete, unfinishedAfterDelete: unfinished, consumerGroups: groups, unfiredFaults: unfired)
+        observations.steps = stepRecords.map { record in
+            var record = record
+            record.fired = injected.last { $0.location == record.location }?.fired()
+            return record
+        }
         let discovered = environment.recorder.discoveredServices
         observations.workflowRuns = Set(scenario.subscriptions.filter { s in
             let parts = s.sink.split(separator: "/").map(String.init)

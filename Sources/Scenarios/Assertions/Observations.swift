@@ -54,6 +54,8 @@ public struct Observations: Sendable {
     var consumerGroups: [ConsumerGroupExpectation: GroupSnapshot?]
     /// Injected faults that acted less often than written (reported as failures at their steps).
     public var unfiredFaults: [ExpectationFailure]
+    /// When each step acted (the report draws them on the timeline).
+    public var steps: [StepRecord] = []
     /// Produced records by where they were written, built once.
     private let producedIndex: [RecordAddress: ProducedRecord]
     /// Which cluster an invocation's record came from, by the subscription id in its headers.
