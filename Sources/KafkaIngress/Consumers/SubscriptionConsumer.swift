@@ -23,11 +23,16 @@ final class SubscriptionConsumer: Sendable {
     private let metrics: IngressMetrics
     /// Set by the first revoke: what planted defects that act after a rebalance wait for.
     private let revoked = Atomic<Bool>(false)
-    /// Planted `skipCommitOnRevoke` or `deleteWithoutDrainOrCommit`: librdkafka does not
-    /// commit; the poll loop commits what was stored every `auto.commit.interval.ms` (5 s by
-    /// default, as librdkafka's), and on leaving.
+    /// Planted `skipCommitOnRevoke` or `deleteWithoutDrainOrCommit`: offsets wait in
+    /// `pendingOffsets` and are stored and committed on a timer (`auto.commit.interval.ms`, 5 s
+    /// by default, as librdkafka's) and when leaving gracefully, so what librdkafka commits when
+    /// a rebalance revokes partitions (or a deletion closes the consumer) is out of date.
     private let commitsOnTimer: Bool
     private let timedCommitInterval: Duration
+    private let pendingOffsets = Mutex<[String: PartitionOffset]>([:])
+    /// With `commitsOnTimer`: the consumer polling now, for a revoke to store what is pending
+    /// (only `deleteWithoutDrainOrCommit`; `skipCommitOnRevoke` is the defect of not doing so).
+    private let polling = Mutex<RdKafkaConsumer?>(nil)
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -56,7 +61,6 @@ final class SubscriptionConsumer: Sendable {
         for (key, value) in Self.forcedProperties { properties[key] = value }
         if defects.contains(.invokeAbortedTransactions) { properties["isolation.level"] = "read_uncommitted" }
         commitsOnTimer = defects.contains(.skipCommitOnRevoke) || defects.contains(.deleteWithoutDrainOrCommit)
-        if commitsOnTimer { properties["enable.auto.commit"] = "false" }
         timedCommitInterval = .milliseconds(properties["auto.commit.interval.ms"].flatMap(Int.init) ?? 5_000)
         self.properties = properties
         self.target = target
@@ -103,13 +107,15 @@ final class SubscriptionConsumer: Sendable {
         let consumer = try RdKafkaConsumer(properties, logger: logger, onRebalance: { [self] event in onRebalance(event) },
                                            onStatistics: { [metrics, id = subscription.id] json in metrics.statistics(json, subscription: id) })
         try consumer.subscribe([subscription.topic])
+        if commitsOnTimer { polling.withLock { $0 = consumer } }
+        defer { polling.withLock { $0 = nil } }
         var nextTimedCommit = ContinuousClock.now + timedCommitInterval
         do {
             while !isStopping {
                 let batch = try await consumer.pollBatch(max: Self.batchSize, timeoutMs: 100)
                 for error in batch.errors { logger.warning("\(error)") }
                 if commitsOnTimer && ContinuousClock.now >= nextTimedCommit {
-                    try? await consumer.commit()
+                    await flushPendingOffsets(consumer)
                     nextTimedCommit = .now + timedCommitInterval
                 }
                 guard !batch.records.isEmpty else { continue }
@@ -123,7 +129,7 @@ final class SubscriptionConsumer: Sendable {
         // A deletion leaves without a deadline; the planted `deleteWithoutDrainOrCommit` then
         // closes without committing what it ingested.
         if commitsOnTimer && (deadline != nil || !target.plantedDefects.contains(.deleteWithoutDrainOrCommit)) {
-            try? await consumer.commit()
+            await flushPendingOffsets(consumer)
         }
         if let deadline {
             let drained = await withTimeout(deadline - .now - Self.closeReserve) { [side, id = subscription.id] in await side.drainSubscription(id) }
@@ -135,6 +141,18 @@ final class SubscriptionConsumer: Sendable {
         let closeTimeout = deadline.map { max(Self.closeReserve, $0 - .now) } ?? Self.closeTimeout
         let closed = await withTimeout(closeTimeout) { try? await consumer.close() }
         if !closed { logger.warning("the consumer did not close within \(closeTimeout) (Kafka unreachable?); leaving without it") }
+    }
+
+    /// Planted `skipCommitOnRevoke` / `deleteWithoutDrainOrCommit`: stores and commits what is
+    /// pending. Offsets of partitions revoked meanwhile are refused by librdkafka, and dropped.
+    private func flushPendingOffsets(_ consumer: RdKafkaConsumer) async {
+        let pending = pendingOffsets.withLock { pending in
+            defer { pending = [:] }
+            return Array(pending.values)
+        }
+        guard !pending.isEmpty else { return }
+        for offset in pending { try? consumer.storeOffsets([offset]) }
+        try? await consumer.commit()
     }
 
     /// Runs inside poll on the consumer's queue, which may block.
@@ -155,6 +173,14 @@ final class SubscriptionConsumer: Sendable {
         }
         if done.wait(timeout: .now() + .seconds(Int(Self.revokeDrainTimeout.components.seconds))) == .timedOut {
             logger.warning("revoking \(partitions) before their invocations ended (waited \(Self.revokeDrainTimeout)); the next owner may overlap them")
+        }
+        if commitsOnTimer && !target.plantedDefects.contains(.skipCommitOnRevoke), let consumer = polling.withLock({ $0 }) {
+            // Stored here, committed by librdkafka as the revoke completes.
+            let pending = pendingOffsets.withLock { pending in
+                defer { pending = [:] }
+                return Array(pending.values)
+            }
+            for offset in pending { try? consumer.storeOffsets([offset]) }
         }
     }
 
@@ -191,7 +217,11 @@ final class SubscriptionConsumer: Sendable {
                 next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)
             }
             // Only now: a record whose offset is stored (and later committed) is durably journaled.
-            try consumer.storeOffsets(Array(next.values))
+            if commitsOnTimer {
+                pendingOffsets.withLock { $0.merge(next) { $1 } }
+            } else {
+                try consumer.storeOffsets(Array(next.values))
+            }
         }
         if let poison { throw poison }
     }

@@ -292,7 +292,8 @@ struct ScenarioParser {
                         throw reader.fail(v, "produce.transaction: '\(name)' is not one of: commit, abort")
                     }
                     p.transaction = outcome
-                case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp"))
+                // -1 is Kafka's "no timestamp" (a record that has none).
+                case "timestamp": p.timestamp = Int64(try reader.int(v, "produce.timestamp", min: -1))
                 case "value_json": p.value = try reader.json(v, "produce.value_json")
                 case "value_hex": p.valueHex = try hex(v, "produce.value_hex")
                 case "value_file": p.valueHex = try valueFile(v)
