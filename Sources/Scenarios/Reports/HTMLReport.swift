@@ -28,7 +28,7 @@ public enum HTMLReport {
             Every step is a labelled line at the moment it acted (L = its line in the file): grey dashed for produce, waits and
             the like, orange for FakeKafka faults (×N: how many requests the fault acted on), ⚑ for faults an exploration placed;
             a wait is a blue band up to when its condition held, its deadline a dotted blue line when it falls inside the run.
-            A red line at the end names a failed expectation about counts, checked once the steps were done.</p>
+            A red line at the end names each failed expectation, checked once the steps were done.</p>
 
             """
         for result in results {
@@ -84,10 +84,10 @@ public enum HTMLReport {
             .map { (lane: $0.key, rows: stacked($0.value)) }
         let scale = width / Double(t1 - t0)
         func x(_ t: Int64) -> Double { Double(labelWidth) + Double(t - t0) * scale }
-        // The moments without records of their own: failed expectations that name none (counts)
-        // are drawn at the end of the run, when they were checked.
-        let unplaced = failures.filter { $0.records.isEmpty }
-        let markers = steps.map { (x: x($0.start), text: markerText($0)) } + unplaced.map { (x: x(t1), text: "✘ " + $0.expectation) }
+        // Every failed expectation is drawn at the end of the run, when it was checked: a count
+        // outlines all the records it counted, so the outlines alone do not say what failed.
+        let checked = failures
+        let markers = steps.map { (x: x($0.start), text: markerText($0)) } + checked.map { (x: x(t1), text: "✘ " + $0.expectation) }
         // Labels of steps go on header rows, each on the first row where it does not cover another.
         var rowEnds: [Double] = []
         var labelRow: [Int] = []
@@ -131,7 +131,7 @@ public enum HTMLReport {
             y += lane.rows.count * rowHeight + laneGap
             svg += "<line x1=\"0\" x2=\"\(totalWidth)\" y1=\"\(y - 1)\" y2=\"\(y - 1)\" stroke=\"#eee\"/>\n"
         }
-        // Then every step and unplaced failure: a labelled line at the moment it acted.
+        // Then every step and failure: a labelled line at the moment it acted or was checked.
         for (n, marker) in markers.enumerated() {
             let isFailure = n >= steps.count
             let isFault = !isFailure && steps[n].isFault
@@ -140,7 +140,7 @@ public enum HTMLReport {
             svg += "<g class=\"\(isFailure ? "failure-marker" : isFault ? "fault-marker" : "step-marker")\">"
                 + "<line x1=\"\(format(marker.x))\" x2=\"\(format(marker.x))\" y1=\"\(labelY - 9)\" y2=\"\(height)\" stroke=\"\(colour)\" stroke-width=\"\(isFailure ? 2 : 1)\"\(isFault || isFailure ? "" : " stroke-dasharray=\"4,2\"")/>"
                 + "<text x=\"\(format(marker.x + 2))\" y=\"\(labelY)\" fill=\"\(colour)\">\(markupEscaped(marker.text))</text>"
-                + "<title>\(markupEscaped(isFailure ? unplaced[n - steps.count].description : steps[n].location.description + ": " + marker.text))</title></g>\n"
+                + "<title>\(markupEscaped(isFailure ? checked[n - steps.count].description : steps[n].location.description + ": " + marker.text))</title></g>\n"
         }
         svg += "<text x=\"\(labelWidth)\" y=\"\(y + 16)\">0 ms</text>"
         svg += "<text x=\"\(labelWidth + Int(width) - 60)\" y=\"\(y + 16)\">\(String(format: "%.0f", Double(t1 - t0) / 1000)) ms</text>\n"
