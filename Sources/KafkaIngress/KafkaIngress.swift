@@ -1,7 +1,7 @@
-import PlantedDefects
 import Foundation
 import LiveResources
 import Logging
+import PlantedDefects
 import RdKafka
 import RestateProtocol
 import Synchronization

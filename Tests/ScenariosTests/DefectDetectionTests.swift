@@ -1,7 +1,7 @@
-import PlantedDefects
 import Foundation
 import HarnessTestSupport
 import KafkaIngress
+import PlantedDefects
 import ScenarioRunner
 import Scenarios
 import EmbeddedIngressTarget

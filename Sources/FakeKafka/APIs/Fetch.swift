@@ -1,6 +1,6 @@
-import PlantedDefects
 import KafkaProtocol
 import NIOCore
+import PlantedDefects
 
 /// Fetch (key 1), v4–11 (record batches v2). Returns whole batches from the one containing the fetch offset, at least
 /// one batch even when it exceeds the byte limits, with the high watermark, last stable offset

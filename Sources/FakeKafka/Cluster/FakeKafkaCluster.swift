@@ -1,9 +1,9 @@
-import PlantedDefects
 import KafkaProtocol
 import LiveResources
 import Logging
 import NIOCore
 import NIOPosix
+import PlantedDefects
 import Synchronization
 
 /// An in-process Kafka cluster speaking the real wire protocol on loopback sockets, so unmodified

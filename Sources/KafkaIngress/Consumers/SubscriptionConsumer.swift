@@ -1,6 +1,6 @@
-import PlantedDefects
 import Foundation
 import Logging
+import PlantedDefects
 import RdKafka
 import Synchronization
 

@@ -1,5 +1,5 @@
-import PlantedDefects
 import Logging
+import PlantedDefects
 import RestateProtocol
 
 /// Runs one attempt of an invocation against its deployment and journals what happened.

@@ -1,7 +1,7 @@
-import PlantedDefects
 import Foundation
 import GRDB
 import LiveResources
+import PlantedDefects
 import RdKafka
 import RestateProtocol
 import Synchronization
