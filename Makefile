@@ -2,7 +2,7 @@
 SWIFT ?= swift
 PYTHON ?= python3
 
-.PHONY: help setup build test test-swift conformance run demo bench generate fuzz fuzz-build fuzz-corpus clean
+.PHONY: help setup build test test-swift conformance run mutate demo bench generate fuzz fuzz-build fuzz-corpus clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ conformance: build ## Conformance suite: kcat, confluent-kafka, kafka-python, ai
 run: build ## Run the scenario library (scenarios/) on the embedded target; reports in .build/reports/
 	@mkdir -p .build/reports
 	.build/debug/harness run scenarios --html .build/reports/scenarios.html --junit .build/reports/junit.xml --replay-dir .build/reports
+
+mutate: build ## The scenario library against every planted defect: the kill matrix; reports in .build/reports/
+	@mkdir -p .build/reports
+	.build/debug/harness mutate scenarios --html .build/reports/mutation.html --junit .build/reports/mutation-junit.xml
 
 demo: build ## The whole path by hand: FakeKafka + recorder + `harness ingress`, kcat, the admin API (KEEP=1 keeps it up)
 	@scripts/demo.sh

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "FakeKafka", targets: ["FakeKafka"]),
         .library(name: "RdKafka", targets: ["RdKafka"]),
         .library(name: "RestateProtocol", targets: ["RestateProtocol"]),
+        .library(name: "PlantedDefects", targets: ["PlantedDefects"]),
         .library(name: "KafkaIngress", targets: ["KafkaIngress"]),
         .library(name: "Recorder", targets: ["Recorder"]),
         .library(name: "Scenarios", targets: ["Scenarios"]),
@@ -59,10 +60,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The catalogue of bugs that can be planted in the ingress and the broker. No dependencies.
+        .target(name: "PlantedDefects"),
         .target(
             name: "FakeKafka",
             dependencies: [
-                "KafkaProtocol", "LiveResources",
+                "KafkaProtocol", "LiveResources", "PlantedDefects",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -101,7 +104,7 @@ let package = Package(
         .target(
             name: "KafkaIngress",
             dependencies: [
-                "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources",
+                "RdKafka", "RestateProtocol", "HTTPServing", "LiveResources", "PlantedDefects",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -137,7 +140,7 @@ let package = Package(
         .target(
             name: "Scenarios",
             dependencies: [
-                "KafkaProtocol", "Recorder", "RestateProtocol",
+                "KafkaProtocol", "Recorder", "RestateProtocol", "PlantedDefects",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -147,7 +150,7 @@ let package = Package(
         .target(
             name: "ScenarioRunner",
             dependencies: [
-                "Scenarios", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
+                "Scenarios", "PlantedDefects", "Recorder", "KafkaProtocol", "RestateProtocol", "RdKafka", "ChildProcesses",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -155,18 +158,18 @@ let package = Package(
             ]
         ),
         // FakeKafka as a scenario target: `.fake(brokerPort:)`.
-        .target(name: "FakeKafkaTarget", dependencies: ["ScenarioRunner", "Scenarios", "FakeKafka", "KafkaProtocol"]),
+        .target(name: "FakeKafkaTarget", dependencies: ["ScenarioRunner", "Scenarios", "FakeKafka", "KafkaProtocol", "PlantedDefects"]),
         // The reference ingress as a scenario target: `.embedded(...)`, and `ScenarioTarget.embedded`.
         .target(
             name: "EmbeddedIngressTarget",
-            dependencies: ["ScenarioRunner", "Scenarios", "FakeKafkaTarget", "KafkaIngress", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ScenarioRunner", "Scenarios", "FakeKafkaTarget", "KafkaIngress", "PlantedDefects", .product(name: "Logging", package: "swift-log")]
         ),
         // Scenarios under Swift Testing: failures reported at the line that wrote them.
-        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner", "EmbeddedIngressTarget"]),
+        .target(name: "ScenarioTesting", dependencies: ["Scenarios", "ScenarioRunner", "EmbeddedIngressTarget", "PlantedDefects"]),
         .executableTarget(
             name: "harness",
             dependencies: [
-                "FakeKafka", "KafkaIngress", "Recorder", "Scenarios", "ScenarioRunner", "FakeKafkaTarget", "EmbeddedIngressTarget",
+                "FakeKafka", "KafkaIngress", "PlantedDefects", "Recorder", "Scenarios", "ScenarioRunner", "FakeKafkaTarget", "EmbeddedIngressTarget",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -204,7 +207,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RecorderTests", dependencies: ["Recorder", "RestateProtocol", "HarnessTestSupport"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "FakeKafkaTarget", "EmbeddedIngressTarget", "KafkaIngress", "HarnessTestSupport"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios", "ScenarioRunner", "ScenarioTesting", "FakeKafkaTarget", "EmbeddedIngressTarget", "KafkaIngress", "PlantedDefects", "HarnessTestSupport"]),
         .testTarget(
             name: "KafkaIngressTests",
             dependencies: [

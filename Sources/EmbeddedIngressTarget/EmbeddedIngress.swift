@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import ScenarioRunner
 import FakeKafkaTarget
@@ -8,17 +9,23 @@ import Logging
 /// The reference ingress in this process, on a temporary journal of its own per run.
 public struct EmbeddedIngressProvider: IngressTargetProvider {
     /// Defects it exhibits: only for proving scenarios catch them.
-    public var defects: Set<DeliberateDefect>
+    public var defects: Set<PlantedDefect>
     /// Attempts it runs at once (each holds a connection to the recorder).
     public var concurrency: Int
 
-    public init(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
+    public init(defects: Set<PlantedDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
         self.defects = defects
         self.concurrency = concurrency
     }
 
     public var capabilities: IngressCapabilities {
         [.restart, .kill, .nodes, .multipleClusters, .perRunClusterConfiguration, .idleTracking, .plantedDefects]
+    }
+
+    public func planting(_ defects: Set<PlantedDefect>) -> (any IngressTargetProvider)? {
+        var planted = self
+        planted.defects = defects
+        return planted
     }
     public var name: String { "the embedded ingress" }
     public var advertisedHost: String { "127.0.0.1" }
@@ -30,7 +37,7 @@ public struct EmbeddedIngressProvider: IngressTargetProvider {
 
 extension IngressTargetProvider where Self == EmbeddedIngressProvider {
     /// The reference ingress in this process.
-    public static func embedded(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> EmbeddedIngressProvider {
+    public static func embedded(defects: Set<PlantedDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> EmbeddedIngressProvider {
         EmbeddedIngressProvider(defects: defects, concurrency: concurrency)
     }
 }
@@ -39,9 +46,11 @@ extension ScenarioTarget {
     /// FakeKafka, the reference ingress and the recorder, all in this process.
     public static let embedded = ScenarioTarget(kafka: .fake(), ingress: .embedded())
 
-    /// FakeKafka and the reference ingress in this process, with these defects planted.
-    public static func embedded(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> ScenarioTarget {
-        ScenarioTarget(kafka: .fake(), ingress: .embedded(defects: defects, concurrency: concurrency))
+    /// FakeKafka and the reference ingress in this process, with these defects planted: broker
+    /// defects in FakeKafka, ingress defects in the ingress.
+    public static func embedded(defects: Set<PlantedDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) -> ScenarioTarget {
+        ScenarioTarget(kafka: .fake(defects: defects.filter { $0.component == .broker }),
+                       ingress: .embedded(defects: defects.filter { $0.component == .ingress }, concurrency: concurrency))
     }
 }
 
@@ -60,7 +69,7 @@ final class EmbeddedIngress: IngressTarget, @unchecked Sendable {
     private var adminAPI: RunningServer?
 
     struct Options: Sendable {
-        var defects: Set<DeliberateDefect>
+        var defects: Set<PlantedDefect>
         var concurrency: Int
         var retry: RetryPolicySpec?
     }
@@ -177,7 +186,7 @@ extension RetryPolicy {
 
 extension ScenarioRunner {
     /// A runner on FakeKafka and the reference ingress in this process.
-    public init(defects: Set<DeliberateDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
+    public init(defects: Set<PlantedDefect> = [], concurrency: Int = KafkaIngress.Settings.defaultConcurrency) {
         self.init(target: .embedded(defects: defects, concurrency: concurrency))
     }
 }

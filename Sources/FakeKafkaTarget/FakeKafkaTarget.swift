@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import ScenarioRunner
 import FakeKafka
@@ -8,10 +9,21 @@ import KafkaProtocol
 public struct FakeKafkaProvider: KafkaTargetProvider {
     /// The default cluster's first broker listens here (0: any free port).
     public var brokerPort: Int
+    /// Broker defects every cluster of the run exhibits: only for proving scenarios catch them.
+    public var defects: Set<PlantedDefect>
 
-    public init(brokerPort: Int = 0) { self.brokerPort = brokerPort }
+    public init(brokerPort: Int = 0, defects: Set<PlantedDefect> = []) {
+        self.brokerPort = brokerPort
+        self.defects = defects
+    }
 
-    public var capabilities: KafkaCapabilities { [.faults, .addPartitions, .saslUsers, .generatedTLS, .multipleClusters, .directAppend] }
+    public var capabilities: KafkaCapabilities { [.faults, .addPartitions, .saslUsers, .generatedTLS, .multipleClusters, .directAppend, .plantedDefects] }
+
+    public func planting(_ defects: Set<PlantedDefect>) -> (any KafkaTargetProvider)? {
+        var planted = self
+        planted.defects = defects
+        return planted
+    }
     public var name: String { "FakeKafka" }
 
     public func start(_ scenario: Scenario, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaTarget] {
@@ -19,7 +31,7 @@ public struct FakeKafkaProvider: KafkaTargetProvider {
         do {
             for spec in scenario.clusters {
                 started[spec.name] = try await FakeKafkaTarget.start(spec, of: scenario, port: spec.name == scenario.cluster.name ? brokerPort : 0,
-                                                                     listenHost: listenHost, advertisedHost: advertisedHost)
+                                                                     listenHost: listenHost, advertisedHost: advertisedHost, defects: defects)
             }
         } catch {
             for cluster in started.values { await cluster.shutdown() }
@@ -30,8 +42,11 @@ public struct FakeKafkaProvider: KafkaTargetProvider {
 }
 
 extension KafkaTargetProvider where Self == FakeKafkaProvider {
-    /// FakeKafka in this process; the default cluster's first broker on `brokerPort` (0: any free port).
-    public static func fake(brokerPort: Int = 0) -> FakeKafkaProvider { FakeKafkaProvider(brokerPort: brokerPort) }
+    /// FakeKafka in this process; the default cluster's first broker on `brokerPort` (0: any free
+    /// port); `defects`: broker defects planted in every cluster.
+    public static func fake(brokerPort: Int = 0, defects: Set<PlantedDefect> = []) -> FakeKafkaProvider {
+        FakeKafkaProvider(brokerPort: brokerPort, defects: defects)
+    }
 }
 
 /// One FakeKafka cluster: records can be appended directly, faults use its controls.
@@ -52,9 +67,11 @@ final class FakeKafkaTarget: KafkaTarget {
         self.certificateDirectory = certificateDirectory
     }
 
-    static func start(_ spec: ClusterSpec, of scenario: Scenario, port: Int, listenHost: String, advertisedHost: String) async throws -> FakeKafkaTarget {
+    static func start(_ spec: ClusterSpec, of scenario: Scenario, port: Int, listenHost: String, advertisedHost: String,
+                      defects: Set<PlantedDefect>) async throws -> FakeKafkaTarget {
         var config = FakeKafkaCluster.Configuration(brokers: spec.brokers, defaultPartitions: spec.partitions)
         config.logger.logLevel = ScenarioLog.level ?? .critical
+        config.plantedDefects = defects
         config.host = listenHost
         config.advertisedHost = advertisedHost
         config.faultRandomness = scenario.seed.map { SeededGenerator(seed: $0) }

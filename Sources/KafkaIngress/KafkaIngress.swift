@@ -1,6 +1,7 @@
 import Foundation
 import LiveResources
 import Logging
+import PlantedDefects
 import RdKafka
 import RestateProtocol
 import Synchronization
@@ -31,14 +32,14 @@ public actor KafkaIngress {
         public var nodes: Int
         /// The configuration's `[default-retry-policy]` unless given.
         public var retry: RetryPolicy
-        /// For tests of the harness only: defects to exhibit (see `DeliberateDefect`).
-        public var defects: Set<DeliberateDefect>
+        /// For tests of the harness only: defects to exhibit (see `PlantedDefect`).
+        public var defects: Set<PlantedDefect>
         /// Whether other processes given the same data directory may join as nodes (`IngressNode`):
         /// a loopback link for them is served while the ingress runs.
         public var acceptsNodes: Bool
 
         public init(configuration: IngressConfiguration, dataDirectory: String, concurrency: Int = defaultConcurrency, nodes: Int = 1,
-                    retry: RetryPolicy? = nil, defects: Set<DeliberateDefect> = [], acceptsNodes: Bool = false) {
+                    retry: RetryPolicy? = nil, defects: Set<PlantedDefect> = [], acceptsNodes: Bool = false) {
             self.configuration = configuration
             self.dataDirectory = dataDirectory
             self.concurrency = concurrency
@@ -120,7 +121,8 @@ public actor KafkaIngress {
         self.catalog = catalog
         outcomeWaiters = waiters
         controls = executor.controls
-        dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt)
+        dispatcher = Dispatcher(concurrency: settings.concurrency, attempt: executor.attempt,
+                                pausedKeysMoveOn: settings.defects.contains(.pausedKeyMovesOn))
         dispatcherRef.value = dispatcher
         nodes = Array(repeating: [:], count: settings.nodes)
         clusters = KafkaClusterRegistry(configured: settings.configuration.kafkaClusters, registered: [])
@@ -143,7 +145,8 @@ public actor KafkaIngress {
         }
         let open = try await journal.openInvocations()
         if !open.isEmpty { logger.info("resuming \(open.count) open invocations") }
-        await dispatcher.submit(open)
+        // Planted `neverInvokeAfterRestart`: what was journaled stays open and is never attempted.
+        if !settings.defects.contains(.neverInvokeAfterRestart) { await dispatcher.submit(open) }
         subscriptions = try await journal.subscriptions()
         for node in nodes.indices {
             for subscription in subscriptions { startConsumer(subscription, node: node) }
@@ -266,7 +269,7 @@ public actor KafkaIngress {
         let consumer = SubscriptionConsumer(
             subscription: subscription, cluster: cluster, target: target(for: subscription), ingestingInto: clusterSide,
             logger: nodes.count > 1 || node > 0 ? logger.with("node", "\(node)") : logger,
-            metrics: metrics, loseOrderAfterRevoke: settings.defects.contains(.loseKeyOrderAfterRebalance))
+            metrics: metrics)
         nodes[node][subscription.id] = consumer
         consumer.start()
     }
@@ -277,7 +280,9 @@ public actor KafkaIngress {
             ($0.isExclusive(subscription.service, subscription.handler), $0.isKeyed(subscription.service), $0.isWorkflowRun(subscription.service, subscription.handler))
         }
         if settings.defects.contains(.ignoreKeyOrder) { exclusive = false }
-        return Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun)
+        if settings.defects.contains(.runWorkflowTwice) { workflowRun = false }
+        return Journal.Target(subscription: subscription, exclusive: exclusive, keyed: keyed, workflowRun: workflowRun,
+                              plantedDefects: settings.defects)
     }
 
     /// Where every node's consumers, in this process or another, hand their records.
@@ -304,7 +309,8 @@ public actor KafkaIngress {
         for (source, count) in ingested {
             metrics.ingested(count, subscription: source.subscription, topic: source.topic, partition: source.partition)
         }
-        if !invocations.isEmpty { await dispatcher.submit(invocations) }
+        // Planted `reorderAfterLateQueueSplit` (set by the consumer after a rebalance): last first.
+        if !invocations.isEmpty { await dispatcher.submit(target.dispatchesLastFirst ? Array(invocations.reversed()) : invocations) }
     }
 
     /// What another process's node consumes: every subscription whose cluster is known.

@@ -18,6 +18,8 @@ final class ScenarioExecution {
     var committedAfterDelete: [String: [Int32: Int64]] = [:]
     /// Injected faults, where they were written, and how often each has acted.
     var injected: [(location: SourceLocation, fault: InjectedFault, fired: @Sendable () -> Int)] = []
+    /// When each step acted, for the report's timeline.
+    var stepRecords: [StepRecord] = []
 
     init(scenario: Scenario, environment: ScenarioEnvironment) {
         self.scenario = scenario
@@ -45,7 +47,10 @@ final class ScenarioExecution {
         }
         for (index, step) in scenario.steps.enumerated() {
             do {
+                let started = StepRecord.nowMicros()
                 try await perform(step.value, at: step.location, explored: scenario.exploredSteps.contains(index))
+                stepRecords.append(StepRecord(index: index, step: step.value, location: step.location, explored: scenario.exploredSteps.contains(index),
+                                              start: started, end: StepRecord.nowMicros()))
             } catch {
                 throw ScenarioStepError(location: step.location, message: "\(error)")
             }
@@ -84,6 +89,11 @@ final class ScenarioExecution {
         }
         if scenario.expectations.contains(where: { if case .metric = $0.value { true } else { false } }) {
             observations.metricsText = try? await metricsText()
+        }
+        observations.steps = stepRecords.map { record in
+            var record = record
+            record.fired = injected.last { $0.location == record.location }?.fired()
+            return record
         }
         let discovered = environment.recorder.discoveredServices
         observations.workflowRuns = Set(scenario.subscriptions.filter { s in

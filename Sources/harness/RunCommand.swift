@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import EmbeddedIngressTarget
 import FakeKafkaTarget
+import PlantedDefects
 import ScenarioRunner
 import Scenarios
 
@@ -52,6 +53,24 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Read and check the files, say which scenarios the target would run or skip, and stop.")
     var dryRun = false
 
+    @Option(name: .customLong("defect"), help: ArgumentHelp("Plant this defect in the ingress or FakeKafka (repeatable), to see the scenarios catch it. `harness mutate --list` lists them.",
+                                                           valueName: "name"))
+    var defectNames: [String] = []
+
+    /// The defects named by `--defect`.
+    var defects: Set<PlantedDefect> {
+        get throws { try Self.defects(named: defectNames) }
+    }
+
+    static func defects(named names: [String]) throws -> Set<PlantedDefect> {
+        Set(try names.map { name in
+            guard let defect = PlantedDefect(name: name) else {
+                throw ValidationError("--defect: no defect named '\(name)'; the planted defects are: \(PlantedDefect.names)")
+            }
+            return defect
+        })
+    }
+
     func validate() throws {
         switch target {
         case "embedded": break
@@ -59,32 +78,38 @@ struct RunCommand: AsyncParsableCommand {
         default: throw ValidationError("--target must be embedded or restate, got '\(target)'")
         }
         if let bootstrapServers, bootstrapServers.isEmpty { throw ValidationError("--bootstrap-servers is empty") }
+        let defects = try self.defects
+        if target == "restate", defects.contains(where: { $0.component == .ingress }) {
+            throw ValidationError("--defect plants ingress defects in the reference ingress; --target restate runs an external one")
+        }
+        if bootstrapServers != nil, defects.contains(where: { $0.component == .broker }) {
+            throw ValidationError("--defect plants broker defects in FakeKafka; --bootstrap-servers uses an external Kafka")
+        }
     }
 
-    private var scenarioTarget: ScenarioTarget {
-        let kafka: any KafkaTargetProvider = bootstrapServers.map { ExternalKafkaProvider(bootstrapServers: $0) }
-            ?? FakeKafkaProvider(brokerPort: target == "restate" ? brokerPort : 0)
-        guard target == "restate", let adminURL else { return ScenarioTarget(anyKafka: kafka, ingress: EmbeddedIngressProvider()) }
-        return ScenarioTarget(anyKafka: kafka, ingress: RemoteIngressProvider(adminURL: adminURL, kafkaCluster: kafkaCluster,
-                                                                              advertisedHost: advertisedHost, ingressURL: ingressURL))
+    /// The target of the flags, with the `--defect` defects planted in the providers of their components.
+    var scenarioTarget: ScenarioTarget {
+        get throws {
+            let kafka: any KafkaTargetProvider = bootstrapServers.map { ExternalKafkaProvider(bootstrapServers: $0) }
+                ?? FakeKafkaProvider(brokerPort: target == "restate" ? brokerPort : 0)
+            let ingress: any IngressTargetProvider = if target == "restate", let adminURL {
+                RemoteIngressProvider(adminURL: adminURL, kafkaCluster: kafkaCluster, advertisedHost: advertisedHost, ingressURL: ingressURL)
+            } else {
+                EmbeddedIngressProvider()
+            }
+            let defects = try self.defects
+            guard let planted = ScenarioTarget(anyKafka: kafka, ingress: ingress).planting(defects) else {
+                throw ValidationError("--defect: \(kafka.name) + \(ingress.name) cannot plant \(defects.sorted().map(\.name).joined(separator: ", "))")
+            }
+            return planted
+        }
     }
 
     func run() async throws {
-        let files = try Self.scenarioFiles(paths)
-        guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
-        var scenarios: [Scenario] = []
-        var unreadable = 0
-        for file in files {
-            do {
-                scenarios.append(try ScenarioYAML.load(file: file))
-            } catch let error as ScenarioFileError {
-                // The file's mistake alone, with its line: the command line was fine, so no usage text.
-                FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-                unreadable += 1
-            }
-        }
-        if unreadable > 0 { throw ExitCode(2) }
-        var runner = ScenarioRunner(target: scenarioTarget)
+        let scenarios = try Self.loadScenarios(paths)
+        var runner = ScenarioRunner(target: try scenarioTarget)
+        let defects = try self.defects
+        if !defects.isEmpty { say("planted: " + defects.sorted().map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")) }
         runner.seed = seed
         runner.replayDirectory = replayDir
         if dryRun {
@@ -112,6 +137,9 @@ struct RunCommand: AsyncParsableCommand {
                 } else {
                     say("    exploration: \(exploration.runs) runs of seed \(exploration.seed) passed")
                 }
+                for (run, faults) in exploration.faultsPerRun.enumerated() {
+                    say("      run \(run + 1): " + (faults.isEmpty ? "no faults placed" : faults.joined(separator: "; ")))
+                }
             }
         }
         let failed = results.filter { !$0.passed }, skipped = results.filter { $0.skipped != nil }
@@ -132,6 +160,25 @@ struct RunCommand: AsyncParsableCommand {
     /// Unbuffered, so progress shows while a scenario runs.
     private func say(_ text: String, newline: Bool = true) {
         FileHandle.standardOutput.write(Data((text + (newline ? "\n" : "")).utf8))
+    }
+
+    /// Every scenario of the files and folders. A file's mistake is printed alone, with its line
+    /// (the command line was fine, so no usage text), and ends the command with exit code 2.
+    static func loadScenarios(_ paths: [String]) throws -> [Scenario] {
+        let files = try scenarioFiles(paths)
+        guard !files.isEmpty else { throw ValidationError("no .yaml or .yml files in \(paths.joined(separator: ", "))") }
+        var scenarios: [Scenario] = []
+        var unreadable = 0
+        for file in files {
+            do {
+                scenarios.append(try ScenarioYAML.load(file: file))
+            } catch let error as ScenarioFileError {
+                FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+                unreadable += 1
+            }
+        }
+        if unreadable > 0 { throw ExitCode(2) }
+        return scenarios
     }
 
     static func scenarioFiles(_ paths: [String]) throws -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import HarnessTestSupport
 import KafkaIngress
+import PlantedDefects
 import ScenarioRunner
 import Scenarios
 import EmbeddedIngressTarget
@@ -12,14 +13,14 @@ import Testing
 @Suite("Assertions catch a defective ingress", .guarded)
 struct DefectDetectionTests {
     @Test("each defect fails the expectation it breaks", arguments: [
-        (DeliberateDefect.ignoreKeyOrder, "01-object-order.yaml", "no_overlap_per_key counter", "expected invocations of key"),
+        (PlantedDefect.ignoreKeyOrder, "01-object-order.yaml", "no_overlap_per_key counter", "expected invocations of key"),
         (.dropOffsetHeader, "02-service-parallelism.yaml", "exactly_once log", "never were"),
         (.keepConsumingAfterDelete, "03-deletion.yaml", "deletion_honoured doomed", "expected the group to be empty after the delete"),
         (.invokeTwice, "02-service-parallelism.yaml", "exactly_once log", "were invoked more than once"),
         // Real Python SDK handlers: a replay without the ctx.run result charges again.
         (.dropRunCompletionOnReplay, "35-sdk-side-effect-once.yaml", "final_outputs payments", "ended with \"2\""),
     ])
-    func defect(_ defect: DeliberateDefect, file: String, expectation: String, message: String) async throws {
+    func defect(_ defect: PlantedDefect, file: String, expectation: String, message: String) async throws {
         let scenario = try ScenarioYAML.load(file: ScenarioRunnerTests.library.appendingPathComponent(file).path)
         let result = await ScenarioRunner(defects: [defect], concurrency: ScenarioRunnerTests.concurrency).run(scenario)
         let failure = result.failures.first { $0.expectation == expectation }

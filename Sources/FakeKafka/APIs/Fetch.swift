@@ -1,5 +1,6 @@
 import KafkaProtocol
 import NIOCore
+import PlantedDefects
 
 /// Fetch (key 1), v4–17 (record batches v2). From v13 topics are named by id (the answer too), and
 /// an id that names no topic (one deleted, or re-created under a new id) is UNKNOWN_TOPIC_ID. Returns whole batches from the one containing the fetch offset, at least
@@ -44,6 +45,7 @@ enum FetchAPI: APIHandler {
         var hadError = false
         let maxBytes = Int(request.maxBytes <= 0 ? Int32.max : request.maxBytes)
         let readCommitted = request.isolationLevel == IsolationLevel.readCommitted.rawValue
+        let stale = context.core.configuration.plantedDefects.contains(.staleHighWatermark)
         let topics = request.topics.map { topic in
             let name = state.fetchedTopicName(topic)
             return FetchResponse.FetchableTopicResponse(topic: topic.topic, topicId: topic.topicId, partitions: topic.partitions.map { p in
@@ -60,8 +62,15 @@ enum FetchAPI: APIHandler {
                     return fail(.offsetOutOfRange, hwm: log.highWatermark)
                 }
                 let limit = min(Int(max(0, p.partitionMaxBytes)), maxBytes - total)
-                let lastStable = log.lastStableOffset
-                let batches = log.read(from: p.fetchOffset, maxBytes: limit, atLeastOne: total == 0, below: readCommitted ? lastStable : nil)
+                var lastStable = log.lastStableOffset
+                var highWatermark = log.highWatermark
+                var below: Int64? = readCommitted ? lastStable : nil
+                if stale {
+                    highWatermark = log.staleHighWatermark
+                    lastStable = min(lastStable, highWatermark)
+                    below = min(below ?? .max, highWatermark)
+                }
+                let batches = log.read(from: p.fetchOffset, maxBytes: limit, atLeastOne: total == 0, below: below)
                 var aborted: [FetchResponse.AbortedTransaction] = []
                 if readCommitted, let last = batches.last, let end = try? RecordBatchHeader(peekingAt: last).lastOffset {
                     aborted = log.transactions.aborted(overlapping: p.fetchOffset, end + 1).map {
@@ -78,7 +87,7 @@ enum FetchAPI: APIHandler {
                     records = joined
                 }
                 total += records?.readableBytes ?? 0
-                return .init(partitionIndex: p.partition, errorCode: 0, highWatermark: log.highWatermark,
+                return .init(partitionIndex: p.partition, errorCode: 0, highWatermark: highWatermark,
                              lastStableOffset: lastStable, logStartOffset: log.logStartOffset,
                              abortedTransactions: aborted, preferredReadReplica: -1, records: records ?? ByteBuffer())
             })

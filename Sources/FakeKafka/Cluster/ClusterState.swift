@@ -91,6 +91,15 @@ struct ClusterState {
         scramCredentials = SCRAMCredentialStore(sasl: sasl)
     }
 
+    /// Planted `loseLastBatchOnBrokerRestart`: each partition this broker leads forgets its newest batch.
+    mutating func loseLastBatches(ledBy broker: Int32) {
+        for name in topics.keys {
+            for i in topics[name]!.partitions.indices where topics[name]!.partitions[i].leader == broker {
+                topics[name]!.partitions[i].loseLastBatch()
+            }
+        }
+    }
+
     func partition(_ tp: TopicPartition) -> PartitionLog? {
         guard let topic = topics[tp.topic], tp.partition >= 0, Int(tp.partition) < topic.partitions.count else { return nil }
         return topic.partitions[Int(tp.partition)]

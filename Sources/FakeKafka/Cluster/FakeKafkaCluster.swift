@@ -3,6 +3,7 @@ import LiveResources
 import Logging
 import NIOCore
 import NIOPosix
+import PlantedDefects
 import Synchronization
 
 /// An in-process Kafka cluster speaking the real wire protocol on loopback sockets, so unmodified
@@ -60,6 +61,8 @@ public final class FakeKafkaCluster: Sendable {
         /// broker's address is written down elsewhere (an ingress's configuration).
         public var laterBrokerPorts: LaterBrokerPorts = .following
         public var clusterId: String = "fake-kafka-cluster"
+        /// Broker bugs to exhibit, for measuring whether scenarios catch them (empty otherwise).
+        public var plantedDefects: Set<PlantedDefect> = []
         /// Decides faults injected with a probability; give a seeded generator to make a run's
         /// choices repeatable (the scenario runner passes the scenario's seed).
         public var faultRandomness: (any RandomNumberGenerator & Sendable)?

@@ -63,6 +63,16 @@ struct PartitionLog {
         return base
     }
 
+    /// Planted `loseLastBatchOnBrokerRestart`: forgets the newest batch, as a broker that
+    /// acknowledged it before it was durable (acks without fsync or replication) does on a crash.
+    mutating func loseLastBatch() {
+        guard let last = batches.popLast() else { return }
+        highWatermark = max(logStartOffset, last.baseOffset)
+    }
+
+    /// The high watermark before the newest batch: what the planted `staleHighWatermark` reports.
+    var staleHighWatermark: Int64 { batches.last.map { max(logStartOffset, $0.baseOffset) } ?? highWatermark }
+
     /// The index of the batch holding `offset`, or of the first batch after it.
     func batchIndex(containing offset: Int64) -> Int {
         var lo = 0, hi = batches.count

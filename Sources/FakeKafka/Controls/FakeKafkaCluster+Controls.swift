@@ -59,8 +59,10 @@ extension FakeKafkaCluster {
         guard !info.isUp else { return }
         let channel = try await BrokerListener.bind(core: core, broker: id, host: core.configuration.host, port: info.port)
         listenerTable.withLock { $0[id] = channel }
+        let losesLastBatch = core.configuration.plantedDefects.contains(.loseLastBatchOnBrokerRestart)
         core.withState { state, _ in
             if let i = state.brokers.firstIndex(where: { $0.id == id }) { state.brokers[i].isUp = true }
+            if losesLastBatch { state.loseLastBatches(ledBy: id) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PlantedDefects
 import RdKafka
 import Synchronization
 
@@ -20,9 +21,18 @@ final class SubscriptionConsumer: Sendable {
     /// Where the records go, and whom to ask before giving partitions up.
     private let side: ClusterSide
     private let metrics: IngressMetrics
-    /// `DeliberateDefect.loseKeyOrderAfterRebalance`: armed, and tripped by a revoke.
-    private let loseOrderAfterRevoke: Bool
+    /// Set by the first revoke: what planted defects that act after a rebalance wait for.
     private let revoked = Atomic<Bool>(false)
+    /// Planted `skipCommitOnRevoke` or `deleteWithoutDrainOrCommit`: offsets wait in
+    /// `pendingOffsets` and are stored and committed on a timer (`auto.commit.interval.ms`, 5 s
+    /// by default, as librdkafka's) and when leaving gracefully, so what librdkafka commits when
+    /// a rebalance revokes partitions (or a deletion closes the consumer) is out of date.
+    private let commitsOnTimer: Bool
+    private let timedCommitInterval: Duration
+    private let pendingOffsets = Mutex<[String: PartitionOffset]>([:])
+    /// With `commitsOnTimer`: the consumer polling now, for a revoke to store what is pending
+    /// (only `deleteWithoutDrainOrCommit`; `skipCommitOnRevoke` is the defect of not doing so).
+    private let polling = Mutex<RdKafkaConsumer?>(nil)
     private let leaveDeadline = Mutex<ContinuousClock.Instant?>(nil)
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -39,17 +49,21 @@ final class SubscriptionConsumer: Sendable {
     static let closeReserve: Duration = .seconds(1)
 
     init(subscription: Subscription, cluster: KafkaClusterConfiguration, target: Journal.Target, ingestingInto side: ClusterSide,
-         logger: Logger, metrics: IngressMetrics, loseOrderAfterRevoke: Bool = false) {
+         logger: Logger, metrics: IngressMetrics) {
         self.subscription = subscription
-        self.loseOrderAfterRevoke = loseOrderAfterRevoke
         self.metrics = metrics
         self.side = side
         // As Restate: the cluster's properties, then the subscription's options, then the two
         // that offsets depend on, whatever the user set (a user value is warned about on create).
         // Offsets are stored by hand once journaled; librdkafka commits what was stored.
         var properties = cluster.librdkafkaProperties
+        let defects = target.plantedDefects
+        if defects.contains(.ignoreClusterOptions) { properties = properties.filter { $0.key == "bootstrap.servers" } }
         for (k, v) in subscription.options { properties[k] = v }
         for (key, value) in Self.forcedProperties { properties[key] = value }
+        if defects.contains(.invokeAbortedTransactions) { properties["isolation.level"] = "read_uncommitted" }
+        commitsOnTimer = defects.contains(.skipCommitOnRevoke) || defects.contains(.deleteWithoutDrainOrCommit)
+        timedCommitInterval = .milliseconds(properties["auto.commit.interval.ms"].flatMap(Int.init) ?? 5_000)
         self.properties = properties
         self.target = target
         var logger = logger
@@ -101,10 +115,17 @@ final class SubscriptionConsumer: Sendable {
         let consumer = try RdKafkaConsumer(properties, logger: logger, onRebalance: { [self] event in onRebalance(event) },
                                            onStatistics: { [metrics, id = subscription.id] json in metrics.statistics(json, subscription: id) })
         try consumer.subscribe([subscription.topic])
+        if commitsOnTimer { polling.withLock { $0 = consumer } }
+        defer { polling.withLock { $0 = nil } }
+        var nextTimedCommit = ContinuousClock.now + timedCommitInterval
         do {
             while !isStopping {
                 let batch = try await consumer.pollBatch(max: Self.batchSize, timeoutMs: 100)
                 for error in batch.errors { logger.warning("\(error)") }
+                if commitsOnTimer && ContinuousClock.now >= nextTimedCommit {
+                    await flushPendingOffsets(consumer)
+                    nextTimedCommit = .now + timedCommitInterval
+                }
                 guard !batch.records.isEmpty else { continue }
                 try await ingest(batch.records, consumer)
             }
@@ -117,6 +138,11 @@ final class SubscriptionConsumer: Sendable {
             return
         }
         let deadline = leaveDeadline.withLock { $0 }
+        // A deletion leaves without a deadline; the planted `deleteWithoutDrainOrCommit` then
+        // closes without committing what it ingested.
+        if commitsOnTimer && (deadline != nil || !target.plantedDefects.contains(.deleteWithoutDrainOrCommit)) {
+            await flushPendingOffsets(consumer)
+        }
         if let deadline {
             let drained = await withTimeout(deadline - .now - Self.closeReserve) { [side, id = subscription.id] in await side.drainSubscription(id) }
             if !drained { logger.warning("leaving the group before this subscription's invocations ended; they stay journaled") }
@@ -127,6 +153,18 @@ final class SubscriptionConsumer: Sendable {
         let closeTimeout = deadline.map { max(Self.closeReserve, $0 - .now) } ?? Self.closeTimeout
         let closed = await withTimeout(closeTimeout) { try? await consumer.close() }
         if !closed { logger.warning("the consumer did not close within \(closeTimeout) (Kafka unreachable?); leaving without it") }
+    }
+
+    /// Planted `skipCommitOnRevoke` / `deleteWithoutDrainOrCommit`: stores and commits what is
+    /// pending. Offsets of partitions revoked meanwhile are refused by librdkafka, and dropped.
+    private func flushPendingOffsets(_ consumer: RdKafkaConsumer) async {
+        let pending = pendingOffsets.withLock { pending in
+            defer { pending = [:] }
+            return Array(pending.values)
+        }
+        guard !pending.isEmpty else { return }
+        for offset in pending { try? consumer.storeOffsets([offset]) }
+        try? await consumer.commit()
     }
 
     /// Runs inside poll on the consumer's queue, which may block.
@@ -148,6 +186,14 @@ final class SubscriptionConsumer: Sendable {
         if done.wait(timeout: .now() + .seconds(Int(Self.revokeDrainTimeout.components.seconds))) == .timedOut {
             logger.warning("revoking \(partitions) before their invocations ended (waited \(Self.revokeDrainTimeout)); the next owner may overlap them")
         }
+        if commitsOnTimer && !target.plantedDefects.contains(.skipCommitOnRevoke), let consumer = polling.withLock({ $0 }) {
+            // Stored here, committed by librdkafka as the revoke completes.
+            let pending = pendingOffsets.withLock { pending in
+                defer { pending = [:] }
+                return Array(pending.values)
+            }
+            for offset in pending { try? consumer.storeOffsets([offset]) }
+        }
     }
 
     private func ingest(_ records: [RdKafkaRecord], _ consumer: RdKafkaConsumer) async throws {
@@ -167,7 +213,15 @@ final class SubscriptionConsumer: Sendable {
         let accepted = Array(records.prefix(keys.count))
         if !accepted.isEmpty {
             var target = self.target
-            if loseOrderAfterRevoke && revoked.load(ordering: .relaxed) { target.exclusive = false }
+            if !target.plantedDefects.isEmpty && revoked.load(ordering: .relaxed) {
+                let defects = target.plantedDefects
+                if defects.contains(.loseKeyOrderAfterRebalance) { target.exclusive = false }
+                if defects.contains(.reorderAfterLateQueueSplit) { target.dispatchesLastFirst = true }
+                if defects.contains(.loseRecordOnPartitionMove), accepted.count > 1 {
+                    // The last record first: deduplication's high-water mark then drops the rest.
+                    try await side.ingest([accepted.last!], [keys[accepted.count - 1]], target)
+                }
+            }
             try await side.ingest(accepted, keys, target)
             logger.trace("journaled \(accepted.count) records, up to \(accepted.last.map { "\($0.topic)/\($0.partition)@\($0.offset)" } ?? "-")")
             var next: [String: PartitionOffset] = [:]
@@ -175,7 +229,11 @@ final class SubscriptionConsumer: Sendable {
                 next["\(record.topic)\u{0}\(record.partition)"] = PartitionOffset(record.topic, record.partition, record.offset + 1)
             }
             // Only now: a record whose offset is stored (and later committed) is durably journaled.
-            try consumer.storeOffsets(Array(next.values))
+            if commitsOnTimer {
+                pendingOffsets.withLock { $0.merge(next) { $1 } }
+            } else {
+                try consumer.storeOffsets(Array(next.values))
+            }
         }
         if let poison { throw poison }
     }

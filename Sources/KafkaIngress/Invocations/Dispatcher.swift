@@ -44,7 +44,11 @@ actor Dispatcher {
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(concurrency: Int, attempt: @escaping Attempt) {
+    /// Planted `pausedKeyMovesOn`: a paused invocation lets the next of its key run.
+    private let pausedKeysMoveOn: Bool
+
+    init(concurrency: Int, attempt: @escaping Attempt, pausedKeysMoveOn: Bool = false) {
+        self.pausedKeysMoveOn = pausedKeysMoveOn
         self.concurrency = max(1, concurrency)
         self.attempt = attempt
     }
@@ -120,8 +124,7 @@ actor Dispatcher {
         again.paused = false
         again.attempts = 0
         count(again, +1)
-        if let key = again.exclusivityKey {
-            pausedKeys.remove(key)
+        if let key = again.exclusivityKey, pausedKeys.remove(key) != nil {
             busyKeys[key, default: FIFO()].forEach { count($0, +1) }
         }
         ready.append(again)
@@ -216,6 +219,10 @@ actor Dispatcher {
     private func park(_ invocation: Invocation) {
         paused[invocation.id] = invocation
         guard let key = invocation.exclusivityKey else { return }
+        if pausedKeysMoveOn {
+            if let next = busyKeys[key]?.popFirst() { ready.append(next) } else { busyKeys[key] = nil }
+            return
+        }
         pausedKeys.insert(key)
         if busyKeys[key] == nil { busyKeys[key] = FIFO() }
         busyKeys[key]!.forEach { count($0, -1) }

@@ -1,4 +1,5 @@
 import Foundation
+import PlantedDefects
 import RdKafka
 import RestateProtocol
 
@@ -6,7 +7,7 @@ import RestateProtocol
 enum IngressHeaders {
     /// As Restate: `kafka.timestamp` and `kafka.key` only when the record has them; the record's
     /// own Kafka headers are not passed on.
-    static func make(for record: RdKafkaRecord, subscriptionID: String) -> [(String, String)] {
+    static func make(for record: RdKafkaRecord, subscriptionID: String, defects: Set<PlantedDefect> = []) -> [(String, String)] {
         var headers = [
             (KafkaIngressHeader.offset, String(record.offset)),
             (KafkaIngressHeader.topic, record.topic),
@@ -14,10 +15,15 @@ enum IngressHeaders {
         ]
         if let timestamp = record.timestamp {
             headers.append((KafkaIngressHeader.timestamp, String(timestamp)))
+        } else if defects.contains(.alwaysSendTimestamp) {
+            headers.append((KafkaIngressHeader.timestamp, "-1"))
         }
         headers.append((KafkaIngressHeader.subscriptionID, subscriptionID))
         if let key = record.key {
             headers.append((KafkaIngressHeader.key, urlSafeBase64(key)))
+        }
+        if defects.contains(.passRecordHeaders) {
+            headers += record.headers.map { ($0.key, $0.value.map { String(decoding: $0, as: UTF8.self) } ?? "") }
         }
         return headers
     }

@@ -1,4 +1,5 @@
 import Logging
+import PlantedDefects
 import RestateProtocol
 
 /// Runs one attempt of an invocation against its deployment and journals what happened.
@@ -6,7 +7,7 @@ struct InvocationExecutor: Sendable {
     let journal: Journal
     let client: ServiceEndpointClient
     let logger: Logger
-    let defects: Set<DeliberateDefect>
+    let defects: Set<PlantedDefect>
     /// Finds the deployment serving a service (registrations may change while invocations wait).
     let deploymentFor: @Sendable (String) -> Deployment?
     /// Finds a deployment by id (the one an invocation is pinned to).
@@ -291,7 +292,8 @@ struct InvocationExecutor: Sendable {
 
     private func failedAttempt(_ invocation: Invocation, _ number: Int, _ error: String, retryAfterMs: Int? = nil) async throws -> Dispatcher.AttemptResult {
         let retry = retryPolicy(invocation.service, invocation.handler)
-        if let max = retry.maxAttempts, number >= max {
+        // Planted `retryNeverPauses`: a policy that pauses is treated as unlimited.
+        if let max = retry.maxAttempts, number >= max, !(retry.onMaxAttempts == .pause && defects.contains(.retryNeverPauses)) {
             switch retry.onMaxAttempts {
             case .kill:
                 let message = "\(error) (killed after \(number) attempts)"

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LiveResources
+import PlantedDefects
 import RdKafka
 import RestateProtocol
 import Synchronization
@@ -200,6 +201,10 @@ final class Journal: Sendable {
         /// id), a later record with the same key attaches to the existing run instead of
         /// starting another: nothing new is invoked.
         var workflowRun = false
+        /// Bugs planted for mutation testing (empty outside it), read at the seams of ingesting.
+        var plantedDefects: Set<PlantedDefect> = []
+        /// Planted `reorderAfterLateQueueSplit`, once tripped: a poll's invocations start last first.
+        var dispatchesLastFirst = false
     }
 
     /// Journals the records of one poll in one transaction. A record at or below its producer's
@@ -213,7 +218,7 @@ final class Journal: Sendable {
         let (service, handler, group) = (sub.service, sub.handler, sub.groupID)
         var producers: [String: Int64] = [:]
         let prepared: [(RdKafkaRecord, Int64, String?, [(String, String)], String)] = zip(records, keys).map { record, key in
-            let headers = IngressHeaders.make(for: record, subscriptionID: sub.id)
+            let headers = IngressHeaders.make(for: record, subscriptionID: sub.id, defects: target.plantedDefects)
             let source = "\(record.topic)/\(record.partition)"
             let producer = producers[source] ?? ProducerID.of(subscription: sub.id, group: group, topic: record.topic, partition: record.partition)
             producers[source] = producer

@@ -99,11 +99,14 @@ extension ScenarioRunner {
     /// writes the scenario that replays it.
     func explore(_ scenario: Scenario, _ spec: ExploreSpec, started: ContinuousClock.Instant) async -> ScenarioResult {
         var last = ScenarioResult(scenario: scenario, failures: [], error: nil, errorLocation: nil, seconds: 0, observations: nil)
+        var placed: [[String]] = []
         for run in 0..<spec.runs {
             let plan = ExplorationPlan.draw(scenario, spec, run: run)
             var result = await runOnce(plan.apply(to: scenario, seed: spec.runSeed(run)), started: started)
             let faults = plan.insertions.flatMap { $0.faults.map { "fault: \($0.yaml)" } }
+            placed.append(faults)
             var outcome = ExplorationOutcome(seed: spec.seed, runs: run + 1, failedRun: nil, faults: faults, replayFile: nil)
+            outcome.faultsPerRun = placed
             if !result.passed {
                 outcome.failedRun = run
                 outcome.replayFile = writeReplay(scenario, plan, spec, run)

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 
 /// What an ingress target can do beyond the admin API every Restate-compatible ingress has. The
@@ -47,6 +48,13 @@ public protocol IngressTargetProvider: Sendable {
     /// Starts (or connects to) the ingress. `clusters`: the scenario's clusters that its
     /// configuration names (by scenario name), not those registered at run time.
     func start(_ scenario: Scenario, clusters: [String: ClusterConnection]) async throws -> any IngressTarget
+    /// The same provider with these ingress defects planted (and no others), or nil when it
+    /// cannot plant them (no `.plantedDefects`).
+    func planting(_ defects: Set<PlantedDefect>) -> (any IngressTargetProvider)?
+}
+
+extension IngressTargetProvider {
+    public func planting(_ defects: Set<PlantedDefect>) -> (any IngressTargetProvider)? { defects.isEmpty ? self : nil }
 }
 
 /// The ingress a scenario exercises, through a Restate-style admin API; what only some ingresses

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 import Foundation
 import KafkaProtocol
@@ -57,6 +58,13 @@ public protocol KafkaTargetProvider: Sendable {
     /// Starts or connects to every cluster the scenario declares, by scenario cluster name.
     /// `listenHost`/`advertisedHost`: where its listeners bind and how the ingress reaches them.
     func start(_ scenario: Scenario, listenHost: String, advertisedHost: String) async throws -> [String: any KafkaTarget]
+    /// The same provider with these broker defects planted (and no others), or nil when it
+    /// cannot plant them (no `.plantedDefects`).
+    func planting(_ defects: Set<PlantedDefect>) -> (any KafkaTargetProvider)?
+}
+
+extension KafkaTargetProvider {
+    public func planting(_ defects: Set<PlantedDefect>) -> (any KafkaTargetProvider)? { defects.isEmpty ? self : nil }
 }
 
 /// One Kafka cluster a scenario runs on, reached through the wire protocol; what only some

@@ -1,3 +1,4 @@
+import PlantedDefects
 import Scenarios
 
 /// Where a scenario runs: which Kafka, and which ingress. Each side is a provider that says what
@@ -20,6 +21,22 @@ public struct ScenarioTarget: Sendable {
 
     /// For the dry run and reports: "FakeKafka + the embedded ingress".
     public var name: String { "\(kafka.name) + \(ingress.name)" }
+
+    /// The provider that would plant a defect of this component.
+    public func canPlant(_ component: PlantedDefect.Component) -> Bool {
+        switch component {
+        case .broker: kafka.capabilities.contains(.plantedDefects)
+        case .ingress: ingress.capabilities.contains(.plantedDefects)
+        }
+    }
+
+    /// This target with exactly these defects planted, each in the provider of its component
+    /// (the other defects of those providers removed); nil when a provider cannot plant them.
+    public func planting(_ defects: Set<PlantedDefect>) -> ScenarioTarget? {
+        guard let kafka = kafka.planting(defects.filter { $0.component == .broker }),
+              let ingress = ingress.planting(defects.filter { $0.component == .ingress }) else { return nil }
+        return ScenarioTarget(anyKafka: kafka, ingress: ingress)
+    }
 }
 
 /// `.external(bootstrapServers:)` in a `ScenarioTarget`.

@@ -72,6 +72,8 @@ public struct Observations: Sendable {
     public var committedAfterDelete: [String: [Int32: Int64]] = [:]
     /// The ingress's `/metrics` text after the steps, when an expectation reads it.
     public var metricsText: String?
+    /// When each step acted (the report draws them on the timeline).
+    public var steps: [StepRecord] = []
     /// Produced records by where they were written, built once.
     private let producedIndex: [RecordAddress: ProducedRecord]
     /// Which cluster an invocation's record came from, by the subscription id in its headers.

@@ -68,6 +68,8 @@ public struct ExplorationOutcome: Sendable, Equatable {
     public var faults: [String]
     /// The scenario that replays the failed run exactly, when it could be written.
     public var replayFile: String?
+    /// The faults each run placed, in run order (the failed run's last), as scenario steps.
+    public var faultsPerRun: [[String]] = []
 
     public init(seed: UInt64, runs: Int, failedRun: Int?, faults: [String], replayFile: String?) {
         self.seed = seed

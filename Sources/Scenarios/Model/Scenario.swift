@@ -37,6 +37,9 @@ public struct Scenario: Sendable, Equatable {
     public var explore: ExploreSpec?
     /// The seed of a run's random choices (faults injected with a probability); nil: unseeded.
     public var seed: UInt64?
+    /// `mutation: none  # why`: the scenario is not meant to catch any planted defect, for the
+    /// reason its comment gives (`harness mutate` then accepts that it catches none).
+    public var mutationExemption: String?
     /// Steps an exploration inserted (by index): their injected faults need not act.
     public var exploredSteps: Set<Int> = []
     /// Where the scenario came from (a file, or a Swift source location).

@@ -4,7 +4,7 @@
 /// editor's completion and the parser cannot drift apart.
 public enum ScenarioGrammar {
     public static let mappings: [String: [String]] = [
-        "scenario": ["name", "cluster", "clusters", "topics", "services", "deployments", "subscriptions", "retry_policy", "explore", "seed", "steps", "expect"],
+        "scenario": ["name", "cluster", "clusters", "topics", "services", "deployments", "subscriptions", "retry_policy", "explore", "seed", "mutation", "steps", "expect"],
         "explore": ["runs", "seed", "faults", "per_run"],
         "cluster": ["brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime", "properties"],
         "named_cluster": ["name", "brokers", "partitions", "security_protocol", "sasl", "registered_at_runtime", "properties"],

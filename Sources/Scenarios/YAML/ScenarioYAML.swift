@@ -74,7 +74,7 @@ public enum ScenarioYAML {
         } catch let error as YamlError {
             throw ScenarioFileError(location: yamlErrorLocation(error, file: file), message: "not valid YAML: \(error)")
         }
-        return try ScenarioParser(reader: YAMLNodeReader(file: file)).scenario(root)
+        return try ScenarioParser(reader: YAMLNodeReader(file: file, text: text)).scenario(root)
     }
 
     private static func yamlErrorLocation(_ error: YamlError, file: String) -> SourceLocation {
@@ -112,6 +112,12 @@ struct ScenarioParser {
             case "retry_policy": scenario.retryPolicy = try retryPolicy(value)
             case "explore": scenario.explore = try explore(value)
             case "seed": scenario.seed = UInt64(try reader.int(value, "seed", min: 0))
+            case "mutation":
+                guard value.string == "none" else { throw reader.fail(value, "mutation: the only value is none (mutation: none  # why no planted defect is expected to be caught)") }
+                guard let why = reader.comment(on: value) else {
+                    throw reader.fail(value, "mutation: none needs a comment on its line saying why (mutation: none  # why)")
+                }
+                scenario.mutationExemption = why
             case "steps": scenario.steps = try reader.sequence(value, "steps").map { Located(try step($0), at: reader.location($0)) }
             case "expect": scenario.expectations = try reader.sequence(value, "expect").map { Located(try expectation($0), at: reader.location($0)) }
             default: break

@@ -4,6 +4,21 @@ import Yams
 /// Typed access to a YAML node tree, failing with the file, line and column of the offending node.
 struct YAMLNodeReader {
     let file: String
+    /// The file's lines, for what the YAML tree drops: comments (`mutation: none  # why`).
+    private let lines: [Substring]
+
+    init(file: String, text: String = "") {
+        self.file = file
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    }
+
+    /// The comment at the end of the node's line (after `#`, trimmed), if there is a non-empty one.
+    func comment(on node: Node) -> String? {
+        guard let line = node.mark?.line, line >= 1, line <= lines.count,
+              let hash = lines[line - 1].range(of: " #") else { return nil }
+        let text = lines[line - 1][hash.upperBound...].trimmingCharacters(in: .whitespaces)
+        return text.isEmpty ? nil : text
+    }
 
     func location(_ node: Node) -> SourceLocation {
         SourceLocation(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0)
