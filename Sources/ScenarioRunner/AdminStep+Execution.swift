@@ -9,9 +9,9 @@ extension ScenarioExecution {
     /// mid-stream (patch a cluster, remove or re-register a deployment), and what they expect back.
     func perform(_ admin: AdminStep) async throws {
         let base = try await environment.ingress.adminURL()
-        let path = try await resolve(admin.path, base: base, inPath: true)
+        let path = try await resolve(admin.path, base: base)
         var body: String?
-        if let text = admin.body { body = try await resolve(text, base: base, inPath: false) }
+        if let text = admin.body { body = try await resolve(text, base: base) }
         var request = HTTPClientRequest(url: base + path)
         request.method = HTTPMethod(rawValue: admin.method)
         if let body {
@@ -35,7 +35,7 @@ extension ScenarioExecution {
 
     /// Replaces `{recorder}`, `{subscription:NAME}` and `{deployment:NAME}` (the id of the
     /// deployment registered for the recorder, or for a declared one, looked up by its address).
-    private func resolve(_ text: String, base: String, inPath _: Bool) async throws -> String {
+    private func resolve(_ text: String, base: String) async throws -> String {
         var out = text.replacingOccurrences(of: "{recorder}", with: environment.recorderURL)
         for (name, id) in ids { out = out.replacingOccurrences(of: "{subscription:\(name)}", with: id) }
         while let open = out.range(of: "{deployment:"), let close = out[open.upperBound...].firstIndex(of: "}") {

@@ -40,6 +40,8 @@ struct ScenarioVocabularyTests {
         #expect(refused("produce: {topic: t, timestamp: -5}") == "x.yaml:3:36: produce.timestamp (epoch milliseconds, or none) must be at least 0, found -5")
         #expect(refused("produce: {topic: t, expect_error: NOT_AN_ERROR}").hasPrefix("x.yaml:3:39: produce.expect_error: 'NOT_AN_ERROR' is not a Kafka error name"))
         #expect(refused("restart: {ingress: reboot}") == "x.yaml:3:24: restart.ingress: 'reboot' is not one of: graceful, kill")
+        #expect(refused("remove_deployment: recordr") == "x.yaml:3:5: unknown deployment 'recordr'; known: recorder")
+        #expect(refused("admin: {method: GET, path: \"/subscriptions/{subscription:nope}\"}").hasPrefix("x.yaml:3:5: unknown subscription 'nope'"))
         #expect(refused("admin: {method: FETCH, path: /x}") == "x.yaml:3:21: admin.method: 'FETCH' is not one of: GET, POST, PUT, PATCH, DELETE")
     }
 

@@ -37,6 +37,19 @@ extension Scenario {
                 guard subscribedByStep.insert(s).inserted else { throw ScenarioFileError(location: step.location, message: "subscription '\(s)' is subscribed by an earlier step already") }
             case .produce(let p): try checkCluster(p.cluster, step.location)
             case .fault(let f): try checkFault(f, step.location)
+            case .admin(let a):
+                // Names in `{subscription:NAME}` and `{deployment:NAME}` are checked when the file
+                // is read, not when the request is about to go out.
+                for text in [a.path, a.body ?? ""] {
+                    for match in text.matches(of: /\{(subscription|deployment):([^}]*)\}/) {
+                        let name = String(match.output.2)
+                        if match.output.1 == "subscription" { try check(name, step.location); continue }
+                        guard name == "recorder" || scenario.deployments.contains(where: { $0.name == name }) else {
+                            let known = ["recorder"] + scenario.deployments.map(\.name)
+                            throw ScenarioFileError(location: step.location, message: "unknown deployment '\(name)'; known: \(known.joined(separator: ", "))")
+                        }
+                    }
+                }
             default: break
             }
         }

@@ -109,10 +109,10 @@ extension ScenarioParser {
             let body = try JSONSerialization.data(withJSONObject: ["properties": properties], options: [.sortedKeys])
             return .admin(AdminStep(method: "PATCH", path: "/kafka-clusters/\(name)", body: String(decoding: body, as: UTF8.self), status: 200))
         case "remove_deployment":
-            let name = try deploymentName(value, "remove_deployment")
+            let name = try reader.string(value, "remove_deployment")
             return .admin(AdminStep(method: "DELETE", path: "/deployments/{deployment:\(name)}?force=true", status: nil))
         case "register_deployment":
-            let name = try deploymentName(value, "register_deployment")
+            let name = try reader.string(value, "register_deployment")
             let uri = name == "recorder" ? "{recorder}" : "{recorder}/deployments/\(name)"
             return .admin(AdminStep(method: "POST", path: "/deployments", body: #"{"uri": "\#(uri)", "use_http_11": true, "force": true}"#, status: nil))
         default: return .sleep(ms: try reader.int(value, "sleep_ms"))
@@ -136,11 +136,6 @@ extension ScenarioParser {
                               + (localAllowed ? ", or librdkafka's local _MSG_TIMED_OUT)" : ")"))
         }
         return name
-    }
-
-    /// `recorder` (the simulated services' deployment) or a deployment the scenario declares.
-    func deploymentName(_ node: Node, _ what: String) throws -> String {
-        try reader.string(node, what)
     }
 
     func admin(_ node: Node) throws -> AdminStep {
